@@ -1,0 +1,1 @@
+"""tsqa-bot: a chat assistant for Trust & Safety QA teams running outsourced labelling vendors."""

@@ -1,0 +1,99 @@
+"""Assembly and lifecycle: database, router, Slack adapter, HTTP server, scheduler, graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from datetime import datetime
+
+from aiohttp import web
+
+import handlers
+from bot.config import Settings
+from bot.context import Services, utc_now
+from bot.dispatch import Dispatcher
+from bot.roles import RoleResolver
+from bot.scheduler import Scheduler
+from bot.slack.app import BotIdentity, build_bolt_app
+from bot.slack.port import SlackPort, make_client
+from bot.slack.server import health_routes, slack_routes
+from bot.workspace import Workspace
+from storage.engine import Database
+from storage.migrate import upgrade
+
+log = logging.getLogger("tsqa.app")
+
+
+class TsqaBot:
+    """One bot process. `start()` serves; `stop()` stops taking requests, finishes work, closes the DB."""
+
+    def __init__(self, settings: Settings, workspace: Workspace, *, clock: Callable[[], datetime] = utc_now):
+        self.settings = settings
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+        self.db = Database(settings.database_url)
+        self.port = SlackPort(make_client(token, settings.slack_api_url))
+        self.router = handlers.collect()
+        roles = RoleResolver(workspace, self.port.usergroup_members)
+        self.services = Services(self.port, self.db, workspace, roles, settings, clock)
+        self.dispatcher = Dispatcher(self.router, self.services)
+        self.identity = BotIdentity(self.port)
+        self.bolt = build_bolt_app(self.dispatcher, self.port, self.identity, secret)
+        self.scheduler = Scheduler(self.services, self.router)
+        self._signing_secret = secret
+        self._runner: web.AppRunner | None = None
+        self._socket = None
+        self.http_port: int | None = None
+
+    def web_app(self) -> web.Application:
+        app = web.Application()
+        app.add_routes(health_routes(self.db.ping))
+        if self._signing_secret:
+            app.add_routes(slack_routes(self.bolt, self._signing_secret))
+        return app
+
+    async def start(self) -> None:
+        identity = await self.identity.load()
+        log.info("signed in to Slack as %s in team %s", identity.bot_user_id, identity.team_id)
+        revision = await upgrade(self.db)
+        log.info("database %s at revision %s", self.db.safe_url(), revision)
+        self._runner = web.AppRunner(self.web_app(), access_log=None, shutdown_timeout=10.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
+        await site.start()
+        self.http_port = self._runner.addresses[0][1]
+        if self.settings.socket_mode:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token.get_secret_value())
+            await self._socket.connect_async()
+            log.info("connected to Slack in Socket Mode")
+        else:
+            log.info("serving Slack requests on http://%s:%s/slack/events", self.settings.host, self.http_port)
+        self.scheduler.start()
+        for run in self.router.startup:
+            self.services.background.spawn(run(self.services), "startup")
+
+    async def stop(self) -> None:
+        log.info("stopping: no new requests, finishing %d in-flight tasks", len(self.services.background))
+        if self._socket is not None:
+            await self._socket.close_async()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        self.scheduler.stop()
+        await self.services.background.drain()
+        await self.db.dispose()
+        log.info("stopped")
+
+    async def run_until_signalled(self) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()

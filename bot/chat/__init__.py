@@ -1,0 +1,1 @@
+"""The platform-neutral chat model, events and port that handlers use."""

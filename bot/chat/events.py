@@ -1,0 +1,71 @@
+"""Incoming events in neutral form: what a person did, translated by an adapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Command:
+    """A slash command, or a mention that names one (`@tsqa digest hate-en`)."""
+
+    name: str
+    text: str
+    user: str
+    channel: str
+    trigger: str | None = None
+    thread_ts: str | None = None
+
+    @property
+    def words(self) -> list[str]:
+        return self.text.split()
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button press, a select or a checkbox change on a message or the home tab."""
+
+    action: str
+    value: str
+    user: str
+    channel: str | None
+    message_ts: str | None
+    thread_ts: str | None = None
+    trigger: str | None = None
+    selected: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FormSubmission:
+    form_id: str
+    user: str
+    values: dict[str, str | list[str] | None]
+    state: str = ""
+
+
+@dataclass(frozen=True)
+class Mention:
+    text: str
+    user: str
+    channel: str
+    ts: str
+    thread_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class HomeOpened:
+    user: str
+
+
+@dataclass(frozen=True)
+class FileShared:
+    file_id: str
+    user: str
+    channel: str
+    name: str = ""
+    url: str = ""
+    ts: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+Event = Command | Action | FormSubmission | Mention | HomeOpened | FileShared

@@ -1,0 +1,44 @@
+"""The outgoing side: every operation a handler may ask of a chat platform."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.chat.model import Form, Home, Message, MessageRef
+
+
+class ChatError(Exception):
+    """A platform refused an operation; `code` is its error (e.g. not_in_channel), `hint` what to do."""
+
+    def __init__(self, code: str, hint: str = ""):
+        self.code = code
+        self.hint = hint
+        super().__init__(f"{code}: {hint}" if hint else code)
+
+
+class ChatPort(Protocol):
+    async def post(self, channel: str, message: Message) -> MessageRef: ...
+
+    async def reply(self, thread: MessageRef, message: Message) -> MessageRef: ...
+
+    async def update(self, ref: MessageRef, message: Message) -> None: ...
+
+    async def ephemeral(self, channel: str, user: str, message: Message) -> None: ...
+
+    async def dm(self, user: str, message: Message) -> MessageRef: ...
+
+    async def open_form(self, trigger: str, form: Form) -> None: ...
+
+    async def publish_home(self, user: str, home: Home) -> None: ...
+
+    async def upload_file(
+        self, channel: str, filename: str, content: bytes, *, title: str = "", thread: MessageRef | None = None
+    ) -> None: ...
+
+    async def download_file(self, file_id: str) -> tuple[str, bytes]: ...
+
+    async def channel_members(self, channel: str) -> list[str]: ...
+
+    async def usergroup_members(self, usergroup: str) -> list[str]: ...
+
+    async def permalink(self, ref: MessageRef) -> str: ...

@@ -1,0 +1,120 @@
+"""The `tsqa` command: run the bot, migrate the database, check the workspace file.
+
+Capabilities add their own subcommands through `add_typer`; read commands take `--json`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bot.config import Settings
+from bot.logs import setup_logging
+from bot.workspace import Workspace, WorkspaceError, load_workspace
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help="tsqa-bot: a chat assistant for T&S QA teams.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+app.add_typer(db_app, name="db")
+err = Console(stderr=True, soft_wrap=True)
+
+SETUP_HELP = """\
+To connect to Slack:
+  1. Create the app from the manifest: https://api.slack.com/apps → Create New App → From a manifest,
+     paste manifest.yml, then Install to Workspace.
+  2. Copy "Bot User OAuth Token" (OAuth & Permissions) into SLACK_BOT_TOKEN.
+  3. Either Socket Mode: create an app-level token with connections:write (Basic Information) and set
+     SLACK_APP_TOKEN; or HTTP: copy "Signing Secret" (Basic Information) into SLACK_SIGNING_SECRET and
+     set the request URLs in manifest.yml to https://<your host>/slack/events.
+Put them in the environment or in a .env file, then run `tsqa run` again."""
+
+
+def _workspace(settings: Settings) -> Workspace:
+    try:
+        return load_workspace(settings.tsqa_workspace)
+    except WorkspaceError as exc:
+        err.print(f"[red]The workspace file {exc.path} has {len(exc.problems)} problem(s):[/red]")
+        for problem in exc.problems:
+            err.print(f"  - {problem}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def run() -> None:
+    """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on HOST:PORT."""
+    settings = Settings()
+    workspace = _workspace(settings)
+    missing = settings.missing_slack()
+    if missing:
+        err.print(f"[red]Cannot start: missing {', '.join(missing)}.[/red]")
+        err.print(SETUP_HELP, markup=False, highlight=False)
+        raise typer.Exit(2)
+    setup_logging(settings.log_level, settings.secrets())
+    from bot.app import TsqaBot
+    from bot.chat.port import ChatError
+
+    try:
+        asyncio.run(TsqaBot(settings, workspace).run_until_signalled())
+    except ChatError as exc:
+        err.print(f"[red]Slack refused to start the bot: {exc}[/red]")
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        err.print(f"[red]Cannot start: {exc}[/red] (is SLACK_API_URL {settings.slack_api_url} reachable, PORT free?)")
+        raise typer.Exit(2) from None
+
+
+@app.command("check-config")
+def check_config(
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")] = False,
+) -> None:
+    """Validate the workspace file (TSQA_WORKSPACE) and list every problem."""
+    settings = Settings()
+    try:
+        workspace = load_workspace(settings.tsqa_workspace)
+    except WorkspaceError as exc:
+        if as_json:
+            print(json.dumps({"ok": False, "file": str(exc.path), "problems": exc.problems}))
+            raise typer.Exit(1) from None
+        err.print(f"[red]{exc.path}: {len(exc.problems)} problem(s)[/red]")
+        for problem in exc.problems:
+            err.print(f"  - {problem}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    summary = {
+        "ok": True,
+        "file": settings.tsqa_workspace,
+        "timezone": workspace.timezone,
+        "vendors": len(workspace.vendors),
+        "queues": len(workspace.queues),
+    }
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        print(f"{settings.tsqa_workspace}: OK ({summary['vendors']} vendors, {summary['queues']} queues)")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration to DATABASE_URL."""
+    from storage.engine import Database
+    from storage.migrate import upgrade
+
+    async def go() -> str | None:
+        db = Database(Settings().database_url)
+        try:
+            return await upgrade(db)
+        finally:
+            await db.dispose()
+
+    print(f"database at revision {asyncio.run(go())}")
+
+
+def main() -> None:
+    sys.exit(app())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Process settings from the environment and `.env`; secrets stay SecretStr so they never reach a log."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    database_url: str = "sqlite+aiosqlite:///tsqa.db"
+    tsqa_workspace: str = "examples/workspace.yml"
+    host: str = "0.0.0.0"
+    port: int = Field(default=3000, ge=0, le=65535)
+    log_level: str = "INFO"
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def missing_slack(self) -> list[str]:
+        """The variables still needed to talk to Slack in the chosen mode."""
+        missing = [] if self.slack_bot_token else ["SLACK_BOT_TOKEN"]
+        if not self.socket_mode and not self.slack_signing_secret:
+            missing.append("SLACK_SIGNING_SECRET")
+        return missing
+
+    def secrets(self) -> list[str]:
+        values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        return [v.get_secret_value() for v in values if v and v.get_secret_value()]

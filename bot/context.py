@@ -1,0 +1,108 @@
+"""What a handler gets: the shared services and, per request, who asked and how to answer them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.chat.model import Message
+from bot.chat.port import ChatPort
+from bot.config import Settings
+from bot.roles import RoleResolver, UserRoles
+from bot.workspace import Workspace
+from storage.engine import Database
+
+log = logging.getLogger("tsqa.background")
+
+Responder = Callable[[Message, bool], Awaitable[None]]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Background:
+    """Work that continues after the ack; tracked so shutdown can wait for it to finish."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "work") -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background work %s failed", task.get_name(), exc_info=task.exception())
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+
+@dataclass
+class Services:
+    """Long-lived dependencies shared by every request and job."""
+
+    port: ChatPort
+    db: Database
+    workspace: Workspace
+    roles: RoleResolver
+    settings: Settings
+    clock: Callable[[], datetime] = utc_now
+    background: Background = field(default_factory=Background)
+
+
+@dataclass
+class Context:
+    """One request: who asked, where, and how to answer them."""
+
+    services: Services
+    user: str | None = None
+    channel: str | None = None
+    responder: Responder | None = None
+    _roles: UserRoles | None = None
+
+    @property
+    def port(self) -> ChatPort:
+        return self.services.port
+
+    @property
+    def db(self) -> Database:
+        return self.services.db
+
+    @property
+    def workspace(self) -> Workspace:
+        return self.services.workspace
+
+    def now(self) -> datetime:
+        return self.services.clock()
+
+    async def roles(self) -> UserRoles:
+        if self._roles is None:
+            if self.user is None:
+                raise RuntimeError("no user in this context")
+            self._roles = await self.services.roles.of(self.user)
+        return self._roles
+
+    async def respond(self, message: Message, *, ephemeral: bool = True) -> None:
+        """Answer the person who asked: ephemeral by default, since most answers are for them alone."""
+        if self.responder is not None:
+            await self.responder(message, ephemeral)
+        elif self.user is not None:
+            await self.port.dm(self.user, message)
+
+    def later(self, coro: Coroutine[Any, Any, Any], name: str = "work") -> None:
+        """Run slow work after the ack; it reports back through respond, a thread reply or a DM."""
+        self.services.background.spawn(coro, name)

@@ -1,0 +1,170 @@
+"""Routes neutral events to the handlers that registered for them, checks roles, logs each request.
+
+Adapters (Slack, the local workspace, later Teams) translate their payloads into events and call
+these methods; handlers never see the platform.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from bot.chat.events import Action, Command, FileShared, FormSubmission, HomeOpened, Mention
+from bot.chat.model import FormErrors
+from bot.context import Context, Responder, Services
+from bot.logs import log_request
+from bot.routing import Router, UsageError
+from bot.usage import failed, home, overview, refused, unknown_command, usage
+from storage.claims import claim
+
+log = logging.getLogger("tsqa.dispatch")
+
+
+class Dispatcher:
+    def __init__(self, router: Router, services: Services):
+        self.router = router
+        self.services = services
+
+    def context(self, user: str | None, channel: str | None = None, responder: Responder | None = None) -> Context:
+        return Context(self.services, user=user, channel=channel, responder=responder)
+
+    async def first_time(self, key: str | None, kind: str) -> bool:
+        """False when this delivery was already handled (a Slack retry, a repeated click)."""
+        return key is None or await claim(self.services.db, key, kind, self.services.clock())
+
+    async def command(self, cmd: Command, responder: Responder) -> None:
+        start = time.perf_counter()
+        ctx = self.context(cmd.user, cmd.channel, responder)
+        name = f"/{cmd.name}"
+        outcome = "ok"
+        try:
+            outcome, name = await self._command(ctx, cmd)
+        except Exception:
+            outcome = "error"
+            await self._fail(ctx, name)
+        finally:
+            log_request("command", name, cmd.user, (time.perf_counter() - start) * 1000, outcome)
+
+    async def _command(self, ctx: Context, cmd: Command) -> tuple[str, str]:
+        spec = self.router.commands.get(cmd.name)
+        if spec is None:
+            await ctx.respond(unknown_command(cmd.name, self.router.commands))
+            return "unknown", f"/{cmd.name}"
+        words = cmd.words
+        first = words[0].lower() if words else ""
+        if first in ("help", "?"):
+            await ctx.respond(usage(spec))
+            return "help", f"/{cmd.name} help"
+        sub = spec.find(first)
+        args = words[1:] if sub else words
+        sub = sub or spec.default
+        name = f"/{cmd.name} {sub.name}".rstrip() if sub else f"/{cmd.name}"
+        if sub is None:
+            problem = f"I don't know `/{cmd.name} {first}`." if first else None
+            await ctx.respond(usage(spec, problem))
+            return "usage", name
+        if sub.roles and not (await ctx.roles()).has(*sub.roles):
+            await ctx.respond(refused(name, sub.roles))
+            return "refused", name
+        try:
+            await sub.handler(ctx, cmd, args)
+        except UsageError as exc:
+            await ctx.respond(usage(spec, str(exc)))
+            return "usage", name
+        return "ok", name
+
+    async def action(self, action: Action, responder: Responder, dedupe_key: str | None = None) -> None:
+        start = time.perf_counter()
+        ctx = self.context(action.user, action.channel, responder)
+        handler = self.router.find_action(action.action)
+        outcome = "ok"
+        try:
+            if handler is None:
+                outcome = "unhandled"
+            elif not await self.first_time(dedupe_key, "action"):
+                outcome = "duplicate"
+            else:
+                await handler(ctx, action)
+        except Exception:
+            outcome = "error"
+            await self._fail(ctx, action.action)
+        finally:
+            log_request("action", action.action, action.user, (time.perf_counter() - start) * 1000, outcome)
+
+    async def form(self, submission: FormSubmission) -> FormErrors | None:
+        start = time.perf_counter()
+        ctx = self.context(submission.user)
+        handler = self.router.forms.get(submission.form_id)
+        outcome = "ok"
+        try:
+            if handler is None:
+                outcome = "unhandled"
+                return None
+            result = await handler(ctx, submission)
+            outcome = "invalid" if result and result.errors else "ok"
+            return result
+        except Exception:
+            outcome = "error"
+            await self._fail(ctx, submission.form_id)
+            return None
+        finally:
+            log_request("form", submission.form_id, submission.user, (time.perf_counter() - start) * 1000, outcome)
+
+    async def mention(self, mention: Mention, responder: Responder, event_id: str | None = None) -> None:
+        """`@tsqa digest …` runs that command; anything else gets the overview."""
+        if not await self.first_time(event_id and f"event:{event_id}", "event"):
+            log_request("event", "app_mention", mention.user, 0.0, "duplicate")
+            return
+        words = mention.text.split()
+        name = words[0].lstrip("/").lower() if words else ""
+        if name in self.router.commands:
+            text = " ".join(words[1:])
+            cmd = Command(name, text, mention.user, mention.channel, thread_ts=mention.thread_ts or mention.ts)
+            await self.command(cmd, responder)
+            return
+        start = time.perf_counter()
+        await self.context(mention.user, mention.channel, responder).respond(overview(self.router.commands.values()))
+        log_request("event", "app_mention", mention.user, (time.perf_counter() - start) * 1000, "overview")
+
+    async def home_opened(self, event: HomeOpened, event_id: str | None = None) -> None:
+        start = time.perf_counter()
+        ctx = self.context(event.user)
+        outcome = "ok"
+        try:
+            if not await self.first_time(event_id and f"event:{event_id}", "event"):
+                outcome = "duplicate"
+                return
+            sections = [await section(ctx) for section in self.router.home_sections]
+            await ctx.port.publish_home(event.user, home(self.router.commands.values(), sections))
+        except Exception:
+            outcome = "error"
+            log.exception("home tab for %s failed", event.user)
+        finally:
+            log_request("event", "app_home_opened", event.user, (time.perf_counter() - start) * 1000, outcome)
+
+    async def file_shared(self, event: FileShared, event_id: str | None = None) -> None:
+        start = time.perf_counter()
+        ctx = self.context(event.user, event.channel)
+        outcome = "ignored"
+        try:
+            if not await self.first_time(event_id and f"event:{event_id}", "event"):
+                outcome = "duplicate"
+                return
+            for handler in self.router.file_handlers:
+                if await handler(ctx, event):
+                    outcome = "ok"
+                    break
+        except Exception:
+            outcome = "error"
+            log.exception("file %s failed", event.file_id)
+        finally:
+            log_request("event", "file_shared", event.user, (time.perf_counter() - start) * 1000, outcome)
+
+    async def _fail(self, ctx: Context, name: str) -> None:
+        reference = uuid.uuid4().hex[:8]
+        log.exception("%s failed (ref %s)", name, reference)
+        try:
+            await ctx.respond(failed(reference))
+        except Exception:
+            log.exception("could not tell %s that %s failed", ctx.user, name)

@@ -1,0 +1,132 @@
+"""What capabilities register: commands, actions, forms, home sections, file handlers and jobs.
+
+Each `handlers/<capability>/routes.py` has a `register(router)`; the app collects them all, so a new
+capability is a new package and nothing else changes shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.chat.events import Action, Command, FileShared, FormSubmission
+from bot.chat.model import FormErrors, Part
+from bot.roles import Role
+
+if TYPE_CHECKING:
+    from bot.context import Context, Services
+    from bot.workspace import Workspace
+
+CommandHandler = Callable[["Context", Command, list[str]], Awaitable[None]]
+ActionHandler = Callable[["Context", Action], Awaitable[None]]
+FormHandler = Callable[["Context", FormSubmission], Awaitable[FormErrors | None]]
+HomeSection = Callable[["Context"], Awaitable[list[Part]]]
+FileHandler = Callable[["Context", FileShared], Awaitable[bool]]
+JobRun = Callable[["Services"], Awaitable[Any]]
+
+
+class UsageError(Exception):
+    """The command text is malformed; the message says what is wrong and usage help follows."""
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One verb of a slash command; `name` "" is the default when the first word is no verb."""
+
+    name: str
+    handler: CommandHandler
+    usage: str
+    summary: str
+    roles: frozenset[Role] | None = None
+
+
+@dataclass
+class CommandSpec:
+    name: str
+    summary: str
+    subcommands: list[Subcommand] = field(default_factory=list)
+
+    def find(self, word: str) -> Subcommand | None:
+        return next((s for s in self.subcommands if s.name and s.name == word.lower()), None)
+
+    @property
+    def default(self) -> Subcommand | None:
+        return next((s for s in self.subcommands if not s.name), None)
+
+    def usage_lines(self) -> list[str]:
+        lines = [f"`{s.usage}`: {s.summary}" for s in self.subcommands]
+        return lines + [f"`/{self.name} help`: this help"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """A scheduled job; `trigger` is an APScheduler trigger; `run` enters at the handler."""
+
+    id: str
+    trigger: Any
+    run: JobRun
+
+
+JobSource = Callable[["Workspace"], Iterable[Job]]
+
+
+@dataclass
+class Router:
+    commands: dict[str, CommandSpec] = field(default_factory=dict)
+    actions: dict[str, ActionHandler] = field(default_factory=dict)
+    forms: dict[str, FormHandler] = field(default_factory=dict)
+    home_sections: list[HomeSection] = field(default_factory=list)
+    file_handlers: list[FileHandler] = field(default_factory=list)
+    job_sources: list[JobSource] = field(default_factory=list)
+    startup: list[JobRun] = field(default_factory=list)
+
+    def command(self, name: str, summary: str) -> CommandSpec:
+        spec = self.commands.setdefault(name, CommandSpec(name=name, summary=summary))
+        spec.summary = summary
+        return spec
+
+    def subcommand(
+        self,
+        command: str,
+        name: str,
+        handler: CommandHandler,
+        *,
+        usage: str,
+        summary: str,
+        roles: Iterable[Role] | None = None,
+    ) -> None:
+        spec = self.commands[command]
+        if any(s.name == name for s in spec.subcommands):
+            raise ValueError(f"/{command} {name or '(default)'} is registered twice")
+        spec.subcommands.append(Subcommand(name, handler, usage, summary, frozenset(roles) if roles else None))
+
+    def action(self, action_id: str, handler: ActionHandler) -> None:
+        """Register by action id; an id `prefix:` also matches `prefix:anything`."""
+        if action_id in self.actions:
+            raise ValueError(f"action {action_id} is registered twice")
+        self.actions[action_id] = handler
+
+    def find_action(self, action_id: str) -> ActionHandler | None:
+        if action_id in self.actions:
+            return self.actions[action_id]
+        prefix = action_id.split(":", 1)[0] + ":"
+        return self.actions.get(prefix)
+
+    def form(self, form_id: str, handler: FormHandler) -> None:
+        if form_id in self.forms:
+            raise ValueError(f"form {form_id} is registered twice")
+        self.forms[form_id] = handler
+
+    def home_section(self, section: HomeSection) -> None:
+        self.home_sections.append(section)
+
+    def on_file(self, handler: FileHandler) -> None:
+        self.file_handlers.append(handler)
+
+    def jobs(self, source: JobSource) -> None:
+        self.job_sources.append(source)
+
+    def on_startup(self, run: JobRun) -> None:
+        """Work to do once the bot is up, e.g. catching up a digest missed while it was down."""
+        self.startup.append(run)

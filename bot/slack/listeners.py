@@ -1,0 +1,161 @@
+"""Bolt listeners: ack in time, translate Slack payloads into neutral events, hand them to the dispatcher.
+
+The first ephemeral answer to a command rides in the ack itself (no extra API call); if the handler
+is not done within the ack budget, the listener acks empty and the handler answers by response_url.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.chat.events import Action, Command, FileShared, FormSubmission, HomeOpened, Mention
+from bot.chat.model import Message, MessageRef
+from bot.chat.port import ChatPort
+from bot.dispatch import Dispatcher
+from bot.slack import render
+
+# Slack allows 3 s; leave room for the network and the ack itself.
+ACK_BUDGET = 2.0
+_MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
+
+
+def _response(message: Message, ephemeral: bool) -> dict[str, Any]:
+    return {
+        "text": render.fallback_text(message),
+        "blocks": render.message_truncated(message),
+        "response_type": "ephemeral" if ephemeral else "in_channel",
+    }
+
+
+class AckResponder:
+    """Answers a command: the first answer in the ack if still possible, later ones by response_url."""
+
+    def __init__(self, ack: AsyncAck, respond: AsyncRespond):
+        self._ack = ack
+        self._respond = respond
+        self._lock = asyncio.Lock()
+        self.acked = False
+
+    async def __call__(self, message: Message, ephemeral: bool) -> None:
+        async with self._lock:
+            if not self.acked:
+                self.acked = True
+                await self._ack(**_response(message, ephemeral))
+                return
+        await self._respond(**_response(message, ephemeral), replace_original=False)
+
+    async def ensure_acked(self) -> None:
+        async with self._lock:
+            if not self.acked:
+                self.acked = True
+                await self._ack()
+
+
+def respond_by_url(respond: AsyncRespond | None, port: ChatPort, user: str):  # noqa: ANN201
+    """A responder for interactions: the response_url if there is one (messages), else a DM (home tab)."""
+
+    async def answer(message: Message, ephemeral: bool) -> None:
+        if respond is not None and respond.response_url:
+            await respond(**_response(message, ephemeral), replace_original=False)
+        else:
+            await port.dm(user, message)
+
+    return answer
+
+
+def register_listeners(app: AsyncApp, dispatcher: Dispatcher, port: ChatPort) -> None:
+    background = dispatcher.services.background
+    commands = re.compile(r"^/(" + "|".join(map(re.escape, dispatcher.router.commands)) + r")$")
+
+    @app.command(commands)
+    async def on_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        responder = AckResponder(ack, respond)
+        cmd = Command(
+            name=body["command"].lstrip("/"),
+            text=body.get("text") or "",
+            user=body["user_id"],
+            channel=body["channel_id"],
+            trigger=body.get("trigger_id"),
+        )
+        task = background.spawn(dispatcher.command(cmd, responder), f"command {cmd.name}")
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=ACK_BUDGET)
+        except TimeoutError:
+            pass
+        await responder.ensure_acked()
+
+    @app.action(re.compile(".+"))
+    async def on_action(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        user = body["user"]["id"]
+        raw = body["actions"][0]
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        selected = tuple(o["value"] for o in raw.get("selected_options") or [])
+        value = raw.get("value") or (raw.get("selected_option") or {}).get("value") or ""
+        action = Action(
+            action=raw["action_id"],
+            value=value,
+            user=user,
+            channel=channel,
+            message_ts=message.get("ts"),
+            thread_ts=message.get("thread_ts"),
+            trigger=body.get("trigger_id"),
+            selected=selected,
+        )
+        key = f"action:{user}:{raw['action_id']}:{raw.get('action_ts', '')}"
+        background.spawn(dispatcher.action(action, respond_by_url(respond, port, user), key), "action")
+
+    @app.view(re.compile(".+"))
+    async def on_submission(ack: AsyncAck, body: dict[str, Any]) -> None:
+        view = body["view"]
+        submission = FormSubmission(
+            form_id=view["callback_id"],
+            user=body["user"]["id"],
+            values=render.form_values(view.get("state", {}).get("values", {})),
+            state=view.get("private_metadata") or "",
+        )
+        result = await dispatcher.form(submission)
+        if result and result.errors:
+            await ack(response_action="errors", errors=result.errors)
+        else:
+            await ack()
+
+    @app.event("app_mention")
+    async def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
+        mention = Mention(
+            text=_MENTION.sub("", event.get("text", "")).strip(),
+            user=event.get("user", ""),
+            channel=event["channel"],
+            ts=event["ts"],
+            thread_ts=event.get("thread_ts"),
+        )
+        thread = MessageRef(mention.channel, mention.thread_ts or mention.ts)
+
+        async def in_thread(message: Message, ephemeral: bool) -> None:
+            await port.reply(thread, message)
+
+        background.spawn(dispatcher.mention(mention, in_thread, body.get("event_id")), "mention")
+
+    @app.event("app_home_opened")
+    async def on_home(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
+            background.spawn(dispatcher.home_opened(HomeOpened(event["user"]), body.get("event_id")), "home")
+
+    @app.event("file_shared")
+    async def on_file(body: dict[str, Any], event: dict[str, Any]) -> None:
+        shared = FileShared(
+            file_id=event["file_id"],
+            user=event.get("user_id", ""),
+            channel=event.get("channel_id", ""),
+            ts=event.get("event_ts"),
+        )
+        background.spawn(dispatcher.file_shared(shared, body.get("event_id")), "file")
+
+    @app.event("message")
+    async def on_message() -> None:
+        """Plain messages are not requests; acknowledged so Slack does not retry them."""

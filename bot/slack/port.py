@@ -1,0 +1,155 @@
+"""The ChatPort on Slack's Web API, with retries for rate limits, server and connection errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.chat.model import Form, Home, Message, MessageRef
+from bot.chat.port import ChatError
+from bot.slack import render
+
+HINTS = {
+    "not_in_channel": "invite the bot to the channel first: type `/invite @tsqa` in it",
+    "channel_not_found": "check the channel ID in the workspace YAML (right-click the channel, Copy link)",
+    "missing_scope": "add the missing scope in the app's OAuth settings (see manifest.yml) and reinstall",
+    "is_archived": "the channel is archived: unarchive it or choose another in the workspace YAML",
+    "user_not_found": "check the user ID in the workspace YAML",
+    "no_such_subteam": "check the usergroup ID (S…) in the workspace YAML",
+    "expired_trigger_id": "the form took too long to open; run the command again",
+    "invalid_auth": "SLACK_BOT_TOKEN is wrong or revoked: copy the Bot User OAuth Token again",
+}
+
+
+def make_client(token: str, base_url: str) -> AsyncWebClient:
+    client = AsyncWebClient(token=token, base_url=base_url)
+    client.retry_handlers = [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+    ]
+    return client
+
+
+def _chat_error(exc: SlackApiError) -> ChatError:
+    code = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
+    hint = HINTS.get(code, "")
+    if code == "missing_scope" and exc.response is not None:
+        hint = f"the app needs scope `{exc.response.get('needed', '?')}`: {hint}"
+    return ChatError(code, hint)
+
+
+class SlackPort:
+    def __init__(self, client: AsyncWebClient):
+        self.client = client
+
+    async def call(self, method: str, **kwargs: Any) -> Any:
+        try:
+            return await getattr(self.client, method)(**kwargs)
+        except SlackApiError as exc:
+            raise _chat_error(exc) from exc
+
+    async def _post_pages(self, channel: str, message: Message, thread_ts: str | None) -> MessageRef:
+        first: MessageRef | None = None
+        for page in render.message_pages(message):
+            response = await self.call(
+                "chat_postMessage",
+                channel=channel,
+                text=render.fallback_text(message),
+                blocks=page,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+            )
+            first = first or MessageRef(response["channel"], response["ts"])
+        assert first is not None
+        return first
+
+    async def post(self, channel: str, message: Message) -> MessageRef:
+        return await self._post_pages(channel, message, None)
+
+    async def reply(self, thread: MessageRef, message: Message) -> MessageRef:
+        return await self._post_pages(thread.channel, message, thread.ts)
+
+    async def update(self, ref: MessageRef, message: Message) -> None:
+        await self.call(
+            "chat_update",
+            channel=ref.channel,
+            ts=ref.ts,
+            text=render.fallback_text(message),
+            blocks=render.message_truncated(message),
+        )
+
+    async def ephemeral(self, channel: str, user: str, message: Message) -> None:
+        await self.call(
+            "chat_postEphemeral",
+            channel=channel,
+            user=user,
+            text=render.fallback_text(message),
+            blocks=render.message_truncated(message),
+        )
+
+    async def _dm_channel(self, user: str) -> str:
+        response = await self.call("conversations_open", users=user)
+        return response["channel"]["id"]
+
+    async def dm(self, user: str, message: Message) -> MessageRef:
+        return await self.post(await self._dm_channel(user), message)
+
+    async def open_form(self, trigger: str, form: Form) -> None:
+        await self.call("views_open", trigger_id=trigger, view=render.form_view(form))
+
+    async def publish_home(self, user: str, home: Home) -> None:
+        await self.call("views_publish", user_id=user, view=render.home_view(home))
+
+    async def upload_file(
+        self, channel: str, filename: str, content: bytes, *, title: str = "", thread: MessageRef | None = None
+    ) -> None:
+        if not channel.startswith(("C", "G", "D")):
+            channel = await self._dm_channel(channel)  # files_upload_v2 needs a conversation ID
+        await self.call(
+            "files_upload_v2",
+            channel=channel,
+            filename=filename,
+            content=content,
+            title=title or filename,
+            thread_ts=thread.ts if thread else None,
+        )
+
+    async def download_file(self, file_id: str) -> tuple[str, bytes]:
+        info = await self.call("files_info", file=file_id)
+        file = info["file"]
+        url = file.get("url_private_download") or file.get("url_private")
+        headers = {"Authorization": f"Bearer {self.client.token}"}
+        async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
+            if response.status != 200:
+                raise ChatError("file_download_failed", f"HTTP {response.status} for {file.get('name')}")
+            return file.get("name", file_id), await response.read()
+
+    async def _paged(self, method: str, key: str, **kwargs: Any) -> list[str]:
+        items: list[str] = []
+        cursor = None
+        while True:
+            response = await self.call(method, cursor=cursor, limit=500, **kwargs)
+            items += response[key]
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return items
+
+    async def channel_members(self, channel: str) -> list[str]:
+        return await self._paged("conversations_members", "members", channel=channel)
+
+    async def usergroup_members(self, usergroup: str) -> list[str]:
+        response = await self.call("usergroups_users_list", usergroup=usergroup)
+        return list(response["users"])
+
+    async def permalink(self, ref: MessageRef) -> str:
+        response = await self.call("chat_getPermalink", channel=ref.channel, message_ts=ref.ts)
+        return response["permalink"]

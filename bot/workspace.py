@@ -1,0 +1,192 @@
+"""The organisation the bot serves, read from the workspace YAML and validated on load.
+
+Errors name the key path and the file position so a QA lead can fix the file without guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SLACK_ID = re.compile(r"^[US][A-Z0-9]{2,}$")
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _id_type(pattern: re.Pattern[str], what: str) -> Any:
+    """A string that must look like a Slack ID; errors point at the offending list item."""
+
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"{value!r} is not a Slack {what} ID (e.g. U0123ABCD); find it in the profile menu")
+        return value
+
+    return Annotated[str, AfterValidator(check)]
+
+
+PersonRef = _id_type(SLACK_ID, "user or usergroup")
+UserId = _id_type(USER_ID, "user")
+ChannelId = _id_type(CHANNEL_ID, "channel")
+
+
+def _check_timezone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/Dublin)") from None
+    return value
+
+
+class Person(_Model):
+    """Someone the local workspace can act as; in Slack the IDs come from the real workspace."""
+
+    id: UserId
+    name: str
+    title: str = ""
+    email: str | None = None
+
+
+class Vendor(_Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str
+    channel: ChannelId
+    leads: list[PersonRef] = []
+    contacts: list[PersonRef] = []
+    sites: list[str] = []
+
+
+class Targets(_Model):
+    daily_output: int = Field(gt=0)
+    sla_seconds: int = Field(gt=0)
+    quality: float = Field(ge=0, le=1)
+    aht_seconds: float = Field(gt=0)
+    sla_adherence: float = Field(default=0.95, ge=0, le=1)
+
+
+class Queue(_Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str
+    vendor: str
+    site: str
+    targets: Targets
+
+
+class Channel(_Model):
+    """A channel the bot posts in; listed so the local workspace can show it and setup can check it."""
+
+    id: ChannelId
+    name: str
+
+
+class Workspace(_Model):
+    """The whole workspace file; later capabilities add their own optional sections."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    timezone: str
+    admins: list[PersonRef] = Field(min_length=1)
+    trainers: list[PersonRef] = []
+    vendors: list[Vendor] = []
+    queues: list[Queue] = []
+    channels: list[Channel] = []
+    people: list[Person] = []
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+    @model_validator(mode="after")
+    def _references(self) -> Workspace:
+        vendor_ids = [v.id for v in self.vendors]
+        if len(set(vendor_ids)) != len(vendor_ids):
+            raise ValueError("vendor ids must be unique")
+        queue_ids = [q.id for q in self.queues]
+        if len(set(queue_ids)) != len(queue_ids):
+            raise ValueError("queue ids must be unique")
+        for index, queue in enumerate(self.queues):
+            if queue.vendor not in vendor_ids:
+                raise ValueError(f"queues[{index}].vendor {queue.vendor!r} is not one of the vendors {vendor_ids}")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def queue(self, queue_id: str) -> Queue | None:
+        return next((q for q in self.queues if q.id == queue_id), None)
+
+    def vendor(self, vendor_id: str) -> Vendor | None:
+        return next((v for v in self.vendors if v.id == vendor_id), None)
+
+    def section(self, key: str) -> Any:
+        """A later capability's own section, validated by that capability."""
+        return (self.model_extra or {}).get(key)
+
+
+class WorkspaceError(Exception):
+    """The workspace file cannot be used; `problems` lists each one with its position."""
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+def _node_at(root: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
+    """The deepest YAML node along a pydantic error location, for its line and column."""
+    node = root
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == str(key)), None)
+            if match is None:
+                return node
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            return node
+    return node
+
+
+def _describe(path: Path, root: yaml.Node | None, error: dict[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "(top level)"
+    node = _node_at(root, loc)
+    where = f"line {node.start_mark.line + 1}, column {node.start_mark.column + 1}" if node else "?"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{path}:{where}: {key}: {message}"
+
+
+def parse_workspace(text: str, path: Path) -> Workspace:
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+        raise WorkspaceError(path, [f"{path}:{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    if not isinstance(data, dict):
+        raise WorkspaceError(path, [f"{path}: expected a mapping with timezone, admins, vendors, queues"])
+    try:
+        return Workspace.model_validate(data)
+    except ValidationError as exc:
+        raise WorkspaceError(path, [_describe(path, root, e) for e in exc.errors()]) from None
+
+
+def load_workspace(path: str | Path) -> Workspace:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WorkspaceError(path, [f"{path}: cannot read the workspace file ({exc.strerror})"]) from None
+    return parse_workspace(text, path)

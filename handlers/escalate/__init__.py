@@ -1,0 +1,1 @@
+"""Escalations of system and platform issues to R&D and BPO contacts, chased until fixed."""

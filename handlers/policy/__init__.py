@@ -1,0 +1,1 @@
+"""Policy answers with citations, and policy cascades to every vendor team with acknowledgement."""

@@ -1,0 +1,1 @@
+"""Knowledge checks before go-live: question banks, quizzes in DM, result analysis."""

@@ -1,0 +1,45 @@
+"""Claim a key once, across retries, restarts and replicas: the database's unique key decides."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.engine import Database
+from storage.models.core import ProcessedEvent
+
+
+def _insert(session: AsyncSession):  # noqa: ANN202 - dialect-specific Insert
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ProcessedEvent)
+
+
+async def claim_in(session: AsyncSession, key: str, kind: str, now: datetime | None = None) -> bool:
+    """True the first time `key` is claimed; inside the caller's transaction so it rolls back with it."""
+    stmt = (
+        _insert(session)
+        .values(key=key[:255], kind=kind, created_at=now or datetime.now(UTC))
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    result = await session.execute(stmt)
+    return result.rowcount == 1
+
+
+async def claim(db: Database, key: str, kind: str, now: datetime | None = None) -> bool:
+    async with db.transaction() as session:
+        return await claim_in(session, key, kind, now)
+
+
+async def forget_before(db: Database, cutoff: datetime, kinds: tuple[str, ...]) -> int:
+    """Drop old claims of short-lived kinds (event retries stop after minutes); keep the rest."""
+    async with db.transaction() as session:
+        result = await session.execute(
+            delete(ProcessedEvent).where(ProcessedEvent.created_at < cutoff, ProcessedEvent.kind.in_(kinds))
+        )
+        return result.rowcount or 0
+
+
+EVENT_RETENTION = timedelta(days=2)

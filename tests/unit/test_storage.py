@@ -1,0 +1,54 @@
+"""Storage on SQLite and PostgreSQL: migrations, claims, all-or-nothing transactions."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.claims import claim, claim_in, forget_before
+from storage.engine import Database
+from storage.migrate import current_revision, head_revision, upgrade
+from storage.models import ProcessedEvent
+
+
+async def test_migrations_reach_head_and_are_repeatable(db: Database) -> None:
+    assert await current_revision(db) == head_revision()
+    assert await upgrade(db) == head_revision()  # a second run (another replica) changes nothing
+
+
+async def test_a_key_is_claimed_once(db: Database) -> None:
+    assert await claim(db, "event:Ev1", "event") is True
+    assert await claim(db, "event:Ev1", "event") is False
+    assert await claim(db, "event:Ev2", "event") is True
+
+
+async def test_concurrent_claims_have_one_winner(db: Database) -> None:
+    results = await asyncio.gather(*(claim(db, "event:race", "event") for _ in range(8)))
+    assert results.count(True) == 1
+
+
+async def test_a_failed_transaction_stores_nothing(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            assert await claim_in(session, "a", "event")
+            assert await claim_in(session, "b", "event")
+            raise RuntimeError("boom after two rows")
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
+
+
+async def test_old_event_claims_are_forgotten_others_kept(db: Database) -> None:
+    old = datetime(2026, 1, 1, tzinfo=UTC)
+    await claim(db, "event:old", "event", old)
+    await claim(db, "digest:C1:2026-01-01", "digest", old)
+    await claim(db, "event:new", "event", old + timedelta(days=5))
+    assert await forget_before(db, old + timedelta(days=1), ("event", "action")) == 1
+    assert await claim(db, "digest:C1:2026-01-01", "digest") is False
+    assert await claim(db, "event:new", "event") is False
+
+
+async def test_health_ping_reports_a_dead_database() -> None:
+    dead = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    assert await dead.ping() is False
+    await dead.dispose()
