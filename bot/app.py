@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.context import Services, utc_now
 from bot.dispatch import Dispatcher
 from bot.roles import RoleResolver
+from bot.routing import Router
 from bot.scheduler import Scheduler
 from bot.slack.app import BotIdentity, build_bolt_app
 from bot.slack.port import SlackPort, make_client
@@ -29,13 +30,20 @@ log = logging.getLogger("tsqa.app")
 class TsqaBot:
     """One bot process. `start()` serves; `stop()` stops taking requests, finishes work, closes the DB."""
 
-    def __init__(self, settings: Settings, workspace: Workspace, *, clock: Callable[[], datetime] = utc_now):
+    def __init__(
+        self,
+        settings: Settings,
+        workspace: Workspace,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        router: Router | None = None,
+    ):
         self.settings = settings
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
         self.db = Database(settings.database_url)
         self.port = SlackPort(make_client(token, settings.slack_api_url))
-        self.router = handlers.collect()
+        self.router = handlers.collect(router)
         roles = RoleResolver(workspace, self.port.usergroup_members)
         self.services = Services(self.port, self.db, workspace, roles, settings, clock)
         self.dispatcher = Dispatcher(self.router, self.services)
@@ -71,7 +79,9 @@ class TsqaBot:
             await self._socket.connect_async()
             log.info("connected to Slack in Socket Mode")
         else:
-            log.info("serving Slack requests on http://%s:%s/slack/events", self.settings.host, self.http_port)
+            log.info(
+                "serving Slack requests on http://%s:%s/slack/events", self.settings.host, self.http_port
+            )
         self.scheduler.start()
         for run in self.router.startup:
             self.services.background.spawn(run(self.services), "startup")

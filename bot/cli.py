@@ -17,7 +17,12 @@ from bot.config import Settings
 from bot.logs import setup_logging
 from bot.workspace import Workspace, WorkspaceError, load_workspace
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help="tsqa-bot: a chat assistant for T&S QA teams.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="tsqa-bot: a chat assistant for T&S QA teams.",
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 err = Console(stderr=True, soft_wrap=True)
@@ -63,7 +68,8 @@ def run() -> None:
         err.print(f"[red]Slack refused to start the bot: {exc}[/red]")
         raise typer.Exit(2) from None
     except OSError as exc:
-        err.print(f"[red]Cannot start: {exc}[/red] (is SLACK_API_URL {settings.slack_api_url} reachable, PORT free?)")
+        hint = f"is SLACK_API_URL {settings.slack_api_url} reachable and PORT {settings.port} free?"
+        err.print(f"[red]Cannot start: {exc}[/red] ({hint})")
         raise typer.Exit(2) from None
 
 

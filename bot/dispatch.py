@@ -26,7 +26,9 @@ class Dispatcher:
         self.router = router
         self.services = services
 
-    def context(self, user: str | None, channel: str | None = None, responder: Responder | None = None) -> Context:
+    def context(
+        self, user: str | None, channel: str | None = None, responder: Responder | None = None
+    ) -> Context:
         return Context(self.services, user=user, channel=channel, responder=responder)
 
     async def first_time(self, key: str | None, kind: str) -> bool:
@@ -72,6 +74,9 @@ class Dispatcher:
         except UsageError as exc:
             await ctx.respond(usage(spec, str(exc)))
             return "usage", name
+        except Exception:
+            await self._fail(ctx, name)
+            return "error", name
         return "ok", name
 
     async def action(self, action: Action, responder: Responder, dedupe_key: str | None = None) -> None:
@@ -109,7 +114,9 @@ class Dispatcher:
             await self._fail(ctx, submission.form_id)
             return None
         finally:
-            log_request("form", submission.form_id, submission.user, (time.perf_counter() - start) * 1000, outcome)
+            log_request(
+                "form", submission.form_id, submission.user, (time.perf_counter() - start) * 1000, outcome
+            )
 
     async def mention(self, mention: Mention, responder: Responder, event_id: str | None = None) -> None:
         """`@tsqa digest …` runs that command; anything else gets the overview."""
@@ -120,11 +127,15 @@ class Dispatcher:
         name = words[0].lstrip("/").lower() if words else ""
         if name in self.router.commands:
             text = " ".join(words[1:])
-            cmd = Command(name, text, mention.user, mention.channel, thread_ts=mention.thread_ts or mention.ts)
+            cmd = Command(
+                name, text, mention.user, mention.channel, thread_ts=mention.thread_ts or mention.ts
+            )
             await self.command(cmd, responder)
             return
         start = time.perf_counter()
-        await self.context(mention.user, mention.channel, responder).respond(overview(self.router.commands.values()))
+        await self.context(mention.user, mention.channel, responder).respond(
+            overview(self.router.commands.values())
+        )
         log_request("event", "app_mention", mention.user, (time.perf_counter() - start) * 1000, "overview")
 
     async def home_opened(self, event: HomeOpened, event_id: str | None = None) -> None:

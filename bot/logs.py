@@ -50,6 +50,8 @@ def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def log_request(kind: str, name: str, user: str | None, latency_ms: float, outcome: str, **extra: Any) -> None:
+def log_request(
+    kind: str, name: str, user: str | None, latency_ms: float, outcome: str, **extra: Any
+) -> None:
     fields = {"kind": kind, "id": name, "user": user, "latency_ms": round(latency_ms, 1), "outcome": outcome}
     requests_log.info("%s %s %s", kind, name, outcome, extra={"fields": {**fields, **extra}})

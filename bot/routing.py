@@ -99,7 +99,9 @@ class Router:
         spec = self.commands[command]
         if any(s.name == name for s in spec.subcommands):
             raise ValueError(f"/{command} {name or '(default)'} is registered twice")
-        spec.subcommands.append(Subcommand(name, handler, usage, summary, frozenset(roles) if roles else None))
+        spec.subcommands.append(
+            Subcommand(name, handler, usage, summary, frozenset(roles) if roles else None)
+        )
 
     def action(self, action_id: str, handler: ActionHandler) -> None:
         """Register by action id; an id `prefix:` also matches `prefix:anything`."""

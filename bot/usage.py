@@ -48,7 +48,9 @@ def overview(commands: Iterable[CommandSpec]) -> Message:
         "Here is what I can do",
         Text(INTRO),
         Text(lines),
-        ContextLine(("Type `/<command> help` for details, or mention me with a command, e.g. `@tsqa digest help`.",)),
+        ContextLine(
+            ("Type `/<command> help` for details, or mention me with a command, e.g. `@tsqa digest help`.",)
+        ),
     )
 
 

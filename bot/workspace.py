@@ -11,7 +11,15 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 SLACK_ID = re.compile(r"^[US][A-Z0-9]{2,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -28,7 +36,9 @@ def _id_type(pattern: re.Pattern[str], what: str) -> Any:
 
     def check(value: str) -> str:
         if not pattern.match(value):
-            raise ValueError(f"{value!r} is not a Slack {what} ID (e.g. U0123ABCD); find it in the profile menu")
+            raise ValueError(
+                f"{value!r} is not a Slack {what} ID (e.g. U0123ABCD); find it in the profile menu"
+            )
         return value
 
     return Annotated[str, AfterValidator(check)]
@@ -115,7 +125,9 @@ class Workspace(_Model):
             raise ValueError("queue ids must be unique")
         for index, queue in enumerate(self.queues):
             if queue.vendor not in vendor_ids:
-                raise ValueError(f"queues[{index}].vendor {queue.vendor!r} is not one of the vendors {vendor_ids}")
+                raise ValueError(
+                    f"queues[{index}].vendor {queue.vendor!r} is not one of the vendors {vendor_ids}"
+                )
         return self
 
     @property
@@ -174,7 +186,9 @@ def parse_workspace(text: str, path: Path) -> Workspace:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-        raise WorkspaceError(path, [f"{path}:{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
+        raise WorkspaceError(
+            path, [f"{path}:{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]
+        ) from None
     if not isinstance(data, dict):
         raise WorkspaceError(path, [f"{path}: expected a mapping with timezone, admins, vendors, queues"])
     try:

@@ -32,7 +32,13 @@ class ChatPort(Protocol):
     async def publish_home(self, user: str, home: Home) -> None: ...
 
     async def upload_file(
-        self, channel: str, filename: str, content: bytes, *, title: str = "", thread: MessageRef | None = None
+        self,
+        channel: str,
+        filename: str,
+        content: bytes,
+        *,
+        title: str = "",
+        thread: MessageRef | None = None,
     ) -> None: ...
 
     async def download_file(self, file_id: str) -> tuple[str, bytes]: ...

@@ -35,8 +35,11 @@ class BotIdentity:
         )
         return self.result
 
-    async def authorize(self, **_: Any) -> AuthorizeResult:
-        return self.result or await self.load()
+    def authorizer(self):  # noqa: ANN201 - Bolt inspects the returned function's parameter names
+        async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+            return self.result or await self.load()
+
+        return authorize
 
 
 def build_bolt_app(
@@ -46,7 +49,7 @@ def build_bolt_app(
     # 401 even when its body is garbage); Socket Mode needs none.
     app = AsyncApp(
         signing_secret=signing_secret or "unused-in-socket-mode",
-        authorize=identity.authorize,
+        authorize=identity.authorizer(),
         request_verification_enabled=False,
         process_before_response=False,
         logger=logging.getLogger("tsqa.bolt"),

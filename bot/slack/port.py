@@ -110,7 +110,13 @@ class SlackPort:
         await self.call("views_publish", user_id=user, view=render.home_view(home))
 
     async def upload_file(
-        self, channel: str, filename: str, content: bytes, *, title: str = "", thread: MessageRef | None = None
+        self,
+        channel: str,
+        filename: str,
+        content: bytes,
+        *,
+        title: str = "",
+        thread: MessageRef | None = None,
     ) -> None:
         if not channel.startswith(("C", "G", "D")):
             channel = await self._dm_channel(channel)  # files_upload_v2 needs a conversation ID

@@ -6,7 +6,9 @@ a large digest never turns into a Slack error.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -20,10 +22,10 @@ from slack_sdk.models.blocks import (
     ImageBlock,
     InputBlock,
     MarkdownTextObject,
-    StaticMultiSelectElement,
     PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
+    StaticMultiSelectElement,
     StaticSelectElement,
     UserSelectElement,
 )
@@ -75,7 +77,11 @@ def _part(part: m.Part) -> list[Block]:
         case m.Divider():
             return [DividerBlock()]
         case m.Image(url, alt, title):
-            return [ImageBlock(image_url=url, alt_text=clip(alt, 2000), title=clip(title, 2000) if title else None)]
+            return [
+                ImageBlock(
+                    image_url=url, alt_text=clip(alt, 2000), title=clip(title, 2000) if title else None
+                )
+            ]
         case m.Buttons(buttons, block_id):
             elements = [_button(b) for b in buttons]
             return [ActionsBlock(elements=list(g), block_id=block_id) for g in _chunks(elements, 25)]
@@ -94,9 +100,15 @@ def _part(part: m.Part) -> list[Block]:
     raise TypeError(f"cannot render {type(part).__name__}")
 
 
+@lru_cache(maxsize=512)
+def _rendered(part: m.Part) -> tuple[dict[str, Any], ...]:
+    # Parts are frozen, and help texts and usage repeat on every request: validate each once.
+    return tuple(block.to_dict() for block in _part(part))
+
+
 def blocks(parts: Iterable[m.Part]) -> list[dict[str, Any]]:
     """Every part as Block Kit dicts; `to_dict` validates each block against Slack's limits."""
-    return [block.to_dict() for part in parts for block in _part(part)]
+    return [copy.deepcopy(block) for part in parts for block in _rendered(part)]
 
 
 def _note(text: str) -> dict[str, Any]:
@@ -142,7 +154,9 @@ def _input(item: m.Input) -> InputBlock:
             )
         case m.ChoiceInput():
             opts = [_option(o) for o in item.options[:100]]
-            chosen = next((o for o, src in zip(opts, item.options, strict=False) if src.value == item.initial), None)
+            chosen = next(
+                (o for o, src in zip(opts, item.options, strict=False) if src.value == item.initial), None
+            )
             cls = StaticMultiSelectElement if item.multiple else StaticSelectElement
             kwargs = {"initial_options": [chosen]} if item.multiple and chosen else {"initial_option": chosen}
             element = cls(action_id=VALUE_FIELD, options=opts, **({} if chosen is None else kwargs))

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection `storage.migrate` hands in (async engines run it via run_sync)."""
+"""Alembic environment: runs on the connection that `storage.migrate` hands in (via run_sync)."""
 
 from alembic import context
 
@@ -6,7 +6,9 @@ from storage.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run migrations with `tsqa db upgrade` (storage.migrate), which supplies the connection")
+    raise RuntimeError(
+        "run migrations with `tsqa db upgrade` (storage.migrate), which supplies the connection"
+    )
 
 context.configure(
     connection=connection,

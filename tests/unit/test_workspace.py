@@ -32,11 +32,15 @@ def test_minimal_workspace_parses() -> None:
 
 
 def test_errors_name_key_and_line() -> None:
-    bad = GOOD.replace("quality: 0.9", "quality: 1.5").replace("timezone: Europe/Dublin", "timezone: Mars/Base")
+    bad = GOOD.replace("quality: 0.9", "quality: 1.5").replace(
+        "timezone: Europe/Dublin", "timezone: Mars/Base"
+    )
     with pytest.raises(WorkspaceError) as caught:
         parse_workspace(bad, Path("w.yml"))
     problems = caught.value.problems
-    assert any(p.startswith("w.yml:line 1, column 11: timezone: unknown timezone 'Mars/Base'") for p in problems)
+    assert any(
+        p.startswith("w.yml:line 1, column 11: timezone: unknown timezone 'Mars/Base'") for p in problems
+    )
     assert any("queues[0].targets.quality" in p and "line 10" in p for p in problems), problems
 
 

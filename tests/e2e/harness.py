@@ -1,0 +1,153 @@
+"""End-to-end harness: the real bot in HTTP mode on 127.0.0.1, the Slack fake, and a client that
+talks to the bot exactly as Slack does (signed form-encoded commands, payload= interactions, JSON events)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+
+from bot.app import TsqaBot
+from bot.config import Settings
+from bot.context import utc_now
+from bot.local.webapi import SlackWebAPI
+from bot.routing import Router
+from bot.workspace import Workspace
+from tests.fakes import signing
+
+SECRET = "test-signing-secret-0123456789"
+TOKEN = "xoxb-test"
+
+
+def seeded_fake(workspace: Workspace) -> SlackWebAPI:
+    """The Slack fake holding the example workspace's people and channels, the bot in every channel."""
+    fake = SlackWebAPI(bot_token=TOKEN)
+    for person in workspace.people:
+        fake.add_user(person.id, name=person.name.split()[0].lower(), real_name=person.name)
+    people = [p.id for p in workspace.people]
+    for channel in workspace.channels:
+        fake.add_channel(channel.id, channel.name, members=people)
+    return fake
+
+
+@dataclass
+class Reply:
+    status: int
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text) if self.text else None
+
+
+class SlackSide:
+    """Sends what Slack would send to the bot's /slack/events, signed with the shared secret."""
+
+    def __init__(self, url: str, fake: SlackWebAPI, session: aiohttp.ClientSession):
+        self.url = url
+        self.fake = fake
+        self.session = session
+
+    async def post(
+        self,
+        kind: str,
+        body: bytes,
+        *,
+        secret: str = SECRET,
+        timestamp: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        sent = {**signing.signed_headers(secret, kind, body, timestamp), **(headers or {})}
+        async with self.session.post(self.url, data=body, headers=sent) as response:
+            return Reply(response.status, await response.text())
+
+    async def command(
+        self,
+        command: str,
+        text: str = "",
+        *,
+        user: str = "U0LABEL01",
+        channel: str = "C0QAOPS01",
+        **kwargs: Any,
+    ) -> Reply:
+        body = signing.slash_command_body(
+            command,
+            text,
+            user,
+            channel,
+            self.fake.new_response_url(channel, user),
+            self.fake.new_trigger_id(user),
+        )
+        return await self.post("slash_command", body, **kwargs)
+
+    async def event(self, event: dict[str, Any], event_id: str, *, retry: int | None = None) -> Reply:
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
+        return await self.post("event", signing.event_body(event, event_id), headers=headers)
+
+    async def action(
+        self,
+        action_id: str,
+        value: str = "",
+        *,
+        user: str = "U0LABEL01",
+        channel: str = "C0QAOPS01",
+        message_ts: str | None = None,
+        **extra: Any,
+    ) -> Reply:
+        message = {"ts": message_ts or f"{time.time():.6f}", "type": "message", "text": ""}
+        body = signing.block_actions_body(
+            user,
+            [{"action_id": action_id, "value": value, **extra}],
+            channel_id=channel,
+            message=message,
+            trigger_id=self.fake.new_trigger_id(user),
+            response_url=self.fake.new_response_url(channel, user, message_ts=message["ts"]),
+        )
+        return await self.post("block_actions", body)
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Wait for work that continues after the ack; returns the first truthy result."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def running_bot(
+    workspace: Workspace,
+    database_url: str,
+    *,
+    fake: SlackWebAPI | None = None,
+    router: Router | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> AsyncIterator[tuple[TsqaBot, SlackSide]]:
+    fake = fake or seeded_fake(workspace)
+    await fake.start()
+    settings = Settings(
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_app_token=None,
+        slack_api_url=fake.api_url,
+        database_url=database_url,
+        host="127.0.0.1",
+        port=0,
+        _env_file=None,
+    )
+    bot = TsqaBot(settings, workspace, router=router, clock=clock)
+    await bot.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield bot, SlackSide(f"http://127.0.0.1:{bot.http_port}/slack/events", fake, session)
+    finally:
+        await bot.stop()
+        await fake.stop()

@@ -1,0 +1,249 @@
+"""The foundation over real signed HTTP: help, signatures, bad input, retries, mentions, home, health."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+
+import pytest
+
+from bot.chat.model import Message
+from bot.logs import JsonFormatter
+from bot.roles import Role
+from bot.routing import Router, UsageError
+from tests.e2e.harness import SECRET, TOKEN, eventually, running_bot
+from tests.fakes import signing
+
+
+def texts(blocks: list[dict]) -> str:
+    out = []
+    for block in blocks:
+        if "text" in block and isinstance(block["text"], dict):
+            out.append(block["text"]["text"])
+        out += [e.get("text", "") for e in block.get("elements", []) if isinstance(e, dict)]
+    return "\n".join(out)
+
+
+async def test_digest_help_answers_in_the_ack(workspace, database_url) -> None:
+    async with running_bot(workspace, database_url) as (_bot, slack):
+        reply = await slack.command("/digest", "help")
+        assert reply.status == 200
+        body = reply.json()
+        assert body["response_type"] == "ephemeral"
+        assert "/digest" in texts(body["blocks"]) and "help" in texts(body["blocks"])
+
+
+@pytest.mark.parametrize("command", ["/digest", "/policy", "/quiz", "/escalate"])
+async def test_every_command_answers_help(workspace, sqlite_db, command) -> None:
+    async with running_bot(workspace, str(sqlite_db.url)) as (_bot, slack):
+        body = (await slack.command(command, "help")).json()
+        assert f"*{command}*" in texts(body["blocks"])
+
+
+async def test_bad_signatures_are_refused_and_nothing_runs(workspace, sqlite_db) -> None:
+    async with running_bot(workspace, str(sqlite_db.url)) as (_bot, slack):
+        before = len(slack.fake.calls)
+        assert (await slack.command("/digest", "help", secret="wrong-secret")).status == 401
+        stale = int(time.time()) - 6 * 60
+        assert (await slack.command("/digest", "help", timestamp=stale)).status == 401
+        body = signing.event_body(
+            {"type": "app_mention", "user": "U0LABEL01", "text": "hi", "channel": "C0QAOPS01", "ts": "1.0"},
+            "EvNOSIG",
+        )
+        async with slack.session.post(
+            slack.url, data=body, headers={"Content-Type": "application/json"}
+        ) as r:
+            assert r.status == 401
+        await asyncio.sleep(0.2)
+        assert len(slack.fake.calls) == before
+
+
+async def test_unknown_subcommand_gets_usage(workspace, sqlite_db) -> None:
+    async with running_bot(workspace, str(sqlite_db.url)) as (_bot, slack):
+        body = (await slack.command("/quiz", "frobnicate now")).json()
+        assert "I don't know `/quiz frobnicate`" in texts(body["blocks"])
+        assert body["response_type"] == "ephemeral"
+
+
+async def test_malformed_payloads_get_400_and_the_bot_keeps_serving(workspace, sqlite_db) -> None:
+    async with running_bot(workspace, str(sqlite_db.url)) as (_bot, slack):
+        assert (await slack.post("block_actions", b"payload=%7Bnot-json")).status == 400
+        shapeless = b"payload=" + json.dumps({"type": "block_actions", "actions": [{}]}).encode()
+        assert (await slack.post("block_actions", shapeless)).status == 400
+        assert (await slack.post("event", b"{broken json")).status == 400
+        assert (await slack.command("/digest", "help")).status == 200
+
+
+async def test_url_verification_challenge(workspace, sqlite_db) -> None:
+    async with running_bot(workspace, str(sqlite_db.url)) as (_bot, slack):
+        body = json.dumps({"token": "x", "challenge": "abc123", "type": "url_verification"}).encode()
+        reply = await slack.post("event", body)
+        assert reply.status == 200 and "abc123" in reply.text
+
+
+async def test_mention_gets_overview_once_despite_retries(workspace, database_url) -> None:
+    event = {
+        "type": "app_mention",
+        "user": "U0LABEL01",
+        "text": "<@UBOT0001> hello there",
+        "channel": "C0QAOPS01",
+        "ts": "1700000000.000100",
+        "event_ts": "1700000000.000100",
+    }
+    async with running_bot(workspace, database_url) as (_bot, slack):
+        assert (await slack.event(event, "Ev0001")).status == 200
+        posts = await eventually(lambda: slack.fake.calls_to("chat.postMessage"))
+        for retry in (1, 2, 3):
+            assert (await slack.event(event, "Ev0001", retry=retry)).status == 200
+        await asyncio.sleep(0.3)
+        posts = slack.fake.calls_to("chat.postMessage")
+        assert len(posts) == 1
+        assert posts[0].args["thread_ts"] == "1700000000.000100"
+        assert "/digest" in texts(posts[0].json("blocks"))
+
+
+async def test_mention_that_names_a_command_runs_it_in_thread(workspace, sqlite_db) -> None:
+    event = {
+        "type": "app_mention",
+        "user": "U0LABEL01",
+        "text": "<@UBOT0001> digest help",
+        "channel": "C0QAOPS01",
+        "ts": "1700000000.000200",
+    }
+    async with running_bot(workspace, str(sqlite_db.url)) as (_bot, slack):
+        await slack.event(event, "Ev0002")
+        posts = await eventually(lambda: slack.fake.calls_to("chat.postMessage"))
+        assert "*/digest*" in texts(posts[0].json("blocks"))
+
+
+async def test_home_tab_is_published(workspace, sqlite_db) -> None:
+    async with running_bot(workspace, str(sqlite_db.url)) as (_bot, slack):
+        await slack.event(
+            {"type": "app_home_opened", "user": "U0LABEL01", "channel": "D0001", "tab": "home"}, "Ev3"
+        )
+        published = await eventually(lambda: slack.fake.calls_to("views.publish"))
+        view = published[0].json("view")
+        assert view["type"] == "home" and "/escalate" in texts(view["blocks"])
+
+
+def _slow_router(started: asyncio.Event) -> Router:
+    """A test capability: a slow command, an admin-only one and one that fails, to exercise the core."""
+    router = Router()
+    router.command("digest", "test digest")
+
+    async def slow(ctx, cmd, args):
+        started.set()
+        await asyncio.sleep(2.5)  # beyond the ack budget: the answer must go by response_url
+        await ctx.respond(Message.text("slow answer"))
+
+    async def admin_only(ctx, cmd, args):
+        await ctx.respond(Message.text("admin answer"))
+
+    async def broken(ctx, cmd, args):
+        raise RuntimeError("boom with xoxb-should-not-leak-123")
+
+    async def strict(ctx, cmd, args):
+        raise UsageError("`when` must be a date like 2026-11-23")
+
+    router.subcommand("digest", "slow", slow, usage="/digest slow", summary="slow")
+    router.subcommand(
+        "digest", "admin", admin_only, usage="/digest admin", summary="admin", roles=[Role.ADMIN]
+    )
+    router.subcommand("digest", "broken", broken, usage="/digest broken", summary="broken")
+    router.subcommand("digest", "strict", strict, usage="/digest strict", summary="strict")
+    return router
+
+
+async def test_slow_work_acks_in_time_and_answers_by_response_url(workspace, sqlite_db) -> None:
+    started = asyncio.Event()
+    async with running_bot(workspace, str(sqlite_db.url), router=_slow_router(started)) as (_bot, slack):
+        begin = time.monotonic()
+        reply = await slack.command("/digest", "slow")
+        assert reply.status == 200 and reply.text == ""
+        assert time.monotonic() - begin < 3.0
+        answered = await eventually(lambda: slack.fake.ephemeral_for("U0LABEL01"), timeout=6)
+        assert answered and "slow answer" in answered[0].text
+
+
+async def test_roles_refusal_names_who_may(workspace, sqlite_db) -> None:
+    async with running_bot(workspace, str(sqlite_db.url), router=_slow_router(asyncio.Event())) as (
+        _b,
+        slack,
+    ):
+        refused = (await slack.command("/digest", "admin", user="U0LABEL01")).json()
+        assert "Only admins (QA leads) may run `/digest admin`" in texts(refused["blocks"])
+        allowed = (await slack.command("/digest", "admin", user="U0QALEAD1")).json()
+        assert "admin answer" in texts(allowed["blocks"])
+
+
+async def test_usergroup_admins_are_resolved(workspace, sqlite_db) -> None:
+    ws = workspace.model_copy(update={"admins": ["S0QALEADS"]})
+    from tests.e2e.harness import seeded_fake
+
+    fake = seeded_fake(ws)
+    fake.add_usergroup("S0QALEADS", ["U0TRAINER1"])
+    async with running_bot(ws, str(sqlite_db.url), fake=fake, router=_slow_router(asyncio.Event())) as (
+        _b,
+        slack,
+    ):
+        allowed = (await slack.command("/digest", "admin", user="U0TRAINER1")).json()
+        assert "admin answer" in texts(allowed["blocks"])
+        await slack.command("/digest", "admin", user="U0TRAINER1")
+        assert len(fake.calls_to("usergroups.users.list")) == 1  # cached
+
+
+async def test_failures_are_reported_logged_once_and_secrets_scrubbed(workspace, sqlite_db, caplog) -> None:
+    caplog.set_level(logging.INFO)
+    async with running_bot(workspace, str(sqlite_db.url), router=_slow_router(asyncio.Event())) as (
+        _b,
+        slack,
+    ):
+        body = (await slack.command("/digest", "broken")).json()
+        assert "Something went wrong" in texts(body["blocks"])
+        usage = (await slack.command("/digest", "strict")).json()
+        assert "`when` must be a date" in texts(usage["blocks"]) and "/digest help" in texts(usage["blocks"])
+    lines = [r for r in caplog.records if r.name == "tsqa.request"]
+    outcomes = {(r.fields["id"], r.fields["outcome"]) for r in lines}
+    assert ("/digest broken", "error") in outcomes and ("/digest strict", "usage") in outcomes
+    assert all({"kind", "id", "user", "latency_ms", "outcome"} <= set(r.fields) for r in lines)
+    failure = next(r for r in caplog.records if r.name == "tsqa.dispatch" and r.exc_info)
+    line = JsonFormatter([SECRET]).format(failure)
+    assert "xoxb-should-not-leak" not in line and "[redacted]" in line
+    assert json.loads(line)["level"] == "error"
+
+
+async def test_health_is_200_with_a_database(workspace, sqlite_db) -> None:
+    async with (
+        running_bot(workspace, str(sqlite_db.url)) as (bot, slack),
+        slack.session.get(f"http://127.0.0.1:{bot.http_port}/healthz") as response,
+    ):
+        assert response.status == 200
+
+
+async def test_health_is_503_when_the_database_is_down() -> None:
+    from aiohttp import ClientSession, web
+    from aiohttp.test_utils import TestServer
+
+    from bot.slack.server import health_routes
+    from storage.engine import Database
+
+    dead = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    app = web.Application()
+    app.add_routes(health_routes(dead.ping))
+    async with (
+        TestServer(app, host="127.0.0.1") as server,
+        ClientSession() as session,
+        session.get(server.make_url("/healthz")) as response,
+    ):
+        assert response.status == 503
+        assert (await response.json())["database"] == "down"
+    await dead.dispose()
+
+
+def test_token_is_not_in_settings_repr() -> None:
+    from bot.config import Settings
+
+    settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET, _env_file=None)
+    assert TOKEN not in repr(settings) and SECRET not in repr(settings)
