@@ -51,6 +51,7 @@ class TsqaBot:
         self.bolt = build_bolt_app(self.dispatcher, self.port, self.identity, secret)
         self.scheduler = Scheduler(self.services, self.router)
         self._signing_secret = secret
+        self.mounts: list[Callable[[web.Application], None]] = []  # e.g. the local workspace's routes
         self._runner: web.AppRunner | None = None
         self._socket = None
         self.http_port: int | None = None
@@ -60,11 +61,11 @@ class TsqaBot:
         app.add_routes(health_routes(self.db.ping))
         if self._signing_secret:
             app.add_routes(slack_routes(self.bolt, self._signing_secret))
+        for mount in self.mounts:
+            mount(app)
         return app
 
     async def start(self) -> None:
-        identity = await self.identity.load()
-        log.info("signed in to Slack as %s in team %s", identity.bot_user_id, identity.team_id)
         revision = await upgrade(self.db)
         log.info("database %s at revision %s", self.db.safe_url(), revision)
         self._runner = web.AppRunner(self.web_app(), access_log=None, shutdown_timeout=10.0)
@@ -72,6 +73,12 @@ class TsqaBot:
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await site.start()
         self.http_port = self._runner.addresses[0][1]
+        try:  # after the server is up: the local workspace serves the Web API from this same server
+            identity = await self.identity.load()
+        except BaseException:
+            await self._runner.cleanup()
+            raise
+        log.info("signed in to Slack as %s in team %s", identity.bot_user_id, identity.team_id)
         if self.settings.socket_mode:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
