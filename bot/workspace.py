@@ -100,6 +100,37 @@ class Channel(_Model):
     name: str
 
 
+class DigestSchedule(_Model):
+    """A digest posted every day at `at` (local to `timezone`) into `channel`, optionally scoped."""
+
+    channel: ChannelId
+    at: str = "09:00"
+    timezone: str | None = None
+    queues: list[str] = []
+    vendors: list[str] = []
+
+    _at = field_validator("at")(lambda v: v if TIME_OF_DAY.match(v) else _bad_time(v))
+    _tz = field_validator("timezone")(_check_timezone)
+
+
+def _bad_time(value: str) -> str:
+    raise ValueError(f"{value!r} is not a time of day like \"09:00\"")
+
+
+class Ingest(_Model):
+    """Where queue data comes from besides the CLI, and how long raw rows are kept."""
+
+    channels: list[ChannelId] = []
+    watch_dir: str | None = None
+    watch_seconds: int = Field(default=60, ge=5)
+    retention_days: int = Field(default=35, ge=1)
+
+
+class DigestOptions(_Model):
+    deviation: float = Field(default=0.25, gt=0, description="flag output this far from the 7-day mean")
+    top_errors: int = Field(default=5, ge=1, le=20)
+
+
 class Workspace(_Model):
     """The whole workspace file; later capabilities add their own optional sections."""
 
@@ -112,6 +143,9 @@ class Workspace(_Model):
     queues: list[Queue] = []
     channels: list[Channel] = []
     people: list[Person] = []
+    digests: list[DigestSchedule] = []
+    digest: DigestOptions = DigestOptions()
+    ingest: Ingest = Ingest()
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -128,7 +162,17 @@ class Workspace(_Model):
                 raise ValueError(
                     f"queues[{index}].vendor {queue.vendor!r} is not one of the vendors {vendor_ids}"
                 )
+        for index, entry in enumerate(self.digests):
+            unknown = [q for q in entry.queues if q not in queue_ids]
+            unknown += [v for v in entry.vendors if v not in vendor_ids]
+            if unknown:
+                raise ValueError(f"digests[{index}] names unknown queues or vendors: {', '.join(unknown)}")
         return self
+
+    def timezones(self) -> list[str]:
+        """The workspace's timezone and every digest's own: daily figures are kept for each."""
+        zones = [self.timezone] + [d.timezone for d in self.digests if d.timezone]
+        return list(dict.fromkeys(zones))
 
     @property
     def tz(self) -> ZoneInfo:

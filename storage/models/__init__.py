@@ -2,5 +2,25 @@
 
 from storage.models.base import Base
 from storage.models.core import ProcessedEvent
+from storage.models.digest import (
+    BacklogSnapshot,
+    DailyErrorPair,
+    DailyLabelerOutput,
+    Decision,
+    DigestPost,
+    IngestedFile,
+)
+from storage.models.local import LocalWorkspaceFile, LocalWorkspaceSnapshot
 
-__all__ = ["Base", "ProcessedEvent"]
+__all__ = [
+    "BacklogSnapshot",
+    "Base",
+    "DailyErrorPair",
+    "DailyLabelerOutput",
+    "Decision",
+    "DigestPost",
+    "IngestedFile",
+    "LocalWorkspaceFile",
+    "LocalWorkspaceSnapshot",
+    "ProcessedEvent",
+]

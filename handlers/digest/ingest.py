@@ -1,0 +1,205 @@
+"""Take in queue data: check every row, store it in one transaction, refresh the affected days.
+
+A refused or failed ingest stores nothing. Re-ingesting the same or an overlapping file changes no
+number: decisions are keyed by (queue, item_id, completed_at) and days are recomputed from what
+is stored, never added to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.workspace import Workspace
+from handlers.digest.aggregate import daily_aggregates
+from handlers.digest.frames import Source
+from handlers.digest.validate import (
+    SHOWN_PROBLEMS,
+    Checked,
+    FileRejected,
+    RowProblem,
+    check_backlog,
+    check_decisions,
+)
+from storage import queue_data
+from storage.engine import Database
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did, in the words the CLI, the thread reply and the admins' DM use."""
+
+    kind: str
+    name: str
+    total: int
+    stored: int = 0
+    already: int = 0
+    invalid: int = 0
+    expired: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    side_file: Path | None = None
+    days: list[date] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{self.name}: stored {self.stored:,} new {self.kind} of {self.total:,} rows"]
+        if self.already:
+            parts.append(f"{self.already:,} were already stored")
+        if self.invalid:
+            parts.append(
+                f"{self.invalid:,} invalid rows skipped"
+                + (f" (see {self.side_file})" if self.side_file else "")
+            )
+        if self.expired:
+            parts.append(f"{self.expired:,} rows for days already recorded whose raw data has expired")
+        if self.days:
+            span = f"{self.days[0]}" if len(self.days) == 1 else f"{self.days[0]} to {self.days[-1]}"
+            parts.append(f"days {span}")
+        return "; ".join(parts)
+
+
+def refusal(name: str, exc: FileRejected) -> str:
+    """A refused file explained: the count and the first problems with their line numbers."""
+    lines = [f"{name}: refused, nothing stored: {exc}"]
+    for problem in exc.problems[:SHOWN_PROBLEMS]:
+        lines.append(f"  line {problem.line}: {problem.reason}")
+    if exc.invalid > SHOWN_PROBLEMS:
+        lines.append(f"  … and {exc.invalid - SHOWN_PROBLEMS:,} more")
+    return "\n".join(lines)
+
+
+def _accept(checked: Checked, what: str, skip_invalid: bool, side_file: Path | None) -> Path | None:
+    """Refuse the file when rows are invalid, unless asked to skip them (then write them aside)."""
+    if not checked.invalid:
+        return None
+    if not skip_invalid:
+        raise FileRejected(
+            f"{checked.invalid:,} of {checked.total:,} rows are invalid "
+            "(use --skip-invalid to store the valid rows)",
+            checked.problems,
+            checked.invalid,
+        )
+    if side_file is not None and checked.rejected is not None:
+        pacsv.write_csv(checked.rejected, side_file)
+    return side_file
+
+
+def _local_days(column: pa.ChunkedArray, tz: str) -> list[date]:
+    local = pc.local_timestamp(column.cast(pa.timestamp("us", tz=tz)))
+    return sorted(d for d in pc.unique(local.cast(pa.date32())).to_pylist() if d is not None)
+
+
+def day_bounds_us(first: date, last: date, tz: str) -> tuple[int, int]:
+    """UTC microseconds of `first`'s local midnight and of the midnight after `last`."""
+    zone = ZoneInfo(tz)
+    start = datetime(first.year, first.month, first.day, tzinfo=zone)
+    after = last + timedelta(days=1)
+    end = datetime(after.year, after.month, after.day, tzinfo=zone)
+    return int(start.timestamp() * 1_000_000), int(end.timestamp() * 1_000_000)
+
+
+async def _drop_expired(
+    db: Database, workspace: Workspace, table: pa.Table, now: datetime
+) -> tuple[pa.Table, int]:
+    """Rows older than retention for days already recorded: their raw rows are gone, so they cannot
+    be merged without changing history; they are left out and counted."""
+    cutoff = now - timedelta(days=workspace.ingest.retention_days)
+    old = pc.less(table["completed_at"], pa.scalar(cutoff, pa.timestamp("us", tz="UTC")))
+    if not pc.any(old).as_py():
+        return table, 0
+    async with db.transaction() as session:
+        recorded = set(await queue_data.days_recorded(session, workspace.timezone))
+    local = pc.local_timestamp(table["completed_at"].cast(pa.timestamp("us", tz=workspace.timezone)))
+    days = local.cast(pa.date32())
+    clash = pc.and_(old, pc.is_in(days, value_set=pa.array(sorted(recorded), pa.date32())))
+    return table.filter(pc.invert(clash)), int(pc.sum(clash.cast(pa.int64())).as_py() or 0)
+
+
+async def refresh_days(
+    session: AsyncSession, workspace: Workspace, table: pa.Table, all_new: bool
+) -> list[date]:
+    """Recompute the daily building blocks of every day the new rows touch, in every timezone kept.
+
+    When the new rows are all that is stored for those whole days, they are aggregated directly
+    instead of being read back."""
+    touched: list[date] = []
+    for tz in workspace.timezones():
+        days = _local_days(table["completed_at"], tz)
+        if not days:
+            continue
+        start, end = day_bounds_us(days[0], days[-1], tz)
+        only_these = (
+            all_new and await queue_data.count_decisions_between(session, start, end) == table.num_rows
+        )
+        source = table if only_these else await queue_data.decisions_between(session, start, end)
+        aggregates = daily_aggregates(source, workspace, tz)
+        wanted = set(days)
+        labeler_days = aggregates.labeler_days[aggregates.labeler_days["day"].isin(wanted)]
+        pairs = aggregates.pairs[aggregates.pairs["day"].isin(wanted)]
+        await queue_data.replace_daily(session, tz, days, labeler_days, pairs)
+        if tz == workspace.timezone:
+            touched = days
+    return touched
+
+
+async def ingest_decisions(
+    db: Database,
+    workspace: Workspace,
+    source: Source,
+    name: str,
+    *,
+    now: datetime,
+    skip_invalid: bool = False,
+    side_file: Path | None = None,
+) -> IngestReport:
+    checked = check_decisions(source, workspace, workspace.timezone)
+    side = _accept(checked, "decisions", skip_invalid, side_file)
+    table, expired = await _drop_expired(db, workspace, checked.table, now)
+    report = IngestReport(
+        "decisions",
+        name,
+        checked.total,
+        invalid=checked.invalid,
+        expired=expired,
+        problems=checked.problems,
+        side_file=side,
+    )
+    if table.num_rows == 0:
+        return report
+    async with db.transaction() as session:
+        report.stored = await queue_data.store_decisions(session, table)
+        report.already = table.num_rows - report.stored
+        report.days = await refresh_days(session, workspace, table, all_new=report.already == 0)
+    return report
+
+
+async def ingest_backlog(
+    db: Database,
+    workspace: Workspace,
+    source: Source,
+    name: str,
+    *,
+    skip_invalid: bool = False,
+    side_file: Path | None = None,
+) -> IngestReport:
+    checked = check_backlog(source, workspace, workspace.timezone)
+    side = _accept(checked, "backlog snapshots", skip_invalid, side_file)
+    report = IngestReport(
+        "backlog snapshots",
+        name,
+        checked.total,
+        invalid=checked.invalid,
+        problems=checked.problems,
+        side_file=side,
+    )
+    async with db.transaction() as session:
+        report.stored = await queue_data.store_backlog(session, checked.table)
+    report.already = checked.table.num_rows - report.stored
+    report.days = _local_days(checked.table["at"], workspace.timezone) if checked.table.num_rows else []
+    return report

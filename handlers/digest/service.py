@@ -1,0 +1,75 @@
+"""The digest of a day: from the stored daily figures, or straight from a file without storing it."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from bot.workspace import DigestSchedule, Workspace
+from handlers.digest.aggregate import DailyAggregates, daily_aggregates
+from handlers.digest.frames import Source, read_backlog, read_decisions
+from handlers.digest.ingest import day_bounds_us
+from handlers.digest.metrics import build_digest
+from storage import queue_data
+from storage.engine import Database
+
+# The digest compares with the previous day and the 7 days before it.
+HISTORY_DAYS = 8
+
+
+def scope_queues(workspace: Workspace, queues: list[str] = (), vendors: list[str] = ()) -> list[str] | None:
+    """Queue ids for a scope given as queues and/or vendors; None means every queue."""
+    if not queues and not vendors:
+        return None
+    chosen = set(queues) | {q.id for q in workspace.queues if q.vendor in vendors}
+    return [q.id for q in workspace.queues if q.id in chosen]
+
+
+def schedule_queues(workspace: Workspace, schedule: DigestSchedule) -> list[str] | None:
+    return scope_queues(workspace, schedule.queues, schedule.vendors)
+
+
+async def digest_for_day(
+    db: Database, workspace: Workspace, day: date, *, tz: str | None = None, queues: list[str] | None = None
+) -> dict[str, Any]:
+    """Figures kept for good serve the workspace's and the digests' timezones; another timezone is
+    computed from the raw decisions still within retention."""
+    tz = tz or workspace.timezone
+    first = day - timedelta(days=HISTORY_DAYS)
+    async with db.transaction() as session:
+        if tz in workspace.timezones():
+            labeler_days, pairs = await queue_data.load_daily(session, tz, first, day)
+            aggregates = DailyAggregates(tz, labeler_days, pairs)
+        else:
+            start, end = day_bounds_us(first, day, tz)
+            aggregates = daily_aggregates(
+                await queue_data.decisions_between(session, start, end), workspace, tz
+            )
+        start, end = day_bounds_us(day, day, tz)
+        backlog = await queue_data.backlog_between(session, start, end)
+    return build_digest(
+        day, aggregates, workspace, backlog, queues=queues, deviation=workspace.digest.deviation
+    )
+
+
+def digest_from_file(
+    workspace: Workspace,
+    source: Source,
+    day: date,
+    *,
+    tz: str | None = None,
+    queues: list[str] | None = None,
+    backlog: Source | None = None,
+) -> dict[str, Any]:
+    tz = tz or workspace.timezone
+    aggregates = daily_aggregates(read_decisions(source, tz), workspace, tz)
+    snapshots = read_backlog(backlog, tz) if backlog is not None else None
+    return build_digest(
+        day, aggregates, workspace, snapshots, queues=queues, deviation=workspace.digest.deviation
+    )
+
+
+async def latest_day(db: Database, workspace: Workspace) -> date | None:
+    async with db.transaction() as session:
+        days = await queue_data.days_recorded(session, workspace.timezone)
+    return days[-1] if days else None

@@ -1,0 +1,100 @@
+"""Queue data: raw decisions (kept for retention_days), daily building blocks (kept for good),
+backlog snapshots, posted digests and ingested files.
+
+Times are UTC epoch microseconds: exact, portable between SQLite and PostgreSQL, and cheap to bulk
+load; a digest's day boundaries are applied in its own timezone when aggregating.
+"""
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base
+
+
+class Decision(Base):
+    """One labeler's completed review; (queue, item_id, completed_us) identifies it across re-ingests."""
+
+    __tablename__ = "decisions"
+
+    queue: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    completed_us: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    enqueued_us: Mapped[int] = mapped_column(BigInteger)
+    labeler_id: Mapped[str] = mapped_column(String(128))
+    vendor: Mapped[str] = mapped_column(String(64))
+    site: Mapped[str] = mapped_column(String(64))
+    handle_seconds: Mapped[float] = mapped_column(Float)
+    decision: Mapped[str | None] = mapped_column(String(128))
+    qa_decision: Mapped[str | None] = mapped_column(String(128))
+
+    __table_args__ = (Index("ix_decisions_completed_us", "completed_us"),)
+
+
+class DailyLabelerOutput(Base):
+    """Additive per-day figures per (queue, vendor, site, labeler): every roll-up, distinct labelers
+    included, can be rebuilt from these after the raw decisions expire."""
+
+    __tablename__ = "daily_labeler_output"
+
+    timezone: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vendor: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    labeler_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    output: Mapped[int] = mapped_column(Integer)
+    sla_met: Mapped[int] = mapped_column(Integer)
+    handle_sum: Mapped[float] = mapped_column(Float)
+    audited: Mapped[int] = mapped_column(Integer)
+    agreed: Mapped[int] = mapped_column(Integer)
+
+
+class DailyErrorPair(Base):
+    """Audited disagreements per day: (decision given, QA's decision) and how often."""
+
+    __tablename__ = "daily_error_pairs"
+
+    timezone: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vendor: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    decision: Mapped[str] = mapped_column(String(128), primary_key=True)
+    qa_decision: Mapped[str] = mapped_column(String(128), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class BacklogSnapshot(Base):
+    __tablename__ = "backlog_snapshots"
+
+    queue: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at_us: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    backlog: Mapped[int] = mapped_column(Integer)
+    oldest_age_seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class DigestPost(Base):
+    """A digest claimed for (channel, day) before it is sent: restarts, replicas and retries find it."""
+
+    __tablename__ = "digest_posts"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(255), default="")
+    ts: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IngestedFile(Base):
+    """A file taken in (or refused) once, by content hash, so a watched folder is not read twice."""
+
+    __tablename__ = "ingested_files"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(Text)
+    stored: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

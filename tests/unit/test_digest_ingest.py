@@ -1,0 +1,143 @@
+"""Ingesting queue data on SQLite and PostgreSQL: stored figures equal the file's, re-ingests change
+nothing, refused files store nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from handlers.digest import ingest as ingest_module
+from handlers.digest.generate import generate_backlog, generate_decisions
+from handlers.digest.ingest import ingest_backlog, ingest_decisions
+from handlers.digest.service import digest_for_day, digest_from_file
+from handlers.digest.validate import FileRejected
+from storage.models.digest import Decision
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+START = date(2026, 11, 1)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+@pytest.fixture
+def decisions(workspace) -> pd.DataFrame:
+    return generate_decisions(workspace, START, 12, seed=7, scale=0.2)
+
+
+async def stored_count(db) -> int:
+    async with db.transaction() as session:
+        return await session.scalar(select(func.count()).select_from(Decision))
+
+
+async def test_stored_digest_equals_digest_from_the_file(db, workspace, decisions) -> None:
+    report = await ingest_decisions(db, workspace, csv_bytes(decisions), "d.csv", now=NOW)
+    assert report.stored == len(decisions) and report.invalid == 0
+    assert report.days[0] == START
+    for day in (date(2026, 11, 5), date(2026, 11, 11)):
+        stored = await digest_for_day(db, workspace, day)
+        direct = digest_from_file(workspace, csv_bytes(decisions), day)
+        assert stored == direct
+
+
+async def test_reingesting_same_and_overlapping_files_changes_no_number(db, workspace, decisions) -> None:
+    completed = pd.to_datetime(decisions["completed_at"], utc=True)
+    first = decisions[completed < pd.Timestamp("2026-11-08T12:00Z")]
+    second = decisions[completed >= pd.Timestamp("2026-11-05T00:00Z")]  # overlaps three and a half days
+    await ingest_decisions(db, workspace, csv_bytes(first), "first.csv", now=NOW)
+    await ingest_decisions(db, workspace, csv_bytes(second), "second.csv", now=NOW)
+    again = await ingest_decisions(db, workspace, csv_bytes(decisions), "all.csv", now=NOW)
+    assert again.stored == 0 and again.already == len(decisions)
+    assert await stored_count(db) == len(decisions)
+    for day in (date(2026, 11, 6), date(2026, 11, 8), date(2026, 11, 10)):
+        assert await digest_for_day(db, workspace, day) == digest_from_file(workspace, csv_bytes(decisions), day)
+
+
+async def test_invalid_rows_refuse_the_file_and_store_nothing(db, workspace, decisions) -> None:
+    lines = csv_bytes(decisions.head(50)).decode().splitlines()
+    header = lines[0].split(",")
+    row = lines[3].split(",")
+    row[header.index("handle_seconds")] = "-4"
+    lines[3] = ",".join(row)
+    row = lines[9].split(",")
+    row[header.index("completed_at")] = "yesterday"
+    lines[9] = ",".join(row)
+    row = lines[12].split(",")
+    row[header.index("queue")] = "no-such-queue"
+    lines[12] = ",".join(row)
+    with pytest.raises(FileRejected) as caught:
+        await ingest_decisions(db, workspace, "\n".join(lines).encode(), "bad.csv", now=NOW)
+    problems = {p.line: p.reason for p in caught.value.problems}
+    assert problems == {
+        4: "handle_seconds is negative",
+        10: "completed_at: not an ISO 8601 time",
+        13: "queue is not in the workspace file",
+    }
+    assert "3 of 50 rows are invalid" in str(caught.value)
+    assert await stored_count(db) == 0
+
+
+async def test_skip_invalid_stores_the_rest_and_writes_the_rejects_aside(db, workspace, decisions, tmp_path) -> None:
+    frame = decisions.head(40).copy()
+    frame.loc[5, "enqueued_at"] = "2099-01-01T00:00:00+00:00"  # completed before enqueued
+    side = tmp_path / "rejected.csv"
+    report = await ingest_decisions(
+        db, workspace, csv_bytes(frame), "f.csv", now=NOW, skip_invalid=True, side_file=side
+    )
+    assert (report.stored, report.invalid) == (39, 1)
+    rejected = pd.read_csv(side, dtype={"item_id": str})
+    assert rejected.loc[0, "line"] == 7 and rejected.loc[0, "reason"] == "completed_at is before enqueued_at"
+    assert rejected.loc[0, "item_id"] == frame.loc[5, "item_id"]
+
+
+async def test_missing_column_is_named(db, workspace, decisions) -> None:
+    with pytest.raises(FileRejected, match="missing the required column 'labeler_id'"):
+        await ingest_decisions(db, workspace, csv_bytes(decisions.drop(columns="labeler_id")), "x.csv", now=NOW)
+    assert await stored_count(db) == 0
+
+
+async def test_a_failure_after_storing_rolls_everything_back(db, workspace, decisions, monkeypatch) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full while aggregating")
+
+    monkeypatch.setattr(ingest_module, "daily_aggregates", broken)
+    with pytest.raises(RuntimeError):
+        await ingest_decisions(db, workspace, csv_bytes(decisions), "d.csv", now=NOW)
+    assert await stored_count(db) == 0
+
+
+async def test_other_timezone_is_computed_from_raw_rows(db, workspace, decisions) -> None:
+    await ingest_decisions(db, workspace, csv_bytes(decisions), "d.csv", now=NOW)
+    day = date(2026, 11, 7)
+    stored = await digest_for_day(db, workspace, day, tz="America/New_York")
+    assert stored == digest_from_file(workspace, csv_bytes(decisions), day, tz="America/New_York")
+    assert stored["timezone"] == "America/New_York"
+
+
+async def test_backlog_snapshots_feed_the_digest(db, workspace, decisions) -> None:
+    backlog = generate_backlog(workspace, START, 12, seed=3)
+    await ingest_decisions(db, workspace, csv_bytes(decisions), "d.csv", now=NOW)
+    report = await ingest_backlog(db, workspace, csv_bytes(backlog), "b.csv")
+    assert report.stored == len(backlog)
+    again = await ingest_backlog(db, workspace, csv_bytes(backlog), "b.csv")
+    assert again.stored == 0
+    day = date(2026, 11, 9)
+    stored = await digest_for_day(db, workspace, day)
+    direct = digest_from_file(workspace, csv_bytes(decisions), day, backlog=csv_bytes(backlog))
+    assert stored == direct
+    assert stored["queues"][0]["backlog"] is not None
+
+
+def test_generated_files_are_synthetic_and_mild(decisions) -> None:
+    labels = set(decisions["decision"].dropna()) | set(decisions["qa_decision"].dropna())
+    assert labels <= {"allow", "remove", "age_restrict", "escalate"}
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_files(tmp_path: Path):
+    yield
