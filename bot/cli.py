@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import sys
 from typing import Annotated
 
@@ -49,11 +51,29 @@ def _workspace(settings: Settings) -> Workspace:
 
 
 @app.command()
-def run() -> None:
-    """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on HOST:PORT."""
+def run(
+    local: Annotated[
+        bool,
+        typer.Option(
+            "--local",
+            help="Run with a local workspace in the browser instead of Slack (default without credentials).",
+        ),
+    ] = False,
+) -> None:
+    """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on HOST:PORT; without Slack
+    credentials (or with --local), a local workspace to try the bot in a browser."""
     settings = Settings()
     workspace = _workspace(settings)
     missing = settings.missing_slack()
+    nothing_configured = settings.slack_bot_token is None and not settings.socket_mode
+    if not local and missing and nothing_configured and os.environ.get("TSQA_NO_LOCAL") != "1":
+        local = True
+        reason = f"no Slack credentials ({', '.join(missing)} not set)"
+    else:
+        reason = "--local"
+    if local:
+        _run_local(settings, workspace, reason)
+        return
     if missing:
         err.print(f"[red]Cannot start: missing {', '.join(missing)}.[/red]")
         err.print(SETUP_HELP, markup=False, highlight=False)
@@ -70,6 +90,22 @@ def run() -> None:
     except OSError as exc:
         hint = f"is SLACK_API_URL {settings.slack_api_url} reachable and PORT {settings.port} free?"
         err.print(f"[red]Cannot start: {exc}[/red] ({hint})")
+        raise typer.Exit(2) from None
+
+
+def _run_local(settings: Settings, workspace: Workspace, reason: str) -> None:
+    """The bot against a local Slack stand-in, with its page on http://127.0.0.1:PORT."""
+    setup_logging(settings.log_level, settings.secrets())
+    logging.getLogger("tsqa.local").info("starting the local workspace: %s", reason)
+    from bot.local.run import run_local
+
+    def ready(url: str) -> None:
+        err.print(f"Local workspace: open [bold]{url}[/bold] in a browser (Ctrl+C stops).", highlight=False)
+
+    try:
+        asyncio.run(run_local(settings, workspace, on_ready=ready))
+    except OSError as exc:
+        err.print(f"[red]Cannot start the local workspace: {exc}[/red] (is PORT {settings.port} free?)")
         raise typer.Exit(2) from None
 
 
@@ -116,6 +152,21 @@ def db_upgrade() -> None:
             await db.dispose()
 
     print(f"database at revision {asyncio.run(go())}")
+
+
+def _capability_commands() -> None:
+    """Each capability may bring `handlers/<name>/cli.py` with a `register(app)`."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    from handlers import CAPABILITIES
+
+    for name in CAPABILITIES:
+        if find_spec(f"handlers.{name}.cli"):
+            import_module(f"handlers.{name}.cli").register(app)
+
+
+_capability_commands()
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
@@ -12,15 +13,16 @@ from storage.engine import Database
 from storage.models.core import ProcessedEvent
 
 
-def _insert(session: AsyncSession):  # noqa: ANN202 - dialect-specific Insert
+def insert_ignoring(session: AsyncSession, model: type) -> Any:
+    """An INSERT that can take `.on_conflict_do_nothing()`, in the session's dialect."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ProcessedEvent)
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 async def claim_in(session: AsyncSession, key: str, kind: str, now: datetime | None = None) -> bool:
     """True the first time `key` is claimed; inside the caller's transaction so it rolls back with it."""
     stmt = (
-        _insert(session)
+        insert_ignoring(session, ProcessedEvent)
         .values(key=key[:255], kind=kind, created_at=now or datetime.now(UTC))
         .on_conflict_do_nothing(index_elements=["key"])
     )

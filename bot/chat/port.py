@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.chat.model import Form, Home, Message, MessageRef
@@ -14,6 +15,15 @@ class ChatError(Exception):
         self.code = code
         self.hint = hint
         super().__init__(f"{code}: {hint}" if hint else code)
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    """A file someone shared, downloaded; `thread` is the message it was shared in, to reply under."""
+
+    name: str
+    content: bytes
+    thread: MessageRef | None = None
 
 
 class ChatPort(Protocol):
@@ -41,7 +51,7 @@ class ChatPort(Protocol):
         thread: MessageRef | None = None,
     ) -> None: ...
 
-    async def download_file(self, file_id: str) -> tuple[str, bytes]: ...
+    async def download_file(self, file_id: str, channel: str) -> SharedFile: ...
 
     async def channel_members(self, channel: str) -> list[str]: ...
 

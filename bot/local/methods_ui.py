@@ -131,8 +131,20 @@ def files_complete_upload_external(ctx: Context, args: dict[str, Any]) -> dict[s
             channel.id, st.bot_user_id, ctx.now, text=text, thread_ts=thread_ts, files=[f.id for f in files]
         )
         for file in files:
-            file.channel, file.thread_ts = channel.id, message.thread_ts
+            file.channel, file.thread_ts, file.ts = channel.id, message.thread_ts, message.ts
     return {"files": [file_json(st, f, ctx.base_url) for f in files]}
+
+
+@method("files.info")
+def files_info(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    file = ctx.state.files.get(str_arg(args, "file") or "")
+    if file is None or file.data is None:
+        raise SlackError("file_not_found")
+    return {
+        "file": file_json(ctx.state, file, ctx.base_url),
+        "comments": [],
+        "response_metadata": {"next_cursor": ""},
+    }
 
 
 # ----- response URLs -----

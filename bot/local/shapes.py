@@ -143,7 +143,7 @@ def file_json(st: WorkspaceState, file: File, base_url: str = "") -> dict[str, A
     shares: dict[str, Any] = {}
     if channel is not None:
         bucket = "private" if channel.is_private else "public"
-        share = {"ts": "", "channel_name": channel.name, "team_id": st.team_id}
+        share = {"ts": file.ts or "", "channel_name": channel.name, "team_id": st.team_id}
         if file.thread_ts:
             share["thread_ts"] = file.thread_ts
         shares[bucket] = {channel.id: [share]}

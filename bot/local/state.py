@@ -93,6 +93,7 @@ class File:
     thread_ts: str | None = None
     user: str = ""
     created: int = 0
+    ts: str | None = None  # the message it was shared in, as Slack lists in `shares`
 
 
 @dataclass
@@ -182,6 +183,13 @@ class WorkspaceState:
             raise SlackError("expired_trigger_id")
         trigger.used = True
         return trigger
+
+    def forget_expired(self, now: float) -> None:
+        """Drop triggers and response URLs that can no longer be used, so a long run stays small."""
+        self.triggers = {k: t for k, t in self.triggers.items() if now - t.issued_at <= TRIGGER_TTL}
+        self.response_urls = {
+            k: u for k, u in self.response_urls.items() if now - u.issued_at <= RESPONSE_URL_TTL
+        }
 
     # ----- conversations -----
 

@@ -1,7 +1,8 @@
 """An aiohttp server that answers the part of Slack's Web API the bot uses, exactly as Slack answers.
 
-Tests point a real slack_sdk client at it; the local browser workspace can mount `make_app()` later.
-It records every call, keeps a small workspace in `WorkspaceState`, and can inject failures.
+Tests point a real slack_sdk client at it; the local browser workspace adds its `routes()` to the bot's
+own server. It records every call, keeps a small workspace in `WorkspaceState`, can inject failures, and
+tells listeners when something visible changed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,20 @@ from aiohttp import BodyPartReader, web
 from bot.local.methods import METHODS, Context
 from bot.local.methods_ui import respond
 from bot.local.state import Call, Channel, Message, ResponseUrl, SlackError, User, WorkspaceState
+
+# Methods that only read: answering them is not a change the browser workspace must show or save.
+READ_ONLY = frozenset(
+    {
+        "auth.test",
+        "chat.getPermalink",
+        "conversations.info",
+        "conversations.members",
+        "files.info",
+        "usergroups.users.list",
+        "users.info",
+        "users.lookupByEmail",
+    }
+)
 
 
 @dataclass
@@ -42,9 +57,14 @@ class SlackWebAPI:
         bot_name: str = "tsqa",
         clock: Callable[[], float] = time.time,
         state: WorkspaceState | None = None,
+        keep_calls: int | None = None,
     ) -> None:
+        """`keep_calls` bounds the call log for long runs (the browser workspace); tests keep all."""
         self.bot_token = bot_token
         self.clock = clock
+        self.keep_calls = keep_calls
+        self.version = 0
+        self.listeners: list[Callable[[], None]] = []
         self.state = state or WorkspaceState(
             team_id=team_id, team_domain=team_domain, bot_user_id=bot_user_id
         )
@@ -115,6 +135,20 @@ class SlackWebAPI:
         self.state.response_urls[url.id] = url
         return f"{self.base_url}/response/{url.id}"
 
+    # ----- change notification -----
+
+    def changed(self) -> None:
+        """Something visible changed: bump `version` (the browser polls it) and tell the listeners."""
+        self.version += 1
+        for listener in list(self.listeners):
+            listener()
+
+    def _record(self, call: Call) -> None:
+        calls = self.state.calls
+        calls.append(call)
+        if self.keep_calls is not None and len(calls) > self.keep_calls:
+            del calls[: len(calls) - self.keep_calls]
+
     # ----- failure injection -----
 
     def fail_next(self, method: str, *, status: int = 429, retry_after: int = 1, times: int = 1) -> None:
@@ -175,13 +209,19 @@ class SlackWebAPI:
     def make_app(self) -> web.Application:
         """The routes as an aiohttp app, to run alone (`start`) or mount into another server."""
         app = web.Application()
-        app.router.add_post("/api/{method}", self._api)
-        app.router.add_get("/api/{method}", self._api)
-        app.router.add_post("/upload/{file_id}", self._upload)
-        app.router.add_post("/response/{url_id}", self._response)
-        app.router.add_get("/files/{file_id}/{name}", self._download)
-        app.router.add_get("/files/{file_id}/download/{name}", self._download)
+        app.add_routes(self.routes())
         return app
+
+    def routes(self) -> list[web.RouteDef]:
+        """The same routes, to add to an existing app (the bot's own server in the local workspace)."""
+        return [
+            web.post("/api/{method}", self._api),
+            web.get("/api/{method}", self._api),
+            web.post("/upload/{file_id}", self._upload),
+            web.post("/response/{url_id}", self._response),
+            web.get("/files/{file_id}/{name}", self._download),
+            web.get("/files/{file_id}/download/{name}", self._download),
+        ]
 
     @property
     def api_url(self) -> str:
@@ -238,7 +278,7 @@ class SlackWebAPI:
         form_token = args.pop("token", None)
         token = token or (str(form_token) if form_token else None)
         call = Call(name, args, token)
-        self.state.calls.append(call)
+        self._record(call)
         fault = self._take_fault(name)
         if fault is not None:
             return self._fault_response(call, fault)
@@ -256,6 +296,9 @@ class SlackWebAPI:
                 payload = {"ok": True, **handler(self._context(request, f"/api/{name}"), args)}
             except SlackError as error:
                 payload = {"ok": False, "error": error.error, **error.extra}
+            else:
+                if name not in READ_ONLY:
+                    self.changed()
         call.response = payload
         return web.json_response(payload)
 
@@ -263,7 +306,7 @@ class SlackWebAPI:
         file_id = request.match_info["file_id"]
         data = await _read_upload(request)
         call = Call("upload", {"file_id": file_id, "length": len(data)}, _bearer(request))
-        self.state.calls.append(call)
+        self._record(call)
         fault = self._take_fault("upload")
         if fault is not None:
             call.status = fault.status
@@ -273,6 +316,7 @@ class SlackWebAPI:
             call.status = 404
             return web.Response(status=404, text="file_not_found", content_type="text/plain")
         file.data = data
+        self.changed()
         return web.Response(text=f"OK - {len(data)}", content_type="text/plain")
 
     async def _response(self, request: web.Request) -> web.Response:
@@ -287,12 +331,14 @@ class SlackWebAPI:
             payload = None
         args = dict(payload) if isinstance(payload, dict) else {}
         call = Call("response_url", {"url_id": url_id, **args}, None)
-        self.state.calls.append(call)
+        self._record(call)
         fault = self._take_fault("response_url")
         if fault is not None:
             return self._fault_response(call, fault)
         status, body = respond(self._context(request, f"/response/{url_id}"), url_id, payload)
         call.status, call.response = status, body
+        if status == 200:
+            self.changed()
         return web.json_response(body, status=status)
 
     async def _download(self, request: web.Request) -> web.Response:

@@ -14,7 +14,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.model import Form, Home, Message, MessageRef
-from bot.chat.port import ChatError
+from bot.chat.port import ChatError, SharedFile
 from bot.slack import render
 
 HINTS = {
@@ -129,7 +129,7 @@ class SlackPort:
             thread_ts=thread.ts if thread else None,
         )
 
-    async def download_file(self, file_id: str) -> tuple[str, bytes]:
+    async def download_file(self, file_id: str, channel: str) -> SharedFile:
         info = await self.call("files_info", file=file_id)
         file = info["file"]
         url = file.get("url_private_download") or file.get("url_private")
@@ -137,7 +137,14 @@ class SlackPort:
         async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
             if response.status != 200:
                 raise ChatError("file_download_failed", f"HTTP {response.status} for {file.get('name')}")
-            return file.get("name", file_id), await response.read()
+            content = await response.read()
+        shares = {
+            **(file.get("shares") or {}).get("public", {}),
+            **(file.get("shares") or {}).get("private", {}),
+        }
+        share = (shares.get(channel) or [{}])[0]
+        thread = MessageRef(channel, share.get("thread_ts") or share["ts"]) if share.get("ts") else None
+        return SharedFile(file.get("name", file_id), content, thread)
 
     async def _paged(self, method: str, key: str, **kwargs: Any) -> list[str]:
         items: list[str] = []

@@ -21,10 +21,10 @@ from bot.workspace import Workspace
 
 LEVELS = ("queue", "vendor", "site", "overall")
 OVERALL = "all"
-BASE_KEYS = ["day", "queue", "vendor", "site"]
 MEASURES = ["output", "sla_met", "handle_sum", "audited", "agreed"]
 PAIR_KEYS = ["decision", "qa_decision"]
 _DAY_US = 86_400_000_000
+_FLOOR_SHIFT_DAYS = 1_000_000
 LEVEL_COLUMNS = [("queue", "queue"), ("vendor", "vendor"), ("site", "site"), ("overall", "_all")]
 
 _BASE_VIEW = """
@@ -107,12 +107,14 @@ def _stack(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
 
 def _queue_table(workspace: Workspace) -> pa.Table:
     queues = workspace.queues
-    return pa.table({
-        "queue": pa.array([q.id for q in queues], pa.string()),
-        "vendor": pa.array([q.vendor for q in queues], pa.string()),
-        "site": pa.array([q.site for q in queues], pa.string()),
-        "sla_us": pa.array([q.targets.sla_seconds * 1_000_000 for q in queues], pa.int64()),
-    })
+    return pa.table(
+        {
+            "queue": pa.array([q.id for q in queues], pa.string()),
+            "vendor": pa.array([q.vendor for q in queues], pa.string()),
+            "site": pa.array([q.site for q in queues], pa.string()),
+            "sla_us": pa.array([q.targets.sla_seconds * 1_000_000 for q in queues], pa.int64()),
+        }
+    )
 
 
 def _shape(frame: pd.DataFrame, workspace: Workspace) -> pd.DataFrame:
@@ -128,7 +130,8 @@ def daily_aggregates(decisions: pa.Table, workspace: Workspace, tz: str) -> Dail
     """Group the decisions per local day of `completed_at` in `tz`; one DuckDB scan plus a small audit scan.
 
     Vendor and site come from the row when given, else from the queue's config; rows of queues missing from
-    the workspace are counted in `skipped`; rows without `completed_at` are left out.
+    the workspace are counted in `skipped`; rows without `completed_at` are left out, rows without
+    `enqueued_at` count as outside the SLA.
     """
     with duckdb.connect() as con:  # a private in-memory connection: safe from any thread
         con.register("decisions", decisions)
@@ -176,7 +179,10 @@ def _local_day_sql(decisions: pa.Table, tz: str) -> str:
         first = last = datetime.now(UTC)
     pieces = _offsets(tz, first, last)
     at = "epoch_us(d.completed_at)"
-    shift = " ".join(f"WHEN {at} < {start} THEN {prior}" for (start, _), (_, prior) in
-                     zip(pieces[1:], pieces, strict=False))
+    shift = " ".join(
+        f"WHEN {at} < {start} THEN {prior}"
+        for (start, _), (_, prior) in zip(pieces[1:], pieces, strict=False)
+    )
     offset = f"CASE {shift} ELSE {pieces[-1][1]} END" if shift else str(pieces[-1][1])
-    return f"({at} + {offset}) // {_DAY_US}"
+    shifted = f"{at} + {offset} + {_FLOOR_SHIFT_DAYS} * {_DAY_US}"  # keeps // a floor division before 1970
+    return f"({shifted}) // {_DAY_US} - {_FLOOR_SHIFT_DAYS}"

@@ -5,7 +5,9 @@ Row validation lives elsewhere; this module only makes columns typed and names m
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 from pathlib import Path
 from typing import IO
 
@@ -17,13 +19,23 @@ import pyarrow.parquet as pq
 UTC = pa.timestamp("us", tz="UTC")
 DECISION_REQUIRED = ("item_id", "queue", "labeler_id", "enqueued_at", "completed_at", "handle_seconds")
 DECISION_TYPES: dict[str, pa.DataType] = {
-    "item_id": pa.string(), "queue": pa.string(), "vendor": pa.string(), "site": pa.string(),
-    "labeler_id": pa.string(), "enqueued_at": UTC, "completed_at": UTC, "handle_seconds": pa.float64(),
-    "decision": pa.string(), "qa_decision": pa.string(),
+    "item_id": pa.string(),
+    "queue": pa.string(),
+    "vendor": pa.string(),
+    "site": pa.string(),
+    "labeler_id": pa.string(),
+    "enqueued_at": UTC,
+    "completed_at": UTC,
+    "handle_seconds": pa.float64(),
+    "decision": pa.string(),
+    "qa_decision": pa.string(),
 }
 BACKLOG_REQUIRED = ("queue", "at", "backlog")
 BACKLOG_TYPES: dict[str, pa.DataType] = {
-    "queue": pa.string(), "at": UTC, "backlog": pa.int64(), "oldest_age_seconds": pa.float64(),
+    "queue": pa.string(),
+    "at": UTC,
+    "backlog": pa.int64(),
+    "oldest_age_seconds": pa.float64(),
 }
 _OFFSET = r"([Zz]|[+-]\d\d(:?\d\d)?)$"
 
@@ -70,22 +82,36 @@ def _is_parquet(source: str | Path | IO[bytes]) -> bool:
     return magic == b"PAR1"
 
 
+def _first_row(source: str | Path | IO[bytes]) -> dict[str, str]:
+    """Header and first data row, to pick offset-aware or local timestamp types for the fast pass."""
+    if isinstance(source, str | Path):
+        with pa.input_stream(str(source)) as stream:  # decompresses .gz and friends by extension
+            head = stream.read(1 << 16)
+    else:
+        start = source.tell()
+        head = source.read(1 << 16)
+        source.seek(start)
+    rows = list(csv.reader(head.decode("utf-8", "replace").splitlines()[:2]))
+    return dict(zip(rows[0], rows[1], strict=False)) if len(rows) == 2 else {}
+
+
 def _read_csv(source: str | Path | IO[bytes], types: dict[str, pa.DataType], tz: str) -> pa.Table:
-    """One typed pass when every timestamp has an offset; else read them as text and parse mixed values."""
+    """One typed pass when each timestamp column is all-offset or all-local (judged by the first row);
+    otherwise a second pass reads them as text and parses the mixed values."""
     options = dict(strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False)
+    first = _first_row(source)
+    fast = {
+        k: pa.timestamp("us") if v == UTC and not re.search(_OFFSET, first.get(k) or "Z") else v
+        for k, v in types.items()
+    }
     start = None if isinstance(source, str | Path) else source.tell()
     try:
-        return pacsv.read_csv(source, convert_options=pacsv.ConvertOptions(column_types=types, **options))
-    except pa.ArrowInvalid:  # a timestamp without offset, or a bad value the second pass reports again
+        return pacsv.read_csv(source, convert_options=pacsv.ConvertOptions(column_types=fast, **options))
+    except pa.ArrowInvalid:  # mixed timestamps, or a bad value the second pass reports again
         if start is not None:
             source.seek(start)
     text_types = {k: pa.string() if v == UTC else v for k, v in types.items()}
-    table = pacsv.read_csv(source, convert_options=pacsv.ConvertOptions(column_types=text_types, **options))
-    for name, kind in types.items():
-        if kind == UTC and name in table.column_names:
-            index = table.column_names.index(name)
-            table = table.set_column(index, name, parse_timestamps(table[name], tz))
-    return table
+    return pacsv.read_csv(source, convert_options=pacsv.ConvertOptions(column_types=text_types, **options))
 
 
 def _read(

@@ -48,11 +48,12 @@ class _QueuePlan:
 def _plans(workspace: Workspace, scale: float) -> list[_QueuePlan]:
     """Labeler pools sized to the volume; each vendor also has floaters who work all its queues."""
     plans: list[_QueuePlan] = []
-    for vendor in {q.vendor for q in workspace.queues}:
+    for vendor in dict.fromkeys(q.vendor for q in workspace.queues):
         queues = [(i, q) for i, q in enumerate(workspace.queues) if q.vendor == vendor]
         prefix, number = labeler_prefix(vendor), 1
-        sizes = [max(4, math.ceil(1.3 * q.targets.daily_output * scale / ITEMS_PER_LABELER_DAY))
-                 for _, q in queues]
+        sizes = [
+            max(4, math.ceil(1.3 * q.targets.daily_output * scale / ITEMS_PER_LABELER_DAY)) for _, q in queues
+        ]
         n_float = max(2, sum(sizes) // 10)
         floaters = pa.array([f"{prefix}-{number + k:04d}" for k in range(n_float)])
         number += n_float
@@ -121,7 +122,12 @@ def _queue_day(
 
 
 def _chunks(
-    workspace: Workspace, start: date, days: int | None, seed: int, scale: float, naive: bool,
+    workspace: Workspace,
+    start: date,
+    days: int | None,
+    seed: int,
+    scale: float,
+    naive: bool,
     vendor_site: bool,
 ) -> Iterator[pa.Table]:
     """One table per local day (all queues), forever when `days` is None."""
@@ -134,8 +140,14 @@ def _chunks(
 
 
 def generate_decisions(
-    workspace: Workspace, start: date, days: int, seed: int, scale: float = 1.0, *,
-    naive: bool = False, vendor_site: bool = True,
+    workspace: Workspace,
+    start: date,
+    days: int,
+    seed: int,
+    scale: float = 1.0,
+    *,
+    naive: bool = False,
+    vendor_site: bool = True,
 ) -> pd.DataFrame:
     """Decisions of `days` local days from `start`, timestamps as ISO 8601 strings as a file holds them."""
     tables = list(_chunks(workspace, start, days, seed, scale, naive, vendor_site))
@@ -143,8 +155,15 @@ def generate_decisions(
 
 
 def write_decisions_csv(
-    path: str | Path, rows: int, workspace: Workspace, seed: int, *,
-    start: date = date(2025, 1, 6), days: int = BENCH_DAYS, naive: bool = False, vendor_site: bool = True,
+    path: str | Path,
+    rows: int,
+    workspace: Workspace,
+    seed: int,
+    *,
+    start: date = date(2025, 1, 6),
+    days: int = BENCH_DAYS,
+    naive: bool = False,
+    vendor_site: bool = True,
 ) -> int:
     """Stream exactly `rows` decisions (about `days` days' volume) to CSV a day at a time: bounded memory."""
     scale = rows / (days * sum(q.targets.daily_output for q in workspace.queues))
@@ -178,6 +197,12 @@ def generate_backlog(
                 level = max(0.0, level * rng.normal(1.0, 0.1) + rng.normal(0, 5))
                 at = datetime(day.year, day.month, day.day, hour, 7, tzinfo=workspace.tz)
                 age = queue.targets.sla_seconds * rng.uniform(0.2, 1.3) if level >= 1 else 0.0
-                rows.append({"queue": queue.id, "at": at.isoformat(), "backlog": int(level),
-                             "oldest_age_seconds": round(age)})
+                rows.append(
+                    {
+                        "queue": queue.id,
+                        "at": at.isoformat(),
+                        "backlog": int(level),
+                        "oldest_age_seconds": round(age),
+                    }
+                )
     return pd.DataFrame(rows, columns=["queue", "at", "backlog", "oldest_age_seconds"])

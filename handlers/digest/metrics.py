@@ -37,15 +37,17 @@ def _change(output: int, reference: float | None) -> float | None:
     return (output - reference) / reference if reference else None
 
 
-def _last_snapshots(backlog: pd.DataFrame | pa.Table | None, day: date, tz: str) -> pd.DataFrame:
-    """Each queue's last snapshot of the local `day`: columns queue, backlog, oldest_age_seconds."""
+def _last_snapshots(
+    backlog: pd.DataFrame | pa.Table | None, day: date, tz: str, file_tz: str
+) -> pd.DataFrame:
+    """Each queue's last snapshot of the local `day` in `tz` (times without offset are in `file_tz`)."""
     columns = ["queue", "backlog", "oldest_age_seconds"]
     if backlog is None or len(backlog) == 0:
         return pd.DataFrame(columns=columns)
     frame = backlog.to_pandas() if isinstance(backlog, pa.Table) else backlog.copy()
     if "oldest_age_seconds" not in frame:
         frame["oldest_age_seconds"] = None
-    at = parse_timestamps(pa.array(frame["at"]), tz).to_pandas()
+    at = parse_timestamps(pa.array(frame["at"]), file_tz).to_pandas()
     frame["local_day"] = at.dt.tz_convert(tz).dt.date.to_numpy()
     frame["at_utc"] = at.to_numpy()
     frame = frame[frame["local_day"] == day].sort_values(["queue", "at_utc"], kind="stable")
@@ -74,11 +76,16 @@ class _Level:
         output = 0 if row is None else int(row["output"])
         active = 0 if row is None else int(row["active_labelers"])
         audited = 0 if row is None else int(row["audited"])
-        before = [outputs[d] for d in (self.day - timedelta(days=n) for n in range(1, HISTORY_DAYS + 1))
-                  if d in outputs]
-        top = self.errors[self.errors["key"] == key].sort_values(
-            ["count", "decision", "qa_decision"], ascending=[False, True, True], kind="stable"
-        ).head(TOP_ERRORS)
+        before = [
+            outputs[d]
+            for d in (self.day - timedelta(days=n) for n in range(1, HISTORY_DAYS + 1))
+            if d in outputs
+        ]
+        top = (
+            self.errors[self.errors["key"] == key]
+            .sort_values(["count", "decision", "qa_decision"], ascending=[False, True, True], kind="stable")
+            .head(TOP_ERRORS)
+        )
         return {
             "id": key,
             "name": name,
@@ -129,8 +136,14 @@ def _finish(
     if len(snaps):
         entry["backlog"] = int(snaps["backlog"].sum())
         entry["oldest_age_seconds"] = _num(pd.to_numeric(snaps["oldest_age_seconds"]).max())
-    for name in ("sla_adherence", "aht_seconds", "output_per_labeler", "quality_score",
-                 "change_vs_prev_day", "change_vs_7d"):
+    for name in (
+        "sla_adherence",
+        "aht_seconds",
+        "output_per_labeler",
+        "quality_score",
+        "change_vs_prev_day",
+        "change_vs_7d",
+    ):
         entry[name] = _num(entry[name])
     return entry
 
@@ -160,7 +173,7 @@ def build_digest(
             raise ValueError(f"unknown queue ids {unknown}; the workspace has {known}")
     selected = [q for q in workspace.queues if queues is None or q.id in queues]
     window = aggregates.select([q.id for q in selected], day - timedelta(days=HISTORY_DAYS), day)
-    snaps = _last_snapshots(backlog, day, aggregates.timezone)
+    snaps = _last_snapshots(backlog, day, aggregates.timezone, workspace.timezone)
     snaps = snaps[snaps["queue"].isin([q.id for q in selected])]
     config = {q.id: q for q in selected}
 

@@ -37,6 +37,16 @@ def seeded_fake(workspace: Workspace) -> SlackWebAPI:
     return fake
 
 
+def texts(blocks: Any) -> str:
+    """Every piece of text in Block Kit JSON, one per line, to assert on what a person would read."""
+    if isinstance(blocks, dict):
+        own = [blocks["text"]] if isinstance(blocks.get("text"), str) else []
+        return "\n".join(own + [texts(v) for k, v in blocks.items() if isinstance(v, dict | list)])
+    if isinstance(blocks, list):
+        return "\n".join(texts(item) for item in blocks)
+    return ""
+
+
 @dataclass
 class Reply:
     status: int

@@ -13,17 +13,8 @@ from bot.chat.model import Message
 from bot.logs import JsonFormatter
 from bot.roles import Role
 from bot.routing import Router, UsageError
-from tests.e2e.harness import SECRET, TOKEN, eventually, running_bot
+from tests.e2e.harness import SECRET, TOKEN, eventually, running_bot, texts
 from tests.fakes import signing
-
-
-def texts(blocks: list[dict]) -> str:
-    out = []
-    for block in blocks:
-        if "text" in block and isinstance(block["text"], dict):
-            out.append(block["text"]["text"])
-        out += [e.get("text", "") for e in block.get("elements", []) if isinstance(e, dict)]
-    return "\n".join(out)
 
 
 async def test_digest_help_answers_in_the_ack(workspace, database_url) -> None:
@@ -43,7 +34,8 @@ async def test_every_command_answers_help(workspace, sqlite_db, command) -> None
 
 
 async def test_bad_signatures_are_refused_and_nothing_runs(workspace, sqlite_db) -> None:
-    async with running_bot(workspace, str(sqlite_db.url)) as (_bot, slack):
+    quiet = workspace.model_copy(update={"digests": []})  # no start-up work to muddy the call count
+    async with running_bot(quiet, str(sqlite_db.url)) as (_bot, slack):
         before = len(slack.fake.calls)
         assert (await slack.command("/digest", "help", secret="wrong-secret")).status == 401
         stale = int(time.time()) - 6 * 60
@@ -83,37 +75,36 @@ async def test_url_verification_challenge(workspace, sqlite_db) -> None:
         assert reply.status == 200 and "abc123" in reply.text
 
 
-async def test_mention_gets_overview_once_despite_retries(workspace, database_url) -> None:
-    event = {
+def mention_event(slack, text: str) -> dict:
+    """The person's message exists in the channel, as it does in Slack, and mentions the bot."""
+    message = slack.fake.add_message("C0QAOPS01", "U0LABEL01", text)
+    return {
         "type": "app_mention",
         "user": "U0LABEL01",
-        "text": "<@UBOT0001> hello there",
+        "text": text,
         "channel": "C0QAOPS01",
-        "ts": "1700000000.000100",
-        "event_ts": "1700000000.000100",
+        "ts": message.ts,
+        "event_ts": message.ts,
     }
+
+
+async def test_mention_gets_overview_once_despite_retries(workspace, database_url) -> None:
     async with running_bot(workspace, database_url) as (_bot, slack):
+        event = mention_event(slack, "<@UBOT0001> hello there")
         assert (await slack.event(event, "Ev0001")).status == 200
         posts = await eventually(lambda: slack.fake.calls_to("chat.postMessage"))
         for retry in (1, 2, 3):
             assert (await slack.event(event, "Ev0001", retry=retry)).status == 200
         await asyncio.sleep(0.3)
-        posts = slack.fake.calls_to("chat.postMessage")
+        posts = [c for c in slack.fake.calls_to("chat.postMessage") if c.args.get("thread_ts") == event["ts"]]
         assert len(posts) == 1
-        assert posts[0].args["thread_ts"] == "1700000000.000100"
+        assert posts[0].args["thread_ts"] == event["ts"]
         assert "/digest" in texts(posts[0].json("blocks"))
 
 
 async def test_mention_that_names_a_command_runs_it_in_thread(workspace, sqlite_db) -> None:
-    event = {
-        "type": "app_mention",
-        "user": "U0LABEL01",
-        "text": "<@UBOT0001> digest help",
-        "channel": "C0QAOPS01",
-        "ts": "1700000000.000200",
-    }
     async with running_bot(workspace, str(sqlite_db.url)) as (_bot, slack):
-        await slack.event(event, "Ev0002")
+        await slack.event(mention_event(slack, "<@UBOT0001> digest help"), "Ev0002")
         posts = await eventually(lambda: slack.fake.calls_to("chat.postMessage"))
         assert "*/digest*" in texts(posts[0].json("blocks"))
 

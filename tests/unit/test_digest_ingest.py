@@ -55,7 +55,9 @@ async def test_reingesting_same_and_overlapping_files_changes_no_number(db, work
     assert again.stored == 0 and again.already == len(decisions)
     assert await stored_count(db) == len(decisions)
     for day in (date(2026, 11, 6), date(2026, 11, 8), date(2026, 11, 10)):
-        assert await digest_for_day(db, workspace, day) == digest_from_file(workspace, csv_bytes(decisions), day)
+        assert await digest_for_day(db, workspace, day) == digest_from_file(
+            workspace, csv_bytes(decisions), day
+        )
 
 
 async def test_invalid_rows_refuse_the_file_and_store_nothing(db, workspace, decisions) -> None:
@@ -82,7 +84,9 @@ async def test_invalid_rows_refuse_the_file_and_store_nothing(db, workspace, dec
     assert await stored_count(db) == 0
 
 
-async def test_skip_invalid_stores_the_rest_and_writes_the_rejects_aside(db, workspace, decisions, tmp_path) -> None:
+async def test_skip_invalid_stores_the_rest_and_writes_the_rejects_aside(
+    db, workspace, decisions, tmp_path
+) -> None:
     frame = decisions.head(40).copy()
     frame.loc[5, "enqueued_at"] = "2099-01-01T00:00:00+00:00"  # completed before enqueued
     side = tmp_path / "rejected.csv"
@@ -97,7 +101,9 @@ async def test_skip_invalid_stores_the_rest_and_writes_the_rejects_aside(db, wor
 
 async def test_missing_column_is_named(db, workspace, decisions) -> None:
     with pytest.raises(FileRejected, match="missing the required column 'labeler_id'"):
-        await ingest_decisions(db, workspace, csv_bytes(decisions.drop(columns="labeler_id")), "x.csv", now=NOW)
+        await ingest_decisions(
+            db, workspace, csv_bytes(decisions.drop(columns="labeler_id")), "x.csv", now=NOW
+        )
     assert await stored_count(db) == 0
 
 

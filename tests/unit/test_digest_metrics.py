@@ -7,6 +7,7 @@ nothing with the product's Arrow/DuckDB path.
 from __future__ import annotations
 
 import io
+import json
 import math
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -183,6 +184,7 @@ def test_every_metric_at_every_level_matches_the_reference(example, generated, d
     result = digest(generated, example, day, backlog=backlog)
     expected = reference(generated, example, day, backlog=backlog)
     assert_same(result, expected)
+    assert json.loads(json.dumps(result)) == result
     assert all(list(e)[2:] == METRICS for e in [*result["queues"], *result["vendors"], result["overall"]])
     assert result["overall"]["output"] == sum(q["output"] for q in result["queues"])
     assert any(e["top_errors"] for e in result["queues"]) and result["overall"]["backlog"] is not None
@@ -385,6 +387,9 @@ def test_naive_stamps_use_the_workspace_zone_not_the_digest_zone():
     data = rows("2025-06-11T00:30:00", "2025-06-10T12:00:00")
     assert [digest(data, SMALL, date(2025, 6, d))["overall"]["output"] for d in (10, 11)] == [1, 1]
     assert digest(data, SMALL, date(2025, 6, 10), tz="UTC")["overall"]["output"] == 2  # 23:30 UTC
+    mixed = rows("2025-06-11T00:30:00", "2025-06-10T12:00:00", "2025-06-10T23:30:00Z")
+    assert [digest(mixed, SMALL, date(2025, 6, d))["overall"]["output"] for d in (10, 11)] == [1, 2]
+    assert digest(mixed, SMALL, date(2025, 6, 10), tz="UTC")["overall"]["output"] == 3
 
 
 def test_quality_is_null_when_nothing_is_audited():

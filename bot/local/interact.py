@@ -1,0 +1,393 @@
+"""What a person does in the local workspace, turned into what Slack would store and send to the bot.
+
+Messages land in the workspace state; commands, clicks, form submissions and events go to the bot as
+signed requests, and its acks are shown as Slack shows them (ephemeral answers, modal errors).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from bot.local import outbound
+from bot.local.bridge import BotLink, Delivery
+from bot.local.elements import action_payload, find_element, form_state, selection_state
+from bot.local.shapes import message_json, view_json
+from bot.local.state import Channel, File, Message, SlackError, View
+from bot.local.webapi import SlackWebAPI
+
+SLACKBOT = "USLACKBOT"
+Result = dict[str, Any]
+_MENTION = re.compile(r"(?<![\w<@])@([A-Za-z][\w.-]*)")
+_EVENT_ID_CHARS = string.ascii_uppercase + string.digits
+
+
+def escape(text: str) -> str:
+    """Slack stores message text with &, < and > escaped; only its own <…> tokens stay raw."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _event_id() -> str:
+    return "Ev" + "".join(secrets.choice(_EVENT_ID_CHARS) for _ in range(10))
+
+
+class Interactions:
+    """The Slack client side: every method acts as `user` and returns `{"ok": ...}` for the page."""
+
+    def __init__(self, api: SlackWebAPI, link: BotLink, commands: Iterable[str]) -> None:
+        self.api = api
+        self.link = link
+        self.commands = set(commands)
+
+    @property
+    def st(self):  # noqa: ANN201 - WorkspaceState, read through the fake so a restore is seen
+        return self.api.state
+
+    def _person(self, user: str) -> None:
+        found = self.st.users.get(user)
+        if found is None or found.is_bot:
+            raise SlackError("user_not_found")
+
+    def _conversation(self, user: str, channel_id: str) -> Channel:
+        """A conversation `user` can write in: a channel they are in, or their DM with the bot."""
+        channel = self.st.channels.get(channel_id)
+        if channel is None or user not in channel.members:
+            raise SlackError("channel_not_found")
+        return channel
+
+    def _slackbot(self, channel: str, user: str, text: str, thread_ts: str | None) -> None:
+        self.st.post(channel, SLACKBOT, self.api.clock(), text=text, thread_ts=thread_ts, ephemeral_for=user)
+
+    def encode_mentions(self, text: str) -> str:
+        """`@tsqa`, `@quinn` or `@here` typed in the composer become Slack's <@U…>/<!here> tokens."""
+        names = {u.name.lower(): u.id for u in self.st.users.values()}
+        for user in self.st.users.values():
+            first = (user.real_name or "").split(" ")[0].lower()
+            names.setdefault(first, user.id)
+
+        def token(match: re.Match[str]) -> str:
+            word = match.group(1)
+            if word.lower() in ("here", "channel", "everyone"):
+                return f"<!{word.lower()}>"
+            user_id = names.get(word.lower()) or names.get(word.rstrip(".").lower())
+            if user_id is None:
+                return match.group(0)
+            return f"<@{user_id}>" + word[len(word.rstrip(".")) :]
+
+        return _MENTION.sub(token, escape(text))
+
+    # ----- messages and commands -----
+
+    async def send_message(
+        self, user: str, channel_id: str, text: str, thread_ts: str | None = None
+    ) -> Result:
+        self._person(user)
+        channel = self._conversation(user, channel_id)
+        stripped = text.strip()
+        if not stripped:
+            return {"ok": False, "error": "no_text"}
+        if stripped.startswith("/"):
+            return await self._command(user, channel, stripped, thread_ts)
+        message = self.st.post(
+            channel.id, user, self.api.clock(), text=self.encode_mentions(stripped), thread_ts=thread_ts
+        )
+        self.api.changed()
+        await self._maybe_mention(user, channel, message)
+        return {"ok": True, "ts": message.ts}
+
+    async def _maybe_mention(self, user: str, channel: Channel, message: Message) -> None:
+        """Slack sends app_mention for channels the bot is in; never for DMs (that is message.im)."""
+        if f"<@{self.st.bot_user_id}>" not in message.text or channel.is_im:
+            return
+        if self.st.bot_user_id not in channel.members:
+            return
+        event: dict[str, Any] = {
+            "client_msg_id": str(uuid.uuid4()),
+            "type": "app_mention",
+            "text": message.text,
+            "user": user,
+            "ts": message.ts,
+            "team": self.st.team_id,
+            "channel": channel.id,
+            "event_ts": message.ts,
+        }
+        if message.thread_ts:
+            event["thread_ts"] = message.thread_ts
+        if message.files:
+            event["files"] = [{"id": f} for f in message.files]
+        await self._event(event)
+
+    async def _event(self, event: dict[str, Any]) -> Delivery:
+        body = outbound.event_body(event, _event_id(), self.st.team_id, bot_user_id=self.st.bot_user_id)
+        return await self.link.send("event", body)
+
+    async def _command(self, user: str, channel: Channel, text: str, thread_ts: str | None) -> Result:
+        name, _, rest = text[1:].partition(" ")
+        command, rest = f"/{name}", rest.strip()
+        if name not in self.commands:
+            self._slackbot(
+                channel.id,
+                user,
+                f"`{command}` is not a valid command. In Slack, messages that start with `/` are "
+                "interpreted as commands.",
+                thread_ts,
+            )
+            self.api.changed()
+            return {"ok": True}
+        response_url = self.api.new_response_url(channel.id, user, thread_ts=thread_ts)
+        body = outbound.slash_command_body(
+            command,
+            rest,
+            user,
+            channel.id,
+            response_url,
+            self.api.new_trigger_id(user),
+            self.st.team_id,
+            user_name=self.st.users[user].name,
+            channel_name=self._channel_name(channel),
+            team_domain=self.st.team_domain,
+            api_app_id=self.st.app_id,
+        )
+        delivery = await self.link.send("slash_command", body)
+        if not delivery.ok:
+            error = delivery.error or "dispatch_failed"
+            self._slackbot(channel.id, user, f'`{command}` failed with the error "{error}"', thread_ts)
+        else:
+            self._show_ack(user, channel, text, delivery, thread_ts)
+        self.api.changed()
+        return {"ok": True}
+
+    @staticmethod
+    def _channel_name(channel: Channel) -> str:
+        if channel.is_im:
+            return "directmessage"
+        return channel.name or channel.id.lower()
+
+    def _show_ack(self, user: str, channel: Channel, text: str, ack: Delivery, thread_ts: str | None) -> None:
+        """A command's ack body is its first answer: ephemeral unless `response_type` is in_channel."""
+        payload = ack.json()
+        now = self.api.clock()
+        if payload is None:
+            if ack.body.strip() and "json" not in ack.content_type:
+                self.st.post(
+                    channel.id,
+                    self.st.bot_user_id,
+                    now,
+                    text=ack.body,
+                    thread_ts=thread_ts,
+                    ephemeral_for=user,
+                )
+            return
+        if not isinstance(payload, dict) or not (payload.get("text") or payload.get("blocks")):
+            return
+        blocks = payload.get("blocks") if isinstance(payload.get("blocks"), list) else None
+        in_channel = payload.get("response_type") == "in_channel"
+        if in_channel:  # Slack shows the command itself first, as the person's message
+            self.st.post(channel.id, user, now, text=escape(text), thread_ts=thread_ts)
+        self.st.post(
+            channel.id,
+            self.st.bot_user_id,
+            now,
+            text=str(payload.get("text") or ""),
+            blocks=blocks,
+            thread_ts=thread_ts,
+            ephemeral_for=None if in_channel else user,
+        )
+
+    async def upload(
+        self,
+        user: str,
+        channel_id: str,
+        filename: str,
+        data: bytes,
+        text: str = "",
+        thread_ts: str | None = None,
+    ) -> Result:
+        """A person shares a file: it appears in the conversation and the bot gets file_shared."""
+        self._person(user)
+        channel = self._conversation(user, channel_id)
+        now = self.api.clock()
+        name = filename.replace("/", "_").replace("\\", "_").strip() or "file"
+        file = File(self.st.new_id("F"), name, name, data=data, length=len(data), user=user, created=int(now))
+        self.st.files[file.id] = file
+        message = self.st.post(
+            channel.id,
+            user,
+            now,
+            text=self.encode_mentions(text.strip()),
+            thread_ts=thread_ts,
+            files=[file.id],
+        )
+        file.channel, file.thread_ts, file.ts = channel.id, message.thread_ts, message.ts
+        self.api.changed()
+        if self.st.bot_user_id in channel.members:
+            await self._event(
+                {
+                    "type": "file_shared",
+                    "channel_id": channel.id,
+                    "file_id": file.id,
+                    "user_id": user,
+                    "file": {"id": file.id},
+                    "event_ts": message.ts,
+                }
+            )
+        await self._maybe_mention(user, channel, message)
+        return {"ok": True, "ts": message.ts, "file": file.id}
+
+    # ----- interactivity -----
+
+    def _view(self, user: str, view_id: str) -> View:
+        view = self.st.views.get(view_id)
+        if view is None or view.user != user:
+            raise SlackError("view_not_found")
+        return view
+
+    def _message(self, user: str, channel: str, ts: str) -> Message:
+        for message in self.st.messages:
+            same = message.channel == channel and message.ts == ts and not message.deleted
+            if same and message.ephemeral_for in (None, user):
+                return message
+        raise SlackError("message_not_found")
+
+    async def click(
+        self,
+        user: str,
+        *,
+        block: int,
+        element: int | str,
+        selected: Any = None,
+        channel: str | None = None,
+        ts: str | None = None,
+        view_id: str | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> Result:
+        """A button press or a choice in a message, the home tab or a modal: one block_actions."""
+        self._person(user)
+        if view_id:
+            view = self._view(user, view_id)
+            blocks = list(view.view.get("blocks") or [])
+            bid, found = find_element(blocks, block, element)
+            action = action_payload(bid, found, element, selected)
+            shown = view_json(self.st, view)
+            state = form_state(blocks, values or {}) if view.type == "modal" else {}
+            body = outbound.block_actions_body(
+                user,
+                [action],
+                view=shown,
+                state_values=state,
+                trigger_id=self.api.new_trigger_id(user),
+                team_id=self.st.team_id,
+                user_name=self.st.users[user].name,
+            )
+        else:
+            message = self._message(user, channel or "", ts or "")
+            self._conversation(user, message.channel)
+            bid, found = find_element(list(message.blocks or []), block, element)
+            action = action_payload(bid, found, element, selected)
+            state = (
+                {}
+                if found.get("type") == "button"
+                else {bid: {action["action_id"]: selection_state(found, selected)}}
+            )
+            ephemeral = message.ephemeral_for is not None
+            conversation = self.st.channels[message.channel]
+            body = outbound.block_actions_body(
+                user,
+                [action],
+                channel_id=message.channel,
+                message=message_json(self.st, message, self.api.base_url or ""),
+                trigger_id=self.api.new_trigger_id(user),
+                response_url=self.api.new_response_url(
+                    message.channel,
+                    user,
+                    message_ts=message.ts,
+                    thread_ts=message.thread_ts if message.is_reply else None,
+                ),
+                state_values=state,
+                team_id=self.st.team_id,
+                user_name=self.st.users[user].name,
+                channel_name=self._channel_name(conversation),
+                is_ephemeral=ephemeral,
+            )
+        delivery = await self.link.send("block_actions", body)
+        if not delivery.ok:
+            return {"ok": False, "error": "The app did not respond. Try again in a moment."}
+        return {"ok": True}
+
+    async def submit(self, user: str, view_id: str, values: dict[str, Any]) -> Result:
+        """Submit a modal; the ack decides: errors shown in it, update, push, clear, or close."""
+        self._person(user)
+        view = self._view(user, view_id)
+        if view.type != "modal":
+            raise SlackError("view_not_found")
+        shown = view_json(self.st, view)
+        shown["state"] = {"values": form_state(list(view.view.get("blocks") or []), values)}
+        body = outbound.view_submission_body(
+            user,
+            shown,
+            self.api.new_trigger_id(user),
+            team_id=self.st.team_id,
+            user_name=self.st.users[user].name,
+        )
+        delivery = await self.link.send("view_submission", body)
+        if not delivery.ok:
+            return {"ok": False, "error": "We had some trouble connecting. Try again?"}
+        ack = delivery.json()
+        ack = ack if isinstance(ack, dict) else {}
+        action = ack.get("response_action")
+        if action == "errors":
+            errors = ack.get("errors")
+            return {"ok": True, "errors": errors if isinstance(errors, dict) else {}}
+        if action == "update" and isinstance(ack.get("view"), dict):
+            view.view, view.hash = ack["view"], f"{self.api.clock():.6f}.{secrets.token_hex(4)}"
+        elif action == "push" and isinstance(ack.get("view"), dict):
+            pushed = View(self.st.new_id("V"), "modal", user, ack["view"], hash=secrets.token_hex(8))
+            pushed.root_view_id, pushed.previous_view_id = view.root_view_id or view.id, view.id
+            self.st.views[pushed.id] = pushed
+        elif action == "clear":
+            for other in [v for v in self.st.views.values() if v.type == "modal" and v.user == user]:
+                del self.st.views[other.id]
+        else:
+            del self.st.views[view.id]
+        self.api.changed()
+        return {"ok": True}
+
+    async def close_view(self, user: str, view_id: str) -> Result:
+        """Cancel a modal: it closes (revealing the one below), and the bot hears if it asked to."""
+        self._person(user)
+        view = self._view(user, view_id)
+        shown = view_json(self.st, view)
+        del self.st.views[view.id]
+        self.api.changed()
+        if view.view.get("notify_on_close"):
+            body = outbound.view_closed_body(
+                user, shown, team_id=self.st.team_id, user_name=self.st.users[user].name
+            )
+            await self.link.send("view_closed", body)
+        return {"ok": True}
+
+    async def open_home(self, user: str) -> Result:
+        """Opening the App Home tab: Slack sends app_home_opened every time, with the view if any."""
+        self._person(user)
+        opened = user in self.st.dms
+        dm = self.st.open_dm(user)
+        if not opened:
+            self.api.changed()
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": dm.id,
+            "tab": "home",
+            "event_ts": f"{self.api.clock():.6f}",
+        }
+        home = next((v for v in self.st.views.values() if v.type == "home" and v.user == user), None)
+        if home is not None:
+            event["view"] = view_json(self.st, home)
+        delivery = await self._event(event)
+        if not delivery.ok:
+            return {"ok": False, "error": "The app did not respond. Try again in a moment."}
+        return {"ok": True}

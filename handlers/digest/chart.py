@@ -1,0 +1,54 @@
+"""The digest chart: output against target over the last 14 days, and SLA adherence, per group.
+
+Rendered with matplotlib's Agg backend to PNG bytes; no display, no files.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+DAYS = 14
+
+
+def chart_frame(totals: pd.DataFrame, level: str, keys: list[str], last: date) -> pd.DataFrame:
+    """day × key output and SLA share for the 14 days to `last`, zero-filled where a day has no data."""
+    first = last - timedelta(days=DAYS - 1)
+    days = [first + timedelta(days=i) for i in range(DAYS)]
+    rows = totals[(totals["level"] == level) & totals["key"].isin(keys)]
+    rows = rows[(rows["day"] >= first) & (rows["day"] <= last)]
+    grid = pd.MultiIndex.from_product([days, keys], names=["day", "key"])
+    frame = rows.set_index(["day", "key"])[["output", "sla_met"]].reindex(grid, fill_value=0).reset_index()
+    frame["sla"] = frame["sla_met"].where(frame["output"] > 0) / frame["output"].where(frame["output"] > 0)
+    return frame
+
+
+def render_chart(frame: pd.DataFrame, targets: dict[str, int], names: dict[str, str], title: str) -> bytes:
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True, height_ratios=(3, 2))
+    for key, rows in frame.groupby("key", sort=False):
+        days = pd.to_datetime(rows["day"])
+        line = top.plot(days, rows["output"], marker="o", markersize=3, label=names.get(key, key))[0]
+        if targets.get(key):
+            top.axhline(targets[key], color=line.get_color(), linestyle="--", linewidth=0.8, alpha=0.7)
+        bottom.plot(days, rows["sla"] * 100, marker="o", markersize=3, color=line.get_color())
+    top.set_title(title)
+    top.set_ylabel("decisions per day")
+    top.legend(loc="upper left", fontsize=8, frameon=False)
+    top.grid(alpha=0.3)
+    bottom.set_ylabel("SLA adherence %")
+    bottom.set_ylim(0, 105)
+    bottom.grid(alpha=0.3)
+    bottom.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    figure.text(0.99, 0.01, "dashed: daily output target", ha="right", fontsize=7, color="grey")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    plt.close(figure)
+    return buffer.getvalue()

@@ -1,0 +1,164 @@
+"""The digest's messages and form, in the neutral chat model.
+
+Compact on purpose: a QA lead reads it before coffee. Flags are stated plainly, once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bot.chat.model import (
+    Button,
+    Buttons,
+    ChoiceInput,
+    ContextLine,
+    Divider,
+    Form,
+    Header,
+    Message,
+    Option,
+    Part,
+    Text,
+    TextInput,
+)
+from bot.workspace import Workspace
+
+BREAKDOWN = "digest:breakdown"
+REQUEST_FORM = "digest:request"
+OPEN_REQUEST_FORM = "digest:open-request"
+ALL_QUEUES = "*"
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if value >= 3600:
+        return f"{value / 3600:.1f} h"
+    return f"{value / 60:.0f} min" if value >= 120 else f"{value:.0f} s"
+
+
+def arrow(change: float | None) -> str:
+    if change is None:
+        return ""
+    symbol = "▲" if change > 0.005 else "▼" if change < -0.005 else "▶"
+    return f" {symbol} {change * 100:+.0f}% vs prev day"
+
+
+FLAG_TEXT = {
+    "output": "output below target",
+    "sla_adherence": "SLA below target",
+    "aht_seconds": "handle time above target",
+    "quality_score": "quality below target",
+    "change_vs_7d": "output far from its 7-day mean",
+}
+
+
+def _flags(entry: dict[str, Any]) -> str:
+    return ", ".join(FLAG_TEXT.get(f, f) for f in entry["flags"])
+
+
+def _line(entry: dict[str, Any]) -> str:
+    """One entry in one short paragraph: output first, then the rates."""
+    target = f" / {entry['target']:,} ({pct(entry['output_vs_target'], 0)})" if entry.get("target") else ""
+    parts = [
+        f"*{entry.get('name') or entry['id']}*: {entry['output']:,}{target}"
+        f"{arrow(entry['change_vs_prev_day'])}",
+        f"SLA {pct(entry['sla_adherence'])} · AHT {seconds(entry['aht_seconds'])} · "
+        f"quality {pct(entry['quality_score'])} ({entry['audited']} audited) · "
+        f"{entry['active_labelers']} labelers",
+    ]
+    if entry.get("backlog") is not None:
+        parts[-1] += f" · backlog {entry['backlog']:,}, oldest {seconds(entry['oldest_age_seconds'])}"
+    if entry["flags"]:
+        parts.append(f":warning: {_flags(entry)}")
+    return "\n".join(parts)
+
+
+def summary_line(digest: dict[str, Any]) -> str:
+    overall = digest["overall"]
+    flagged = [q for q in digest["queues"] if q["flags"]]
+    target = (
+        f" of {overall['target']:,} target ({pct(overall['output_vs_target'], 0)})"
+        if overall["target"]
+        else ""
+    )
+    tail = (
+        f"{len(flagged)} of {len(digest['queues'])} queues need a look"
+        if flagged
+        else "every queue on target"
+    )
+    return f"{overall['output']:,} decisions{target}, SLA {pct(overall['sla_adherence'])}; {tail}."
+
+
+def digest_message(
+    digest: dict[str, Any], *, title: str = "Queue digest", in_channel: bool = True
+) -> Message:
+    day = digest["date"]
+    parts: list[Part] = [Header(f"{title} · {day}"), Text(summary_line(digest)), Divider()]
+    parts += [Text(_line(q)) for q in digest["queues"]]
+    errors = digest["overall"]["top_errors"]
+    if errors:
+        pairs = ", ".join(f"{e['decision']} → {e['qa_decision']} ({e['count']})" for e in errors)
+        parts.append(ContextLine((f"Most frequent QA disagreements (labeler → QA): {pairs}",)))
+    where = "Chart in the thread." if in_channel else "`/digest post` puts it in the channel with its chart."
+    parts.append(ContextLine((f"Day boundaries in {digest['timezone']}. {where}",)))
+    parts.append(Buttons((Button("Breakdown by vendor and site", BREAKDOWN, value=_button_value(digest)),)))
+    return Message(summary=f"{title} for {day}: {summary_line(digest)}", parts=tuple(parts))
+
+
+def _button_value(digest: dict[str, Any]) -> str:
+    queues = ",".join(q["id"] for q in digest["queues"])
+    return f"{digest['date']}|{digest['timezone']}|{queues}"
+
+
+def parse_button_value(value: str) -> tuple[date, str, list[str]]:
+    day, tz, queues = value.split("|", 2)
+    return date.fromisoformat(day), tz, [q for q in queues.split(",") if q]
+
+
+def breakdown_message(digest: dict[str, Any]) -> Message:
+    parts: list[Part] = [Header(f"Breakdown · {digest['date']}")]
+    for title, key in (("Vendors", "vendors"), ("Sites", "sites")):
+        parts.append(Text(f"*{title}*"))
+        parts += [Text(_line(entry)) for entry in digest[key]]
+    return Message(summary=f"Breakdown by vendor and site for {digest['date']}", parts=tuple(parts))
+
+
+def no_data(day: date, scope: str) -> Message:
+    return Message.text(
+        f"No queue data for {scope} on {day}. Load it with `tsqa ingest decisions FILE` "
+        "or upload the CSV into an ingest channel."
+    )
+
+
+def request_form(workspace: Workspace, default_day: date) -> Form:
+    options = (Option("All queues", ALL_QUEUES),) + tuple(Option(q.name, q.id) for q in workspace.queues)
+    return Form(
+        form_id=REQUEST_FORM,
+        title="Request a digest",
+        submit="Show digest",
+        intro=(Text("See any day's figures for one queue or all of them. Only you will see the answer."),),
+        inputs=(
+            ChoiceInput("queue", "Queue", options, initial=ALL_QUEUES),
+            TextInput(
+                "day",
+                "Day",
+                initial=default_day.isoformat(),
+                placeholder="YYYY-MM-DD",
+                hint="e.g. 2026-11-23",
+            ),
+        ),
+    )
+
+
+def home_section(latest: date | None) -> list[Part]:
+    text = f"Latest queue data: *{latest}*." if latest else "No queue data loaded yet."
+    return [
+        Text(f"*Queue digest*\n{text}"),
+        Buttons((Button("Request a digest", OPEN_REQUEST_FORM, style="primary"),)),
+    ]
