@@ -17,6 +17,7 @@ from bot.dispatch import Dispatcher
 from bot.roles import RoleResolver
 from bot.routing import Router
 from bot.scheduler import Scheduler
+from bot.setup_check import report_setup_problems
 from bot.slack.app import BotIdentity, build_bolt_app
 from bot.slack.port import SlackPort, make_client
 from bot.slack.server import health_routes, slack_routes
@@ -90,6 +91,7 @@ class TsqaBot:
                 "serving Slack requests on http://%s:%s/slack/events", self.settings.host, self.http_port
             )
         self.scheduler.start()
+        self.services.background.spawn(report_setup_problems(self.services), "setup check")
         for run in self.router.startup:
             self.services.background.spawn(run(self.services), "startup")
 

@@ -114,7 +114,7 @@ class DigestSchedule(_Model):
 
 
 def _bad_time(value: str) -> str:
-    raise ValueError(f"{value!r} is not a time of day like \"09:00\"")
+    raise ValueError(f'{value!r} is not a time of day like "09:00"')
 
 
 class Ingest(_Model):

@@ -159,6 +159,10 @@ class SlackPort:
     async def channel_members(self, channel: str) -> list[str]:
         return await self._paged("conversations_members", "members", channel=channel)
 
+    async def is_member(self, channel: str) -> bool:
+        response = await self.call("conversations_info", channel=channel)
+        return bool(response["channel"].get("is_member"))
+
     async def usergroup_members(self, usergroup: str) -> list[str]:
         response = await self.call("usergroups_users_list", usergroup=usergroup)
         return list(response["users"])

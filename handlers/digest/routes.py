@@ -16,7 +16,7 @@ from bot.roles import Role
 from bot.routing import Job, Router, UsageError
 from bot.workspace import Workspace
 from handlers.digest import files, views
-from handlers.digest.posting import catch_up, post_due
+from handlers.digest.posting import catch_up, chart_png, post_due
 from handlers.digest.service import digest_for_day, latest_day, scope_queues
 from storage.claims import claim
 
@@ -99,8 +99,6 @@ async def post_to_channel(ctx: Context, cmd: Command, args: list[str]) -> None:
 
 
 async def _chart_in_thread(services: Services, ref: MessageRef, day: date, queues: list[str] | None) -> None:
-    from handlers.digest.posting import chart_png
-
     png = await chart_png(services, day, services.workspace.timezone, queues)
     await services.port.upload_file(
         ref.channel, f"digest-{day}.png", png, title=f"Output and SLA to {day}", thread=ref

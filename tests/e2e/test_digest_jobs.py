@@ -20,7 +20,9 @@ from tests.e2e.harness import running_bot
 NOW = datetime(2026, 11, 24, 10, 15, tzinfo=UTC)
 
 
-async def test_watched_folder_ingests_each_file_once_and_tells_admins(workspace, database_url, tmp_path) -> None:
+async def test_watched_folder_ingests_each_file_once_and_tells_admins(
+    workspace, database_url, tmp_path
+) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     ws = workspace.model_copy(update={"digests": [], "ingest": Ingest(watch_dir=str(inbox))})
@@ -64,7 +66,18 @@ def test_chart_frame_matches_the_daily_totals_and_renders_a_png(workspace) -> No
             (date(2026, 11, 22), "hate-en", "northwind", "lisbon", "nr-2", 30, 15, 900.0, 1, 0),
             (date(2026, 11, 23), "hate-en", "northwind", "lisbon", "nr-1", 20, 20, 500.0, 0, 0),
         ],
-        columns=["day", "queue", "vendor", "site", "labeler_id", "output", "sla_met", "handle_sum", "audited", "agreed"],
+        columns=[
+            "day",
+            "queue",
+            "vendor",
+            "site",
+            "labeler_id",
+            "output",
+            "sla_met",
+            "handle_sum",
+            "audited",
+            "agreed",
+        ],
     )
     totals = DailyAggregates("Europe/Dublin", labeler_days, pd.DataFrame()).totals
     frame = chart_frame(totals, "queue", ["hate-en", "spam-pt"], date(2026, 11, 23))

@@ -36,6 +36,7 @@ async def test_every_command_answers_help(workspace, sqlite_db, command) -> None
 async def test_bad_signatures_are_refused_and_nothing_runs(workspace, sqlite_db) -> None:
     quiet = workspace.model_copy(update={"digests": []})  # no start-up work to muddy the call count
     async with running_bot(quiet, str(sqlite_db.url)) as (_bot, slack):
+        await _bot.services.background.drain()  # start-up checks are done
         before = len(slack.fake.calls)
         assert (await slack.command("/digest", "help", secret="wrong-secret")).status == 401
         stale = int(time.time()) - 6 * 60
@@ -238,3 +239,19 @@ def test_token_is_not_in_settings_repr() -> None:
 
     settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET, _env_file=None)
     assert TOKEN not in repr(settings) and SECRET not in repr(settings)
+
+
+async def test_setup_problems_are_told_to_admins_once(workspace, sqlite_db) -> None:
+    from tests.e2e.harness import seeded_fake
+
+    quiet = workspace.model_copy(update={"digests": []})
+    fake = seeded_fake(quiet)
+    fake.add_channel("C0BLUEB01", "vendor-bluebird", members=["U0BBLEAD1"], bot_member=False)
+    for _ in range(2):  # a restart must not repeat the DM
+        async with running_bot(quiet, str(sqlite_db.url), fake=fake) as (_bot, slack):
+            dm = slack.fake.dm_channel("U0QALEAD1")
+            notes = await eventually(lambda dm=dm: slack.fake.messages_in(dm))
+    assert len(notes) == 1
+    assert (
+        "I am not in #vendor-bluebird (Bluebird Moderation's channel): type `/invite @tsqa`" in notes[0].text
+    )

@@ -1,0 +1,56 @@
+"""At start, check what setups most often get wrong: the bot missing from a channel it must post
+in, a channel ID that does not exist, a missing scope. Each problem says exactly what to do."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from bot.chat.model import Message
+from bot.chat.port import ChatError
+from bot.context import Services
+from storage.claims import claim
+
+log = logging.getLogger("tsqa.setup")
+
+
+def channels_used(services: Services) -> dict[str, str]:
+    """Channel ID → what the bot needs it for."""
+    ws = services.workspace
+    used: dict[str, str] = {}
+    for vendor in ws.vendors:
+        used.setdefault(vendor.channel, f"{vendor.name}'s channel")
+    for schedule in ws.digests:
+        used[schedule.channel] = f"the {schedule.at} digest"
+    for channel in ws.ingest.channels:
+        used.setdefault(channel, "queue-data uploads")
+    return used
+
+
+async def check_channels(services: Services) -> list[str]:
+    names = {c.id: c.name for c in services.workspace.channels}
+    problems = []
+    for channel, purpose in channels_used(services).items():
+        label = f"#{names[channel]}" if channel in names else channel
+        try:
+            if not await services.port.is_member(channel):
+                problems.append(f"I am not in {label} ({purpose}): type `/invite @tsqa` in {label}.")
+        except ChatError as exc:
+            problems.append(f"{label} ({purpose}): {exc.code}" + (f": {exc.hint}" if exc.hint else ""))
+    return problems
+
+
+async def report_setup_problems(services: Services) -> None:
+    """Log every problem; tell the admins once a day, not on every restart."""
+    problems = await check_channels(services)
+    for problem in problems:
+        log.warning("setup: %s", problem)
+    if not problems:
+        return
+    day = services.clock().astimezone(services.workspace.tz).date()
+    fingerprint = hashlib.sha256("\n".join(problems).encode()).hexdigest()[:16]
+    if not await claim(services.db, f"setup:{day}:{fingerprint}", "setup", services.clock()):
+        return
+    text = "*tsqa-bot setup needs a hand:*\n" + "\n".join(f"• {p}" for p in problems)
+    for admin in sorted(await services.roles.members(services.workspace.admins)):
+        await services.port.dm(admin, Message.text(text))
