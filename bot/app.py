@@ -83,7 +83,9 @@ class TsqaBot:
         if self.settings.socket_mode:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-            self._socket = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token.get_secret_value())
+            app_token = self.settings.slack_app_token.get_secret_value()
+            # The port's client carries SLACK_API_URL and the retry handlers; Bolt's default would not.
+            self._socket = AsyncSocketModeHandler(self.bolt, app_token, web_client=self.port.client)
             await self._socket.connect_async()
             log.info("connected to Slack in Socket Mode")
         else:

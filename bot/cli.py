@@ -96,7 +96,7 @@ def run(
 def _run_local(settings: Settings, workspace: Workspace, reason: str) -> None:
     """The bot against a local Slack stand-in, with its page on http://127.0.0.1:PORT."""
     setup_logging(settings.log_level, settings.secrets())
-    logging.getLogger("tsqa.local").info("starting the local workspace: %s", reason)
+    logging.getLogger("tsqa.local").warning("starting the local workspace: %s", reason)
     from bot.local.run import run_local
 
     def ready(url: str) -> None:

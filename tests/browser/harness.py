@@ -133,7 +133,8 @@ class WorkspacePage:
         if name == "home":
             self.page.locator('.sidebar .conv[data-channel="home"]').click()
         else:
-            self.page.locator(".sidebar .conv", has=self.page.locator(".conv-name", has_text=name)).first.click()
+            exact = self.page.get_by_text(name, exact=True)
+            self.page.locator(".sidebar .conv", has=self.page.locator(".conv-name").and_(exact)).first.click()
         expect(self.page.locator(".sidebar .conv.active .conv-name")).to_contain_text(
             "Home" if name == "home" else name
         )

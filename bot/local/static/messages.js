@@ -60,7 +60,7 @@ function files(list) {
       const card = el("a", "file-card");
       card.href = file.url;
       card.download = file.name;
-      card.append(el("span", "file-icon", "📄"), el("span", "file-name", file.name), el("span", "file-size", size(file.size)));
+      card.append(el("span", "file-icon", (file.name.split(".").pop() || "file").slice(0, 4).toUpperCase()), el("span", "file-name", file.name), el("span", "file-size", size(file.size)));
       box.append(card);
     }
   }
@@ -82,7 +82,7 @@ export function messageNode(m, ctx, { inThread = false } = {}) {
   when.dateTime = new Date(parseFloat(m.ts) * 1000).toISOString();
   meta.append(when);
   body.append(meta);
-  if (m.ephemeral) body.append(el("div", "only-you", "👁 Only visible to you"));
+  if (m.ephemeral) body.append(el("div", "only-you", "Only visible to you"));
   const content = el("div", "content");
   const blockCtx = { ...ctx, act: (block, element, selected, source) => ctx.act({ channel: m.channel, ts: m.ts }, block, element, selected, source) };
   if (m.blocks && m.blocks.length) content.append(renderBlocks(m.blocks, blockCtx));
@@ -105,7 +105,7 @@ export function messageNode(m, ctx, { inThread = false } = {}) {
     body.append(summary);
   }
   if (!inThread && !m.ephemeral && !m.is_reply) {
-    const reply = el("button", "reply-action", "💬 Reply in thread");
+    const reply = el("button", "reply-action", "Reply in thread");
     reply.type = "button";
     reply.addEventListener("click", () => ctx.openThread(m.ts));
     node.append(reply);
