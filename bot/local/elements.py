@@ -71,6 +71,8 @@ def selection_state(element: dict[str, Any], selected: Any) -> dict[str, Any]:
         if selected not in (None, "") and not DATE.match(str(selected)):
             raise SlackError("invalid_date")
         state["selected_date"] = selected or None
+    elif kind == "timepicker":
+        state["selected_time"] = selected or None
     elif kind == "users_select":
         state["selected_user"] = selected or None
     elif kind == "multi_users_select":

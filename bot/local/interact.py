@@ -17,7 +17,7 @@ from bot.local import outbound
 from bot.local.bridge import BotLink, Delivery
 from bot.local.elements import action_payload, find_element, form_state, selection_state
 from bot.local.shapes import message_json, view_json
-from bot.local.state import Channel, File, Message, SlackError, View
+from bot.local.state import Channel, File, Message, SlackError, View, WorkspaceState
 from bot.local.webapi import SlackWebAPI
 
 SLACKBOT = "USLACKBOT"
@@ -44,7 +44,8 @@ class Interactions:
         self.commands = set(commands)
 
     @property
-    def st(self):  # noqa: ANN201 - WorkspaceState, read through the fake so a restore is seen
+    def st(self) -> WorkspaceState:
+        """Read through the fake each time, so a state restored at startup is the one used."""
         return self.api.state
 
     def _person(self, user: str) -> None:
@@ -126,8 +127,9 @@ class Interactions:
         return await self.link.send("event", body)
 
     async def _command(self, user: str, channel: Channel, text: str, thread_ts: str | None) -> Result:
-        name, _, rest = text[1:].partition(" ")
-        command, rest = f"/{name}", rest.strip()
+        words = text[1:].split(None, 1)
+        name = words[0] if words else ""
+        command, rest = f"/{name}", (words[1].strip() if len(words) > 1 else "")
         if name not in self.commands:
             self._slackbot(
                 channel.id,

@@ -84,11 +84,21 @@ class SnapshotStore:
         self._stored_files: set[str] = set()
 
     async def load(self) -> WorkspaceState | None:
+        """The saved state, or None; an unreadable snapshot is set aside (not lost) and None returned."""
         async with self.db.transaction() as session:
             row = await session.get(LocalWorkspaceSnapshot, self.name)
             if row is None:
                 return None
-            state = restore(json.loads(row.data))
+            try:
+                state = restore(json.loads(row.data))
+            except (ValueError, KeyError, TypeError) as exc:
+                kept = f"{self.name}.unreadable.{int(row.updated_at.timestamp())}"[:64]
+                log.warning(
+                    "the saved local workspace cannot be read (%s); kept as %r, starting afresh", exc, kept
+                )
+                session.add(LocalWorkspaceSnapshot(name=kept, data=row.data, updated_at=row.updated_at))
+                await session.delete(row)
+                return None
             files = (await session.execute(select(LocalWorkspaceFile))).scalars()
             for stored in files:
                 self._stored_files.add(stored.id)

@@ -88,6 +88,8 @@ class LocalRun:
         log.info("local workspace ready: open %s in a browser", self.url)
 
     async def stop(self) -> None:
+        # The Web API lives in the bot's own server here: let work in flight finish while it still answers.
+        await self.bot.services.background.drain(timeout=10.0)
         await self.bot.stop()
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import Locator, Page, expect
 
+from bot.app import TsqaBot
 from bot.config import Settings
 from bot.local.run import LocalRun
 from bot.local.webapi import SlackWebAPI
@@ -28,12 +29,14 @@ T = TypeVar("T")
 class LocalWorkspaceServer:
     """`tsqa run --local` in-process: the bot, the Slack stand-in and the page on one loopback port."""
 
-    def __init__(self, database_url: str, workspace_file: Path, *, router_factory: Callable[[], Router] | None = None):
+    def __init__(
+        self, database_url: str, workspace_file: Path, *, router_factory: Callable[[], Router] | None = None
+    ):
         self.database_url = database_url
         self.workspace_file = workspace_file
         self.router_factory = router_factory
         self.port = 0
-        self.run: LocalRun | None = None
+        self.local_run: LocalRun | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -52,8 +55,14 @@ class LocalWorkspaceServer:
 
     @property
     def api(self) -> SlackWebAPI:
-        assert self.run is not None, "start() first"
-        return self.run.local.api
+        assert self.local_run is not None, "start() first"
+        return self.local_run.local.api
+
+    @property
+    def bot(self) -> TsqaBot:
+        """The real bot, e.g. `server.run_async(lambda: job.run(server.bot.services))`."""
+        assert self.local_run is not None, "start() first"
+        return self.local_run.bot
 
     def start(self, timeout: float = 30.0) -> None:
         ready: Future[None] = Future()
@@ -72,13 +81,13 @@ class LocalWorkspaceServer:
             loop = asyncio.new_event_loop()
             self._loop = loop
             try:
-                self.run = LocalRun(settings, workspace, router=router, save_delay=0.05)
-                loop.run_until_complete(self.run.start())
+                self.local_run = LocalRun(settings, workspace, router=router, save_delay=0.05)
+                loop.run_until_complete(self.local_run.start())
             except BaseException as exc:
                 ready.set_exception(exc)
                 loop.close()
                 return
-            self.port = self.run.settings.port
+            self.port = self.local_run.settings.port
             ready.set_result(None)
             loop.run_forever()
             loop.close()
@@ -96,10 +105,19 @@ class LocalWorkspaceServer:
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
 
+    def run_async(self, fn: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:
+        """Await `fn()` on the server's loop (jobs, services) and return its result."""
+        assert self._loop is not None
+
+        async def run() -> T:
+            return await fn()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
+
     def stop(self, timeout: float = 30.0) -> None:
-        if self._loop is None or self.run is None:
+        if self._loop is None or self.local_run is None:
             return
-        asyncio.run_coroutine_threadsafe(self.run.stop(), self._loop).result(timeout)
+        asyncio.run_coroutine_threadsafe(self.local_run.stop(), self._loop).result(timeout)
         self._loop.call_soon_threadsafe(self._loop.stop)
         assert self._thread is not None
         self._thread.join(timeout)

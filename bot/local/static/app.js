@@ -3,13 +3,13 @@
 
 import { el, renderBlocks } from "./blocks.js";
 import { avatar, renderList } from "./messages.js";
-import { plain } from "./mrkdwn.js";
+import { modals } from "./modal.js";
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 1000;
 const S = {
   ws: null, as: null, channel: null, thread: null, version: null, data: null, seq: 0, loading: false,
-  files: { composer: null, "thread-composer": null }, homeKey: null, modalKey: null, modal: null, wantDm: false,
+  files: { composer: null, "thread-composer": null }, homeKey: null, wantDm: false,
 };
 
 async function getJSON(url) {
@@ -130,7 +130,7 @@ function render() {
   if (home) renderHome(d.home);
   else renderList($("messages"), d.messages || [], ctx(), { empty: emptyNote(convs) });
   renderThread(convs);
-  renderModal(d.modal);
+  modal.render(d.modal);
 }
 
 function emptyNote(convs) {
@@ -227,7 +227,7 @@ function renderThread(convs) {
 
 async function act(target, block, element, selected, source) {
   const body = { as: S.as, ...target, block, element, selected };
-  if (S.modal && target.view_id === S.modal.view.id) body.values = collect(S.modal.inputs);
+  if (target.view_id) Object.assign(body, modal.valuesFor(target.view_id));
   if (source && source.tagName === "BUTTON") source.disabled = true;
   const res = await send("/ui/action", body);
   if (source && source.tagName === "BUTTON") setTimeout(() => (source.disabled = false), 400);
@@ -292,116 +292,6 @@ function bindComposer(form) {
   form.querySelector(".file-chip-remove").addEventListener("click", () => setFile(form, null));
 }
 
-// ----- modals -----
-
-function collect(inputs) {
-  const values = {};
-  for (const input of inputs) values[input.blockId] = input.get();
-  return values;
-}
-
-function renderModal(view) {
-  const root = $("modal");
-  if (!view) {
-    root.hidden = true;
-    root.replaceChildren();
-    S.modalKey = null;
-    S.modal = null;
-    return;
-  }
-  const key = `${S.as}:${view.id}:${view.hash}`;
-  if (key === S.modalKey) return;
-  S.modalKey = key;
-  const inputs = [];
-  const c = { ...ctx(), inputs, act: (block, element, selected, source) => act({ view_id: view.id }, block, element, selected, source) };
-  const card = el("form", "modal-card");
-  card.setAttribute("role", "dialog");
-  card.setAttribute("aria-modal", "true");
-  card.setAttribute("aria-labelledby", "modal-title");
-  const head = el("div", "modal-head");
-  const title = el("h2", "modal-title", plain(view.title) || "Modal");
-  title.id = "modal-title";
-  const x = el("button", "modal-x", "×");
-  x.type = "button";
-  x.setAttribute("aria-label", "Close");
-  x.addEventListener("click", () => closeModal());
-  head.append(title, x);
-  const body = el("div", "modal-body");
-  const banner = el("div", "modal-banner");
-  banner.hidden = true;
-  body.append(banner, renderBlocks(view.blocks, c));
-  const foot = el("div", "modal-foot");
-  const cancel = el("button", "btn", plain(view.close) || "Cancel");
-  cancel.type = "button";
-  cancel.addEventListener("click", () => closeModal());
-  foot.append(cancel);
-  if (view.submit) {
-    const submit = el("button", "btn btn-primary modal-submit", plain(view.submit));
-    submit.type = "submit";
-    foot.append(submit);
-  }
-  card.append(head, body, foot);
-  card.addEventListener("submit", (e) => {
-    e.preventDefault();
-    submitModal();
-  });
-  S.modal = { view, inputs, banner, card };
-  root.replaceChildren(card);
-  root.hidden = false;
-  const first = card.querySelector("input, textarea, select");
-  if (first) first.focus();
-}
-
-function showErrors(errors) {
-  const { inputs, banner } = S.modal;
-  const known = new Set();
-  for (const input of inputs) {
-    const message = errors[input.blockId];
-    input.error.textContent = message || "";
-    input.error.hidden = !message;
-    input.node.classList.toggle("invalid", !!message);
-    if (message) known.add(input.blockId);
-  }
-  const other = Object.entries(errors).filter(([k]) => !known.has(k)).map(([, v]) => v);
-  banner.textContent = other.join(" ");
-  banner.hidden = other.length === 0;
-}
-
-async function submitModal() {
-  const modal = S.modal;
-  const missing = {};
-  for (const input of modal.inputs) {
-    const value = input.get();
-    if (!input.optional && (value === null || (Array.isArray(value) && value.length === 0))) {
-      missing[input.blockId] = "Please complete this required field.";
-    }
-  }
-  showErrors(missing);
-  if (Object.keys(missing).length) return;
-  const button = modal.card.querySelector(".modal-submit");
-  if (button) button.disabled = true;
-  const res = await send("/ui/submit", { as: S.as, view_id: modal.view.id, values: collect(modal.inputs) });
-  if (button) button.disabled = false;
-  if (!res.ok) {
-    showErrors({ _: res.error || "We had some trouble connecting. Try again?" });
-    return;
-  }
-  if (res.errors && Object.keys(res.errors).length) {
-    showErrors(res.errors);
-    return;
-  }
-  S.version = null;
-  await refresh(true);
-  burst();
-}
-
-async function closeModal() {
-  if (!S.modal) return;
-  await send("/ui/close", { as: S.as, view_id: S.modal.view.id });
-  S.version = null;
-  await refresh(true);
-}
-
 // ----- start -----
 
 function fillSwitcher() {
@@ -418,7 +308,7 @@ function fillSwitcher() {
     const conv = ((S.data && S.data.conversations) || []).find((c) => c.id === S.channel);
     S.wantDm = !!conv && conv.kind === "im";
     S.as = select.value;
-    S.modalKey = null;
+    modal.forget();
     S.homeKey = null;
     const saved = localStorage.getItem(`tsqa.c.${S.as}`);
     go(S.wantDm || S.channel === "home" ? S.channel : S.channel || saved);
@@ -443,7 +333,7 @@ async function start() {
   });
   document.addEventListener("keydown", (e) => {
     if (e.key !== "Escape") return;
-    if (S.modal) closeModal();
+    if (modal.isOpen()) modal.close();
     else if (S.thread) $("thread-close").click();
   });
   if (S.channel === "home") openHome();
@@ -452,4 +342,5 @@ async function start() {
   setInterval(() => refresh(), POLL_MS);
 }
 
+const modal = modals({ state: S, root: $("modal"), send, refresh, burst, ctx, act });
 start();

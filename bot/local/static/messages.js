@@ -68,9 +68,9 @@ function files(list) {
 }
 
 // One message. `ctx` carries users/channels for mrkdwn, `act` for its elements, `openThread`.
-export function messageNode(m, ctx, { inThread = false } = {}) {
+export function messageNode(m, ctx, { inThread = false, continued = false } = {}) {
   const user = (ctx.users || {})[m.user] || { name: m.user, is_bot: false };
-  const node = el("div", "msg" + (m.ephemeral ? " msg-ephemeral" : ""));
+  const node = el("div", "msg" + (m.ephemeral ? " msg-ephemeral" : "") + (continued ? " msg-continued" : ""));
   node.dataset.ts = m.ts;
   node.dataset.user = m.user;
   node.append(avatar(m.user, user.name, user.is_bot));
@@ -88,7 +88,10 @@ export function messageNode(m, ctx, { inThread = false } = {}) {
   if (m.blocks && m.blocks.length) content.append(renderBlocks(m.blocks, blockCtx));
   else if (m.text) content.append(mrkdwn(m.text, ctx));
   if (m.attachments && m.attachments.length) content.append(renderAttachments(m.attachments, ctx));
-  if (m.edited) content.append(el("span", "edited", " (edited)"));
+  if (m.edited) {
+    const texts = content.querySelectorAll(".mrkdwn, .plain");
+    (texts.length ? texts[texts.length - 1] : content).append(el("span", "edited", " (edited)"));
+  }
   body.append(content);
   if (m.files && m.files.length) body.append(files(m.files));
   if (!inThread && m.reply_count > 0) {
@@ -121,9 +124,14 @@ export function renderList(container, messages, ctx, opts = {}) {
   const nodes = [];
   let lastDay = null;
   messages.forEach((m, index) => {
-    const key = JSON.stringify(m) + (ctx.namesKey || "");
+    const before = messages[index - 1];
+    // Like Slack, a person's messages in quick succession share one name and avatar.
+    const continued =
+      !!before && before.user === m.user && before.ephemeral === m.ephemeral && !(opts.inThread && index === 1) &&
+      parseFloat(m.ts) - parseFloat(before.ts) < 300 && day(m.ts) === day(before.ts) && !before.reply_count;
+    const key = JSON.stringify(m) + (ctx.namesKey || "") + continued;
     let entry = cache.get(m.ts);
-    if (!entry || entry.key !== key) entry = { key, node: messageNode(m, ctx, opts) };
+    if (!entry || entry.key !== key) entry = { key, node: messageNode(m, ctx, { ...opts, continued }) };
     next.set(m.ts, entry);
     if (!opts.inThread) {
       const label = day(m.ts);
