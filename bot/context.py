@@ -62,6 +62,8 @@ class Services:
     settings: Settings
     clock: Callable[[], datetime] = utc_now
     background: Background = field(default_factory=Background)
+    # A local trial workspace: show today's scheduled posts at start instead of waiting for their time.
+    local: bool = False
 
 
 @dataclass

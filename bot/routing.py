@@ -80,6 +80,7 @@ class Router:
     file_handlers: list[FileHandler] = field(default_factory=list)
     job_sources: list[JobSource] = field(default_factory=list)
     startup: list[JobRun] = field(default_factory=list)
+    local_seeds: list[JobRun] = field(default_factory=list)
 
     def command(self, name: str, summary: str) -> CommandSpec:
         spec = self.commands.setdefault(name, CommandSpec(name=name, summary=summary))
@@ -132,3 +133,7 @@ class Router:
     def on_startup(self, run: JobRun) -> None:
         """Work to do once the bot is up, e.g. catching up a digest missed while it was down."""
         self.startup.append(run)
+
+    def on_local_seed(self, run: JobRun) -> None:
+        """Example data for a local trial workspace, loaded before the bot starts (database only)."""
+        self.local_seeds.append(run)

@@ -21,6 +21,7 @@ from bot.local.server import LocalWorkspace
 from bot.local.ui import LOOPBACK
 from bot.routing import Router
 from bot.workspace import Workspace
+from storage.migrate import upgrade
 
 log = logging.getLogger("tsqa.local")
 
@@ -84,6 +85,10 @@ class LocalRun:
         self.bot.mounts.append(self.local.mount)
 
     async def start(self) -> None:
+        self.bot.services.local = True
+        await upgrade(self.bot.db)
+        for seed in self.bot.router.local_seeds:  # before start: the catch-up then finds the data
+            await seed(self.bot.services)
         await self.bot.start()
         log.info("local workspace ready: open %s in a browser", self.url)
 

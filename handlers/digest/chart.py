@@ -43,7 +43,9 @@ def render_chart(frame: pd.DataFrame, targets: dict[str, int], names: dict[str, 
     top.legend(loc="upper left", fontsize=8, frameon=False)
     top.grid(alpha=0.3)
     bottom.set_ylabel("SLA adherence %")
-    bottom.set_ylim(0, 105)
+    lowest = frame["sla"].min()
+    floor = 0 if pd.isna(lowest) else max(0, min(80, int(lowest * 100) // 10 * 10 - 10))
+    bottom.set_ylim(floor, 101)  # zoom in where SLA lives, but keep a fixed, honest top
     bottom.grid(alpha=0.3)
     bottom.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
     figure.text(0.99, 0.01, "dashed: daily output target", ha="right", fontsize=7, color="grey")

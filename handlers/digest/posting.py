@@ -119,7 +119,10 @@ def due_day(now: datetime, schedule: DigestSchedule, tz: str) -> date | None:
 async def catch_up(services: Services) -> None:
     """At start: post any of today's digests whose time has passed while the bot was down."""
     for schedule in services.workspace.digests:
-        day = due_day(services.clock(), schedule, schedule_tz(services.workspace, schedule))
+        tz = schedule_tz(services.workspace, schedule)
+        day = due_day(services.clock(), schedule, tz)
+        if day is None and services.local:
+            day = services.clock().astimezone(ZoneInfo(tz)).date() - timedelta(days=1)
         if day is not None:
             outcome = await post_digest(services, schedule, day)
             log.info("catch-up digest for %s on %s: %s", schedule.channel, day, outcome)

@@ -16,6 +16,7 @@ from bot.roles import Role
 from bot.routing import Job, Router, UsageError
 from bot.workspace import Workspace
 from handlers.digest import files, views
+from handlers.digest.examples import load_example_data
 from handlers.digest.posting import catch_up, chart_png, post_due
 from handlers.digest.service import digest_for_day, latest_day, scope_queues
 from storage.claims import claim
@@ -152,6 +153,12 @@ async def home(ctx: Context) -> list[Part]:
     return views.home_section(await latest_day(ctx.db, ctx.workspace))
 
 
+async def seed_example_data(services: Services) -> None:
+    """A new local workspace starts with four weeks of synthetic queue data ending yesterday."""
+    today = services.clock().astimezone(services.workspace.tz).date()
+    await load_example_data(services.db, services.workspace, today)
+
+
 def jobs(workspace: Workspace) -> list[Job]:
     found = []
     for index, schedule in enumerate(workspace.digests):
@@ -196,3 +203,4 @@ def register(router: Router) -> None:
     router.on_file(files.file_shared)
     router.jobs(jobs)
     router.on_startup(catch_up)
+    router.on_local_seed(seed_example_data)
