@@ -28,9 +28,16 @@ from bot.workspace import Workspace, load_workspace  # noqa: E402
 
 KEYS = ("output", "sla_adherence", "aht_seconds", "active_labelers", "audited", "agreed")
 CSV_TYPES = {
-    "item_id": "VARCHAR", "queue": "VARCHAR", "vendor": "VARCHAR", "site": "VARCHAR", "labeler_id": "VARCHAR",
-    "enqueued_at": "TIMESTAMPTZ", "completed_at": "TIMESTAMPTZ", "handle_seconds": "DOUBLE",
-    "decision": "VARCHAR", "qa_decision": "VARCHAR",
+    "item_id": "VARCHAR",
+    "queue": "VARCHAR",
+    "vendor": "VARCHAR",
+    "site": "VARCHAR",
+    "labeler_id": "VARCHAR",
+    "enqueued_at": "TIMESTAMPTZ",
+    "completed_at": "TIMESTAMPTZ",
+    "handle_seconds": "DOUBLE",
+    "decision": "VARCHAR",
+    "qa_decision": "VARCHAR",
 }
 
 
@@ -51,13 +58,24 @@ def bot_side(data: Path, ws: Workspace) -> dict[str, Any]:
     finished = time.perf_counter()
     queues = totals[totals["level"] == "queue"]
     rows = {
-        f"{r.day}|{r.key}": [int(r.output), r.sla_met / r.output, r.handle_sum / r.output,
-                             int(r.active_labelers), int(r.audited), int(r.agreed)]
+        f"{r.day}|{r.key}": [
+            int(r.output),
+            r.sla_met / r.output,
+            r.handle_sum / r.output,
+            int(r.active_labelers),
+            int(r.audited),
+            int(r.agreed),
+        ]
         for r in queues.itertuples(index=False)
     }
     stages = {"read": read - started, "aggregate": aggregated - read, "digest": finished - aggregated}
-    return {"seconds": finished - started, "stages": stages, "rows": rows,
-            "digest_outputs": {q["id"]: q["output"] for q in digest["queues"]}, "day": str(day)}
+    return {
+        "seconds": finished - started,
+        "stages": stages,
+        "rows": rows,
+        "digest_outputs": {q["id"]: q["output"] for q in digest["queues"]},
+        "day": str(day),
+    }
 
 
 def duckdb_side(data: Path, ws: Workspace) -> dict[str, Any]:
@@ -100,8 +118,11 @@ def run_side(side: str, data: Path, workspace: Path) -> tuple[dict[str, Any], in
 
 
 def compare(bot: dict[str, list], duck: dict[str, list]) -> list[str]:
-    problems = [f"only in {name}: {key}" for name, a, b in (("bot", bot, duck), ("duckdb", duck, bot))
-                for key in sorted(set(a) - set(b))]
+    problems = [
+        f"only in {name}: {key}"
+        for name, a, b in (("bot", bot, duck), ("duckdb", duck, bot))
+        for key in sorted(set(a) - set(b))
+    ]
     for key in sorted(set(bot) & set(duck)):
         for name, x, y in zip(KEYS, bot[key], duck[key], strict=True):
             if not math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9):

@@ -32,8 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    written = write_decisions_csv(args.out, args.rows, load_workspace(args.workspace), args.seed,
-                                  naive=args.naive, vendor_site=args.with_vendor_site)
+    written = write_decisions_csv(
+        args.out,
+        args.rows,
+        load_workspace(args.workspace),
+        args.seed,
+        naive=args.naive,
+        vendor_site=args.with_vendor_site,
+    )
     size = args.out.stat().st_size / 1e6
     print(f"wrote {written:,} rows, {size:.0f} MB to {args.out} in {time.perf_counter() - started:.1f} s")
     return 0

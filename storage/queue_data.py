@@ -1,20 +1,23 @@
 """Bulk storage of queue data: decisions and backlog snapshots in, daily building blocks in and out.
 
-Bulk paths use each driver's fast route inside the caller's transaction: COPY into a temporary
-table on PostgreSQL, one executemany on SQLite. Duplicates are dropped by the primary key, so
+Bulk paths use each driver's fast route inside the caller's transaction: COPY on PostgreSQL (straight
+into the table when nothing stored can clash, else into a temporary table first), one executemany on
+SQLite; daily building blocks go the same way. Duplicates are dropped by the primary key, so
 re-ingesting a file changes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import io
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import delete, func, insert, select
+import pyarrow.csv as pacsv
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models.digest import BacklogSnapshot, DailyErrorPair, DailyLabelerOutput, Decision
@@ -29,14 +32,16 @@ LABELER_COLUMNS = [
     "agreed",
 ]  # fmt: skip
 PAIR_COLUMNS = ["timezone", "day", "queue", "vendor", "site", "decision", "qa_decision", "count"]
+_DECISION_KEY = ("completed_at", "queue", "item_id")  # the primary key, as the checked table names it
+_UNIQUE_VIOLATION = "23505"
 
 
 def _micros(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
 
 
-def decision_rows(table: pa.Table) -> list[tuple[Any, ...]]:
-    """Checked decisions (frames.DECISION_TYPES) as tuples in DECISION_COLUMNS order."""
+def _decision_table(table: pa.Table) -> pa.Table:
+    """Checked decisions (frames.DECISION_TYPES) as the `decisions` table's columns, in order."""
     columns = {
         "queue": table["queue"],
         "item_id": table["item_id"],
@@ -49,7 +54,23 @@ def decision_rows(table: pa.Table) -> list[tuple[Any, ...]]:
         "decision": table["decision"],
         "qa_decision": table["qa_decision"],
     }
-    return list(zip(*(columns[name].to_pylist() for name in DECISION_COLUMNS), strict=True))
+    return pa.table({name: columns[name] for name in DECISION_COLUMNS})
+
+
+def _rows(values: list[list[Any]] | pa.Table) -> Iterator[tuple[Any, ...]]:
+    """Rows from columns, made one at a time as the driver takes them."""
+    if isinstance(values, pa.Table):
+        values = [column.to_pylist() for column in values.columns]
+    return zip(*values, strict=True)
+
+
+def _csv(rows: pa.Table) -> io.BytesIO:
+    """Rows as headerless CSV for COPY: written by Arrow in C++, no Python object per value.
+    Nulls are written empty and empty strings quoted, which is how COPY … CSV tells them apart."""
+    buffer = io.BytesIO()
+    pacsv.write_csv(rows, buffer, pacsv.WriteOptions(include_header=False))
+    buffer.seek(0)
+    return buffer
 
 
 async def _driver(session: AsyncSession) -> Any:
@@ -61,17 +82,39 @@ async def _driver(session: AsyncSession) -> Any:
 
 
 async def _bulk_insert_ignore(
-    session: AsyncSession, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    session: AsyncSession,
+    table: str,
+    rows: pa.Table,
+    *,
+    span_is_empty: bool = False,
 ) -> int:
-    """Insert rows, skipping those whose key exists; returns how many were new."""
-    if not rows:
+    """Insert rows (Arrow columns named as the table's), skipping those whose key exists; returns how
+    many were new.
+
+    PostgreSQL gets them as CSV through COPY; SQLite as a lazy zip of the columns, so no list of a
+    million tuples exists at once. `span_is_empty` says no stored row can share a key with these
+    (PostgreSQL then COPYs straight into the table, and falls back if the rows repeat a key)."""
+    count = rows.num_rows
+    if not count:
         return 0
     driver = await _driver(session)
+    columns = rows.column_names
     names = ", ".join(columns)
     if session.bind.dialect.name == "postgresql":
+        if span_is_empty:
+            await driver.execute("SAVEPOINT bulk_direct")
+            try:
+                await driver.copy_to_table(table, source=_csv(rows), columns=columns, format="csv")
+            except Exception as exc:
+                if getattr(exc, "sqlstate", None) != _UNIQUE_VIOLATION:
+                    raise
+                await driver.execute("ROLLBACK TO SAVEPOINT bulk_direct")
+            else:
+                await driver.execute("RELEASE SAVEPOINT bulk_direct")
+                return count
         staging = f"{table}_incoming"
         await driver.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table}) ON COMMIT DROP")
-        await driver.copy_records_to_table(staging, records=rows, columns=list(columns))
+        await driver.copy_to_table(staging, source=_csv(rows), columns=columns, format="csv")
         status = await driver.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} ON CONFLICT DO NOTHING"
         )
@@ -79,12 +122,41 @@ async def _bulk_insert_ignore(
         return int(status.split()[-1])
     before = driver.total_changes
     marks = ", ".join("?" for _ in columns)
-    await driver.executemany(f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({marks})", rows)
+    await driver.executemany(f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({marks})", _rows(rows))
     return driver.total_changes - before
 
 
+async def _bulk_insert(
+    session: AsyncSession, table: str, columns: Sequence[str], values: list[list[Any]]
+) -> None:
+    """Insert rows given column by column through the driver's bulk route; a repeated key is an error."""
+    driver = await _driver(session)
+    if session.bind.dialect.name == "postgresql":
+        await driver.copy_records_to_table(table, records=_rows(values), columns=list(columns))
+        return
+    marks = ", ".join("?" for _ in columns)
+    await driver.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", _rows(values))
+
+
 async def store_decisions(session: AsyncSession, table: pa.Table) -> int:
-    return await _bulk_insert_ignore(session, Decision.__tablename__, DECISION_COLUMNS, decision_rows(table))
+    if table.num_rows == 0:
+        return 0
+    # In key order the rows extend the primary-key index instead of landing all over it (stable: of rows
+    # repeating a key, the first in the file is still the one kept).
+    table = table.sort_by([(name, "ascending") for name in _DECISION_KEY])
+    first, last = span_us(table, "completed_at")
+    empty = not await decisions_exist_between(session, first, last + 1)
+    return await _bulk_insert_ignore(
+        session, Decision.__tablename__, _decision_table(table), span_is_empty=empty
+    )
+
+
+async def decisions_exist_between(session: AsyncSession, start_us: int, end_us: int) -> bool:
+    """Whether any decision completed in [start, end) is stored: one probe of the primary key."""
+    query = select(Decision.completed_us).where(
+        Decision.completed_us >= start_us, Decision.completed_us < end_us
+    )
+    return (await session.scalar(query.limit(1))) is not None
 
 
 async def count_decisions_between(session: AsyncSession, start_us: int, end_us: int) -> int:
@@ -134,14 +206,18 @@ async def replace_daily(
         return
     for model in (DailyLabelerOutput, DailyErrorPair):
         await session.execute(delete(model).where(model.timezone == timezone, model.day.in_(days)))
+    sqlite = session.bind.dialect.name == "sqlite"
     for model, frame, columns in (
         (DailyLabelerOutput, labeler_days, LABELER_COLUMNS),
         (DailyErrorPair, pairs, PAIR_COLUMNS),
     ):
         if frame.empty:
             continue
-        records = frame.assign(timezone=timezone)[columns].to_dict("records")
-        await session.execute(insert(model), records)
+        day = frame["day"].tolist()
+        if sqlite:  # as SQLAlchemy's Date stores it there
+            day = [f"{d.year:04d}-{d.month:02d}-{d.day:02d}" for d in day]
+        values = [[timezone] * len(frame), day, *(frame[name].tolist() for name in columns[2:])]
+        await _bulk_insert(session, model.__tablename__, columns, values)
 
 
 async def load_daily(
@@ -165,15 +241,13 @@ async def days_recorded(session: AsyncSession, timezone: str) -> list[date]:
     return sorted(row[0] for row in (await session.execute(query)).all())
 
 
-def backlog_rows(table: pa.Table) -> list[tuple[Any, ...]]:
+def _backlog_table(table: pa.Table) -> pa.Table:
     columns = [table["queue"], _micros(table["at"]), table["backlog"], table["oldest_age_seconds"]]
-    return list(zip(*(c.to_pylist() for c in columns), strict=True))
+    return pa.table(dict(zip(BACKLOG_COLUMNS, columns, strict=True)))
 
 
 async def store_backlog(session: AsyncSession, table: pa.Table) -> int:
-    return await _bulk_insert_ignore(
-        session, BacklogSnapshot.__tablename__, BACKLOG_COLUMNS, backlog_rows(table)
-    )
+    return await _bulk_insert_ignore(session, BacklogSnapshot.__tablename__, _backlog_table(table))
 
 
 async def backlog_between(session: AsyncSession, start_us: int, end_us: int) -> pa.Table:

@@ -7,6 +7,8 @@ is stored, never added to.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,7 +20,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.workspace import Workspace
-from handlers.digest.aggregate import daily_aggregates
+from handlers.digest.aggregate import DailyAggregates, daily_aggregates
 from handlers.digest.frames import Source
 from handlers.digest.validate import (
     SHOWN_PROBLEMS,
@@ -121,24 +123,47 @@ async def _drop_expired(
     return table.filter(pc.invert(clash)), int(pc.sum(clash.cast(pa.int64())).as_py() or 0)
 
 
+async def unmixed_timezones(session: AsyncSession, workspace: Workspace, table: pa.Table) -> set[str]:
+    """The timezones in which nothing is stored yet for the days the rows touch (asked before storing)."""
+    zones: set[str] = set()
+    for tz in workspace.timezones():
+        days = _local_days(table["completed_at"], tz)
+        if days and not await queue_data.decisions_exist_between(
+            session, *day_bounds_us(days[0], days[-1], tz)
+        ):
+            zones.add(tz)
+    return zones
+
+
 async def refresh_days(
-    session: AsyncSession, workspace: Workspace, table: pa.Table, all_new: bool
+    session: AsyncSession,
+    workspace: Workspace,
+    table: pa.Table,
+    all_new: bool,
+    unmixed: Collection[str] = (),
+    prepared: Mapping[str, asyncio.Future[DailyAggregates]] | None = None,
 ) -> list[date]:
     """Recompute the daily building blocks of every day the new rows touch, in every timezone kept.
 
     When the new rows are all that is stored for those whole days, they are aggregated directly
-    instead of being read back."""
+    instead of being read back: known without counting for the `unmixed` timezones (where those days
+    held nothing before these rows were stored). `prepared` holds those aggregates computed while the
+    rows were being stored."""
     touched: list[date] = []
     for tz in workspace.timezones():
         days = _local_days(table["completed_at"], tz)
         if not days:
             continue
         start, end = day_bounds_us(days[0], days[-1], tz)
-        only_these = (
-            all_new and await queue_data.count_decisions_between(session, start, end) == table.num_rows
+        only_these = all_new and (
+            tz in unmixed or await queue_data.count_decisions_between(session, start, end) == table.num_rows
         )
-        source = table if only_these else await queue_data.decisions_between(session, start, end)
-        aggregates = daily_aggregates(source, workspace, tz)
+        ready = (prepared or {}).get(tz)
+        if only_these and ready is not None:
+            aggregates = await ready
+        else:
+            source = table if only_these else await queue_data.decisions_between(session, start, end)
+            aggregates = daily_aggregates(source, workspace, tz)
         wanted = set(days)
         labeler_days = aggregates.labeler_days[aggregates.labeler_days["day"].isin(wanted)]
         pairs = aggregates.pairs[aggregates.pairs["day"].isin(wanted)]
@@ -173,9 +198,22 @@ async def ingest_decisions(
     if table.num_rows == 0:
         return report
     async with db.transaction() as session:
-        report.stored = await queue_data.store_decisions(session, table)
-        report.already = table.num_rows - report.stored
-        report.days = await refresh_days(session, workspace, table, all_new=report.already == 0)
+        unmixed = await unmixed_timezones(session, workspace, table)
+        # Days that held nothing are aggregated from the file in threads while SQLite takes the rows;
+        # a PostgreSQL server on the same cores needs them itself while it loads, so it goes after.
+        overlap = unmixed if db.is_sqlite else set()
+        prepared = {
+            tz: asyncio.ensure_future(asyncio.to_thread(daily_aggregates, table, workspace, tz))
+            for tz in overlap
+        }
+        try:
+            report.stored = await queue_data.store_decisions(session, table)
+            report.already = table.num_rows - report.stored
+            report.days = await refresh_days(
+                session, workspace, table, report.already == 0, unmixed, prepared
+            )
+        finally:
+            await asyncio.gather(*prepared.values(), return_exceptions=True)
     return report
 
 

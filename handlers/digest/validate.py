@@ -118,14 +118,14 @@ def _typed(column: pa.ChunkedArray, kind: pa.DataType, tz: str) -> tuple[pa.Chun
     """The column cast to its type, and a mask of values that would not parse (now null)."""
     if kind == UTC:
         try:
-            return parse_timestamps(column, tz), pa.array([False] * len(column))
+            return parse_timestamps(column, tz), pa.repeat(False, len(column))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             values = column.to_pylist()
             bad = [v is not None and not _one_timestamp(v, tz) for v in values]
             kept = pa.array([None if b else v for v, b in zip(values, bad, strict=True)], pa.string())
             return parse_timestamps(kept, tz), pa.array(bad)
     try:
-        return column.cast(kind), pa.array([False] * len(column))
+        return column.cast(kind), pa.repeat(False, len(column))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         values = column.to_pylist()
         out, bad = [], []
@@ -150,7 +150,7 @@ class _Rules:
         self.rules.append((pc.fill_null(mask, False), reason))
 
     def verdict(self) -> tuple[pa.Array, list[RowProblem]]:
-        bad = pa.array([False] * self.rows)
+        bad = pa.repeat(False, self.rows)
         for mask, _ in self.rules:
             bad = pc.or_(bad, mask)
         problems: list[RowProblem] = []

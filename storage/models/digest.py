@@ -7,20 +7,23 @@ load; a digest's day boundaries are applied in its own timezone when aggregating
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Date, DateTime, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
 
 
 class Decision(Base):
-    """One labeler's completed review; (queue, item_id, completed_us) identifies it across re-ingests."""
+    """One labeler's completed review; (queue, item_id, completed_us) identifies it across re-ingests.
+
+    The key leads with completed_us: one index serves both de-duplication and day-range reads, and
+    time-ordered loads append to it."""
 
     __tablename__ = "decisions"
 
+    completed_us: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     queue: Mapped[str] = mapped_column(String(64), primary_key=True)
     item_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    completed_us: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     enqueued_us: Mapped[int] = mapped_column(BigInteger)
     labeler_id: Mapped[str] = mapped_column(String(128))
     vendor: Mapped[str] = mapped_column(String(64))
@@ -29,7 +32,7 @@ class Decision(Base):
     decision: Mapped[str | None] = mapped_column(String(128))
     qa_decision: Mapped[str | None] = mapped_column(String(128))
 
-    __table_args__ = (Index("ix_decisions_completed_us", "completed_us"),)
+    __table_args__ = {"sqlite_with_rowid": False}
 
 
 class DailyLabelerOutput(Base):

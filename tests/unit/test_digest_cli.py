@@ -46,7 +46,9 @@ def test_ingest_then_digest_json_equals_from_file(env, files) -> None:
     assert again["stored"] == 0 and again["already"] == report["total"]
     assert run(env, "ingest", "backlog", str(backlog)).exit_code == 0
     stored = json.loads(run(env, "digest", "--date", "2026-11-12", "--json").stdout)
-    direct = json.loads(run(env, "digest", "--date", "2026-11-12", "--from-file", str(decisions), "--json").stdout)
+    direct = json.loads(
+        run(env, "digest", "--date", "2026-11-12", "--from-file", str(decisions), "--json").stdout
+    )
     assert set(stored) == {"date", "timezone", "queues", "vendors", "sites", "overall"}
     for key in ("queues", "vendors", "sites", "overall"):
         without_backlog = json.loads(json.dumps(stored[key]))
@@ -63,9 +65,14 @@ def test_refused_file_lists_lines_and_exits_non_zero(env, files) -> None:
     bad.write_text("\n".join(lines) + "\n")
     result = run(env, "ingest", "decisions", str(bad))
     assert result.exit_code == 1
-    assert "refused, nothing stored" in result.stderr and "line 3: queue is not in the workspace file" in result.stderr
+    assert (
+        "refused, nothing stored" in result.stderr
+        and "line 3: queue is not in the workspace file" in result.stderr
+    )
     as_json = json.loads(run(env, "ingest", "decisions", str(bad), "--json").stdout)["files"][0]
-    assert as_json["ok"] is False and as_json["problems"] == [{"line": 3, "reason": "queue is not in the workspace file"}]
+    assert as_json["ok"] is False and as_json["problems"] == [
+        {"line": 3, "reason": "queue is not in the workspace file"}
+    ]
     skipped = run(env, "ingest", "decisions", str(bad), "--skip-invalid", "--json")
     assert skipped.exit_code == 0
     assert Path(json.loads(skipped.stdout)["files"][0]["rejected_file"]).exists()

@@ -147,3 +147,25 @@ def test_generated_files_are_synthetic_and_mild(decisions) -> None:
 @pytest.fixture(autouse=True)
 def _no_stray_files(tmp_path: Path):
     yield
+
+
+async def test_awkward_text_survives_every_bulk_path(db, workspace, decisions) -> None:
+    """Commas, quotes, newlines and empty-vs-missing labels, through the direct load, the load that
+    meets a repeated key in the file, and the load into days already stored."""
+    from storage import queue_data
+
+    frame = decisions.head(30).copy()
+    frame.loc[0, "decision"] = 'remove, "spam"'
+    frame.loc[1, "labeler_id"] = "nr-0001\nsecond line"
+    frame.loc[2, "qa_decision"] = None
+    frame.loc[3, "decision"] = "allow"
+    first = pd.concat([frame.head(20), frame.head(1)])  # a key repeated inside one file
+    await ingest_decisions(db, workspace, csv_bytes(first), "a.csv", now=NOW)
+    await ingest_decisions(db, workspace, csv_bytes(frame), "b.csv", now=NOW)  # days already hold rows
+    async with db.transaction() as session:
+        stored = (await queue_data.decisions_between(session, 0, 2**62)).to_pandas()
+    assert len(stored) == 30
+    by_item = stored.set_index("item_id")
+    assert by_item.loc[frame.loc[0, "item_id"], "decision"] == 'remove, "spam"'
+    assert by_item.loc[frame.loc[1, "item_id"], "labeler_id"] == "nr-0001\nsecond line"
+    assert pd.isna(by_item.loc[frame.loc[2, "item_id"], "qa_decision"])

@@ -28,9 +28,23 @@ from handlers.digest.metrics import build_digest
 
 ROOT = Path(__file__).resolve().parents[2]
 START = date(2025, 3, 20)  # covers Europe/Dublin's spring DST change on 2025-03-30
-METRICS = ["output", "target", "output_vs_target", "sla_adherence", "aht_seconds", "active_labelers",
-           "output_per_labeler", "audited", "quality_score", "backlog", "oldest_age_seconds",
-           "change_vs_prev_day", "change_vs_7d", "flags", "top_errors"]
+METRICS = [
+    "output",
+    "target",
+    "output_vs_target",
+    "sla_adherence",
+    "aht_seconds",
+    "active_labelers",
+    "output_per_labeler",
+    "audited",
+    "quality_score",
+    "backlog",
+    "oldest_age_seconds",
+    "change_vs_prev_day",
+    "change_vs_7d",
+    "flags",
+    "top_errors",
+]
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +80,15 @@ def present(value: Any) -> bool:
     return isinstance(value, str) and value != ""
 
 
-def reference(frame: pd.DataFrame, ws: Workspace, day: date, tz: str | None = None,
-              backlog: pd.DataFrame | None = None, queues: list[str] | None = None,
-              deviation: float = 0.25) -> dict:
+def reference(
+    frame: pd.DataFrame,
+    ws: Workspace,
+    day: date,
+    tz: str | None = None,
+    backlog: pd.DataFrame | None = None,
+    queues: list[str] | None = None,
+    deviation: float = 0.25,
+) -> dict:
     tz = tz or ws.timezone
     selected = [q for q in ws.queues if queues is None or q.id in queues]
     config = {q.id: q for q in selected}
@@ -78,14 +98,20 @@ def reference(frame: pd.DataFrame, ws: Workspace, day: date, tz: str | None = No
         if q is None:
             continue
         done, queued = parse(r["completed_at"], ws.timezone), parse(r["enqueued_at"], ws.timezone)
-        rows.append({
-            "day": done.astimezone(ZoneInfo(tz)).date(), "queue": q.id,
-            "vendor": r["vendor"] if present(r.get("vendor")) else q.vendor,
-            "site": r["site"] if present(r.get("site")) else q.site, "overall": "all",
-            "labeler": r["labeler_id"], "on_time": (done - queued).total_seconds() <= q.targets.sla_seconds,
-            "handle": float(r["handle_seconds"]), "decision": r.get("decision"),
-            "qa": r["qa_decision"] if present(r.get("qa_decision")) else None,
-        })
+        rows.append(
+            {
+                "day": done.astimezone(ZoneInfo(tz)).date(),
+                "queue": q.id,
+                "vendor": r["vendor"] if present(r.get("vendor")) else q.vendor,
+                "site": r["site"] if present(r.get("site")) else q.site,
+                "overall": "all",
+                "labeler": r["labeler_id"],
+                "on_time": (done - queued).total_seconds() <= q.targets.sla_seconds,
+                "handle": float(r["handle_seconds"]),
+                "decision": r.get("decision"),
+                "qa": r["qa_decision"] if present(r.get("qa_decision")) else None,
+            }
+        )
 
     def r4(x: float | None) -> float | None:
         return None if x is None else round(x, 4)
@@ -103,14 +129,19 @@ def reference(frame: pd.DataFrame, ws: Workspace, day: date, tz: str | None = No
         labelers = {r["labeler"] for r in today}
         target = sum(q.targets.daily_output for q in members) or None
         e = {
-            "id": key, "name": name, "output": n, "target": target,
+            "id": key,
+            "name": name,
+            "output": n,
+            "target": target,
             "output_vs_target": r4(n / target) if target else None,
             "sla_adherence": sum(r["on_time"] for r in today) / n if n else None,
             "aht_seconds": sum(r["handle"] for r in today) / n if n else None,
-            "active_labelers": len(labelers), "output_per_labeler": n / len(labelers) if labelers else None,
+            "active_labelers": len(labelers),
+            "output_per_labeler": n / len(labelers) if labelers else None,
             "audited": len(audited),
             "quality_score": agreed / len(audited) if audited else None,
-            "backlog": None, "oldest_age_seconds": None,
+            "backlog": None,
+            "oldest_age_seconds": None,
             "change_vs_prev_day": (n - prev) / prev if prev else None,
             "change_vs_7d": (n - ref7) / ref7 if ref7 else None,
         }
@@ -141,8 +172,14 @@ def reference(frame: pd.DataFrame, ws: Workspace, day: date, tz: str | None = No
             if last:
                 e["backlog"] = sum(int(s["backlog"]) for _, s in last.values())
                 e["oldest_age_seconds"] = float(max(s["oldest_age_seconds"] for _, s in last.values()))
-        for k in ("sla_adherence", "aht_seconds", "output_per_labeler", "quality_score",
-                  "change_vs_prev_day", "change_vs_7d"):
+        for k in (
+            "sla_adherence",
+            "aht_seconds",
+            "output_per_labeler",
+            "quality_score",
+            "change_vs_prev_day",
+            "change_vs_7d",
+        ):
             e[k] = r4(e[k])
         return e
 
@@ -150,12 +187,24 @@ def reference(frame: pd.DataFrame, ws: Workspace, day: date, tz: str | None = No
         keys = list(dict.fromkeys(getattr(q, attr) for q in selected))
         keys += sorted({r[name] for r in rows if r["day"] == day} - set(keys))
         names = {v.id: v.name for v in ws.vendors} if name == "vendor" else {q.id: q.name for q in selected}
-        return [entry(name, k, names.get(k) if name != "site" else None,
-                      [q for q in selected if getattr(q, attr) == k]) for k in keys]
+        return [
+            entry(
+                name,
+                k,
+                names.get(k) if name != "site" else None,
+                [q for q in selected if getattr(q, attr) == k],
+            )
+            for k in keys
+        ]
 
-    return {"date": day.isoformat(), "timezone": tz, "queues": level("queue", "id"),
-            "vendors": level("vendor", "vendor"), "sites": level("site", "site"),
-            "overall": entry("overall", "all", "Overall", selected)}
+    return {
+        "date": day.isoformat(),
+        "timezone": tz,
+        "queues": level("queue", "id"),
+        "vendors": level("vendor", "vendor"),
+        "sites": level("site", "site"),
+        "overall": entry("overall", "all", "Overall", selected),
+    }
 
 
 def assert_same(actual: Any, expected: Any, path: str = "digest") -> None:
@@ -228,8 +277,12 @@ def test_naive_timestamps_are_read_in_the_workspace_timezone(example):
 def test_parquet_and_csv_give_identical_results(example, generated, tmp_path):
     backlog = generate_backlog(example, START, 16, seed=3, scale=0.3)
     from_csv = digest(generated, example, date(2025, 3, 28), backlog=backlog)
-    typed = generated.assign(**{c: pd.to_datetime(generated[c], format="ISO8601", utc=True)
-                                for c in ("enqueued_at", "completed_at")})
+    typed = generated.assign(
+        **{
+            c: pd.to_datetime(generated[c], format="ISO8601", utc=True)
+            for c in ("enqueued_at", "completed_at")
+        }
+    )
     for name, frame in (("text.parquet", generated), ("typed.pq", typed)):
         path = tmp_path / name
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
@@ -267,23 +320,49 @@ def test_generator_is_deterministic_and_mild(example):
 
 # ---------------------------------------------------------------- hand-made rows, expected values written out
 
-SMALL = Workspace.model_validate({
-    "timezone": "Europe/Dublin",
-    "admins": ["U0ADMIN1"],
-    "vendors": [{"id": "acme", "name": "Acme Review", "channel": "C0ACME001", "sites": ["a1"]},
-                {"id": "beta", "name": "Beta Labels", "channel": "C0BETA001", "sites": ["b1"]}],
-    "queues": [
-        {"id": "q1", "name": "Queue one", "vendor": "acme", "site": "a1",
-         "targets": {"daily_output": 4, "sla_seconds": 3600, "quality": 0.9, "aht_seconds": 30,
-                     "sla_adherence": 0.8}},
-        {"id": "q2", "name": "Queue two", "vendor": "acme", "site": "a1",
-         "targets": {"daily_output": 2, "sla_seconds": 600, "quality": 0.5, "aht_seconds": 60}},
-        {"id": "q3", "name": "Queue three", "vendor": "beta", "site": "b1",
-         "targets": {"daily_output": 1, "sla_seconds": 600, "quality": 0.9, "aht_seconds": 60}},
-    ],
-})
+SMALL = Workspace.model_validate(
+    {
+        "timezone": "Europe/Dublin",
+        "admins": ["U0ADMIN1"],
+        "vendors": [
+            {"id": "acme", "name": "Acme Review", "channel": "C0ACME001", "sites": ["a1"]},
+            {"id": "beta", "name": "Beta Labels", "channel": "C0BETA001", "sites": ["b1"]},
+        ],
+        "queues": [
+            {
+                "id": "q1",
+                "name": "Queue one",
+                "vendor": "acme",
+                "site": "a1",
+                "targets": {
+                    "daily_output": 4,
+                    "sla_seconds": 3600,
+                    "quality": 0.9,
+                    "aht_seconds": 30,
+                    "sla_adherence": 0.8,
+                },
+            },
+            {
+                "id": "q2",
+                "name": "Queue two",
+                "vendor": "acme",
+                "site": "a1",
+                "targets": {"daily_output": 2, "sla_seconds": 600, "quality": 0.5, "aht_seconds": 60},
+            },
+            {
+                "id": "q3",
+                "name": "Queue three",
+                "vendor": "beta",
+                "site": "b1",
+                "targets": {"daily_output": 1, "sla_seconds": 600, "quality": 0.9, "aht_seconds": 60},
+            },
+        ],
+    }
+)
 HEADER = "item_id,queue,labeler_id,enqueued_at,completed_at,handle_seconds,decision,qa_decision\n"
-WORKED = HEADER + """\
+WORKED = (
+    HEADER
+    + """\
 1,q1,L1,2025-06-10T09:00:00+01:00,2025-06-10T09:30:00+01:00,20,allow,allow
 2,q1,L2,2025-06-10T08:00:00+01:00,2025-06-10T09:00:00+01:00,40,remove,allow
 3,q1,L1,2025-06-10T07:00:00+01:00,2025-06-10T10:00:00+01:00,30,allow,
@@ -300,6 +379,7 @@ WORKED = HEADER + """\
 14,q1,L5,2025-06-05T08:00:00+01:00,2025-06-05T09:00:00+01:00,30,allow,
 15,q1,L5,2025-06-05T08:00:00+01:00,2025-06-05T09:00:00+01:00,30,allow,
 """
+)
 BACKLOG = """queue,at,backlog,oldest_age_seconds
 q1,2025-06-10T08:00:00+01:00,10,100
 q1,2025-06-10T22:00:00+01:00,5,50
@@ -314,34 +394,81 @@ def test_worked_example():
     result = digest(WORKED.encode(), SMALL, date(2025, 6, 10), backlog=backlog)
     q1, q2, q3 = result["queues"]
     assert q1 == {
-        "id": "q1", "name": "Queue one", "output": 4, "target": 4, "output_vs_target": 1.0,
+        "id": "q1",
+        "name": "Queue one",
+        "output": 4,
+        "target": 4,
+        "output_vs_target": 1.0,
         "sla_adherence": 0.75,  # rows 1, 2 (exactly the SLA) and 6 on time; row 3 late
-        "aht_seconds": 30.0, "active_labelers": 2, "output_per_labeler": 2.0, "audited": 2,
-        "quality_score": 0.5, "backlog": 5, "oldest_age_seconds": 50.0,
-        "change_vs_prev_day": 1.0, "change_vs_7d": 0.0, "flags": ["sla_adherence", "quality_score"],
+        "aht_seconds": 30.0,
+        "active_labelers": 2,
+        "output_per_labeler": 2.0,
+        "audited": 2,
+        "quality_score": 0.5,
+        "backlog": 5,
+        "oldest_age_seconds": 50.0,
+        "change_vs_prev_day": 1.0,
+        "change_vs_7d": 0.0,
+        "flags": ["sla_adherence", "quality_score"],
         "top_errors": [{"decision": "remove", "qa_decision": "allow", "count": 1}],
     }
     assert q2 == {
-        "id": "q2", "name": "Queue two", "output": 2, "target": 2, "output_vs_target": 1.0,
-        "sla_adherence": 0.5, "aht_seconds": 60.0, "active_labelers": 2, "output_per_labeler": 1.0,
-        "audited": 2, "quality_score": 0.5, "backlog": 3, "oldest_age_seconds": 400.0,
-        "change_vs_prev_day": None, "change_vs_7d": None, "flags": ["sla_adherence"],
+        "id": "q2",
+        "name": "Queue two",
+        "output": 2,
+        "target": 2,
+        "output_vs_target": 1.0,
+        "sla_adherence": 0.5,
+        "aht_seconds": 60.0,
+        "active_labelers": 2,
+        "output_per_labeler": 1.0,
+        "audited": 2,
+        "quality_score": 0.5,
+        "backlog": 3,
+        "oldest_age_seconds": 400.0,
+        "change_vs_prev_day": None,
+        "change_vs_7d": None,
+        "flags": ["sla_adherence"],
         "top_errors": [{"decision": "allow", "qa_decision": "remove", "count": 1}],
     }
     assert q3 == {
-        "id": "q3", "name": "Queue three", "output": 0, "target": 1, "output_vs_target": 0.0,
-        "sla_adherence": None, "aht_seconds": None, "active_labelers": 0, "output_per_labeler": None,
-        "audited": 0, "quality_score": None, "backlog": None, "oldest_age_seconds": None,
-        "change_vs_prev_day": None, "change_vs_7d": None, "flags": ["output"], "top_errors": [],
+        "id": "q3",
+        "name": "Queue three",
+        "output": 0,
+        "target": 1,
+        "output_vs_target": 0.0,
+        "sla_adherence": None,
+        "aht_seconds": None,
+        "active_labelers": 0,
+        "output_per_labeler": None,
+        "audited": 0,
+        "quality_score": None,
+        "backlog": None,
+        "oldest_age_seconds": None,
+        "change_vs_prev_day": None,
+        "change_vs_7d": None,
+        "flags": ["output"],
+        "top_errors": [],
     }
     acme = {
-        "output": 6, "target": 6, "output_vs_target": 1.0, "sla_adherence": 0.6667, "aht_seconds": 40.0,
+        "output": 6,
+        "target": 6,
+        "output_vs_target": 1.0,
+        "sla_adherence": 0.6667,
+        "aht_seconds": 40.0,
         "active_labelers": 3,  # L1 works both queues: distinct labelers, not 2 + 2
-        "output_per_labeler": 2.0, "audited": 4, "quality_score": 0.5,
-        "backlog": 8, "oldest_age_seconds": 400.0,  # q1's last snapshot of the day plus q2's
-        "change_vs_prev_day": 2.0, "change_vs_7d": 0.5, "flags": ["change_vs_7d"],
-        "top_errors": [{"decision": "allow", "qa_decision": "remove", "count": 1},
-                       {"decision": "remove", "qa_decision": "allow", "count": 1}],
+        "output_per_labeler": 2.0,
+        "audited": 4,
+        "quality_score": 0.5,
+        "backlog": 8,
+        "oldest_age_seconds": 400.0,  # q1's last snapshot of the day plus q2's
+        "change_vs_prev_day": 2.0,
+        "change_vs_7d": 0.5,
+        "flags": ["change_vs_7d"],
+        "top_errors": [
+            {"decision": "allow", "qa_decision": "remove", "count": 1},
+            {"decision": "remove", "qa_decision": "allow", "count": 1},
+        ],
     }
     vendors, sites = result["vendors"], result["sites"]
     assert [(v["id"], v["name"]) for v in vendors] == [("acme", "Acme Review"), ("beta", "Beta Labels")]
@@ -353,7 +480,8 @@ def test_worked_example():
     assert (overall["id"], overall["target"], overall["output_vs_target"]) == ("all", 7, 0.8571)
     assert overall["flags"] == ["output", "change_vs_7d"]
     assert {k: overall[k] for k in acme if k not in ("target", "output_vs_target", "flags")} == {
-        k: v for k, v in acme.items() if k not in ("target", "output_vs_target", "flags")}
+        k: v for k, v in acme.items() if k not in ("target", "output_vs_target", "flags")
+    }
     relaxed = digest(WORKED.encode(), SMALL, date(2025, 6, 10), deviation=0.6)
     assert relaxed["vendors"][0]["flags"] == [] and relaxed["overall"]["flags"] == ["output"]
     assert relaxed["queues"][0]["backlog"] is None  # no snapshots given
@@ -377,8 +505,14 @@ def test_day_boundaries_follow_the_digest_timezone():
 
 def test_dst_change_day_in_dublin():
     """30 March 2025 lasts 23 hours in Dublin: 00:00 GMT to 00:00 IST (23:00 UTC)."""
-    data = rows("2025-03-29T23:30:00+00:00", "2025-03-30T00:30:00+00:00", "2025-03-30T23:30:00+01:00",
-                "2025-03-30T22:59:59Z", "2025-03-30T23:00:00Z", "2025-03-31T00:30:00")
+    data = rows(
+        "2025-03-29T23:30:00+00:00",
+        "2025-03-30T00:30:00+00:00",
+        "2025-03-30T23:30:00+01:00",
+        "2025-03-30T22:59:59Z",
+        "2025-03-30T23:00:00Z",
+        "2025-03-31T00:30:00",
+    )
     counts = [digest(data, SMALL, date(2025, 3, d))["overall"]["output"] for d in (29, 30, 31)]
     assert counts == [1, 3, 2]
 
@@ -399,21 +533,38 @@ def test_quality_is_null_when_nothing_is_audited():
 
 
 def test_top_errors_order_by_count_then_labels():
-    pairs = [("remove", "allow")] * 3 + [("escalate", "allow"), ("allow", "remove"), ("allow", "escalate"),
-             ("age_restrict", "remove"), ("remove", "escalate"), ("allow", "age_restrict")] * 2
+    pairs = [("remove", "allow")] * 3 + [
+        ("escalate", "allow"),
+        ("allow", "remove"),
+        ("allow", "escalate"),
+        ("age_restrict", "remove"),
+        ("remove", "escalate"),
+        ("allow", "age_restrict"),
+    ] * 2
     pairs += [("escalate", "remove"), ("allow", "allow")]
-    body = "".join(f"{i},q2,L1,2025-06-10T10:00:00+01:00,2025-06-10T10:01:00+01:00,5,{d},{a}\n"
-                   for i, (d, a) in enumerate(pairs))
+    body = "".join(
+        f"{i},q2,L1,2025-06-10T10:00:00+01:00,2025-06-10T10:01:00+01:00,5,{d},{a}\n"
+        for i, (d, a) in enumerate(pairs)
+    )
     top = digest((HEADER + body).encode(), SMALL, date(2025, 6, 10))["queues"][1]["top_errors"]
     assert [(e["decision"], e["qa_decision"], e["count"]) for e in top] == [
-        ("remove", "allow", 3), ("age_restrict", "remove", 2), ("allow", "age_restrict", 2),
-        ("allow", "escalate", 2), ("allow", "remove", 2)]
+        ("remove", "allow", 3),
+        ("age_restrict", "remove", 2),
+        ("allow", "age_restrict", 2),
+        ("allow", "escalate", 2),
+        ("allow", "remove", 2),
+    ]
 
 
 def test_vendor_and_site_columns_override_the_queue_config():
-    data = (HEADER.replace("labeler_id", "vendor,site,labeler_id")
-            + "1,q1,acme,a2,L1,2025-06-10T10:00:00+01:00,2025-06-10T10:01:00+01:00,5,allow,\n"
-            + "2,q1,,,L2,2025-06-10T10:00:00+01:00,2025-06-10T10:01:00+01:00,5,allow,\n").encode()
+    data = (
+        HEADER.replace("labeler_id", "vendor,site,labeler_id")
+        + "1,q1,acme,a2,L1,2025-06-10T10:00:00+01:00,2025-06-10T10:01:00+01:00,5,allow,\n"
+        + "2,q1,,,L2,2025-06-10T10:00:00+01:00,2025-06-10T10:01:00+01:00,5,allow,\n"
+    ).encode()
     result = digest(data, SMALL, date(2025, 6, 10))
-    assert [(s["id"], s["output"], s["target"]) for s in result["sites"]] == [("a1", 1, 6), ("b1", 0, 1),
-                                                                              ("a2", 1, None)]
+    assert [(s["id"], s["output"], s["target"]) for s in result["sites"]] == [
+        ("a1", 1, 6),
+        ("b1", 0, 1),
+        ("a2", 1, None),
+    ]
