@@ -161,30 +161,37 @@ class _Rules:
         return pc.invert(bad), problems
 
 
-def check_decisions(source: Source, workspace: Workspace, tz: str) -> Checked:
-    raw = _raw_table(source)
-    _missing(raw, DECISION_REQUIRED, "decisions")
+def _typed_columns(
+    raw: pa.Table, types: dict[str, pa.DataType], required: tuple[str, ...], workspace: Workspace, tz: str
+) -> tuple[dict[str, pa.ChunkedArray], _Rules]:
+    """The columns typed (absent optional ones null), with the rules every file shares: values that do
+    not parse, empty required values, queues the workspace does not know."""
     rows = raw.num_rows
     rules = _Rules(rows)
     columns: dict[str, pa.ChunkedArray] = {}
-    for name, kind in DECISION_TYPES.items():
+    for name, kind in types.items():
         if name not in raw.column_names:
             columns[name] = pa.chunked_array([pa.nulls(rows, kind)])
             continue
-        typed, unparsable = _typed(raw[name], kind, tz)
-        columns[name] = typed
-        label = "not an ISO 8601 time" if kind == UTC else "not a number"
-        rules.add(unparsable, f"{name}: {label}")
-    for name in ("item_id", "queue", "labeler_id", "enqueued_at", "completed_at", "handle_seconds"):
+        columns[name], unparsable = _typed(raw[name], kind, tz)
+        rules.add(unparsable, f"{name}: {'not an ISO 8601 time' if kind == UTC else 'not a number'}")
+    for name in required:
         rules.add(pc.is_null(raw[name]), f"{name}: empty")
-    rules.add(pc.less(columns["completed_at"], columns["enqueued_at"]), "completed_at is before enqueued_at")
-    rules.add(pc.less(columns["handle_seconds"], 0), "handle_seconds is negative")
     known = pa.array([q.id for q in workspace.queues])
     unknown = pc.and_(pc.is_valid(raw["queue"]), pc.invert(pc.is_in(raw["queue"], value_set=known)))
     rules.add(unknown, "queue is not in the workspace file")
+    return columns, rules
+
+
+def check_decisions(source: Source, workspace: Workspace, tz: str) -> Checked:
+    raw = _raw_table(source)
+    _missing(raw, DECISION_REQUIRED, "decisions")
+    columns, rules = _typed_columns(raw, DECISION_TYPES, DECISION_REQUIRED, workspace, tz)
+    rules.add(pc.less(columns["completed_at"], columns["enqueued_at"]), "completed_at is before enqueued_at")
+    rules.add(pc.less(columns["handle_seconds"], 0), "handle_seconds is negative")
     keep, problems = rules.verdict()
     table = _fill_vendor_site(pa.table(columns).filter(keep), workspace)
-    return Checked(table, rows, problems, _rejected(raw, keep, problems))
+    return Checked(table, raw.num_rows, problems, _rejected(raw, keep, problems))
 
 
 def _fill_vendor_site(table: pa.Table, workspace: Workspace) -> pa.Table:
@@ -200,23 +207,10 @@ def _fill_vendor_site(table: pa.Table, workspace: Workspace) -> pa.Table:
 def check_backlog(source: Source, workspace: Workspace, tz: str) -> Checked:
     raw = _raw_table(source)
     _missing(raw, BACKLOG_REQUIRED, "backlog")
-    rows = raw.num_rows
-    rules = _Rules(rows)
-    columns: dict[str, pa.ChunkedArray] = {}
-    for name, kind in BACKLOG_TYPES.items():
-        if name not in raw.column_names:
-            columns[name] = pa.chunked_array([pa.nulls(rows, kind)])
-            continue
-        typed, unparsable = _typed(raw[name], kind, tz)
-        columns[name] = typed
-        rules.add(unparsable, f"{name}: {'not an ISO 8601 time' if kind == UTC else 'not a number'}")
-    for name in BACKLOG_REQUIRED:
-        rules.add(pc.is_null(raw[name]), f"{name}: empty")
+    columns, rules = _typed_columns(raw, BACKLOG_TYPES, BACKLOG_REQUIRED, workspace, tz)
     rules.add(pc.less(columns["backlog"], 0), "backlog is negative")
-    known = pa.array([q.id for q in workspace.queues])
-    rules.add(pc.invert(pc.is_in(raw["queue"], value_set=known)), "queue is not in the workspace file")
     keep, problems = rules.verdict()
-    return Checked(pa.table(columns).filter(keep), rows, problems, _rejected(raw, keep, problems))
+    return Checked(pa.table(columns).filter(keep), raw.num_rows, problems, _rejected(raw, keep, problems))
 
 
 def _rejected(raw: pa.Table, keep: pa.Array, problems: list[RowProblem]) -> pa.Table:
