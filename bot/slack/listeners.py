@@ -7,7 +7,6 @@ is not done within the ack budget, the listener acks empty and the handler answe
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from typing import Any
 
@@ -83,8 +82,7 @@ def register_listeners(app: AsyncApp, dispatcher: Dispatcher, port: ChatPort) ->
             trigger=body.get("trigger_id"),
         )
         task = background.spawn(dispatcher.command(cmd, responder), f"command {cmd.name}")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(task), timeout=ACK_BUDGET)
+        await asyncio.wait({task}, timeout=ACK_BUDGET)  # the task goes on after the ack if it must
         await responder.ensure_acked()
 
     @app.action(re.compile(".+"))

@@ -6,7 +6,6 @@ a large digest never turns into a Slack error.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -107,8 +106,10 @@ def _rendered(part: m.Part) -> tuple[dict[str, Any], ...]:
 
 
 def blocks(parts: Iterable[m.Part]) -> list[dict[str, Any]]:
-    """Every part as Block Kit dicts; `to_dict` validates each block against Slack's limits."""
-    return [copy.deepcopy(block) for part in parts for block in _rendered(part)]
+    """Every part as Block Kit dicts; `to_dict` validates each block against Slack's limits.
+
+    The dicts are shared with the cache: callers serialise them and must not change them."""
+    return [block for part in parts for block in _rendered(part)]
 
 
 def _note(text: str) -> dict[str, Any]:
