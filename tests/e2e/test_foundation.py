@@ -255,3 +255,21 @@ async def test_setup_problems_are_told_to_admins_once(workspace, sqlite_db) -> N
     assert (
         "I am not in #vendor-bluebird (Bluebird Moderation's channel): type `/invite @tsqa`" in notes[0].text
     )
+
+
+async def test_rate_limited_posts_wait_for_retry_after_and_succeed(workspace, sqlite_db) -> None:
+    quiet = workspace.model_copy(update={"digests": []})
+    async with running_bot(quiet, str(sqlite_db.url)) as (bot, slack):
+        await bot.services.background.drain()
+        slack.fake.fail_next("chat.postMessage", status=429, retry_after=1)
+        slack.fake.fail_next("chat.postMessage", status=503)
+        event = mention_event(slack, "<@UBOT0001> hello")
+        began = asyncio.get_running_loop().time()
+        await slack.event(event, "EvRate1")
+        posts = await eventually(
+            lambda: [c for c in slack.fake.calls_to("chat.postMessage") if c.status == 200], timeout=10
+        )
+        statuses = [c.status for c in slack.fake.calls_to("chat.postMessage")]
+        assert statuses == [429, 503, 200]
+        assert asyncio.get_running_loop().time() - began >= 1.0  # Retry-After was honoured
+        assert len(posts) == 1 and posts[0].args["thread_ts"] == event["ts"]
