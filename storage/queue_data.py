@@ -8,8 +8,9 @@ re-ingesting a file changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -64,13 +65,19 @@ def _rows(values: list[list[Any]] | pa.Table) -> Iterator[tuple[Any, ...]]:
     return zip(*values, strict=True)
 
 
-def _csv(rows: pa.Table) -> io.BytesIO:
-    """Rows as headerless CSV for COPY: written by Arrow in C++, no Python object per value.
+async def _csv(rows: pa.Table, chunk: int = 65_536) -> AsyncIterator[bytes]:
+    """Rows as headerless CSV for COPY, written by Arrow in C++ (no Python object per value), a chunk
+    at a time in a worker thread so the server is already loading while the rest is written.
     Nulls are written empty and empty strings quoted, which is how COPY … CSV tells them apart."""
-    buffer = io.BytesIO()
-    pacsv.write_csv(rows, buffer, pacsv.WriteOptions(include_header=False))
-    buffer.seek(0)
-    return buffer
+    options = pacsv.WriteOptions(include_header=False)
+
+    def write(batch: pa.RecordBatch) -> bytes:
+        buffer = io.BytesIO()
+        pacsv.write_csv(batch, buffer, options)
+        return buffer.getvalue()
+
+    for batch in rows.to_batches(max_chunksize=chunk):
+        yield await asyncio.to_thread(write, batch)
 
 
 async def _driver(session: AsyncSession) -> Any:

@@ -126,14 +126,18 @@ def _shape(frame: pd.DataFrame, workspace: Workspace) -> pd.DataFrame:
     return frame
 
 
-def daily_aggregates(decisions: pa.Table, workspace: Workspace, tz: str) -> DailyAggregates:
+def daily_aggregates(
+    decisions: pa.Table, workspace: Workspace, tz: str, *, threads: int | None = None
+) -> DailyAggregates:
     """Group the decisions per local day of `completed_at` in `tz`; one DuckDB scan plus a small audit scan.
 
     Vendor and site come from the row when given, else from the queue's config; rows of queues missing from
     the workspace are counted in `skipped`; rows without `completed_at` are left out, rows without
-    `enqueued_at` count as outside the SLA.
+    `enqueued_at` count as outside the SLA. `threads` caps DuckDB's threads, to leave cores to others.
     """
     with duckdb.connect() as con:  # a private in-memory connection: safe from any thread
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
         con.register("decisions", decisions)
         con.register("queues", _queue_table(workspace))
         con.execute(_BASE_VIEW.replace("$day", _local_day_sql(decisions, tz)))

@@ -173,6 +173,38 @@ async def refresh_days(
     return touched
 
 
+def _aggregate_aside(
+    table: pa.Table, workspace: Workspace, zones: Collection[str]
+) -> dict[str, asyncio.Future[DailyAggregates]]:
+    """Aggregates per timezone, computed one after another in a single worker thread."""
+    loop = asyncio.get_running_loop()
+    futures: dict[str, asyncio.Future[DailyAggregates]] = {tz: loop.create_future() for tz in zones}
+
+    def work() -> None:
+        for tz, future in futures.items():
+            try:
+                result = daily_aggregates(table, workspace, tz, threads=1)
+            except Exception as exc:  # handed to whoever awaits it
+                loop.call_soon_threadsafe(_settle, future, None, exc)
+            else:
+                loop.call_soon_threadsafe(_settle, future, result, None)
+
+    if futures:
+        loop.run_in_executor(None, work)
+    return futures
+
+
+def _settle(
+    future: asyncio.Future[DailyAggregates], result: DailyAggregates | None, exc: Exception | None
+) -> None:
+    if future.done():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
+
+
 async def ingest_decisions(
     db: Database,
     workspace: Workspace,
@@ -199,13 +231,9 @@ async def ingest_decisions(
         return report
     async with db.transaction() as session:
         unmixed = await unmixed_timezones(session, workspace, table)
-        # Days that held nothing are aggregated from the file in threads while SQLite takes the rows;
-        # a PostgreSQL server on the same cores needs them itself while it loads, so it goes after.
-        overlap = unmixed if db.is_sqlite else set()
-        prepared = {
-            tz: asyncio.ensure_future(asyncio.to_thread(daily_aggregates, table, workspace, tz))
-            for tz in overlap
-        }
+        # Days that held nothing are aggregated from the file on one spare core while the database
+        # takes the rows (one DuckDB thread: the load keeps the other core).
+        prepared = _aggregate_aside(table, workspace, unmixed)
         try:
             report.stored = await queue_data.store_decisions(session, table)
             report.already = table.num_rows - report.stored
