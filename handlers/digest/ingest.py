@@ -8,7 +8,7 @@ is stored, never added to.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -141,7 +141,7 @@ async def refresh_days(
     table: pa.Table,
     all_new: bool,
     unmixed: Collection[str] = (),
-    prepared: Mapping[str, asyncio.Future[DailyAggregates]] | None = None,
+    prepared: asyncio.Future[dict[str, DailyAggregates]] | None = None,
 ) -> list[date]:
     """Recompute the daily building blocks of every day the new rows touch, in every timezone kept.
 
@@ -158,9 +158,8 @@ async def refresh_days(
         only_these = all_new and (
             tz in unmixed or await queue_data.count_decisions_between(session, start, end) == table.num_rows
         )
-        ready = (prepared or {}).get(tz)
-        if only_these and ready is not None:
-            aggregates = await ready
+        if only_these and prepared is not None and tz in unmixed:
+            aggregates = (await prepared)[tz]
         else:
             source = table if only_these else await queue_data.decisions_between(session, start, end)
             aggregates = daily_aggregates(source, workspace, tz)
@@ -173,36 +172,17 @@ async def refresh_days(
     return touched
 
 
-def _aggregate_aside(
+def _report(kind: str, name: str, checked: Checked, side: Path | None) -> IngestReport:
+    return IngestReport(
+        kind, name, checked.total, invalid=checked.invalid, problems=checked.problems, side_file=side
+    )
+
+
+def _aggregate_each(
     table: pa.Table, workspace: Workspace, zones: Collection[str]
-) -> dict[str, asyncio.Future[DailyAggregates]]:
-    """Aggregates per timezone, computed one after another in a single worker thread."""
-    loop = asyncio.get_running_loop()
-    futures: dict[str, asyncio.Future[DailyAggregates]] = {tz: loop.create_future() for tz in zones}
-
-    def work() -> None:
-        for tz, future in futures.items():
-            try:
-                result = daily_aggregates(table, workspace, tz, threads=1)
-            except Exception as exc:  # handed to whoever awaits it
-                loop.call_soon_threadsafe(_settle, future, None, exc)
-            else:
-                loop.call_soon_threadsafe(_settle, future, result, None)
-
-    if futures:
-        loop.run_in_executor(None, work)
-    return futures
-
-
-def _settle(
-    future: asyncio.Future[DailyAggregates], result: DailyAggregates | None, exc: Exception | None
-) -> None:
-    if future.done():
-        return
-    if exc is not None:
-        future.set_exception(exc)
-    else:
-        future.set_result(result)
+) -> dict[str, DailyAggregates]:
+    """The file's aggregates per timezone on one DuckDB thread: run aside while the database loads."""
+    return {tz: daily_aggregates(table, workspace, tz, threads=1) for tz in zones}
 
 
 async def ingest_decisions(
@@ -218,22 +198,15 @@ async def ingest_decisions(
     checked = check_decisions(source, workspace, workspace.timezone)
     side = _accept(checked, "decisions", skip_invalid, side_file)
     table, expired = await _drop_expired(db, workspace, checked.table, now)
-    report = IngestReport(
-        "decisions",
-        name,
-        checked.total,
-        invalid=checked.invalid,
-        expired=expired,
-        problems=checked.problems,
-        side_file=side,
-    )
+    report = _report("decisions", name, checked, side)
+    report.expired = expired
     if table.num_rows == 0:
         return report
     async with db.transaction() as session:
         unmixed = await unmixed_timezones(session, workspace, table)
         # Days that held nothing are aggregated from the file on one spare core while the database
         # takes the rows (one DuckDB thread: the load keeps the other core).
-        prepared = _aggregate_aside(table, workspace, unmixed)
+        prepared = asyncio.ensure_future(asyncio.to_thread(_aggregate_each, table, workspace, unmixed))
         try:
             report.stored = await queue_data.store_decisions(session, table)
             report.already = table.num_rows - report.stored
@@ -241,7 +214,7 @@ async def ingest_decisions(
                 session, workspace, table, report.already == 0, unmixed, prepared
             )
         finally:
-            await asyncio.gather(*prepared.values(), return_exceptions=True)
+            await asyncio.gather(prepared, return_exceptions=True)
     return report
 
 
@@ -256,14 +229,7 @@ async def ingest_backlog(
 ) -> IngestReport:
     checked = check_backlog(source, workspace, workspace.timezone)
     side = _accept(checked, "backlog snapshots", skip_invalid, side_file)
-    report = IngestReport(
-        "backlog snapshots",
-        name,
-        checked.total,
-        invalid=checked.invalid,
-        problems=checked.problems,
-        side_file=side,
-    )
+    report = _report("backlog snapshots", name, checked, side)
     async with db.transaction() as session:
         report.stored = await queue_data.store_backlog(session, checked.table)
     report.already = checked.table.num_rows - report.stored
