@@ -73,7 +73,7 @@ async def post_digest(services: Services, schedule: DigestSchedule, day: date) -
         return "already posted"
     try:
         title = f"Queue digest · {scope_label(workspace, schedule)}"
-        ref = await services.port.post(channel, digest_message(digest, title=title))
+        ref = await services.port.post(channel, digest_message(digest, title=title, scope=queues))
     except Exception:
         await digest_posts.release_post(services.db, channel, day)
         raise

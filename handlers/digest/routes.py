@@ -14,6 +14,7 @@ from bot.chat.model import FormErrors, Message, MessageRef, Part
 from bot.context import Context, Services
 from bot.roles import Role
 from bot.routing import Job, Router, UsageError
+from bot.usage import refused
 from bot.workspace import Workspace
 from handlers.digest import files, views
 from handlers.digest.examples import load_example_data
@@ -68,28 +69,45 @@ async def _digest(
                 f"{message.summary}\nThe latest day with data is {latest}: try `/digest {latest}`."
             )
         return digest, message
-    return digest, views.digest_message(digest, title=f"Queue digest · {label}", in_channel=in_channel)
+    title = f"Queue digest · {label}"
+    return digest, views.digest_message(digest, title=title, in_channel=in_channel, scope=queues)
+
+
+# Vendors are often competitors: a vendor lead sees and posts their own vendor's figures only.
+DIGEST_READERS = (Role.ADMIN, Role.TRAINER, Role.VENDOR_LEAD)
+
+
+async def own_scope(
+    ctx: Context, queues: list[str] | None, label: str
+) -> tuple[list[str] | None, str] | None:
+    """The scope this person may see: theirs unchanged for QA staff, narrowed to a vendor lead's own
+    vendor, or None (after saying why) when they asked for another vendor's queues."""
+    roles = await ctx.roles()
+    if roles.has(Role.ADMIN, Role.TRAINER):
+        return queues, label
+    allowed = sorted(q.id for q in ctx.workspace.queues if q.vendor in roles.lead_of)
+    if queues is None:
+        return allowed, ", ".join(sorted(roles.lead_of))
+    if set(queues) <= set(allowed):
+        return queues, label
+    vendors = ", ".join(sorted(roles.lead_of))
+    await ctx.respond(Message.text(f":no_entry: You lead {vendors}: you can see and post its queues only."))
+    return None
 
 
 async def show_digest(ctx: Context, cmd: Command, args: list[str]) -> None:
     queues, label, day = parse_scope(ctx.workspace, args, local_today(ctx))
-    _, message = await _digest(ctx, queues, label, day)
+    if (scope := await own_scope(ctx, queues, label)) is None:
+        return
+    _, message = await _digest(ctx, *scope, day)
     await ctx.respond(message)
 
 
 async def post_to_channel(ctx: Context, cmd: Command, args: list[str]) -> None:
     queues, label, day = parse_scope(ctx.workspace, args, local_today(ctx))
-    roles = await ctx.roles()
-    if not roles.is_admin:
-        allowed = {q.id for q in ctx.workspace.queues if q.vendor in roles.lead_of}
-        if queues is None:
-            queues, label = sorted(allowed), ", ".join(sorted(roles.lead_of))
-        if not set(queues) <= allowed:
-            vendors = ", ".join(sorted(roles.lead_of))
-            await ctx.respond(
-                Message.text(f":no_entry: You lead {vendors}: you can post digests for its queues only.")
-            )
-            return
+    if (scope := await own_scope(ctx, queues, label)) is None:
+        return
+    queues, label = scope
     digest, message = await _digest(ctx, queues, label, day, in_channel=True)
     if digest["overall"]["output"] == 0:
         await ctx.respond(message)
@@ -108,7 +126,7 @@ async def _chart_in_thread(services: Services, ref: MessageRef, day: date, queue
 
 async def breakdown(ctx: Context, action: Action) -> None:
     day, tz, queues = views.parse_button_value(action.value)
-    digest = await digest_for_day(ctx.db, ctx.workspace, day, tz=tz, queues=queues or None)
+    digest = await digest_for_day(ctx.db, ctx.workspace, day, tz=tz, queues=queues)
     message = views.breakdown_message(digest)
     if not (action.channel and action.message_ts):
         await ctx.respond(message)
@@ -121,6 +139,9 @@ async def breakdown(ctx: Context, action: Action) -> None:
 
 
 async def open_request_form(ctx: Context, action: Action) -> None:
+    if not (await ctx.roles()).has(*DIGEST_READERS):
+        await ctx.respond(refused("/digest", DIGEST_READERS))
+        return
     if action.trigger:
         await ctx.port.open_form(
             action.trigger, views.request_form(ctx.workspace, local_today(ctx) - timedelta(days=1))
@@ -142,7 +163,9 @@ async def request_submitted(ctx: Context, submission: FormSubmission) -> FormErr
     label = str(queue) if queues else "all queues"
 
     async def answer() -> None:
-        _, message = await _digest(ctx, queues, label, day)
+        if (scope := await own_scope(ctx, queues, label)) is None:
+            return
+        _, message = await _digest(ctx, *scope, day)
         await ctx.port.dm(submission.user, message)
 
     ctx.later(answer(), "digest request")
@@ -150,6 +173,8 @@ async def request_submitted(ctx: Context, submission: FormSubmission) -> FormErr
 
 
 async def home(ctx: Context) -> list[Part]:
+    if not (await ctx.roles()).has(*DIGEST_READERS):
+        return []
     return views.home_section(await latest_day(ctx.db, ctx.workspace))
 
 
@@ -190,6 +215,7 @@ def register(router: Router) -> None:
     router.subcommand(
         "digest", "", show_digest, usage="/digest [queue|vendor] [YYYY-MM-DD]",
         summary="yesterday's (or that day's) figures, only to you",
+        roles=DIGEST_READERS,
     )  # fmt: skip
     router.subcommand(
         "digest", "post", post_to_channel, usage="/digest post [queue|vendor] [YYYY-MM-DD]",

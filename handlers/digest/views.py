@@ -96,8 +96,13 @@ def summary_line(digest: dict[str, Any]) -> str:
 
 
 def digest_message(
-    digest: dict[str, Any], *, title: str = "Queue digest", in_channel: bool = True
+    digest: dict[str, Any],
+    *,
+    title: str = "Queue digest",
+    in_channel: bool = True,
+    scope: list[str] | None = None,
 ) -> Message:
+    """`scope`: the queues asked for, None for all (the Breakdown button carries it back)."""
     day = digest["date"]
     parts: list[Part] = [Header(f"{title} · {day}"), Text(summary_line(digest)), Divider()]
     parts += [Text(_line(q)) for q in digest["queues"]]
@@ -107,18 +112,21 @@ def digest_message(
         parts.append(ContextLine((f"Most frequent QA disagreements (labeler → QA): {pairs}",)))
     where = "Chart in the thread." if in_channel else "`/digest post` puts it in the channel with its chart."
     parts.append(ContextLine((f"Day boundaries in {digest['timezone']}. {where}",)))
-    parts.append(Buttons((Button("Breakdown by vendor and site", BREAKDOWN, value=_button_value(digest)),)))
+    parts.append(
+        Buttons((Button("Breakdown by vendor and site", BREAKDOWN, value=_button_value(digest, scope)),))
+    )
     return Message(summary=f"{title} for {day}: {summary_line(digest)}", parts=tuple(parts))
 
 
-def _button_value(digest: dict[str, Any]) -> str:
-    queues = ",".join(q["id"] for q in digest["queues"])
+def _button_value(digest: dict[str, Any], scope: list[str] | None) -> str:
+    """Day, timezone and scope; "*" for all queues keeps the value short however many there are."""
+    queues = ALL_QUEUES if scope is None else ",".join(scope)
     return f"{digest['date']}|{digest['timezone']}|{queues}"
 
 
-def parse_button_value(value: str) -> tuple[date, str, list[str]]:
+def parse_button_value(value: str) -> tuple[date, str, list[str] | None]:
     day, tz, queues = value.split("|", 2)
-    return date.fromisoformat(day), tz, [q for q in queues.split(",") if q]
+    return date.fromisoformat(day), tz, None if queues == ALL_QUEUES else [q for q in queues.split(",") if q]
 
 
 def breakdown_message(digest: dict[str, Any]) -> Message:

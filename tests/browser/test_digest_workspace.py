@@ -10,7 +10,7 @@ from tests.browser.harness import WorkspacePage
 
 pytestmark = pytest.mark.browser
 
-QA_LEAD, LABELER = "U0QALEAD1", "U0LABEL01"
+QA_LEAD, TRAINER = "U0QALEAD1", "U0TRAINER1"
 DIGEST_CHANNEL = "C0DIGEST1"
 
 
@@ -33,13 +33,13 @@ def test_yesterdays_digest_is_shown_with_its_chart(ui: WorkspacePage) -> None:
 
 
 def test_digest_for_another_queue_is_only_for_the_asker(ui: WorkspacePage) -> None:
-    ui.open(LABELER)
+    ui.open(TRAINER)
     ui.send("/digest spam-pt")
     answer = ui.visible(ui.ephemeral().filter(has_text="Queue digest · spam-pt"))
     expect(answer.locator(".only-you")).to_have_text("Only visible to you")
     expect(answer).to_contain_text("Spam PT")
     expect(answer).not_to_contain_text("Graphic imagery")
-    ui.shot("labeler-sees-spam-pt")
+    ui.shot("trainer-sees-spam-pt")
     ui.act_as(QA_LEAD)
     expect(ui.ephemeral()).to_have_count(0)
     ui.shot("qa-lead-does-not")

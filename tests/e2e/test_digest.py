@@ -64,17 +64,31 @@ async def test_due_digests_post_once_with_chart_even_across_restarts(workspace, 
 
 
 async def test_digest_command_answers_only_the_asker(workspace, loaded_url) -> None:
+    trainer = "U0TRAINER1"
     async with running_bot(workspace, loaded_url, clock=clock) as (_bot, slack):
-        body = (await slack.command("/digest", "hate-en 2026-11-20")).json()
+        body = (await slack.command("/digest", "hate-en 2026-11-20", user=trainer)).json()
         assert body["response_type"] == "ephemeral"
         assert "Queue digest · hate-en · 2026-11-20" in texts(body["blocks"])
         assert "Spam PT" not in texts(body["blocks"])
-        bad = (await slack.command("/digest", "nonsense-queue")).json()
+        bad = (await slack.command("/digest", "nonsense-queue", user=trainer)).json()
         assert "`nonsense-queue` is neither a queue or vendor" in texts(bad["blocks"])
-        future = (await slack.command("/digest", "2027-01-01")).json()
+        future = (await slack.command("/digest", "2027-01-01", user=trainer)).json()
         assert "is in the future" in texts(future["blocks"])
-        empty = (await slack.command("/digest", "2025-01-01")).json()
+        empty = (await slack.command("/digest", "2025-01-01", user=trainer)).json()
         assert "No queue data for all queues on 2025-01-01" in texts(empty["blocks"])
+
+
+async def test_vendors_see_their_own_figures_only(workspace, loaded_url) -> None:
+    async with running_bot(workspace, loaded_url, clock=clock) as (_bot, slack):
+        labeler = (await slack.command("/digest", "", user="U0LABEL01")).json()
+        assert "Only admins (QA leads), trainers and vendor leads may run `/digest`" in texts(
+            labeler["blocks"]
+        )
+        own = (await slack.command("/digest", "", user="U0BBLEAD1")).json()
+        assert "Queue digest · bluebird" in texts(own["blocks"]) and "Graphic imagery" in texts(own["blocks"])
+        assert "Hate speech EN" not in texts(own["blocks"])
+        other = (await slack.command("/digest", "northwind", user="U0BBLEAD1")).json()
+        assert "You lead bluebird: you can see and post its queues only" in texts(other["blocks"])
 
 
 async def test_digest_post_respects_roles(workspace, loaded_url) -> None:
