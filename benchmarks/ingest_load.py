@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import os
 import resource
 import shutil
@@ -30,20 +29,32 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from datetime import datetime, timedelta
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ingest_refs import (  # noqa: E402  (benchmarks/, the script's own folder, is on sys.path)
+    checkpoint,
+    count_lines,
+    csv_header,
+    ensure_data,
+    ingest_now,
+    postgres_reference,
+    psql,
+    remove_sqlite,
+    sqlite_reference,
+    warm_cache,
+)
+
 from bot.workspace import Workspace, load_workspace  # noqa: E402
 
 TARGET = 3.0
 WARM_UP_ROWS = 2_000
 DEFAULT_PG = os.environ.get("TSQA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-REAL_COLUMNS = {"handle_seconds"}
 # The bot's steps, timed by wrapping module attributes for the run: (label, part of, module, attribute).
 # A step not found (renamed since) is just not reported; time outside the top-level steps is shown as
 # "commit + rest".
@@ -62,70 +73,179 @@ PHASES = [
 ]
 
 
-# --------------------------------------------------------------------------------------------- data
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--only", choices=("sqlite", "postgres"))
+    parser.add_argument("--runs", type=int, default=1, help="runs per database; the best of each side counts")
+    parser.add_argument("--data", type=Path, help="the CSV (default benchmarks/data/decisions-ingest-N.csv)")
+    parser.add_argument("--workspace", type=Path, default=ROOT / "examples" / "workspace.yml")
+    parser.add_argument("--with-vendor-site", action="store_true", help="generate vendor and site columns")
+    parser.add_argument("--postgres-url", default=DEFAULT_PG, help="server (and database to connect to)")
+    parser.add_argument("--workdir", type=Path, default=None, help="where the SQLite files go (default: tmp)")
+    parser.add_argument("--no-warm-up", action="store_true", help="time the first ingest of a fresh process")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per step")
+    args = parser.parse_args(argv)
+    if args.rows <= 0 or args.runs <= 0:
+        parser.error("--rows and --runs must be positive")
 
+    ws = load_workspace(args.workspace)
+    suffix = "-vs" if args.with_vendor_site else ""
+    if args.data is not None and args.data.exists():  # a given file is used as it is, never rewritten
+        data = args.data.resolve()
+        args.rows = count_lines(data) - 1
+        print(f"data: {data} ({args.rows:,} rows, {data.stat().st_size / 1e6:.0f} MB)")
+    else:
+        default = ROOT / "benchmarks" / "data" / f"decisions-ingest-{args.rows}{suffix}.csv"
+        data = ensure_data((args.data or default).resolve(), args.rows, ws, args.with_vendor_site)
+    header = csv_header(data)
+    now = ingest_now(data)
+    warm_cache(data)
+    print(f"rows {args.rows:,}; columns {', '.join(header)}; ingest now={now:%Y-%m-%d %H:%M} UTC")
 
-def _count_lines(path: Path) -> int:
-    lines = 0
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 24):
-            lines += block.count(b"\n")
-    return lines
-
-
-def ensure_data(path: Path, rows: int, ws: Workspace, vendor_site: bool) -> Path:
-    """Reuse the file when it holds exactly `rows` rows, else write it (to a temporary name first)."""
-    if path.exists() and _count_lines(path) == rows + 1:
-        print(f"data: reusing {path} ({path.stat().st_size / 1e6:.0f} MB)")
-        return path
-    from handlers.digest.generate import write_decisions_csv
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(path.suffix + ".partial")
-    started = time.perf_counter()
+    args.workdir = Path(tempfile.mkdtemp(prefix="tsqa-ingest-", dir=args.workdir))
+    verdicts: list[bool] = []
     try:
-        written = write_decisions_csv(partial, rows, ws, seed=1, vendor_site=vendor_site)
-        partial.replace(path)
+        if not args.no_warm_up:
+            took = warm_up(data, ws, now, args.workdir, args.timeout)
+            print(
+                f"warm-up: a {WARM_UP_ROWS:,}-row ingest into a throwaway SQLite file, {took:.2f} s (untimed)"
+            )
+        if args.only in (None, "sqlite"):
+            verdicts.append(run_sqlite(data, header, ws, now, args))
+        if args.only in (None, "postgres"):
+            outcome = run_postgres(data, header, ws, now, args)
+            if outcome is not None:
+                verdicts.append(outcome)
     finally:
-        partial.unlink(missing_ok=True)
-    took = time.perf_counter() - started
-    print(f"data: wrote {written:,} rows, {path.stat().st_size / 1e6:.0f} MB to {path} in {took:.1f} s")
-    return path
+        shutil.rmtree(args.workdir, ignore_errors=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak RSS of this process: {peak:,.0f} MB")
+    return 0 if verdicts and all(verdicts) else 1
 
 
-def csv_header(path: Path) -> list[str]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return next(csv.reader(handle))
+# ------------------------------------------------------------------------------------ per database
 
 
-def ingest_now(path: Path) -> datetime:
-    """Just after the data's last completion, so no row counts as expired."""
-    import pyarrow.compute as pc
-
-    from handlers.digest.frames import read_decisions
-
-    latest = pc.max(read_decisions(path, "UTC")["completed_at"]).as_py()
-    return latest + timedelta(minutes=1)
-
-
-def warm_cache(path: Path) -> None:
-    """Read the file once so both sides start with it in the page cache."""
-    with path.open("rb") as handle:
-        while handle.read(1 << 24):
-            pass
-
-
-def raw_table_sql(header: list[str], pg: bool) -> str:
-    def kind(name: str) -> str:
-        if name in REAL_COLUMNS:
-            return "DOUBLE PRECISION" if pg else "REAL"
-        return "TEXT"
-
-    columns = ", ".join(f'"{name}" {kind(name)}' for name in header)
-    return f"CREATE TABLE decisions_raw ({columns})"
+def run_sqlite(data: Path, header: list[str], ws: Workspace, now: datetime, args: argparse.Namespace) -> bool:
+    print("\nSQLite")
+    best_ref = best_bot = float("inf")
+    valid = True
+    for run in range(args.runs):
+        ref_seconds, ref_cpu, ref_rows = sqlite_reference(data, header, args.workdir, args.timeout)
+        print_reference("sqlite3 .import", ref_seconds, ref_rows, run, ref_cpu)
+        db = args.workdir / f"bot-{uuid.uuid4().hex[:8]}.db"
+        try:
+            result = bot_ingest(f"sqlite+aiosqlite:///{db}", data, ws, now, args.timeout)
+        finally:
+            remove_sqlite(db)
+        print_bot(result, args.rows)
+        valid &= _counts_agree(ref_rows, result["stored"], args.rows)
+        best_ref, best_bot = min(best_ref, ref_seconds), min(best_bot, result["seconds"])
+    return verdict("SQLite", best_bot, best_ref, "sqlite3 .import", args.runs, valid)
 
 
-# ------------------------------------------------------------------------------------- bot timing
+def run_postgres(
+    data: Path, header: list[str], ws: Workspace, now: datetime, args: argparse.Namespace
+) -> bool | None:
+    from sqlalchemy.engine import make_url
+
+    print("\nPostgreSQL")
+    server = make_url(args.postgres_url)
+    admin_db = server.database or "postgres"
+    try:
+        version = psql(server, admin_db, "SHOW server_version", args.timeout)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, FileNotFoundError) as exc:
+        print(f"  skipped: PostgreSQL at {server.render_as_string(hide_password=True)} is not usable: {exc}")
+        return None
+    print(f"  server {version} at {server.host}:{server.port or 5432}")
+    best_ref = best_bot = float("inf")
+    valid = True
+    for run in range(args.runs):
+        name = f"tsqa_ingest_bench_{uuid.uuid4().hex[:10]}"
+        psql(server, admin_db, f'CREATE DATABASE "{name}"', args.timeout)
+        try:
+            ref_seconds, ref_rows = postgres_reference(server, name, data, header, args.timeout)
+            print_reference("psql \\copy", ref_seconds, ref_rows, run)
+            url = server.set(database=name).render_as_string(hide_password=False)
+            checkpoint(server, name, args.timeout)
+            result = bot_ingest(url, data, ws, now, args.timeout)
+            del result["cpu"]  # this process's share only: the server does the rest
+            print_bot(result, args.rows)
+            valid &= _counts_agree(ref_rows, result["stored"], args.rows)
+        finally:
+            psql(server, admin_db, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', args.timeout)
+        best_ref, best_bot = min(best_ref, ref_seconds), min(best_bot, result["seconds"])
+    return verdict("PostgreSQL", best_bot, best_ref, "psql \\copy", args.runs, valid)
+
+
+def _counts_agree(reference: int, stored: int, rows: int) -> bool:
+    if reference == rows and stored == rows:
+        return True
+    print(f"  WARNING: expected {rows:,} rows, reference loaded {reference:,}, bot stored {stored:,}")
+    return False
+
+
+def verdict(name: str, bot: float, reference: float, what: str, runs: int, valid: bool) -> bool:
+    ratio = bot / reference
+    meets = ratio <= TARGET and valid
+    best = f"best of {runs}, " if runs > 1 else ""
+    print(f"  ratio {ratio:.2f}x ({best}bot {bot:.2f} s / {what} {reference:.2f} s)")
+    word = "meets" if meets else "misses"
+    why = "" if valid else "; row counts differ, so the comparison does not hold"
+    print(f"VERDICT {name}: {word} the <= {TARGET:g}x target ({ratio:.2f}x{why})")
+    return meets
+
+
+# ---------------------------------------------------------------------------------- the bot's side
+
+
+def warm_up(data: Path, ws: Workspace, now: datetime, workdir: Path, timeout: float) -> float:
+    """One small ingest first, so the one-time costs of a fresh process (imports, Arrow and DuckDB set-up,
+    time zone data) are not charged to the timed run: the bot is a long-running process."""
+    sample = workdir / "warm-up.csv"
+    with data.open("rb") as source, sample.open("wb") as target:
+        for _, line in zip(range(WARM_UP_ROWS + 1), source, strict=False):
+            target.write(line)
+    db = workdir / "warm-up.db"
+    try:
+        return bot_ingest(f"sqlite+aiosqlite:///{db}", sample, ws, now, timeout)["seconds"]
+    finally:
+        remove_sqlite(db)
+        sample.unlink(missing_ok=True)
+
+
+def bot_ingest(url: str, data: Path, ws: Workspace, now: datetime, timeout: float) -> dict[str, Any]:
+    return asyncio.run(asyncio.wait_for(_bot_ingest(url, data, ws, now), timeout))
+
+
+async def _bot_ingest(url: str, data: Path, ws: Workspace, now: datetime) -> dict[str, Any]:
+    from sqlalchemy import func, select
+
+    from handlers.digest.ingest import ingest_decisions
+    from storage.engine import Database
+    from storage.migrate import upgrade
+    from storage.models.digest import Decision
+
+    db = Database(url)
+    try:
+        await upgrade(db)
+        phases = Phases()
+        with phases.installed():
+            started, cpu = time.perf_counter(), time.process_time()
+            report = await ingest_decisions(db, ws, data, data.name, now=now)
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        async with db.transaction() as session:
+            stored = await session.scalar(select(func.count()).select_from(Decision))
+    finally:
+        await db.dispose()
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "phases": phases.seconds,
+        "stored": int(stored or 0),
+        "report": report,
+    }
 
 
 class Phases:
@@ -174,37 +294,7 @@ class Phases:
                 setattr(module, attribute, original)
 
 
-async def _bot_ingest(url: str, data: Path, ws: Workspace, now: datetime) -> dict[str, Any]:
-    from sqlalchemy import func, select
-
-    from handlers.digest.ingest import ingest_decisions
-    from storage.engine import Database
-    from storage.migrate import upgrade
-    from storage.models.digest import Decision
-
-    db = Database(url)
-    try:
-        await upgrade(db)
-        phases = Phases()
-        with phases.installed():
-            started, cpu = time.perf_counter(), time.process_time()
-            report = await ingest_decisions(db, ws, data, data.name, now=now)
-            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-        async with db.transaction() as session:
-            stored = await session.scalar(select(func.count()).select_from(Decision))
-    finally:
-        await db.dispose()
-    return {
-        "seconds": seconds,
-        "cpu": cpu,
-        "phases": phases.seconds,
-        "stored": int(stored or 0),
-        "report": report,
-    }
-
-
-def bot_ingest(url: str, data: Path, ws: Workspace, now: datetime, timeout: float) -> dict[str, Any]:
-    return asyncio.run(asyncio.wait_for(_bot_ingest(url, data, ws, now), timeout))
+# ---------------------------------------------------------------------------------------- printing
 
 
 def print_reference(label: str, seconds: float, rows: int, run: int, cpu: float | None = None) -> None:
@@ -229,224 +319,6 @@ def print_bot(result: dict[str, Any], rows: int) -> None:
         parts.append(f"{label} {timed[label]:.2f}" + (f" ({detail})" if detail else ""))
     parts.append(f"commit + rest {max(0.0, seconds - top):.2f}")
     print(f"    phases (s): {' | '.join(parts)}")
-
-
-# ------------------------------------------------------------------------------------------ SQLite
-
-
-def _remove_sqlite(db: Path) -> None:
-    for suffix in ("", "-journal", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-
-
-def sqlite_reference(
-    data: Path, header: list[str], workdir: Path, timeout: float
-) -> tuple[float, float, int]:
-    """Seconds, CPU seconds and rows of `.import` into a fresh file."""
-    db = workdir / f"reference-{uuid.uuid4().hex[:8]}.db"
-    try:
-        subprocess.run(["sqlite3", str(db), raw_table_sql(header, pg=False)], check=True, timeout=timeout)
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        subprocess.run(
-            ["sqlite3", str(db), ".mode csv", f'.import --skip 1 "{data}" decisions_raw'],
-            check=True,
-            timeout=timeout,
-        )
-        seconds = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-        count = subprocess.run(
-            ["sqlite3", str(db), "SELECT count(*) FROM decisions_raw"],
-            check=True,
-            timeout=timeout,
-            capture_output=True,
-            text=True,
-        )
-        return seconds, cpu, int(count.stdout.strip())
-    finally:
-        _remove_sqlite(db)
-
-
-def warm_up(data: Path, ws: Workspace, now: datetime, workdir: Path, timeout: float) -> float:
-    """One small ingest first, so the one-time costs of a fresh process (imports, Arrow and DuckDB set-up,
-    time zone data) are not charged to the timed run: the bot is a long-running process."""
-    sample = workdir / "warm-up.csv"
-    with data.open("rb") as source, sample.open("wb") as target:
-        for _, line in zip(range(WARM_UP_ROWS + 1), source, strict=False):
-            target.write(line)
-    db = workdir / "warm-up.db"
-    try:
-        return bot_ingest(f"sqlite+aiosqlite:///{db}", sample, ws, now, timeout)["seconds"]
-    finally:
-        _remove_sqlite(db)
-        sample.unlink(missing_ok=True)
-
-
-def run_sqlite(data: Path, header: list[str], ws: Workspace, now: datetime, args: argparse.Namespace) -> bool:
-    print("\nSQLite")
-    best_ref = best_bot = float("inf")
-    valid = True
-    for run in range(args.runs):
-        ref_seconds, ref_cpu, ref_rows = sqlite_reference(data, header, args.workdir, args.timeout)
-        print_reference("sqlite3 .import", ref_seconds, ref_rows, run, ref_cpu)
-        db = args.workdir / f"bot-{uuid.uuid4().hex[:8]}.db"
-        try:
-            result = bot_ingest(f"sqlite+aiosqlite:///{db}", data, ws, now, args.timeout)
-        finally:
-            _remove_sqlite(db)
-        print_bot(result, args.rows)
-        valid &= _counts_agree(ref_rows, result["stored"], args.rows)
-        best_ref, best_bot = min(best_ref, ref_seconds), min(best_bot, result["seconds"])
-    return verdict("SQLite", best_bot, best_ref, "sqlite3 .import", args.runs, valid)
-
-
-# -------------------------------------------------------------------------------------- PostgreSQL
-
-
-def _psql_env_args(url: Any, database: str) -> tuple[list[str], dict[str, str]]:
-    command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", url.host or "127.0.0.1"]
-    command += ["-p", str(url.port or 5432), "-U", url.username or "postgres", "-d", database]
-    env = dict(os.environ)
-    if url.password:
-        env["PGPASSWORD"] = str(url.password)
-    return command, env
-
-
-def psql(url: Any, database: str, sql: str, timeout: float) -> str:
-    command, env = _psql_env_args(url, database)
-    done = subprocess.run(
-        [*command, "-At", "-c", sql], check=True, timeout=timeout, env=env, capture_output=True, text=True
-    )
-    return done.stdout.strip()
-
-
-def checkpoint(url: Any, database: str, timeout: float) -> None:
-    """Flush the previous step's dirty pages first, so neither side pays for the other's writes
-    (best effort: CHECKPOINT needs superuser or pg_checkpoint)."""
-    with suppress(subprocess.CalledProcessError):
-        psql(url, database, "CHECKPOINT", timeout)
-
-
-def postgres_reference(
-    url: Any, database: str, data: Path, header: list[str], timeout: float
-) -> tuple[float, int]:
-    psql(url, database, "DROP TABLE IF EXISTS decisions_raw", timeout)
-    psql(url, database, raw_table_sql(header, pg=True), timeout)
-    path = str(data).replace("'", "''")
-    checkpoint(url, database, timeout)
-    started = time.perf_counter()
-    psql(url, database, f"\\copy decisions_raw FROM '{path}' CSV HEADER", timeout)
-    seconds = time.perf_counter() - started
-    count = int(psql(url, database, "SELECT count(*) FROM decisions_raw", timeout))
-    psql(url, database, "DROP TABLE decisions_raw", timeout)
-    return seconds, count
-
-
-def run_postgres(
-    data: Path, header: list[str], ws: Workspace, now: datetime, args: argparse.Namespace
-) -> bool | None:
-    from sqlalchemy.engine import make_url
-
-    print("\nPostgreSQL")
-    server = make_url(args.postgres_url)
-    admin_db = server.database or "postgres"
-    try:
-        version = psql(server, admin_db, "SHOW server_version", args.timeout)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, FileNotFoundError) as exc:
-        print(f"  skipped: PostgreSQL at {server.render_as_string(hide_password=True)} is not usable: {exc}")
-        return None
-    print(f"  server {version} at {server.host}:{server.port or 5432}")
-    best_ref = best_bot = float("inf")
-    valid = True
-    for run in range(args.runs):
-        name = f"tsqa_ingest_bench_{uuid.uuid4().hex[:10]}"
-        psql(server, admin_db, f'CREATE DATABASE "{name}"', args.timeout)
-        try:
-            ref_seconds, ref_rows = postgres_reference(server, name, data, header, args.timeout)
-            print_reference("psql \\copy", ref_seconds, ref_rows, run)
-            url = server.set(database=name).render_as_string(hide_password=False)
-            checkpoint(server, name, args.timeout)
-            result = bot_ingest(url, data, ws, now, args.timeout)
-            del result["cpu"]  # this process's share only: the server does the rest
-            print_bot(result, args.rows)
-            valid &= _counts_agree(ref_rows, result["stored"], args.rows)
-        finally:
-            psql(server, admin_db, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', args.timeout)
-        best_ref, best_bot = min(best_ref, ref_seconds), min(best_bot, result["seconds"])
-    return verdict("PostgreSQL", best_bot, best_ref, "psql \\copy", args.runs, valid)
-
-
-# ------------------------------------------------------------------------------------------ common
-
-
-def _counts_agree(reference: int, stored: int, rows: int) -> bool:
-    if reference == rows and stored == rows:
-        return True
-    print(f"  WARNING: expected {rows:,} rows, reference loaded {reference:,}, bot stored {stored:,}")
-    return False
-
-
-def verdict(name: str, bot: float, reference: float, what: str, runs: int, valid: bool) -> bool:
-    ratio = bot / reference
-    meets = ratio <= TARGET and valid
-    best = f"best of {runs}, " if runs > 1 else ""
-    print(f"  ratio {ratio:.2f}x ({best}bot {bot:.2f} s / {what} {reference:.2f} s)")
-    word = "meets" if meets else "misses"
-    why = "" if valid else "; row counts differ, so the comparison does not hold"
-    print(f"VERDICT {name}: {word} the <= {TARGET:g}x target ({ratio:.2f}x{why})")
-    return meets
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--only", choices=("sqlite", "postgres"))
-    parser.add_argument("--runs", type=int, default=1, help="runs per database; the best of each side counts")
-    parser.add_argument("--data", type=Path, help="the CSV (default benchmarks/data/decisions-ingest-N.csv)")
-    parser.add_argument("--workspace", type=Path, default=ROOT / "examples" / "workspace.yml")
-    parser.add_argument("--with-vendor-site", action="store_true", help="generate vendor and site columns")
-    parser.add_argument("--postgres-url", default=DEFAULT_PG, help="server (and database to connect to)")
-    parser.add_argument("--workdir", type=Path, default=None, help="where the SQLite files go (default: tmp)")
-    parser.add_argument("--no-warm-up", action="store_true", help="time the first ingest of a fresh process")
-    parser.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per step")
-    args = parser.parse_args(argv)
-    if args.rows <= 0 or args.runs <= 0:
-        parser.error("--rows and --runs must be positive")
-
-    ws = load_workspace(args.workspace)
-    suffix = "-vs" if args.with_vendor_site else ""
-    if args.data is not None and args.data.exists():  # a given file is used as it is, never rewritten
-        data = args.data.resolve()
-        args.rows = _count_lines(data) - 1
-        print(f"data: {data} ({args.rows:,} rows, {data.stat().st_size / 1e6:.0f} MB)")
-    else:
-        default = ROOT / "benchmarks" / "data" / f"decisions-ingest-{args.rows}{suffix}.csv"
-        data = ensure_data((args.data or default).resolve(), args.rows, ws, args.with_vendor_site)
-    header = csv_header(data)
-    now = ingest_now(data)
-    warm_cache(data)
-    print(f"rows {args.rows:,}; columns {', '.join(header)}; ingest now={now:%Y-%m-%d %H:%M} UTC")
-
-    args.workdir = Path(tempfile.mkdtemp(prefix="tsqa-ingest-", dir=args.workdir))
-    verdicts: list[bool] = []
-    try:
-        if not args.no_warm_up:
-            took = warm_up(data, ws, now, args.workdir, args.timeout)
-            print(
-                f"warm-up: a {WARM_UP_ROWS:,}-row ingest into a throwaway SQLite file, {took:.2f} s (untimed)"
-            )
-        if args.only in (None, "sqlite"):
-            verdicts.append(run_sqlite(data, header, ws, now, args))
-        if args.only in (None, "postgres"):
-            outcome = run_postgres(data, header, ws, now, args)
-            if outcome is not None:
-                verdicts.append(outcome)
-    finally:
-        shutil.rmtree(args.workdir, ignore_errors=True)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\npeak RSS of this process: {peak:,.0f} MB")
-    return 0 if verdicts and all(verdicts) else 1
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.local.shapes import channel_json, message_json, user_json
-from bot.local.state import Channel, SlackError, WorkspaceState
+from bot.local.state import Channel, Message, SlackError, WorkspaceState
 
 
 @dataclass
@@ -36,6 +36,17 @@ def method(name: str) -> Callable[[Handler], Handler]:
         return handler
 
     return register
+
+
+def json_object(text: str) -> dict[str, Any]:
+    """A JSON body that must be an object, else Slack's `invalid_json`."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        raise SlackError("invalid_json") from None
+    if not isinstance(body, dict):
+        raise SlackError("invalid_json")
+    return body
 
 
 def json_arg(args: dict[str, Any], name: str, error: str = "invalid_arguments") -> Any:
@@ -72,6 +83,45 @@ def content(args: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | None, lis
     return str_arg(args, "text") or "", blocks, attachments
 
 
+def post_content(
+    ctx: Context,
+    channel_id: str,
+    args: dict[str, Any],
+    *,
+    required: bool = True,
+    thread_ts: str | None = None,
+    **extra: Any,
+) -> Message:
+    """Post the text, blocks and attachments in `args` as the bot, in the thread `args` names (else in
+    `thread_ts`); with `required`, `no_text` when all three are empty."""
+    text, blocks, attachments = content(args)
+    if required and not text and not blocks and not attachments:
+        raise SlackError("no_text")
+    st = ctx.state
+    return st.post(
+        channel_id,
+        st.bot_user_id,
+        ctx.now,
+        text=text,
+        blocks=blocks,
+        attachments=attachments,
+        thread_ts=str_arg(args, "thread_ts") or thread_ts,
+        **extra,
+    )
+
+
+def own_message(ctx: Context, args: dict[str, Any], refused: str) -> tuple[Channel, Message]:
+    """The bot's own message at `channel` and `ts`; someone else's is the `refused` error."""
+    st = ctx.state
+    channel = st.channel(str_arg(args, "channel"))
+    message = st.find_message(channel.id, str_arg(args, "ts"))
+    if message is None:
+        raise SlackError("message_not_found")
+    if message.user != st.bot_user_id:
+        raise SlackError(refused)
+    return channel, message
+
+
 def postable(ctx: Context, channel_arg: str | None) -> Channel:
     channel = ctx.state.channel(channel_arg, dm_for_user=True)
     if ctx.state.bot_user_id not in channel.members:
@@ -101,31 +151,13 @@ def auth_test(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 def chat_post_message(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     st = ctx.state
     channel = postable(ctx, str_arg(args, "channel"))
-    text, blocks, attachments = content(args)
-    if not text and not blocks and not attachments:
-        raise SlackError("no_text")
-    message = st.post(
-        channel.id,
-        st.bot_user_id,
-        ctx.now,
-        text=text,
-        blocks=blocks,
-        attachments=attachments,
-        thread_ts=str_arg(args, "thread_ts"),
-        broadcast=bool_arg(args, "reply_broadcast"),
-    )
+    message = post_content(ctx, channel.id, args, broadcast=bool_arg(args, "reply_broadcast"))
     return {"channel": channel.id, "ts": message.ts, "message": message_json(st, message, ctx.base_url)}
 
 
 @method("chat.update")
 def chat_update(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    st = ctx.state
-    channel = st.channel(str_arg(args, "channel"))
-    message = st.find_message(channel.id, str_arg(args, "ts"))
-    if message is None:
-        raise SlackError("message_not_found")
-    if message.user != st.bot_user_id:
-        raise SlackError("cant_update_message")
+    channel, message = own_message(ctx, args, "cant_update_message")
     text, blocks, attachments = content(args)
     if "text" in args:
         message.text = text
@@ -134,19 +166,13 @@ def chat_update(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     if attachments is not None:
         message.attachments = attachments
     message.edited = True
-    payload = message_json(st, message, ctx.base_url)
+    payload = message_json(ctx.state, message, ctx.base_url)
     return {"channel": channel.id, "ts": message.ts, "text": message.text, "message": payload}
 
 
 @method("chat.delete")
 def chat_delete(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    st = ctx.state
-    channel = st.channel(str_arg(args, "channel"))
-    message = st.find_message(channel.id, str_arg(args, "ts"))
-    if message is None:
-        raise SlackError("message_not_found")
-    if message.user != st.bot_user_id:
-        raise SlackError("cant_delete_message")
+    channel, message = own_message(ctx, args, "cant_delete_message")
     message.deleted = True
     return {"channel": channel.id, "ts": message.ts}
 
@@ -160,19 +186,7 @@ def chat_post_ephemeral(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         raise SlackError("user_not_found")
     if user not in channel.members:
         raise SlackError("user_not_in_channel")
-    text, blocks, attachments = content(args)
-    if not text and not blocks and not attachments:
-        raise SlackError("no_text")
-    message = st.post(
-        channel.id,
-        st.bot_user_id,
-        ctx.now,
-        text=text,
-        blocks=blocks,
-        attachments=attachments,
-        thread_ts=str_arg(args, "thread_ts"),
-        ephemeral_for=user,
-    )
+    message = post_content(ctx, channel.id, args, ephemeral_for=user)
     return {"message_ts": message.ts}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from bot.local.methods import Context, content, json_arg, method, postable, str_arg
+from bot.local.methods import Context, content, json_arg, method, post_content, postable, str_arg
 from bot.local.shapes import file_json, view_json
 from bot.local.state import RESPONSE_URL_TTL, RESPONSE_URL_USES, File, SlackError, View
 
@@ -23,12 +23,26 @@ def _new_hash(now: float) -> str:
     return f"{now:.6f}.{secrets.token_hex(4)}"
 
 
-@method("views.open")
-def views_open(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+def _new_modal(ctx: Context, args: dict[str, Any]) -> View:
+    """A modal from `view`, for the user whose trigger_id (used up here) it names; not stored yet."""
     st = ctx.state
     body = _view_arg(args, ("modal",))
     trigger = st.use_trigger(str_arg(args, "trigger_id") or str_arg(args, "interactivity_pointer"), ctx.now)
-    view = View(st.new_id("V"), "modal", trigger.user, body, trigger=trigger.id, hash=_new_hash(ctx.now))
+    return View(st.new_id("V"), "modal", trigger.user, body, trigger=trigger.id, hash=_new_hash(ctx.now))
+
+
+def _replace_view(ctx: Context, view: View, body: dict[str, Any], expected: str | None) -> dict[str, Any]:
+    """Give a view its new body and hash; a stale `hash`, when given, is Slack's `hash_conflict`."""
+    if expected is not None and expected != view.hash:
+        raise SlackError("hash_conflict")
+    view.view, view.hash = body, _new_hash(ctx.now)
+    return {"view": view_json(ctx.state, view)}
+
+
+@method("views.open")
+def views_open(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    st = ctx.state
+    view = _new_modal(ctx, args)
     st.views[view.id] = view
     return {"view": view_json(st, view)}
 
@@ -36,12 +50,8 @@ def views_open(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 @method("views.push")
 def views_push(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     st = ctx.state
-    body = _view_arg(args, ("modal",))
-    trigger = st.use_trigger(str_arg(args, "trigger_id") or str_arg(args, "interactivity_pointer"), ctx.now)
-    below = next(
-        (v for v in reversed(st.views.values()) if v.type == "modal" and v.user == trigger.user), None
-    )
-    view = View(st.new_id("V"), "modal", trigger.user, body, trigger=trigger.id, hash=_new_hash(ctx.now))
+    view = _new_modal(ctx, args)
+    below = next((v for v in reversed(st.views.values()) if v.type == "modal" and v.user == view.user), None)
     if below is not None:
         view.root_view_id = below.root_view_id or below.id
         view.previous_view_id = below.id
@@ -58,12 +68,7 @@ def views_update(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         view = next((v for v in st.views.values() if v.view.get("external_id") == external_id), None)
     if view is None:
         raise SlackError("not_found")
-    body = _view_arg(args, (view.type,))
-    expected = str_arg(args, "hash")
-    if expected is not None and expected != view.hash:
-        raise SlackError("hash_conflict")
-    view.view, view.hash = body, _new_hash(ctx.now)
-    return {"view": view_json(st, view)}
+    return _replace_view(ctx, view, _view_arg(args, (view.type,)), str_arg(args, "hash"))
 
 
 @method("views.publish")
@@ -74,14 +79,11 @@ def views_publish(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
         raise SlackError("user_not_found")
     body = _view_arg(args, ("home",))
     view = next((v for v in st.views.values() if v.type == "home" and v.user == user), None)
-    expected = str_arg(args, "hash")
-    if view is not None and expected is not None and expected != view.hash:
-        raise SlackError("hash_conflict")
-    if view is None:
-        view = View(st.new_id("V"), "home", user, body)
-        st.views[view.id] = view
-    view.view, view.hash = body, _new_hash(ctx.now)
-    return {"view": view_json(st, view)}
+    if view is not None:
+        return _replace_view(ctx, view, body, str_arg(args, "hash"))
+    view = View(st.new_id("V"), "home", user, body)
+    st.views[view.id] = view
+    return _replace_view(ctx, view, body, None)  # a first publish has no hash to check
 
 
 # ----- files -----
@@ -167,19 +169,16 @@ def respond(ctx: Context, url_id: str, payload: Any) -> tuple[int, dict[str, Any
             original.deleted = True
         return 200, {"ok": True}
     try:
-        text, blocks, attachments = content(payload)
         if payload.get("replace_original") in (True, "true") and original is not None:
-            original.text, original.blocks, original.attachments = text, blocks, attachments
+            original.text, original.blocks, original.attachments = content(payload)
             return 200, {"ok": True}
         in_channel = payload.get("response_type") == "in_channel"
-        message = st.post(
+        message = post_content(
+            ctx,
             url.channel,
-            st.bot_user_id,
-            ctx.now,
-            text=text,
-            blocks=blocks,
-            attachments=attachments,
-            thread_ts=str_arg(payload, "thread_ts") or url.thread_ts,
+            payload,
+            required=False,
+            thread_ts=url.thread_ts,
             ephemeral_for=None if in_channel else url.user,
         )
     except SlackError as error:

@@ -220,19 +220,12 @@ def view_submission_body(
     response_urls: list[dict[str, Any]] | None = None,
 ) -> bytes:
     """A view_submission as `payload=<json>`; `view` needs callback_id and state.values at least."""
-    payload = {
-        "type": "view_submission",
-        "team": {"id": team_id, "domain": TEAM_DOMAIN},
-        "user": _user(user_id, team_id, user_name),
-        "api_app_id": API_APP_ID,
-        "token": VERIFICATION_TOKEN,
+    fields = {
         "trigger_id": trigger_id or new_trigger_id(),
         "view": _view(view, team_id),
         "response_urls": response_urls or [],
-        "is_enterprise_install": False,
-        "enterprise": None,
     }
-    return urlencode({"payload": json.dumps(payload)}).encode()
+    return _view_payload("view_submission", user_id, team_id, user_name, fields)
 
 
 def view_closed_body(
@@ -244,14 +237,21 @@ def view_closed_body(
     is_cleared: bool = False,
 ) -> bytes:
     """A view_closed as `payload=<json>`, sent only for views opened with notify_on_close."""
+    fields = {"view": _view(view, team_id), "is_cleared": is_cleared}
+    return _view_payload("view_closed", user_id, team_id, user_name, fields)
+
+
+def _view_payload(
+    kind: str, user_id: str, team_id: str, user_name: str | None, fields: dict[str, Any]
+) -> bytes:
+    """A view interaction as `payload=<json>`: what Slack sends with every one, around `fields`."""
     payload = {
-        "type": "view_closed",
+        "type": kind,
         "team": {"id": team_id, "domain": TEAM_DOMAIN},
         "user": _user(user_id, team_id, user_name),
         "api_app_id": API_APP_ID,
         "token": VERIFICATION_TOKEN,
-        "view": _view(view, team_id),
-        "is_cleared": is_cleared,
+        **fields,
         "is_enterprise_install": False,
         "enterprise": None,
     }

@@ -6,7 +6,6 @@ loopback host names unless told otherwise, and posts must carry a header a forei
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import BodyPartReader, web
 
 from bot.local import present
+from bot.local.methods import json_object
 from bot.local.state import SlackError
 
 if TYPE_CHECKING:
@@ -144,13 +144,7 @@ class UiRoutes:
     # ----- acting -----
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
-        try:
-            body = json.loads(await request.text())
-        except ValueError:
-            raise SlackError("invalid_json") from None
-        if not isinstance(body, dict):
-            raise SlackError("invalid_json")
-        return body
+        return json_object(await request.text())
 
     async def message(self, request: web.Request) -> web.Response:
         body = await self._body(request)

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.local.methods import METHODS, Context
+from bot.local.methods import METHODS, Context, json_object
 from bot.local.methods_ui import respond
 from bot.local.state import Call, Channel, Message, ResponseUrl, SlackError, User, WorkspaceState
 
@@ -360,13 +360,7 @@ async def _read_args(request: web.Request) -> dict[str, Any]:
     if request.method != "POST" or not request.can_read_body:
         return args
     if request.content_type == "application/json":
-        try:
-            body = json.loads(await request.text())
-        except ValueError:
-            raise SlackError("invalid_json") from None
-        if not isinstance(body, dict):
-            raise SlackError("invalid_json")
-        args.update(body)
+        args.update(json_object(await request.text()))
     elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.post()
         for key, value in form.items():
