@@ -65,6 +65,11 @@ class Services:
     # A local trial workspace: show today's scheduled posts at start instead of waiting for their time.
     local: bool = False
 
+    async def tell_admins(self, message: Message) -> None:
+        """A DM to every admin (usergroups expanded): for what needs a person, not a channel."""
+        for admin in sorted(await self.roles.members(self.workspace.admins)):
+            await self.port.dm(admin, message)
+
 
 @dataclass
 class Context:

@@ -52,5 +52,4 @@ async def report_setup_problems(services: Services) -> None:
     if not await claim(services.db, f"setup:{day}:{fingerprint}", "setup", services.clock()):
         return
     text = "*tsqa-bot setup needs a hand:*\n" + "\n".join(f"• {p}" for p in problems)
-    for admin in sorted(await services.roles.members(services.workspace.admins)):
-        await services.port.dm(admin, Message.text(text))
+    await services.tell_admins(Message.text(text))

@@ -19,15 +19,17 @@ def insert_ignoring(session: AsyncSession, model: type) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
+async def insert_once(session: AsyncSession, model: type, keys: list[str], **values: Any) -> bool:
+    """Insert a row unless its key exists; True when this call inserted it (the claim was won)."""
+    stmt = insert_ignoring(session, model).values(**values).on_conflict_do_nothing(index_elements=keys)
+    return (await session.execute(stmt)).rowcount == 1
+
+
 async def claim_in(session: AsyncSession, key: str, kind: str, now: datetime | None = None) -> bool:
     """True the first time `key` is claimed; inside the caller's transaction so it rolls back with it."""
-    stmt = (
-        insert_ignoring(session, ProcessedEvent)
-        .values(key=key[:255], kind=kind, created_at=now or datetime.now(UTC))
-        .on_conflict_do_nothing(index_elements=["key"])
+    return await insert_once(
+        session, ProcessedEvent, ["key"], key=key[:255], kind=kind, created_at=now or datetime.now(UTC)
     )
-    result = await session.execute(stmt)
-    return result.rowcount == 1
 
 
 async def claim(db: Database, key: str, kind: str, now: datetime | None = None) -> bool:

@@ -6,19 +6,16 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, select, update
 
-from storage.claims import insert_ignoring
+from storage.claims import insert_once
 from storage.engine import Database
 from storage.models.digest import DigestPost
 
 
 async def claim_post(db: Database, channel: str, day: date, scope: str, now: datetime) -> bool:
     async with db.transaction() as session:
-        stmt = (
-            insert_ignoring(session, DigestPost)
-            .values(channel=channel, day=day, scope=scope, claimed_at=now)
-            .on_conflict_do_nothing(index_elements=["channel", "day"])
+        return await insert_once(
+            session, DigestPost, ["channel", "day"], channel=channel, day=day, scope=scope, claimed_at=now
         )
-        return (await session.execute(stmt)).rowcount == 1
 
 
 async def record_ts(db: Database, channel: str, day: date, ts: str) -> None:

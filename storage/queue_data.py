@@ -243,6 +243,12 @@ async def load_daily(
     return frames[0], frames[1]
 
 
+async def latest_recorded_day(session: AsyncSession, timezone: str) -> date | None:
+    """The newest day with figures: one index probe (home tab, "no data" hints), not the whole list."""
+    query = select(func.max(DailyLabelerOutput.day)).where(DailyLabelerOutput.timezone == timezone)
+    return await session.scalar(query)
+
+
 async def days_recorded(session: AsyncSession, timezone: str) -> list[date]:
     query = select(DailyLabelerOutput.day).where(DailyLabelerOutput.timezone == timezone).distinct()
     return sorted(row[0] for row in (await session.execute(query)).all())

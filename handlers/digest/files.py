@@ -19,7 +19,7 @@ from bot.context import Context, Services
 from handlers.digest.ingest import IngestReport, ingest_backlog, ingest_decisions, refusal
 from handlers.digest.validate import FileRejected
 from storage import queue_data
-from storage.claims import insert_ignoring
+from storage.claims import insert_once
 from storage.models.digest import IngestedFile
 
 log = logging.getLogger("tsqa.digest.files")
@@ -68,14 +68,10 @@ async def file_shared(ctx: Context, event: FileShared) -> bool:
 
 async def _claim_file(services: Services, digest: str, name: str) -> bool:
     async with services.db.transaction() as session:
-        stmt = (
-            insert_ignoring(session, IngestedFile)
-            .values(
-                sha256=digest, name=name[:255], kind="", outcome="in progress", stored=0, at=services.clock()
-            )
-            .on_conflict_do_nothing(index_elements=["sha256"])
-        )
-        return (await session.execute(stmt)).rowcount == 1
+        return await insert_once(
+            session, IngestedFile, ["sha256"],
+            sha256=digest, name=name[:255], kind="", outcome="in progress", stored=0, at=services.clock(),
+        )  # fmt: skip
 
 
 async def _record(services: Services, digest: str, kind: str, report: IngestReport | None, text: str) -> None:
@@ -100,8 +96,7 @@ async def poll_watch_dir(services: Services) -> None:
         report, text = await take_in(services, path.name, content)
         await _record(services, digest, kind_of(content), report, text)
         log.info("watched folder: %s", text.splitlines()[0])
-        for admin in sorted(await services.roles.members(services.workspace.admins)):
-            await services.port.dm(admin, _message(report, text))
+        await services.tell_admins(_message(report, text))
 
 
 async def purge_expired(services: Services) -> None:

@@ -56,6 +56,16 @@ async def chart_png(services: Services, day: date, tz: str, queues: list[str] | 
     return render_chart(frame, targets, names, f"Output vs target and SLA, {first} to {day}")
 
 
+async def chart_in_thread(
+    services: Services, ref: MessageRef, day: date, tz: str, queues: list[str] | None
+) -> None:
+    """The digest's 14-day chart, uploaded under the digest message it belongs to."""
+    png = await chart_png(services, day, tz, queues)
+    await services.port.upload_file(
+        ref.channel, f"digest-{day}.png", png, title=f"Output and SLA, 14 days to {day}", thread=ref
+    )
+
+
 async def post_digest(services: Services, schedule: DigestSchedule, day: date) -> str:
     """Post `day`'s digest into the schedule's channel unless it is already there; says what it did."""
     workspace = services.workspace
@@ -79,14 +89,7 @@ async def post_digest(services: Services, schedule: DigestSchedule, day: date) -
         raise
     await digest_posts.record_ts(services.db, channel, day, ref.ts)
     try:
-        png = await chart_png(services, day, tz, queues)
-        await services.port.upload_file(
-            channel,
-            f"digest-{day}.png",
-            png,
-            title=f"Output and SLA, 14 days to {day}",
-            thread=MessageRef(channel, ref.ts),
-        )
+        await chart_in_thread(services, ref, day, tz, queues)
     except Exception:  # the digest itself is out; a missing chart must not repost it
         log.exception("chart for %s on %s could not be posted", channel, day)
     return "posted"
@@ -102,8 +105,7 @@ async def _tell_admins_no_data(services: Services, schedule: DigestSchedule, day
             "was not posted: "
             f"there is no queue data for {day}. Load it, then run `/digest post {day}` in that channel."
         )
-        for admin in sorted(await services.roles.members(services.workspace.admins)):
-            await services.port.dm(admin, note)
+        await services.tell_admins(note)
     return "no data"
 
 

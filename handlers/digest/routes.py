@@ -18,7 +18,7 @@ from bot.usage import refused
 from bot.workspace import Workspace
 from handlers.digest import files, views
 from handlers.digest.examples import load_example_data
-from handlers.digest.posting import catch_up, chart_png, post_due
+from handlers.digest.posting import catch_up, chart_in_thread, post_due
 from handlers.digest.service import digest_for_day, latest_day, scope_queues
 from storage.claims import claim
 
@@ -114,14 +114,7 @@ async def post_to_channel(ctx: Context, cmd: Command, args: list[str]) -> None:
         return
     ref = await ctx.port.post(cmd.channel, message)
     await ctx.respond(Message.text(f"Posted the digest for {label} on {day}."))
-    ctx.later(_chart_in_thread(ctx.services, ref, day, queues), "digest chart")
-
-
-async def _chart_in_thread(services: Services, ref: MessageRef, day: date, queues: list[str] | None) -> None:
-    png = await chart_png(services, day, services.workspace.timezone, queues)
-    await services.port.upload_file(
-        ref.channel, f"digest-{day}.png", png, title=f"Output and SLA to {day}", thread=ref
-    )
+    ctx.later(chart_in_thread(ctx.services, ref, day, ctx.workspace.timezone, queues), "digest chart")
 
 
 async def breakdown(ctx: Context, action: Action) -> None:

@@ -71,5 +71,4 @@ def digest_from_file(
 
 async def latest_day(db: Database, workspace: Workspace) -> date | None:
     async with db.transaction() as session:
-        days = await queue_data.days_recorded(session, workspace.timezone)
-    return days[-1] if days else None
+        return await queue_data.latest_recorded_day(session, workspace.timezone)

@@ -35,17 +35,22 @@ class Decision(Base):
     __table_args__ = {"sqlite_with_rowid": False}
 
 
-class DailyLabelerOutput(Base):
-    """Additive per-day figures per (queue, vendor, site, labeler): every roll-up, distinct labelers
-    included, can be rebuilt from these after the raw decisions expire."""
-
-    __tablename__ = "daily_labeler_output"
+class _DayKey:
+    """The key both daily tables start with: the local day in a timezone, per queue, vendor and site."""
 
     timezone: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     queue: Mapped[str] = mapped_column(String(64), primary_key=True)
     vendor: Mapped[str] = mapped_column(String(64), primary_key=True)
     site: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class DailyLabelerOutput(_DayKey, Base):
+    """Additive per-day figures per (queue, vendor, site, labeler): every roll-up, distinct labelers
+    included, can be rebuilt from these after the raw decisions expire."""
+
+    __tablename__ = "daily_labeler_output"
+
     labeler_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     output: Mapped[int] = mapped_column(Integer)
     sla_met: Mapped[int] = mapped_column(Integer)
@@ -54,16 +59,11 @@ class DailyLabelerOutput(Base):
     agreed: Mapped[int] = mapped_column(Integer)
 
 
-class DailyErrorPair(Base):
+class DailyErrorPair(_DayKey, Base):
     """Audited disagreements per day: (decision given, QA's decision) and how often."""
 
     __tablename__ = "daily_error_pairs"
 
-    timezone: Mapped[str] = mapped_column(String(64), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    queue: Mapped[str] = mapped_column(String(64), primary_key=True)
-    vendor: Mapped[str] = mapped_column(String(64), primary_key=True)
-    site: Mapped[str] = mapped_column(String(64), primary_key=True)
     decision: Mapped[str] = mapped_column(String(128), primary_key=True)
     qa_decision: Mapped[str] = mapped_column(String(128), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
