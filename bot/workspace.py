@@ -124,6 +124,9 @@ class Ingest(_Model):
     watch_dir: str | None = None
     watch_seconds: int = Field(default=60, ge=5)
     retention_days: int = Field(default=35, ge=1)
+    # Refused before download / before decompressing: one oversized file must not stall the bot.
+    max_upload_mb: int = Field(default=200, ge=1)
+    max_rows: int = Field(default=5_000_000, ge=1)
 
 
 class DigestOptions(_Model):
