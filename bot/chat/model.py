@@ -5,34 +5,109 @@ Handlers build these; an adapter (bot/slack, later Teams) renders them in its ow
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from string import Formatter
+from typing import Any, Literal
+
+_FORMATTER = Formatter()
+
+
+@dataclass(frozen=True)
+class Markup:
+    """Formatted text in which the markup is the handler's and every value is plain text.
+
+    `pieces` alternate by kind: (False, markup the handler wrote) or (True, plain text from data or
+    people). Each adapter escapes the plain pieces in its own dialect, so a label like `<!channel>`
+    from a CSV or a form shows as text there, pings nobody and links nowhere. Build it with `md`.
+    """
+
+    pieces: tuple[tuple[bool, str], ...] = ()
+
+    def __add__(self, other: Markup) -> Markup:
+        if not isinstance(other, Markup):
+            return NotImplemented
+        return Markup(self.pieces + other.pieces)
+
+    def join(self, items: Iterable[Markup | str]) -> Markup:
+        """Like str.join: `md(", ").join(names)`; str items are plain text."""
+        pieces: list[tuple[bool, str]] = []
+        for index, item in enumerate(items):
+            if index:
+                pieces += self.pieces
+            pieces += as_markup_value(item).pieces
+        return Markup(tuple(pieces))
+
+    @property
+    def plain(self) -> str:
+        """The text as a person reads it, markup characters included (logs, tests, plain fields)."""
+        return "".join(text for _, text in self.pieces)
+
+    def __str__(self) -> str:
+        return self.plain
+
+
+def plain(text: str) -> Markup:
+    """Text from data or people, to be shown exactly as it is."""
+    return Markup(((True, text),))
+
+
+def as_markup_value(value: Any, spec: str = "", conversion: str | None = None) -> Markup:
+    """A value placed into a template: Markup stays markup, anything else becomes plain text."""
+    if isinstance(value, Markup) and not spec and not conversion:
+        return value
+    if conversion:
+        value = _FORMATTER.convert_field(value, conversion)
+    return plain(format(value, spec))
+
+
+def md(template: str, *args: Any, **kwargs: Any) -> Markup:
+    """Markup from a template the handler wrote (`*{}* missed {:.0%}`) and values that are escaped
+    by construction, wherever they came from. Values that are Markup themselves nest unchanged."""
+    pieces: list[tuple[bool, str]] = []
+    auto = 0
+    for literal, name, spec, conversion in _FORMATTER.parse(template):
+        if literal:
+            pieces.append((False, literal))
+        if name is None:
+            continue
+        if name == "":
+            value, auto = args[auto], auto + 1
+        else:
+            value = _FORMATTER.get_field(name, args, kwargs)[0]
+        pieces += as_markup_value(value, spec or "", conversion).pieces
+    return Markup(tuple(pieces))
+
+
+# Where a part takes text: a str is markup the handler wrote itself (constants, help); anything built
+# from data goes through `md` or `plain`.
+Rich = str | Markup
 
 
 @dataclass(frozen=True)
 class Header:
-    text: str
+    text: Rich
 
 
 @dataclass(frozen=True)
 class Text:
-    """Markdown in Slack's mrkdwn dialect (*bold*, _italic_, `code`, <url|label>)."""
+    """Markdown (*bold*, _italic_, `code`); values from data or people inside Markup."""
 
-    markdown: str
+    markdown: Rich
 
 
 @dataclass(frozen=True)
 class Fields:
     """Short label/value pairs shown in two columns."""
 
-    items: tuple[str, ...]
+    items: tuple[Rich, ...]
 
 
 @dataclass(frozen=True)
 class ContextLine:
     """Small grey text under a block: sources, timestamps, notes."""
 
-    items: tuple[str, ...]
+    items: tuple[Rich, ...]
 
 
 @dataclass(frozen=True)
@@ -90,17 +165,17 @@ Part = Header | Text | Fields | ContextLine | Divider | Image | Buttons | Select
 
 @dataclass(frozen=True)
 class Message:
-    """A message: `summary` is the plain-text fallback shown in notifications."""
+    """A message: `summary` is the fallback shown in notifications (markup rules as for Text)."""
 
-    summary: str
+    summary: Rich
     parts: tuple[Part, ...] = ()
 
     @classmethod
-    def of(cls, summary: str, *parts: Part) -> Message:
+    def of(cls, summary: Rich, *parts: Part) -> Message:
         return cls(summary=summary, parts=tuple(parts))
 
     @classmethod
-    def text(cls, markdown: str) -> Message:
+    def text(cls, markdown: Rich) -> Message:
         return cls(summary=markdown, parts=(Text(markdown),))
 
 

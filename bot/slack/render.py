@@ -6,6 +6,7 @@ a large digest never turns into a Slack error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -39,7 +40,31 @@ VALUE_FIELD = "value"
 
 
 def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    # Never leave half an escape (`&am`) at the cut: Slack would show it as typed.
+    return _HALF_ENTITY.sub("", text[: limit - 1]) + "…"
+
+
+_HALF_ENTITY = re.compile(r"&(?:a|am|amp|l|lt|g|gt)?$")
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def escape(text: str) -> str:
+    """Slack's rule for text that is not markup: only &, < and > are control characters."""
+    return text.translate(_ESCAPES)
+
+
+def mrkdwn(text: m.Rich) -> str:
+    """A part's text as mrkdwn: the handler's markup as written, plain pieces escaped."""
+    if isinstance(text, str):
+        return text
+    return "".join(escape(piece) if is_plain else piece for is_plain, piece in text.pieces)
+
+
+def plain_text(text: m.Rich) -> str:
+    """For Slack's plain_text fields (headers), which show every character as it is."""
+    return text if isinstance(text, str) else text.plain
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -64,14 +89,14 @@ def _button(button: m.Button) -> ButtonElement:
 def _part(part: m.Part) -> list[Block]:
     match part:
         case m.Header(text):
-            return [HeaderBlock(text=clip(text, 150))]
+            return [HeaderBlock(text=clip(plain_text(text), 150))]
         case m.Text(markdown):
-            return [SectionBlock(text=MarkdownTextObject(text=clip(markdown, 3000)))]
+            return [SectionBlock(text=MarkdownTextObject(text=clip(mrkdwn(markdown), 3000)))]
         case m.Fields(items):
-            fields = [MarkdownTextObject(text=clip(f, 2000)) for f in items]
+            fields = [MarkdownTextObject(text=clip(mrkdwn(f), 2000)) for f in items]
             return [SectionBlock(fields=list(group)) for group in _chunks(fields, 10)]
         case m.ContextLine(items):
-            texts = [MarkdownTextObject(text=clip(t, 3000)) for t in items]
+            texts = [MarkdownTextObject(text=clip(mrkdwn(t), 3000)) for t in items]
             return [ContextBlock(elements=list(group)) for group in _chunks(texts, 10)]
         case m.Divider():
             return [DividerBlock()]
@@ -139,7 +164,7 @@ def message_truncated(message: m.Message, limit: int = MESSAGE_BLOCKS) -> list[d
 
 
 def fallback_text(message: m.Message) -> str:
-    return clip(message.summary, 3000)
+    return clip(mrkdwn(message.summary), 3000)
 
 
 def _input(item: m.Input) -> InputBlock:

@@ -16,11 +16,13 @@ from bot.chat.model import (
     Divider,
     Form,
     Header,
+    Markup,
     Message,
     Option,
     Part,
     Text,
     TextInput,
+    md,
 )
 from bot.workspace import Workspace
 
@@ -62,21 +64,30 @@ def _flags(entry: dict[str, Any]) -> str:
     return ", ".join(FLAG_TEXT.get(f, f) for f in entry["flags"])
 
 
-def _line(entry: dict[str, Any]) -> str:
-    """One entry in one short paragraph: output first, then the rates."""
+def _line(entry: dict[str, Any]) -> Markup:
+    """One entry in one short paragraph: output first, then the rates. Names come from the
+    workspace file and sites from queue data: values, never markup."""
     target = f" / {entry['target']:,} ({pct(entry['output_vs_target'], 0)})" if entry.get("target") else ""
-    parts = [
-        f"*{entry.get('name') or entry['id']}*: {entry['output']:,}{target}"
-        f"{arrow(entry['change_vs_prev_day'])}",
-        f"SLA {pct(entry['sla_adherence'])} · AHT {seconds(entry['aht_seconds'])} · "
-        f"quality {pct(entry['quality_score'])} ({entry['audited']} audited) · "
-        f"{entry['active_labelers']} labelers",
-    ]
+    line = md(
+        "*{}*: {:,}{}{}\n",
+        entry.get("name") or entry["id"],
+        entry["output"],
+        target,
+        arrow(entry["change_vs_prev_day"]),
+    )
+    line += md(
+        "SLA {} · AHT {} · quality {} ({} audited) · {} labelers",
+        pct(entry["sla_adherence"]),
+        seconds(entry["aht_seconds"]),
+        pct(entry["quality_score"]),
+        entry["audited"],
+        entry["active_labelers"],
+    )
     if entry.get("backlog") is not None:
-        parts[-1] += f" · backlog {entry['backlog']:,}, oldest {seconds(entry['oldest_age_seconds'])}"
+        line += md(" · backlog {:,}, oldest {}", entry["backlog"], seconds(entry["oldest_age_seconds"]))
     if entry["flags"]:
-        parts.append(f":warning: {_flags(entry)}")
-    return "\n".join(parts)
+        line += md("\n:warning: {}", _flags(entry))
+    return line
 
 
 def summary_line(digest: dict[str, Any]) -> str:
@@ -98,24 +109,26 @@ def summary_line(digest: dict[str, Any]) -> str:
 def digest_message(
     digest: dict[str, Any],
     *,
-    title: str = "Queue digest",
+    title: str | Markup = "Queue digest",
     in_channel: bool = True,
     scope: list[str] | None = None,
 ) -> Message:
-    """`scope`: the queues asked for, None for all (the Breakdown button carries it back)."""
+    """`scope`: the queues asked for, None for all (the Breakdown button carries it back).
+    `title` is markup: a plain str is taken as text."""
     day = digest["date"]
-    parts: list[Part] = [Header(f"{title} · {day}"), Text(summary_line(digest)), Divider()]
+    parts: list[Part] = [Header(md("{} · {}", title, day)), Text(summary_line(digest)), Divider()]
     parts += [Text(_line(q)) for q in digest["queues"]]
     errors = digest["overall"]["top_errors"]
     if errors:
-        pairs = ", ".join(f"{e['decision']} → {e['qa_decision']} ({e['count']})" for e in errors)
-        parts.append(ContextLine((f"Most frequent QA disagreements (labeler → QA): {pairs}",)))
+        # Labels come straight from the decision files.
+        pairs = md(", ").join(md("{} → {} ({})", e["decision"], e["qa_decision"], e["count"]) for e in errors)
+        parts.append(ContextLine((md("Most frequent QA disagreements (labeler → QA): {}", pairs),)))
     where = "Chart in the thread." if in_channel else "`/digest post` puts it in the channel with its chart."
-    parts.append(ContextLine((f"Day boundaries in {digest['timezone']}. {where}",)))
+    parts.append(ContextLine((md("Day boundaries in {}. ", digest["timezone"]) + md(where),)))
     parts.append(
         Buttons((Button("Breakdown by vendor and site", BREAKDOWN, value=_button_value(digest, scope)),))
     )
-    return Message(summary=f"{title} for {day}: {summary_line(digest)}", parts=tuple(parts))
+    return Message(summary=md("{} for {}: {}", title, day, summary_line(digest)), parts=tuple(parts))
 
 
 def _button_value(digest: dict[str, Any], scope: list[str] | None) -> str:
@@ -134,14 +147,20 @@ def breakdown_message(digest: dict[str, Any]) -> Message:
     for title, key in (("Vendors", "vendors"), ("Sites", "sites")):
         parts.append(Text(f"*{title}*"))
         parts += [Text(_line(entry)) for entry in digest[key]]
-    return Message(summary=f"Breakdown by vendor and site for {digest['date']}", parts=tuple(parts))
+    return Message(summary=md("Breakdown by vendor and site for {}", digest["date"]), parts=tuple(parts))
 
 
-def no_data(day: date, scope: str) -> Message:
-    return Message.text(
-        f"No queue data for {scope} on {day}. Load it with `tsqa ingest decisions FILE` "
-        "or upload the CSV into an ingest channel."
+def no_data(day: date, scope: str, latest: date | None = None) -> Message:
+    """`latest`: the newest day with data within what this person may see, as a hint."""
+    text = md(
+        "No queue data for {} on {}. Load it with `tsqa ingest decisions FILE` "
+        "or upload the CSV into an ingest channel.",
+        scope,
+        day,
     )
+    if latest:
+        text += md("\nThe latest day with data is {}: try `/digest {}`.", latest, latest)
+    return Message.text(text)
 
 
 def request_form(workspace: Workspace, default_day: date) -> Form:
@@ -165,8 +184,8 @@ def request_form(workspace: Workspace, default_day: date) -> Form:
 
 
 def home_section(latest: date | None) -> list[Part]:
-    text = f"Latest queue data: *{latest}*." if latest else "No queue data loaded yet."
+    text = md("Latest queue data: *{}*.", latest) if latest else md("No queue data loaded yet.")
     return [
-        Text(f"*Queue digest*\n{text}"),
+        Text(md("*Queue digest*\n{}", text)),
         Buttons((Button("Request a digest", OPEN_REQUEST_FORM, style="primary"),)),
     ]
