@@ -11,7 +11,7 @@ import time
 import uuid
 
 from bot.chat.events import Action, Command, FileShared, FormSubmission, HomeOpened, Mention
-from bot.chat.model import FormErrors
+from bot.chat.model import FormErrors, md
 from bot.context import Context, Responder, Services
 from bot.logs import log_request
 from bot.routing import Router, UsageError
@@ -63,7 +63,7 @@ class Dispatcher:
         sub = sub or spec.default
         name = f"/{cmd.name} {sub.name}".rstrip() if sub else f"/{cmd.name}"
         if sub is None:
-            problem = f"I don't know `/{cmd.name} {first}`." if first else None
+            problem = md("I don't know `/{} {}`.", cmd.name, first) if first else None
             await ctx.respond(usage(spec, problem))
             return "usage", name
         if sub.roles and not (await ctx.roles()).has(*sub.roles):
@@ -72,7 +72,7 @@ class Dispatcher:
         try:
             await sub.handler(ctx, cmd, args)
         except UsageError as exc:
-            await ctx.respond(usage(spec, str(exc)))
+            await ctx.respond(usage(spec, exc.args[0] if exc.args else None))
             return "usage", name
         except Exception:
             await self._fail(ctx, name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.chat.model import ContextLine, Divider, Header, Home, Message, Part, Text
+from bot.chat.model import ContextLine, Divider, Header, Home, Message, Part, Rich, Text, md
 from bot.roles import Role, describe_roles
 from bot.routing import CommandSpec
 
@@ -14,15 +14,16 @@ INTRO = (
 )
 
 
-def usage(spec: CommandSpec, problem: str | None = None) -> Message:
+def usage(spec: CommandSpec, problem: Rich | None = None) -> Message:
+    """`problem` often quotes what the person typed: a str is shown as text, never as markup."""
     lines = "\n".join(f"• {line}" for line in spec.usage_lines())
     parts: list[Part] = []
     if problem:
-        parts.append(Text(f":warning: {problem}"))
+        parts.append(Text(md(":warning: {}", problem)))
     parts += [Text(f"*/{spec.name}*: {spec.summary}"), Text(lines)]
     if len(spec.subcommands) == 0:
         parts.append(ContextLine(("Nothing to run here yet: this capability is still being built.",)))
-    summary = problem or f"/{spec.name}: {spec.summary}"
+    summary = md("{}", problem) if problem else f"/{spec.name}: {spec.summary}"
     return Message(summary=summary, parts=tuple(parts))
 
 
@@ -31,8 +32,8 @@ def refused(command: str, roles: Iterable[Role]) -> Message:
 
 
 def unknown_command(name: str, known: Iterable[str]) -> Message:
-    names = ", ".join(f"`/{n}`" for n in sorted(known))
-    return Message.text(f"I don't know `/{name}`. I answer {names}.")
+    names = md(", ").join(md("`/{}`", n) for n in sorted(known))
+    return Message.text(md("I don't know `/{}`. I answer {}.", name, names))
 
 
 def failed(reference: str) -> Message:

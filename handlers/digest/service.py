@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
+
 from bot.workspace import DigestSchedule, Workspace
 from handlers.digest.aggregate import DailyAggregates, daily_aggregates
 from handlers.digest.frames import Source, read_backlog, read_decisions
@@ -12,6 +14,7 @@ from handlers.digest.ingest import day_bounds_us
 from handlers.digest.metrics import build_digest
 from storage import queue_data
 from storage.engine import Database
+from storage.models.digest import DailyLabelerOutput
 
 # The digest compares with the previous day and the 7 days before it.
 HISTORY_DAYS = 8
@@ -69,6 +72,13 @@ def digest_from_file(
     )
 
 
-async def latest_day(db: Database, workspace: Workspace) -> date | None:
+async def latest_day(db: Database, workspace: Workspace, queues: list[str] | None = None) -> date | None:
+    """The newest day with figures among `queues` (None: any queue): a hint must not tell a vendor
+    lead when a competitor last had data."""
     async with db.transaction() as session:
-        return await queue_data.latest_recorded_day(session, workspace.timezone)
+        if queues is None:
+            return await queue_data.latest_recorded_day(session, workspace.timezone)
+        query = select(func.max(DailyLabelerOutput.day)).where(
+            DailyLabelerOutput.timezone == workspace.timezone, DailyLabelerOutput.queue.in_(queues)
+        )
+        return await session.scalar(query)

@@ -163,8 +163,11 @@ def no_data(day: date, scope: str, latest: date | None = None) -> Message:
     return Message.text(text)
 
 
-def request_form(workspace: Workspace, default_day: date) -> Form:
-    options = (Option("All queues", ALL_QUEUES),) + tuple(Option(q.name, q.id) for q in workspace.queues)
+def request_form(workspace: Workspace, default_day: date, visible: list[str] | None = None) -> Form:
+    """`visible`: the queues this person may see, None for all; the submission is checked again."""
+    queues = [q for q in workspace.queues if visible is None or q.id in visible]
+    everything = "All queues" if visible is None else "All my queues"
+    options = (Option(everything, ALL_QUEUES),) + tuple(Option(q.name, q.id) for q in queues)
     return Form(
         form_id=REQUEST_FORM,
         title="Request a digest",

@@ -119,10 +119,11 @@ async def test_breakdown_replies_in_thread_once(workspace, loaded_url) -> None:
         main = next(p for p in posts if p.args["channel"] == "C0DIGEST1")
         button = next(e for b in main.json("blocks") if b["type"] == "actions" for e in b["elements"])
         ts = main.response["ts"]
-        for _ in range(2):  # a double click
+        for action_ts in ("1764000000.000001", "1764000000.400002"):  # a double click: two action_ts
             reply = await slack.action(
-                button["action_id"], button["value"], channel="C0DIGEST1", message_ts=ts
-            )
+                button["action_id"], button["value"], user="U0QALEAD1", channel="C0DIGEST1",
+                message_ts=ts, action_ts=action_ts,
+            )  # fmt: skip
             assert reply.status == 200
         replies = await eventually(
             lambda: [
@@ -137,7 +138,7 @@ async def test_breakdown_replies_in_thread_once(workspace, loaded_url) -> None:
         assert "Northwind Review Services" in texts(replies[0].blocks) and "nairobi" in texts(
             replies[0].blocks
         )
-        note = await eventually(lambda: slack.fake.ephemeral_for("U0LABEL01"))
+        note = await eventually(lambda: slack.fake.ephemeral_for("U0QALEAD1"))
         assert "already in this digest's thread" in note[-1].text
 
 
