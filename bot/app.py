@@ -46,7 +46,9 @@ class TsqaBot:
         self.port = SlackPort(make_client(token, settings.slack_api_url))
         self.router = handlers.collect(router)
         roles = RoleResolver(workspace, self.port.usergroup_members)
-        self.services = Services(self.port, self.db, workspace, roles, settings, clock)
+        self.services = Services(
+            self.port, self.db, workspace, roles, settings, clock, timers=self.router.timers
+        )
         self.dispatcher = Dispatcher(self.router, self.services)
         self.identity = BotIdentity(self.port)
         self.bolt = build_bolt_app(self.dispatcher, self.port, self.identity, secret)
@@ -101,9 +103,10 @@ class TsqaBot:
         log.info("stopping: no new requests, finishing %d in-flight tasks", len(self.services.background))
         if self._socket is not None:
             await self._socket.close_async()
+        # Running jobs finish first, while the server (and, locally, the Web API stand-in) still answers.
+        await self.scheduler.stop()
         if self._runner is not None:
             await self._runner.cleanup()
-        self.scheduler.stop()
         await self.services.background.drain()
         await self.db.dispose()
         log.info("stopped")

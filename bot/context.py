@@ -13,7 +13,9 @@ from bot.chat.model import Message
 from bot.chat.port import ChatPort
 from bot.config import Settings
 from bot.roles import RoleResolver, UserRoles
+from bot.routing import Timer
 from bot.workspace import Workspace
+from storage import claims
 from storage.engine import Database
 
 log = logging.getLogger("tsqa.background")
@@ -64,11 +66,33 @@ class Services:
     background: Background = field(default_factory=Background)
     # A local trial workspace: show today's scheduled posts at start instead of waiting for their time.
     local: bool = False
+    # The durable timers' kinds (from the router), so work that makes one due can run it at once.
+    timers: dict[str, Timer] = field(default_factory=dict)
 
-    async def tell_admins(self, message: Message) -> None:
-        """A DM to every admin (usergroups expanded): for what needs a person, not a channel."""
+    async def tell_admins(self, message: Message, key: str | None = None) -> int:
+        """A DM to every admin (usergroups expanded): for what needs a person, not a channel. With a
+        `key`, each admin gets it once across retries, restarts and replicas. One admin who cannot be
+        reached (left the company, DMs closed) does not stop the others; returns how many were told."""
+        told = 0
         for admin in sorted(await self.roles.members(self.workspace.admins)):
-            await self.port.dm(admin, message)
+            try:
+                if key is None:
+                    await self.port.dm(admin, message)
+                else:
+                    await claims.once(
+                        self.db,
+                        f"{key}:{admin}",
+                        "notice",
+                        self.clock,
+                        lambda _t, a=admin: self._dm_ts(a, message),
+                    )
+                told += 1
+            except Exception:
+                log.exception("could not tell admin %s", admin)
+        return told
+
+    async def _dm_ts(self, user: str, message: Message) -> str:
+        return (await self.port.dm(user, message)).ts
 
 
 @dataclass

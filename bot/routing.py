@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.chat.events import Action, Command, FileShared, FormSubmission
@@ -17,6 +18,7 @@ from bot.roles import Role
 if TYPE_CHECKING:
     from bot.context import Context, Services
     from bot.workspace import Workspace
+    from storage.claims import Taken
 
 CommandHandler = Callable[["Context", Command, list[str]], Awaitable[None]]
 ActionHandler = Callable[["Context", Action], Awaitable[None]]
@@ -24,6 +26,8 @@ FormHandler = Callable[["Context", FormSubmission], Awaitable[FormErrors | None]
 HomeSection = Callable[["Context"], Awaitable[list[Part]]]
 FileHandler = Callable[["Context", FileShared], Awaitable[bool]]
 JobRun = Callable[["Services"], Awaitable[Any]]
+TimerRun = Callable[["Services", "Taken"], Awaitable[str | None]]
+GiveUp = Callable[["Services", "Taken", str], Awaitable[None]]
 
 
 class UsageError(Exception):
@@ -71,6 +75,21 @@ class Job:
 JobSource = Callable[["Workspace"], Iterable[Job]]
 
 
+@dataclass(frozen=True)
+class Timer:
+    """Durable timed work of one kind (`storage.claims.schedule` makes one due): `run` gets the
+    claim (key, payload, attempts) and returns what to record. A failure is tried again with
+    back-off (doubling from `backoff` to `max_backoff`) until `max_attempts` or the payload's
+    `until` (ISO time) has passed; then the claim is closed and `give_up` says so to a person."""
+
+    kind: str
+    run: TimerRun
+    give_up: GiveUp | None = None
+    backoff: timedelta = timedelta(minutes=1)
+    max_backoff: timedelta = timedelta(minutes=30)
+    max_attempts: int = 10
+
+
 @dataclass
 class Router:
     commands: dict[str, CommandSpec] = field(default_factory=dict)
@@ -81,6 +100,7 @@ class Router:
     job_sources: list[JobSource] = field(default_factory=list)
     startup: list[JobRun] = field(default_factory=list)
     local_seeds: list[JobRun] = field(default_factory=list)
+    timers: dict[str, Timer] = field(default_factory=dict)
 
     def command(self, name: str, summary: str) -> CommandSpec:
         spec = self.commands.setdefault(name, CommandSpec(name=name, summary=summary))
@@ -129,6 +149,12 @@ class Router:
 
     def jobs(self, source: JobSource) -> None:
         self.job_sources.append(source)
+
+    def timer(self, timer: Timer) -> None:
+        """Durable timers of `timer.kind`: stored in the database, run once by one replica when due."""
+        if timer.kind in self.timers:
+            raise ValueError(f"timer kind {timer.kind} is registered twice")
+        self.timers[timer.kind] = timer
 
     def on_startup(self, run: JobRun) -> None:
         """Work to do once the bot is up, e.g. catching up a digest missed while it was down."""

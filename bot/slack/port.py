@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.chat.model import Form, Home, Message, MessageRef
 from bot.chat.port import ChatError, SharedFile
 from bot.slack import render
+from bot.slack.keyed import KeyedPoster
 
 HINTS = {
     "not_in_channel": "invite the bot to the channel first: type `/invite @tsqa` in it",
@@ -50,6 +51,7 @@ def _chat_error(exc: SlackApiError) -> ChatError:
 class SlackPort:
     def __init__(self, client: AsyncWebClient):
         self.client = client
+        self.keyed = KeyedPoster(client)
 
     async def call(self, method: str, **kwargs: Any) -> Any:
         try:
@@ -57,26 +59,37 @@ class SlackPort:
         except SlackApiError as exc:
             raise _chat_error(exc) from exc
 
-    async def _post_pages(self, channel: str, message: Message, thread_ts: str | None) -> MessageRef:
+    async def _post_pages(
+        self, channel: str, message: Message, thread_ts: str | None, key: str | None, look_first: bool
+    ) -> MessageRef:
+        """Each page once: with a `key`, page i carries `key#i` and an uncertain failure looks for it."""
         first: MessageRef | None = None
-        for page in render.message_pages(message):
-            response = await self.call(
-                "chat_postMessage",
-                channel=channel,
-                text=render.fallback_text(message),
-                blocks=page,
-                thread_ts=thread_ts,
-                unfurl_links=False,
-            )
-            first = first or MessageRef(response["channel"], response["ts"])
+        for index, page in enumerate(render.message_pages(message)):
+            content = {"text": render.fallback_text(message), "blocks": page, "unfurl_links": False}
+            if key is None:
+                sent = await self.call("chat_postMessage", channel=channel, thread_ts=thread_ts, **content)
+                ref = MessageRef(sent["channel"], sent["ts"])
+            else:
+                page_key = key if index == 0 else f"{key}#{index}"
+                try:
+                    ref = await self.keyed.post(
+                        channel=channel, thread_ts=thread_ts, key=page_key, look_first=look_first, **content
+                    )
+                except SlackApiError as exc:
+                    raise _chat_error(exc) from exc
+            first = first or ref
         assert first is not None
         return first
 
-    async def post(self, channel: str, message: Message) -> MessageRef:
-        return await self._post_pages(channel, message, None)
+    async def post(
+        self, channel: str, message: Message, *, key: str | None = None, look_first: bool = False
+    ) -> MessageRef:
+        return await self._post_pages(channel, message, None, key, look_first)
 
-    async def reply(self, thread: MessageRef, message: Message) -> MessageRef:
-        return await self._post_pages(thread.channel, message, thread.ts)
+    async def reply(
+        self, thread: MessageRef, message: Message, *, key: str | None = None, look_first: bool = False
+    ) -> MessageRef:
+        return await self._post_pages(thread.channel, message, thread.ts, key, look_first)
 
     async def update(self, ref: MessageRef, message: Message) -> None:
         await self.call(
@@ -87,21 +100,26 @@ class SlackPort:
             blocks=render.message_truncated(message),
         )
 
-    async def ephemeral(self, channel: str, user: str, message: Message) -> None:
+    async def ephemeral(
+        self, channel: str, user: str, message: Message, *, thread: MessageRef | None = None
+    ) -> None:
         await self.call(
             "chat_postEphemeral",
-            channel=channel,
+            channel=thread.channel if thread else channel,
             user=user,
             text=render.fallback_text(message),
             blocks=render.message_truncated(message),
+            thread_ts=thread.ts if thread else None,
         )
 
     async def _dm_channel(self, user: str) -> str:
         response = await self.call("conversations_open", users=user)
         return response["channel"]["id"]
 
-    async def dm(self, user: str, message: Message) -> MessageRef:
-        return await self.post(await self._dm_channel(user), message)
+    async def dm(
+        self, user: str, message: Message, *, key: str | None = None, look_first: bool = False
+    ) -> MessageRef:
+        return await self.post(await self._dm_channel(user), message, key=key, look_first=look_first)
 
     async def open_form(self, trigger: str, form: Form) -> None:
         await self.call("views_open", trigger_id=trigger, view=render.form_view(form))

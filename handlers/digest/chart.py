@@ -1,6 +1,7 @@
 """The digest chart: output against target over the last 14 days, and SLA adherence, per group.
 
-Rendered with matplotlib's Agg backend to PNG bytes; no display, no files.
+Rendered with matplotlib's Agg backend to PNG bytes; no display, no files. A `Figure` of its own
+(not pyplot's global state), so charts can be drawn in worker threads, off the event loop.
 """
 
 from __future__ import annotations
@@ -8,12 +9,9 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.dates as mdates
+import pandas as pd
+from matplotlib.figure import Figure
 
 DAYS = 14
 
@@ -31,7 +29,8 @@ def chart_frame(totals: pd.DataFrame, level: str, keys: list[str], last: date) -
 
 
 def render_chart(frame: pd.DataFrame, targets: dict[str, int], names: dict[str, str], title: str) -> bytes:
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True, height_ratios=(3, 2))
+    figure = Figure(figsize=(9, 6))
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     for key, rows in frame.groupby("key", sort=False):
         days = pd.to_datetime(rows["day"])
         line = top.plot(days, rows["output"], marker="o", markersize=3, label=names.get(key, key))[0]
@@ -52,5 +51,4 @@ def render_chart(frame: pd.DataFrame, targets: dict[str, int], names: dict[str, 
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110)
-    plt.close(figure)
     return buffer.getvalue()

@@ -1,26 +1,36 @@
 """Posting a channel's daily digest exactly once, with its chart in the thread.
 
-The post is claimed in the database before it is sent: a restart, a second replica or a retried
-job finds the claim and does nothing. A failed send releases the claim so the next attempt posts.
+A scheduled digest is a durable timer (`digest.post`, one per channel, scope and day): the cron job
+and the catch-up at start only make it due; whichever replica takes it posts. The post itself is a
+claim keyed by what it means, `digest:{channel}:{day}:{scope}`, which a manual `/digest post` of the
+same scope and day takes too, so the two never both appear. A failed post is tried again with
+back-off until the end of its day, then the admins are told once; the chart is a timer of its own,
+so a chart that fails never reposts the digest.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import timers
 from bot.chat.model import Message, MessageRef
 from bot.context import Services
+from bot.routing import Timer
 from bot.workspace import DigestSchedule, Workspace
 from handlers.digest.aggregate import DailyAggregates
 from handlers.digest.chart import DAYS, chart_frame, render_chart
 from handlers.digest.service import digest_for_day, schedule_queues
 from handlers.digest.views import digest_message
-from storage import digest_posts, queue_data
-from storage.claims import claim
+from storage import claims, queue_data
 
 log = logging.getLogger("tsqa.digest")
+
+POST_TIMER = "digest.post"
+CHART_TIMER = "digest.chart"
 
 
 def schedule_tz(workspace: Workspace, schedule: DigestSchedule) -> str:
@@ -35,13 +45,20 @@ def scope_label(workspace: Workspace, schedule: DigestSchedule) -> str:
     return "all queues"
 
 
+def post_key(channel: str, day: date, queues: list[str] | None) -> str:
+    """What a digest post means: this channel, this day, these queues (a vendor is its queues)."""
+    scope = "all" if queues is None else ",".join(sorted(queues))
+    if len(scope) > 80:
+        scope = "h" + hashlib.sha256(scope.encode()).hexdigest()[:24]
+    return f"digest:{channel}:{day}:{scope}"
+
+
 async def chart_png(services: Services, day: date, tz: str, queues: list[str] | None) -> bytes:
     """Per queue when few, else per vendor: a chart with more than six lines helps nobody."""
     workspace = services.workspace
     first = day - timedelta(days=DAYS - 1)
     async with services.db.transaction() as session:
         labeler_days, pairs = await queue_data.load_daily(session, tz, first, day, queues)
-    totals = DailyAggregates(tz, labeler_days, pairs).totals
     chosen = [q for q in workspace.queues if queues is None or q.id in queues]
     if len(chosen) <= 6:
         level, keys = "queue", [q.id for q in chosen]
@@ -52,8 +69,13 @@ async def chart_png(services: Services, day: date, tz: str, queues: list[str] | 
         level, keys = "vendor", vendors
         targets = {v: sum(q.targets.daily_output for q in chosen if q.vendor == v) for v in vendors}
         names = {v.id: v.name for v in workspace.vendors}
-    frame = chart_frame(totals, level, keys, day)
-    return render_chart(frame, targets, names, f"Output vs target and SLA, {first} to {day}")
+
+    def draw() -> bytes:  # pandas and matplotlib: seconds of CPU that must not stall the event loop
+        totals = DailyAggregates(tz, labeler_days, pairs).totals
+        frame = chart_frame(totals, level, keys, day)
+        return render_chart(frame, targets, names, f"Output vs target and SLA, {first} to {day}")
+
+    return await asyncio.to_thread(draw)
 
 
 async def chart_in_thread(
@@ -66,47 +88,74 @@ async def chart_in_thread(
     )
 
 
-async def post_digest(services: Services, schedule: DigestSchedule, day: date) -> str:
-    """Post `day`'s digest into the schedule's channel unless it is already there; says what it did."""
-    workspace = services.workspace
-    tz = schedule_tz(workspace, schedule)
-    queues = schedule_queues(workspace, schedule)
-    channel = schedule.channel
-    if await digest_posts.posted(services.db, channel, day):
-        return "already posted"
-    digest = await digest_for_day(services.db, workspace, day, tz=tz, queues=queues)
+async def post_once(
+    services: Services, channel: str, day: date, tz: str, queues: list[str] | None, message: Message
+) -> claims.Taken:
+    """Post the digest for (channel, day, scope) unless it is there already, then make its chart due.
+    `won` and `done`: posted now; `done` alone: posted before (result: its ts); neither: in progress."""
+    key = post_key(channel, day, queues)
+
+    async def send(taken: claims.Taken) -> str:
+        ref = await services.port.post(channel, message, key=key, look_first=taken.retaken)
+        payload = {"channel": ref.channel, "ts": ref.ts, "day": day.isoformat(), "tz": tz, "queues": queues}
+        now = services.clock()
+        await claims.schedule(services.db, f"chart:{key}", CHART_TIMER, now, now, payload)
+        return ref.ts
+
+    taken = await claims.once(services.db, key, "digest", services.clock, send)
+    if taken.won:
+        services.background.spawn(timers.run_due(services, services.timers), "digest chart")
+    return taken
+
+
+async def run_scheduled_post(services: Services, timer: claims.Taken) -> str:
+    """The `digest.post` timer: the day's digest into the schedule's channel, or a word to the admins."""
+    payload = timer.payload or {}
+    channel, tz, queues = payload["channel"], payload["tz"], payload["queues"]
+    day = date.fromisoformat(payload["day"])
+    digest = await digest_for_day(services.db, services.workspace, day, tz=tz, queues=queues)
     if digest["overall"]["output"] == 0:
-        return await _tell_admins_no_data(services, schedule, day)
-    if not await digest_posts.claim_post(
-        services.db, channel, day, scope_label(workspace, schedule), services.clock()
-    ):
-        return "already posted"
-    try:
-        title = f"Queue digest · {scope_label(workspace, schedule)}"
-        ref = await services.port.post(channel, digest_message(digest, title=title, scope=queues))
-    except Exception:
-        await digest_posts.release_post(services.db, channel, day)
-        raise
-    await digest_posts.record_ts(services.db, channel, day, ref.ts)
-    try:
-        await chart_in_thread(services, ref, day, tz, queues)
-    except Exception:  # the digest itself is out; a missing chart must not repost it
-        log.exception("chart for %s on %s could not be posted", channel, day)
-    return "posted"
+        await _tell_admins_no_data(services, payload, day)
+        return "no data"
+    title = f"Queue digest · {payload['label']}"
+    taken = await post_once(
+        services, channel, day, tz, queues, digest_message(digest, title=title, scope=queues)
+    )
+    if not taken.done:
+        raise RuntimeError(f"{post_key(channel, day, queues)} is being posted by another worker")
+    return "posted" if taken.won else "already posted"
 
 
-async def _tell_admins_no_data(services: Services, schedule: DigestSchedule, day: date) -> str:
-    """No data, no digest: the channel stays quiet and the admins hear it once, privately."""
-    key = f"digest-no-data:{schedule.channel}:{day}"
-    if await claim(services.db, key, "digest", services.clock()):
-        scope = scope_label(services.workspace, schedule)
-        note = Message.text(
-            f":information_source: The {schedule.at} digest for {scope} in <#{schedule.channel}> "
-            "was not posted: "
-            f"there is no queue data for {day}. Load it, then run `/digest post {day}` in that channel."
-        )
-        await services.tell_admins(note)
-    return "no data"
+async def run_chart(services: Services, timer: claims.Taken) -> None:
+    payload = timer.payload or {}
+    ref = MessageRef(payload["channel"], payload["ts"])
+    await chart_in_thread(services, ref, date.fromisoformat(payload["day"]), payload["tz"], payload["queues"])
+
+
+async def _tell_admins_no_data(services: Services, payload: dict, day: date) -> None:
+    """No data, no digest: the channel stays quiet and each admin hears it once, privately."""
+    channel = payload["channel"]
+    note = Message.text(
+        f":information_source: The {payload['at']} digest for {payload['label']} in <#{channel}> "
+        f"was not posted: there is no queue data for {day}. "
+        f"Load it, then run `/digest post {day}` in that channel."
+    )
+    await services.tell_admins(note, key=f"digest-no-data:{post_key(channel, day, payload['queues'])}")
+
+
+async def gave_up_posting(services: Services, timer: claims.Taken, error: str) -> None:
+    payload = timer.payload or {}
+    channel, day = payload["channel"], payload["day"]
+    note = Message.text(
+        f":warning: The {payload['at']} digest for {payload['label']} in <#{channel}> for {day} "
+        f"could not be posted after {timer.attempts} tries (last error: `{error[:300]}`). "
+        f"Once the cause is fixed, run `/digest post {day}` in that channel."
+    )
+    await services.tell_admins(note, key=f"digest-failed:{timer.key}")
+
+
+POST = Timer(POST_TIMER, run_scheduled_post, give_up=gave_up_posting, max_attempts=12)
+CHART = Timer(CHART_TIMER, run_chart, max_attempts=4)
 
 
 def due_day(now: datetime, schedule: DigestSchedule, tz: str) -> date | None:
@@ -118,21 +167,39 @@ def due_day(now: datetime, schedule: DigestSchedule, tz: str) -> date | None:
     return local.date() - timedelta(days=1)
 
 
+async def make_due(services: Services, schedule: DigestSchedule, day: date) -> str:
+    """Make the schedule's post for `day` a due timer (once: again is a no-op), then run what is due."""
+    tz = schedule_tz(services.workspace, schedule)
+    queues = schedule_queues(services.workspace, schedule)
+    zone = ZoneInfo(tz)
+    until = datetime.combine(day + timedelta(days=2), time(0), zone)  # the end of the posting day
+    payload = {
+        "channel": schedule.channel, "day": day.isoformat(), "tz": tz, "queues": queues, "at": schedule.at,
+        "label": scope_label(services.workspace, schedule), "until": until.isoformat(),
+    }  # fmt: skip
+    key = f"digest-job:{post_key(schedule.channel, day, queues)}"
+    now = services.clock()
+    await claims.schedule(services.db, key, POST_TIMER, now, now, payload)
+    await timers.run_due(services, services.timers)
+    row = await claims.state(services.db, key)
+    return (row.result or row.last_error or "pending") if row else "pending"
+
+
 async def catch_up(services: Services) -> None:
-    """At start: post any of today's digests whose time has passed while the bot was down."""
+    """At start: any of today's digests whose time has passed while the bot was down is made due."""
     for schedule in services.workspace.digests:
         tz = schedule_tz(services.workspace, schedule)
         day = due_day(services.clock(), schedule, tz)
         if day is None and services.local:
             day = services.clock().astimezone(ZoneInfo(tz)).date() - timedelta(days=1)
         if day is not None:
-            outcome = await post_digest(services, schedule, day)
+            outcome = await make_due(services, schedule, day)
             log.info("catch-up digest for %s on %s: %s", schedule.channel, day, outcome)
 
 
 async def post_due(services: Services, schedule: DigestSchedule) -> None:
-    """The scheduled job: post yesterday's digest (in the schedule's timezone)."""
+    """The cron job: yesterday's digest (in the schedule's timezone) becomes due now."""
     tz = schedule_tz(services.workspace, schedule)
     day = services.clock().astimezone(ZoneInfo(tz)).date() - timedelta(days=1)
-    outcome = await post_digest(services, schedule, day)
+    outcome = await make_due(services, schedule, day)
     log.info("scheduled digest for %s on %s: %s", schedule.channel, day, outcome)

@@ -10,19 +10,30 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.chat.events import Action, Command, FormSubmission
-from bot.chat.model import FormErrors, Message, MessageRef, Part
+from bot.chat.model import FormErrors, Message, MessageRef, Part, md
 from bot.context import Context, Services
-from bot.roles import Role
+from bot.roles import Role, UserRoles
 from bot.routing import Job, Router, UsageError
 from bot.usage import refused
 from bot.workspace import Workspace
 from handlers.digest import files, views
 from handlers.digest.examples import load_example_data
-from handlers.digest.posting import catch_up, chart_in_thread, post_due
+from handlers.digest.posting import CHART, POST, catch_up, post_due, post_once
 from handlers.digest.service import digest_for_day, latest_day, scope_queues
 from storage.claims import claim
 
 SUMMARY = "daily queue output per vendor, site and queue against target: SLA, handle time, quality, backlog"
+# No queue data is older; anything earlier is a typo (and 0001-01-01 overflows day arithmetic).
+EARLIEST_DAY = date(2000, 1, 1)
+
+
+def check_day(day: date, today: date) -> str | None:
+    """What is wrong with a requested day, or None."""
+    if day > today:
+        return f"{day} is in the future; pick a day up to {today}"
+    if day < EARLIEST_DAY:
+        return f"{day} is before {EARLIEST_DAY}; pick a day from {EARLIEST_DAY} to {today}"
+    return None
 
 
 def parse_scope(workspace: Workspace, words: list[str], today: date) -> tuple[list[str] | None, str, date]:
@@ -44,10 +55,10 @@ def parse_scope(workspace: Workspace, words: list[str], today: date) -> tuple[li
             except ValueError:
                 known = ", ".join([q.id for q in workspace.queues] + [v.id for v in workspace.vendors])
                 raise UsageError(
-                    f"`{word}` is neither a queue or vendor ({known}) nor a date like 2026-11-23"
+                    md("`{}` is neither a queue or vendor ({}) nor a date like 2026-11-23", word, known)
                 ) from None
-    if day > today:
-        raise UsageError(f"{day} is in the future; pick a day up to {today}")
+    if problem := check_day(day, today):
+        raise UsageError(problem)
     chosen = scope_queues(workspace, queues, vendors)
     label = ", ".join(queues + vendors) or "all queues"
     return chosen, label, day
@@ -60,16 +71,12 @@ def local_today(ctx: Context) -> date:
 async def _digest(
     ctx: Context, queues: list[str] | None, label: str, day: date, *, in_channel: bool = False
 ) -> tuple[dict, Message]:
+    """`queues` is already within what the asker may see, so is the "latest day" hint."""
     digest = await digest_for_day(ctx.db, ctx.workspace, day, queues=queues)
     if digest["overall"]["output"] == 0:
-        latest = await latest_day(ctx.db, ctx.workspace)
-        message = views.no_data(day, label)
-        if latest:
-            message = Message.text(
-                f"{message.summary}\nThe latest day with data is {latest}: try `/digest {latest}`."
-            )
-        return digest, message
-    title = f"Queue digest · {label}"
+        latest = await latest_day(ctx.db, ctx.workspace, queues)
+        return digest, views.no_data(day, label, latest)
+    title = md("Queue digest · {}", label)
     return digest, views.digest_message(digest, title=title, in_channel=in_channel, scope=queues)
 
 
@@ -77,22 +84,46 @@ async def _digest(
 DIGEST_READERS = (Role.ADMIN, Role.TRAINER, Role.VENDOR_LEAD)
 
 
-async def own_scope(
-    ctx: Context, queues: list[str] | None, label: str
-) -> tuple[list[str] | None, str] | None:
-    """The scope this person may see: theirs unchanged for QA staff, narrowed to a vendor lead's own
-    vendor, or None (after saying why) when they asked for another vendor's queues."""
-    roles = await ctx.roles()
+class OutOfScope(Exception):
+    """Someone asked for figures they may not see; the message says why."""
+
+
+def visible_queues(workspace: Workspace, roles: UserRoles) -> list[str] | None:
+    """Every queue (None) for QA staff, a vendor lead's own vendor's queues, nothing for labelers."""
     if roles.has(Role.ADMIN, Role.TRAINER):
+        return None
+    return sorted(q.id for q in workspace.queues if q.vendor in roles.lead_of)
+
+
+def scope_for(
+    workspace: Workspace, roles: UserRoles, queues: list[str] | None, label: str
+) -> tuple[list[str] | None, str]:
+    """The scope this person may see: theirs unchanged for QA staff, all queues narrowed to a vendor
+    lead's own; OutOfScope for another vendor's queues, for labelers and for queues nobody knows."""
+    if unknown := [q for q in queues or [] if workspace.queue(q) is None]:
+        raise OutOfScope(md(":no_entry: I know no queue {}.", ", ".join(unknown)))
+    if not roles.has(*DIGEST_READERS):
+        raise OutOfScope(refused("/digest", DIGEST_READERS).summary)
+    allowed = visible_queues(workspace, roles)
+    if allowed is None:
         return queues, label
-    allowed = sorted(q.id for q in ctx.workspace.queues if q.vendor in roles.lead_of)
     if queues is None:
         return allowed, ", ".join(sorted(roles.lead_of))
     if set(queues) <= set(allowed):
         return queues, label
     vendors = ", ".join(sorted(roles.lead_of))
-    await ctx.respond(Message.text(f":no_entry: You lead {vendors}: you can see and post its queues only."))
-    return None
+    raise OutOfScope(md(":no_entry: You lead {}: you can see and post its queues only.", vendors))
+
+
+async def own_scope(
+    ctx: Context, queues: list[str] | None, label: str
+) -> tuple[list[str] | None, str] | None:
+    """`scope_for` the asker, or None after telling them why not."""
+    try:
+        return scope_for(ctx.workspace, await ctx.roles(), queues, label)
+    except OutOfScope as exc:
+        await ctx.respond(Message.text(exc.args[0]))
+        return None
 
 
 async def show_digest(ctx: Context, cmd: Command, args: list[str]) -> None:
@@ -104,6 +135,7 @@ async def show_digest(ctx: Context, cmd: Command, args: list[str]) -> None:
 
 
 async def post_to_channel(ctx: Context, cmd: Command, args: list[str]) -> None:
+    """Counts as the scheduled post of the same channel, scope and day (and the other way round)."""
     queues, label, day = parse_scope(ctx.workspace, args, local_today(ctx))
     if (scope := await own_scope(ctx, queues, label)) is None:
         return
@@ -112,18 +144,47 @@ async def post_to_channel(ctx: Context, cmd: Command, args: list[str]) -> None:
     if digest["overall"]["output"] == 0:
         await ctx.respond(message)
         return
-    ref = await ctx.port.post(cmd.channel, message)
-    await ctx.respond(Message.text(f"Posted the digest for {label} on {day}."))
-    ctx.later(chart_in_thread(ctx.services, ref, day, ctx.workspace.timezone, queues), "digest chart")
+    taken = await post_once(ctx.services, cmd.channel, day, ctx.workspace.timezone, queues, message)
+    if taken.won:
+        await ctx.respond(Message.text(f"Posted the digest for {label} on {day}."))
+    elif taken.done:
+        link = await ctx.port.permalink(MessageRef(cmd.channel, taken.result or ""))
+        await ctx.respond(Message.text(f"The digest for {label} on {day} is already in this channel: {link}"))
+    else:
+        await ctx.respond(Message.text(f"The digest for {label} on {day} is being posted right now."))
+
+
+def button_scope(ctx: Context, value: str) -> tuple[date, str, list[str] | None]:
+    """A Breakdown button's day, timezone and queues, each checked: the value comes back from the
+    client and anyone can forge it. Queues are checked against the clicker's rights by `scope_for`."""
+    try:
+        day, tz, queues = views.parse_button_value(value)
+    except ValueError:
+        raise OutOfScope(":no_entry: This button is not one of mine.") from None
+    if tz not in ctx.workspace.timezones():  # any other would recompute from raw decisions
+        raise OutOfScope(md(":no_entry: I keep no figures in the timezone {}.", tz))
+    if problem := check_day(day, local_today(ctx)):
+        raise OutOfScope(md(":no_entry: {}.", problem))
+    return day, tz, queues
 
 
 async def breakdown(ctx: Context, action: Action) -> None:
-    day, tz, queues = views.parse_button_value(action.value)
+    """Into the digest's thread once, when the clicker could post this digest (`/digest post`'s
+    roles); otherwise only to them, within what they may see."""
+    try:
+        day, tz, asked = button_scope(ctx, action.value)
+        roles = await ctx.roles()
+        queues, _ = scope_for(ctx.workspace, roles, asked, "")
+    except OutOfScope as exc:
+        await ctx.respond(Message.text(exc.args[0]))
+        return
     digest = await digest_for_day(ctx.db, ctx.workspace, day, tz=tz, queues=queues)
     message = views.breakdown_message(digest)
-    if not (action.channel and action.message_ts):
+    may_post = roles.has(Role.ADMIN) or (roles.has(Role.VENDOR_LEAD) and queues == asked)
+    if not (action.channel and action.message_ts and may_post):
         await ctx.respond(message)
         return
+    # Claimed by what it means (this digest's breakdown), so double clicks and replicas post it once.
     thread = MessageRef(action.channel, action.thread_ts or action.message_ts)
     if not await claim(ctx.db, f"breakdown:{thread.channel}:{thread.ts}", "breakdown", ctx.now()):
         await ctx.respond(Message.text("The breakdown is already in this digest's thread."))
@@ -132,32 +193,34 @@ async def breakdown(ctx: Context, action: Action) -> None:
 
 
 async def open_request_form(ctx: Context, action: Action) -> None:
-    if not (await ctx.roles()).has(*DIGEST_READERS):
+    roles = await ctx.roles()
+    if not roles.has(*DIGEST_READERS):
         await ctx.respond(refused("/digest", DIGEST_READERS))
         return
     if action.trigger:
-        await ctx.port.open_form(
-            action.trigger, views.request_form(ctx.workspace, local_today(ctx) - timedelta(days=1))
-        )
+        default_day = local_today(ctx) - timedelta(days=1)
+        form = views.request_form(ctx.workspace, default_day, visible_queues(ctx.workspace, roles))
+        await ctx.port.open_form(action.trigger, form)
 
 
 async def request_submitted(ctx: Context, submission: FormSubmission) -> FormErrors | None:
-    """Checked within the ack budget; the digest itself follows as a DM."""
+    """Checked within the ack budget, the queue against the submitter's rights (the form's options
+    are a hint, not a check); the digest itself follows as a DM."""
     raw = str(submission.values.get("day") or "").strip()
     try:
         day = date.fromisoformat(raw)
     except ValueError:
         return FormErrors({"day": f"“{raw}” is not a date: use YYYY-MM-DD, e.g. 2026-11-23"})
-    today = local_today(ctx)
-    if day > today:
-        return FormErrors({"day": f"{day} is in the future: pick a day up to {today}"})
+    if problem := check_day(day, local_today(ctx)):
+        return FormErrors({"day": problem})
     queue = submission.values.get("queue")
     queues = None if queue in (None, views.ALL_QUEUES) else [str(queue)]
-    label = str(queue) if queues else "all queues"
+    try:
+        scope = scope_for(ctx.workspace, await ctx.roles(), queues, str(queue) if queues else "all queues")
+    except OutOfScope as exc:
+        return FormErrors({"queue": str(exc.args[0])})
 
     async def answer() -> None:
-        if (scope := await own_scope(ctx, queues, label)) is None:
-            return
         _, message = await _digest(ctx, *scope, day)
         await ctx.port.dm(submission.user, message)
 
@@ -166,9 +229,10 @@ async def request_submitted(ctx: Context, submission: FormSubmission) -> FormErr
 
 
 async def home(ctx: Context) -> list[Part]:
-    if not (await ctx.roles()).has(*DIGEST_READERS):
+    roles = await ctx.roles()
+    if not roles.has(*DIGEST_READERS):
         return []
-    return views.home_section(await latest_day(ctx.db, ctx.workspace))
+    return views.home_section(await latest_day(ctx.db, ctx.workspace, visible_queues(ctx.workspace, roles)))
 
 
 async def seed_example_data(services: Services) -> None:
@@ -221,5 +285,7 @@ def register(router: Router) -> None:
     router.home_section(home)
     router.on_file(files.file_shared)
     router.jobs(jobs)
+    router.timer(POST)
+    router.timer(CHART)
     router.on_startup(catch_up)
     router.on_local_seed(seed_example_data)

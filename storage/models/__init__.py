@@ -1,13 +1,12 @@
 """All models, imported here so Alembic sees every table."""
 
 from storage.models.base import Base
-from storage.models.core import ProcessedEvent
+from storage.models.core import Claim
 from storage.models.digest import (
     BacklogSnapshot,
     DailyErrorPair,
     DailyLabelerOutput,
     Decision,
-    DigestPost,
     IngestedFile,
 )
 from storage.models.local import LocalWorkspaceFile, LocalWorkspaceSnapshot
@@ -15,12 +14,11 @@ from storage.models.local import LocalWorkspaceFile, LocalWorkspaceSnapshot
 __all__ = [
     "BacklogSnapshot",
     "Base",
+    "Claim",
     "DailyErrorPair",
     "DailyLabelerOutput",
     "Decision",
-    "DigestPost",
     "IngestedFile",
     "LocalWorkspaceFile",
     "LocalWorkspaceSnapshot",
-    "ProcessedEvent",
 ]

@@ -78,18 +78,6 @@ class BacklogSnapshot(Base):
     oldest_age_seconds: Mapped[float | None] = mapped_column(Float)
 
 
-class DigestPost(Base):
-    """A digest claimed for (channel, day) before it is sent: restarts, replicas and retries find it."""
-
-    __tablename__ = "digest_posts"
-
-    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    scope: Mapped[str] = mapped_column(String(255), default="")
-    ts: Mapped[str | None] = mapped_column(String(32))
-    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
 class IngestedFile(Base):
     """A file taken in (or refused) once, by content hash, so a watched folder is not read twice."""
 

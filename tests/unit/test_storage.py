@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from storage.claims import claim, claim_in, forget_before
+from storage.claims import claim, claim_in, forget_done_before
 from storage.engine import Database
 from storage.migrate import current_revision, head_revision, upgrade
-from storage.models import ProcessedEvent
+from storage.models import Claim
 
 
 async def test_migrations_reach_head_and_are_repeatable(db: Database) -> None:
@@ -35,17 +35,20 @@ async def test_a_failed_transaction_stores_nothing(db: Database) -> None:
             assert await claim_in(session, "b", "event")
             raise RuntimeError("boom after two rows")
     async with db.transaction() as session:
-        assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
+        assert await session.scalar(select(func.count()).select_from(Claim)) == 0
 
 
-async def test_old_event_claims_are_forgotten_others_kept(db: Database) -> None:
+async def test_finished_claims_of_every_kind_are_purged_after_their_retention(db: Database) -> None:
     old = datetime(2026, 1, 1, tzinfo=UTC)
     await claim(db, "event:old", "event", old)
     await claim(db, "digest:C1:2026-01-01", "digest", old)
     await claim(db, "event:new", "event", old + timedelta(days=5))
-    assert await forget_before(db, old + timedelta(days=1), ("event", "action")) == 1
+    # events go after two days, domain claims after 90: both kinds are purged in time
+    assert await forget_done_before(db, old + timedelta(days=3)) == 1
     assert await claim(db, "digest:C1:2026-01-01", "digest") is False
     assert await claim(db, "event:new", "event") is False
+    assert await forget_done_before(db, old + timedelta(days=91)) == 2
+    assert await claim(db, "digest:C1:2026-01-01", "digest") is True
 
 
 async def test_health_ping_reports_a_dead_database() -> None:
