@@ -50,32 +50,41 @@ def _workspace(settings: Settings) -> Workspace:
         raise typer.Exit(2) from None
 
 
+LOCAL_VARIABLES = "SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL"
+
+
 @app.command()
 def run(
     local: Annotated[
         bool,
         typer.Option(
             "--local",
-            help="Run with a local workspace in the browser instead of Slack (default without credentials).",
+            help="Run with a local workspace in the browser instead of Slack (default when no Slack "
+            "variable is set).",
         ),
     ] = False,
 ) -> None:
-    """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on HOST:PORT; without Slack
-    credentials (or with --local), a local workspace to try the bot in a browser."""
+    """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on HOST:PORT; when no Slack
+    variable is set at all (or with --local), a local workspace on 127.0.0.1 to try the bot in a browser."""
     settings = Settings()
     workspace = _workspace(settings)
-    missing = settings.missing_slack()
-    nothing_configured = settings.slack_bot_token is None and not settings.socket_mode
-    if not local and missing and nothing_configured and os.environ.get("TSQA_NO_LOCAL") != "1":
-        local = True
-        reason = f"no Slack credentials ({', '.join(missing)} not set)"
-    else:
-        reason = "--local"
-    if local:
+    reason = _local_reason(settings, local)
+    if reason is not None:
         _run_local(settings, workspace, reason)
         return
+    missing = settings.missing_slack()
     if missing:
-        err.print(f"[red]Cannot start: missing {', '.join(missing)}.[/red]")
+        empty = [name for name in settings.slack_set() if not _value(settings, name)]
+        note = f" ({', '.join(empty)} set but empty)" if empty else ""
+        err.print(f"[red]Cannot start: missing {', '.join(missing)}{note}.[/red]", highlight=False)
+        if settings.slack_set():
+            err.print(
+                f"Some Slack variables are set ({', '.join(settings.slack_set())}), so this is meant for "
+                "Slack and the local workspace does not start in its place; set the missing ones, or "
+                "unset them all (or pass --local) for the local workspace.",
+                markup=False,
+                highlight=False,
+            )
         err.print(SETUP_HELP, markup=False, highlight=False)
         raise typer.Exit(2)
     setup_logging(settings.log_level, settings.secrets())
@@ -91,6 +100,43 @@ def run(
         hint = f"is SLACK_API_URL {settings.slack_api_url} reachable and PORT {settings.port} free?"
         err.print(f"[red]Cannot start: {exc}[/red] ({hint})")
         raise typer.Exit(2) from None
+
+
+def _value(settings: Settings, name: str) -> str:
+    value = getattr(settings, name.lower())
+    return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value or "")
+
+
+def _refuse(message: str) -> typer.Exit:
+    err.print(f"[red]Cannot start the local workspace:[/red] {message}", highlight=False)
+    return typer.Exit(2)
+
+
+def _local_reason(settings: Settings, local: bool) -> str | None:
+    """Why the local workspace starts, or None to connect to Slack; exits 2 where it must not start.
+
+    It has no login, so it never starts by accident: only with --local or with no Slack variable at all,
+    only on loopback, and not on a DATABASE_URL someone chose unless --local says so."""
+    if local:
+        reason = "--local"
+    elif settings.slack_set() or os.environ.get("TSQA_NO_LOCAL") == "1":
+        return None
+    elif settings.given("database_url"):
+        raise _refuse(
+            "DATABASE_URL is set but no Slack variable is. That looks like a deployment whose Slack "
+            "credentials did not arrive, and the local workspace (no login: whoever reaches it acts as "
+            "an admin) would open on that database. Set the Slack variables, or run `tsqa run --local` "
+            "to use the local workspace on that database on purpose."
+        )
+    else:
+        reason = f"no Slack variable set ({LOCAL_VARIABLES})"
+    from bot.local.run import PublicHostError, local_host
+
+    try:
+        local_host(settings)
+    except PublicHostError as exc:
+        raise _refuse(str(exc)) from None
+    return reason
 
 
 def _run_local(settings: Settings, workspace: Workspace, reason: str) -> None:

@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Any of these set (even empty) means the operator meant Slack: never fall back to the local workspace.
+SLACK_VARIABLES = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "slack_api_url")
+
+
+def is_loopback(host: str) -> bool:
+    """`localhost`, 127.0.0.0/8 or ::1 (bracketed or not); a name that merely resolves there is not."""
+    name = host.strip().lower().removeprefix("[").removesuffix("]")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -29,6 +45,14 @@ class Settings(BaseSettings):
         if not self.socket_mode and not self.slack_signing_secret:
             missing.append("SLACK_SIGNING_SECRET")
         return missing
+
+    def slack_set(self) -> list[str]:
+        """The Slack variables given in the environment or `.env`, by name, even when empty."""
+        return [name.upper() for name in SLACK_VARIABLES if name in self.model_fields_set]
+
+    def given(self, name: str) -> bool:
+        """Whether a setting came from the environment or `.env` rather than its default."""
+        return name in self.model_fields_set
 
     def secrets(self) -> list[str]:
         values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]

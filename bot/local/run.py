@@ -16,9 +16,8 @@ from collections.abc import Callable
 from pydantic import SecretStr
 
 from bot.app import TsqaBot
-from bot.config import Settings
+from bot.config import Settings, is_loopback
 from bot.local.server import LocalWorkspace
-from bot.local.ui import LOOPBACK
 from bot.routing import Router
 from bot.workspace import Workspace
 from storage.migrate import upgrade
@@ -26,7 +25,23 @@ from storage.migrate import upgrade
 log = logging.getLogger("tsqa.local")
 
 LOCAL_HOST = "127.0.0.1"
-_ANY = ("0.0.0.0", "", "::")
+
+
+class PublicHostError(ValueError):
+    """The local workspace has no login: it listens on loopback only, whatever HOST says."""
+
+
+def local_host(settings: Settings) -> str:
+    """HOST when it was given and is loopback, else 127.0.0.1; a public HOST is refused, never widened."""
+    if not settings.given("host"):
+        return LOCAL_HOST
+    if not is_loopback(settings.host):
+        raise PublicHostError(
+            f"HOST={settings.host} is not a loopback address. The local workspace has no login (whoever "
+            "reaches it acts as anyone, admins included), so it only listens on 127.0.0.1, ::1 or "
+            "localhost: unset HOST or set HOST=127.0.0.1."
+        )
+    return settings.host
 
 
 def _free_port(host: str) -> int:
@@ -38,8 +53,7 @@ def _free_port(host: str) -> int:
 
 
 def _url_host(host: str) -> str:
-    reach = LOCAL_HOST if host in _ANY else host
-    return f"[{reach}]" if ":" in reach else reach
+    return f"[{host}]" if ":" in host else host
 
 
 class LocalRun:
@@ -54,9 +68,8 @@ class LocalRun:
         save_delay: float = 0.5,
     ) -> None:
         """`router` adds capabilities to the real ones (tests use it for a scripted one)."""
-        # Without an explicit HOST the workspace listens on loopback only: it has no accounts.
-        host = settings.host if "host" in settings.model_fields_set else LOCAL_HOST
-        port = settings.port or _free_port(LOCAL_HOST if host in _ANY else host)
+        host = local_host(settings)
+        port = settings.port or _free_port(host)
         self.url = f"http://{_url_host(host)}:{port}"
         secret = secrets.token_hex(32)
         token = "xoxb-local-" + secrets.token_hex(16)
@@ -71,7 +84,6 @@ class LocalRun:
             }
         )
         self.bot = TsqaBot(self.settings, workspace, router=router)
-        public = host in _ANY or host not in LOOPBACK
         self.local = LocalWorkspace(
             workspace,
             self.bot.db,
@@ -79,7 +91,6 @@ class LocalRun:
             signing_secret=secret,
             base_url=self.url,
             commands=self.bot.router.commands,
-            allowed_hosts=None if public else LOOPBACK,
             save_delay=save_delay,
         )
         self.bot.mounts.append(self.local.mount)

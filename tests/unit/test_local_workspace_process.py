@@ -23,9 +23,10 @@ def _free_port() -> int:
 
 
 def _env(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TSQA_", "HOST", "PORT"))}
+    """No DATABASE_URL: a chosen database without Slack credentials is refused; the default lands in cwd."""
+    ours = ("SLACK_", "TSQA_", "HOST", "PORT", "DATABASE_URL")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     env.update(
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
         TSQA_WORKSPACE=str(ROOT / "examples" / "workspace.yml"),
         PORT=str(port),
         LOG_LEVEL="WARNING",
@@ -59,7 +60,8 @@ def test_tsqa_run_without_credentials_serves_the_local_workspace(tmp_path: Path)
         process.send_signal(signal.SIGTERM)
         _out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
-    assert f"http://127.0.0.1:{port}" in err and "no Slack credentials" in err
+    assert f"http://127.0.0.1:{port}" in err and "no Slack variable set" in err
+    assert (tmp_path / "tsqa.db").exists()
 
 
 def test_tsqa_no_local_keeps_the_old_exit(tmp_path: Path) -> None:
