@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models.digest import BacklogSnapshot, DailyErrorPair, DailyLabelerOutput, Decision
@@ -35,6 +35,7 @@ LABELER_COLUMNS = [
 PAIR_COLUMNS = ["timezone", "day", "queue", "vendor", "site", "decision", "qa_decision", "count"]
 _DECISION_KEY = ("completed_at", "queue", "item_id")  # the primary key, as the checked table names it
 _UNIQUE_VIOLATION = "23505"
+_DAY_US = 86_400_000_000
 
 
 def _micros(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -59,10 +60,11 @@ def _decision_table(table: pa.Table) -> pa.Table:
 
 
 def _rows(values: list[list[Any]] | pa.Table) -> Iterator[tuple[Any, ...]]:
-    """Rows from columns, made one at a time as the driver takes them."""
+    """Rows from columns, made one at a time as the driver takes them: a generator, so even the
+    columns become Python values only in the driver's thread, never on the event loop."""
     if isinstance(values, pa.Table):
         values = [column.to_pylist() for column in values.columns]
-    return zip(*values, strict=True)
+    yield from zip(*values, strict=True)
 
 
 async def _csv(rows: pa.Table, chunk: int = 65_536) -> AsyncIterator[bytes]:
@@ -145,17 +147,42 @@ async def _bulk_insert(
     await driver.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", _rows(values))
 
 
+def _in_key_order(table: pa.Table) -> pa.Table:
+    # In key order the rows extend the primary-key index instead of landing all over it (stable: of rows
+    # repeating a key, the first in the file is still the one kept).
+    return _decision_table(table.sort_by([(name, "ascending") for name in _DECISION_KEY]))
+
+
 async def store_decisions(session: AsyncSession, table: pa.Table) -> int:
     if table.num_rows == 0:
         return 0
-    # In key order the rows extend the primary-key index instead of landing all over it (stable: of rows
-    # repeating a key, the first in the file is still the one kept).
-    table = table.sort_by([(name, "ascending") for name in _DECISION_KEY])
+    rows = await asyncio.to_thread(_in_key_order, table)  # a million-row sort is no work for the loop
     first, last = span_us(table, "completed_at")
     empty = not await decisions_exist_between(session, first, last + 1)
-    return await _bulk_insert_ignore(
-        session, Decision.__tablename__, _decision_table(table), span_is_empty=empty
-    )
+    return await _bulk_insert_ignore(session, Decision.__tablename__, rows, span_is_empty=empty)
+
+
+_DAY_LOCKS = 0x7D15  # advisory-lock namespace of "ingest recomputes this UTC day"
+
+
+async def lock_days(session: AsyncSession, first_us: int, last_us: int) -> None:
+    """Serialise ingests whose rows touch the same days, until the caller's transaction ends: the
+    second waits and then recomputes those days from both files' rows, instead of racing the first.
+
+    PostgreSQL: one advisory transaction lock per UTC day, a day either side so that every
+    timezone's local days are covered, taken in order (no deadlock). SQLite: the database's write
+    lock, taken first so the busy timeout applies instead of a failed lock upgrade later."""
+    if session.bind.dialect.name == "postgresql":
+        first_day, last_day = first_us // _DAY_US - 1, last_us // _DAY_US + 1
+        await session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(:space, day::int) "
+                "FROM generate_series(CAST(:a AS int), CAST(:b AS int)) AS day ORDER BY day"
+            ),
+            {"space": _DAY_LOCKS, "a": first_day, "b": last_day},
+        )
+        return
+    await session.execute(text("DELETE FROM decisions WHERE 0"))  # any write takes SQLite's write lock
 
 
 async def decisions_exist_between(session: AsyncSession, start_us: int, end_us: int) -> bool:
@@ -177,6 +204,10 @@ async def decisions_between(session: AsyncSession, start_us: int, end_us: int) -
         Decision.completed_us >= start_us, Decision.completed_us < end_us
     )
     rows = (await session.execute(query)).all()
+    return await asyncio.to_thread(_decisions_from_rows, rows)
+
+
+def _decisions_from_rows(rows: Sequence[Sequence[Any]]) -> pa.Table:
     data = {name: [row[i] for row in rows] for i, name in enumerate(DECISION_COLUMNS)}
     utc = pa.timestamp("us", tz="UTC")
     return pa.table(

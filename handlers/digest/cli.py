@@ -71,7 +71,13 @@ def _run_ingest(kind: str, files: list[Path], skip_invalid: bool, as_json: bool)
                     )
                 else:
                     report = await ingest_backlog(
-                        db, workspace, path, path.name, skip_invalid=skip_invalid, side_file=side
+                        db,
+                        workspace,
+                        path,
+                        path.name,
+                        now=datetime.now(UTC),
+                        skip_invalid=skip_invalid,
+                        side_file=side,
                     )
             except FileRejected as exc:
                 results.append(

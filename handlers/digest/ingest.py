@@ -8,22 +8,26 @@ is stored, never added to.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+import logging
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.csvsafe import write_csv
 from bot.workspace import Workspace
 from handlers.digest.aggregate import DailyAggregates, daily_aggregates
 from handlers.digest.frames import Source
 from handlers.digest.validate import (
     SHOWN_PROBLEMS,
+    Bounds,
     Checked,
     FileRejected,
     RowProblem,
@@ -32,6 +36,10 @@ from handlers.digest.validate import (
 )
 from storage import queue_data
 from storage.engine import Database
+
+log = logging.getLogger("tsqa.digest.ingest")
+T = TypeVar("T")
+LOCKED_ATTEMPTS = 5  # SQLite: a writer that waited out the busy timeout tries the whole ingest again
 
 
 @dataclass
@@ -88,7 +96,7 @@ def _accept(checked: Checked, what: str, skip_invalid: bool, side_file: Path | N
             checked.invalid,
         )
     if side_file is not None and checked.rejected is not None:
-        pacsv.write_csv(checked.rejected, side_file)
+        write_csv(checked.rejected, side_file)
     return side_file
 
 
@@ -107,7 +115,7 @@ def day_bounds_us(first: date, last: date, tz: str) -> tuple[int, int]:
 
 
 async def _drop_expired(
-    db: Database, workspace: Workspace, table: pa.Table, now: datetime
+    session: AsyncSession, workspace: Workspace, table: pa.Table, now: datetime
 ) -> tuple[pa.Table, int]:
     """Rows older than retention for days already recorded: their raw rows are gone, so they cannot
     be merged without changing history; they are left out and counted."""
@@ -115,12 +123,32 @@ async def _drop_expired(
     old = pc.less(table["completed_at"], pa.scalar(cutoff, pa.timestamp("us", tz="UTC")))
     if not pc.any(old).as_py():
         return table, 0
-    async with db.transaction() as session:
-        recorded = set(await queue_data.days_recorded(session, workspace.timezone))
+    recorded = set(await queue_data.days_recorded(session, workspace.timezone))
     local = pc.local_timestamp(table["completed_at"].cast(pa.timestamp("us", tz=workspace.timezone)))
     days = local.cast(pa.date32())
     clash = pc.and_(old, pc.is_in(days, value_set=pa.array(sorted(recorded), pa.date32())))
     return table.filter(pc.invert(clash)), int(pc.sum(clash.cast(pa.int64())).as_py() or 0)
+
+
+def _locked(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc.orig or exc)
+
+
+async def in_transaction(db: Database, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """`work` in one transaction; on SQLite, tried again when another writer held the database for
+    longer than the busy timeout (a large ingest), since nothing of a failed attempt was kept."""
+    for attempt in range(1, LOCKED_ATTEMPTS + 1):
+        try:
+            async with db.transaction() as session:
+                return await work(session)
+        except OperationalError as exc:
+            if not _locked(exc) or attempt == LOCKED_ATTEMPTS:
+                raise
+            log.info(
+                "database locked by another writer; ingest attempt %d of %d", attempt + 1, LOCKED_ATTEMPTS
+            )
+            await asyncio.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
 
 
 async def unmixed_timezones(session: AsyncSession, workspace: Workspace, table: pa.Table) -> set[str]:
@@ -162,7 +190,7 @@ async def refresh_days(
             aggregates = (await prepared)[tz]
         else:
             source = table if only_these else await queue_data.decisions_between(session, start, end)
-            aggregates = daily_aggregates(source, workspace, tz)
+            aggregates = await asyncio.to_thread(daily_aggregates, source, workspace, tz)
         wanted = set(days)
         labeler_days = aggregates.labeler_days[aggregates.labeler_days["day"].isin(wanted)]
         pairs = aggregates.pairs[aggregates.pairs["day"].isin(wanted)]
@@ -194,15 +222,27 @@ async def ingest_decisions(
     now: datetime,
     skip_invalid: bool = False,
     side_file: Path | None = None,
+    queues: Collection[str] | None = None,
+    queues_reason: str = "",
 ) -> IngestReport:
-    checked = check_decisions(source, workspace, workspace.timezone)
-    side = _accept(checked, "decisions", skip_invalid, side_file)
-    table, expired = await _drop_expired(db, workspace, checked.table, now)
+    """Check, store and aggregate a decisions file. `queues` limits which queues it may hold (a
+    vendor lead's own); rows of others are invalid with `queues_reason`."""
+    bounds = _bounds(workspace, now, queues, queues_reason)
+    # Parsing, checking and aggregating are heavy: threads, so the bot keeps answering meanwhile.
+    checked = await asyncio.to_thread(check_decisions, source, workspace, workspace.timezone, bounds)
+    side = await asyncio.to_thread(_accept, checked, "decisions", skip_invalid, side_file)
     report = _report("decisions", name, checked, side)
-    report.expired = expired
-    if table.num_rows == 0:
+    if checked.table.num_rows == 0:
         return report
-    async with db.transaction() as session:
+
+    async def store(session: AsyncSession) -> None:
+        # Taken first: a concurrent ingest of the same days waits here, then sees these rows.
+        await queue_data.lock_days(session, *queue_data.span_us(checked.table, "completed_at"))
+        table, report.expired = await _drop_expired(session, workspace, checked.table, now)
+        report.stored = report.already = 0
+        report.days = []
+        if table.num_rows == 0:
+            return
         unmixed = await unmixed_timezones(session, workspace, table)
         # Days that held nothing are aggregated from the file on one spare core while the database
         # takes the rows (one DuckDB thread: the load keeps the other core).
@@ -215,7 +255,20 @@ async def ingest_decisions(
             )
         finally:
             await asyncio.gather(prepared, return_exceptions=True)
+
+    await in_transaction(db, store)
     return report
+
+
+def _bounds(
+    workspace: Workspace, now: datetime | None, queues: Collection[str] | None, reason: str
+) -> Bounds:
+    return Bounds(
+        now=now or datetime.now(UTC),
+        max_rows=workspace.ingest.max_rows,
+        queues=None if queues is None else frozenset(queues),
+        queues_reason=reason,
+    )
 
 
 async def ingest_backlog(
@@ -224,14 +277,21 @@ async def ingest_backlog(
     source: Source,
     name: str,
     *,
+    now: datetime | None = None,
     skip_invalid: bool = False,
     side_file: Path | None = None,
+    queues: Collection[str] | None = None,
+    queues_reason: str = "",
 ) -> IngestReport:
-    checked = check_backlog(source, workspace, workspace.timezone)
-    side = _accept(checked, "backlog snapshots", skip_invalid, side_file)
+    bounds = _bounds(workspace, now, queues, queues_reason)
+    checked = await asyncio.to_thread(check_backlog, source, workspace, workspace.timezone, bounds)
+    side = await asyncio.to_thread(_accept, checked, "backlog snapshots", skip_invalid, side_file)
     report = _report("backlog snapshots", name, checked, side)
-    async with db.transaction() as session:
+
+    async def store(session: AsyncSession) -> None:
         report.stored = await queue_data.store_backlog(session, checked.table)
+
+    await in_transaction(db, store)
     report.already = checked.table.num_rows - report.stored
     report.days = _local_days(checked.table["at"], workspace.timezone) if checked.table.num_rows else []
     return report

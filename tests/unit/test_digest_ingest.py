@@ -3,6 +3,7 @@ nothing, refused files store nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -88,7 +89,7 @@ async def test_skip_invalid_stores_the_rest_and_writes_the_rejects_aside(
     db, workspace, decisions, tmp_path
 ) -> None:
     frame = decisions.head(40).copy()
-    frame.loc[5, "enqueued_at"] = "2099-01-01T00:00:00+00:00"  # completed before enqueued
+    frame.loc[5, "enqueued_at"] = "2026-11-20T11:00:00+00:00"  # completed before enqueued
     side = tmp_path / "rejected.csv"
     report = await ingest_decisions(
         db, workspace, csv_bytes(frame), "f.csv", now=NOW, skip_invalid=True, side_file=side
@@ -169,3 +170,37 @@ async def test_awkward_text_survives_every_bulk_path(db, workspace, decisions) -
     assert by_item.loc[frame.loc[0, "item_id"], "decision"] == 'remove, "spam"'
     assert by_item.loc[frame.loc[1, "item_id"], "labeler_id"] == "nr-0001\nsecond line"
     assert pd.isna(by_item.loc[frame.loc[2, "item_id"], "qa_decision"])
+
+
+async def test_concurrent_ingests_of_the_same_days_both_count(db, workspace, decisions) -> None:
+    """Two replicas (or an upload during a poll) loading different rows of the same days at once:
+    both succeed and the figures equal one ingest of both files."""
+    from storage.engine import Database
+
+    first, second = decisions.iloc[::2], decisions.iloc[1::2]
+    other = Database(db.safe_url() if db.is_sqlite else db.url.render_as_string(hide_password=False))
+    try:
+        reports = await asyncio.gather(
+            ingest_decisions(db, workspace, csv_bytes(first), "a.csv", now=NOW),
+            ingest_decisions(other, workspace, csv_bytes(second), "b.csv", now=NOW),
+        )
+    finally:
+        await other.dispose()
+    assert [r.stored for r in reports] == [len(first), len(second)]
+    assert await stored_count(db) == len(decisions)
+    for day in (date(2026, 11, 2), date(2026, 11, 6), date(2026, 11, 11)):
+        assert await digest_for_day(db, workspace, day) == digest_from_file(
+            workspace, csv_bytes(decisions), day
+        )
+
+
+async def test_rejected_rows_file_does_not_run_formulas(db, workspace, decisions, tmp_path) -> None:
+    frame = decisions.head(10).copy()
+    frame["item_id"] = frame["item_id"].astype(str)
+    frame.loc[2, ["item_id", "handle_seconds"]] = ["=1+1", -3]
+    side = tmp_path / "rejected.csv"
+    await ingest_decisions(
+        db, workspace, csv_bytes(frame), "f.csv", now=NOW, skip_invalid=True, side_file=side
+    )
+    rejected = pd.read_csv(side, dtype=str)
+    assert rejected.loc[0, "item_id"] == "'=1+1" and rejected.loc[0, "handle_seconds"] == "'-3.0"
