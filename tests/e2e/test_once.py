@@ -1,0 +1,159 @@
+"""Once and never lost, in one bot process: digest keys carry their scope, a manual post counts as the
+scheduled one, failed posts are retried with back-off and then told to the admins once, one admin
+who cannot be reached does not silence the others, and a stop lets a running job finish."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from apscheduler.triggers.date import DateTrigger
+
+from bot.chat.model import Message
+from bot.routing import Job, Router
+from bot.timers import run_due
+from bot.workspace import DigestSchedule
+from handlers.digest.examples import load_example_data
+from handlers.digest.posting import POST, post_due, post_key
+from storage import claims
+from storage.engine import Database
+from storage.migrate import upgrade
+from tests.e2e.harness import eventually, running_bot
+
+NOW = datetime(2026, 11, 24, 10, 15, tzinfo=UTC)  # 10:15 in Dublin
+DAY = date(2026, 11, 23)
+LEAD = "U0QALEAD1"
+
+
+class Clock:
+    def __init__(self, now: datetime = NOW):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def digest_posts(fake, channel: str = "C0DIGEST1") -> list:
+    return [m for m in fake.messages_in(channel) if "Queue digest" in (m.text or "")]
+
+
+def dms_to(fake, user: str) -> list[str]:
+    return [m.text or "" for m in fake.messages_in(fake.dm_channel(user))]
+
+
+@pytest.fixture
+async def loaded_url(workspace, database_url) -> str:
+    db = Database(database_url)
+    await upgrade(db)
+    await load_example_data(db, workspace, NOW.date(), days=21)
+    await db.dispose()
+    return database_url
+
+
+def at(*schedules: DigestSchedule):  # noqa: ANN201
+    return lambda workspace: workspace.model_copy(update={"digests": list(schedules)})
+
+
+async def test_two_digests_for_one_channel_with_different_scopes_both_post(workspace, loaded_url) -> None:
+    ws = at(
+        DigestSchedule(channel="C0DIGEST1", at="09:00", vendors=["northwind"]),
+        DigestSchedule(channel="C0DIGEST1", at="09:30", vendors=["bluebird"]),
+    )(workspace)
+    async with running_bot(ws, loaded_url, clock=Clock()) as (_bot, slack):
+        posts = await eventually(lambda: len(digest_posts(slack.fake)) == 2 and digest_posts(slack.fake), 20)
+        titles = sorted(p.text for p in posts)
+        assert "Northwind" in titles[1] and "Bluebird" in titles[0]
+
+
+async def test_a_manual_post_counts_as_the_scheduled_one_and_the_other_way_round(
+    workspace, loaded_url
+) -> None:
+    later = DigestSchedule(channel="C0DIGEST1", at="11:00")
+    clock = Clock()
+    async with running_bot(at(later)(workspace), loaded_url, clock=clock) as (bot, slack):
+        reply = (await slack.command("/digest", f"post {DAY}", user=LEAD, channel="C0DIGEST1")).json()
+        assert "Posted the digest" in str(reply)
+        assert len(digest_posts(slack.fake)) == 1
+        clock.now = NOW + timedelta(hours=1)  # 11:15: the schedule's time has come
+        await post_due(bot.services, later)
+        assert len(digest_posts(slack.fake)) == 1
+        again = (await slack.command("/digest", f"post {DAY}", user=LEAD, channel="C0DIGEST1")).json()
+        assert "already in this channel" in str(again)
+        assert len(digest_posts(slack.fake)) == 1
+        # a vendor's scope is another post in the same channel
+        await slack.command("/digest", f"post northwind {DAY}", user=LEAD, channel="C0DIGEST1")
+        assert len(digest_posts(slack.fake)) == 2
+
+
+async def test_a_failing_scheduled_post_is_retried_with_back_off_and_posts_once(
+    workspace, loaded_url
+) -> None:
+    schedule = DigestSchedule(channel="C0DIGEST1", at="11:00")
+    clock = Clock(NOW + timedelta(hours=1))
+    async with running_bot(at(schedule)(workspace), loaded_url, clock=clock) as (bot, slack):
+        bot.port.keyed.pause = 0
+        slack.fake.fail_next("chat.postMessage", status=503, times=6)  # two attempts of three tries
+        await post_due(bot.services, schedule)
+        key = f"digest-job:{post_key('C0DIGEST1', DAY, None)}"
+        row = await claims.state(bot.db, key)
+        assert row.attempts == 1 and row.done_at is None and "fatal_error" in (row.last_error or "")
+        assert await run_due(bot.services, bot.services.timers) == 0  # not before its back-off
+        clock.now += timedelta(minutes=1)
+        await run_due(bot.services, bot.services.timers)
+        assert (await claims.state(bot.db, key)).attempts == 2
+        assert digest_posts(slack.fake) == []
+        clock.now += timedelta(minutes=2)
+        await run_due(bot.services, bot.services.timers)
+        assert len(digest_posts(slack.fake)) == 1
+        assert (await claims.state(bot.db, key)).result == "posted"
+        assert not any("could not be posted" in t for t in dms_to(slack.fake, LEAD))
+
+
+async def test_a_post_that_fails_all_day_tells_the_admins_once(workspace, loaded_url) -> None:
+    schedule = DigestSchedule(channel="C0DIGEST1", at="11:00")
+    clock = Clock(NOW + timedelta(hours=1))
+    async with running_bot(at(schedule)(workspace), loaded_url, clock=clock) as (bot, slack):
+        bot.port.keyed.pause = 0
+        # every attempt fails (the fake's faults are per method, so exactly the posts fail, not the DM)
+        slack.fake.error_next("chat.postMessage", "is_archived", times=POST.max_attempts)
+        await post_due(bot.services, schedule)
+        for _ in range(30):  # the back-off doubles up to 30 minutes; the day ends first
+            clock.now += timedelta(minutes=31)
+            await run_due(bot.services, bot.services.timers)
+        told = [t for t in dms_to(slack.fake, LEAD) if "could not be posted" in t]
+        assert len(told) == 1 and "is_archived" in told[0] and f"/digest post {DAY}" in told[0]
+        await post_due(bot.services, schedule)  # the cron firing again changes nothing
+        clock.now += timedelta(hours=3)
+        await run_due(bot.services, bot.services.timers)
+        assert len([t for t in dms_to(slack.fake, LEAD) if "could not be posted" in t]) == 1
+        assert digest_posts(slack.fake) == []
+
+
+async def test_one_admin_who_cannot_be_reached_does_not_silence_the_others(workspace, database_url) -> None:
+    ws = at(DigestSchedule(channel="C0DIGEST1", at="09:00"))(workspace)
+    ws = ws.model_copy(update={"admins": ["U0GONE001", LEAD]})  # the first admin has left: no such user
+    async with running_bot(ws, database_url, clock=Clock()) as (_bot, slack):
+        notes = await eventually(lambda: [t for t in dms_to(slack.fake, LEAD) if "no queue data" in t], 20)
+        assert len(notes) == 1
+        fake = slack.fake
+    async with running_bot(ws, database_url, clock=Clock(), fake=fake) as (_bot, slack):
+        await asyncio.sleep(0.5)
+        assert len([t for t in dms_to(slack.fake, LEAD) if "no queue data" in t]) == 1
+
+
+async def test_stopping_the_bot_lets_a_running_job_finish(workspace, database_url) -> None:
+    started = asyncio.Event()
+
+    async def slow_job(services) -> None:  # noqa: ANN001
+        started.set()
+        await asyncio.sleep(1.0)  # e.g. a chart being drawn when the deploy's SIGTERM arrives
+        await services.port.post("C0QAOPS01", Message.text("job finished"))
+
+    router = Router()
+    when = datetime.now(UTC) + timedelta(seconds=0.2)
+    router.jobs(lambda _ws: [Job("test.slow", DateTrigger(run_date=when), slow_job)])
+    async with running_bot(at()(workspace), database_url, router=router) as (_bot, slack):
+        await asyncio.wait_for(started.wait(), 10)
+        fake = slack.fake
+    assert [m.text for m in fake.messages_in("C0QAOPS01")] == ["job finished"]
