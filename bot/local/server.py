@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from aiohttp import web
 
 from bot.local.bridge import BotLink
+from bot.local.guard import local_only
 from bot.local.interact import SLACKBOT, Interactions
 from bot.local.persist import DebouncedSaver, SnapshotStore
-from bot.local.ui import LOOPBACK, UiRoutes
+from bot.local.ui import UiRoutes
 from bot.local.webapi import SlackWebAPI
 from bot.workspace import Workspace
 from storage.engine import Database
@@ -78,7 +79,6 @@ class LocalWorkspace:
         signing_secret: str,
         base_url: str,
         commands: Iterable[str],
-        allowed_hosts: frozenset[str] | None = LOOPBACK,
         save_delay: float = 0.5,
     ) -> None:
         """`base_url` is where the bot's server is reached from this process (its /slack/events too)."""
@@ -88,12 +88,14 @@ class LocalWorkspace:
         self.api.base_url = base_url
         self.link = BotLink(f"{base_url}/slack/events", signing_secret)
         self.interactions = Interactions(self.api, self.link, commands)
-        self.ui = UiRoutes(self, allowed_hosts)
+        self.ui = UiRoutes(self)
         self.store = SnapshotStore(db)
         self.save_delay = save_delay
         self.saver: DebouncedSaver | None = None
 
     def mount(self, app: web.Application) -> None:
+        """The guard covers the whole server: the bot's own routes answer only the same loopback callers."""
+        app.middlewares.append(local_only)
         app.add_routes(self.api.routes())
         app.add_routes(self.ui.routes())
         app.on_startup.append(self._on_startup)

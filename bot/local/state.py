@@ -6,6 +6,7 @@ Everything lives in one `WorkspaceState` of plain dataclasses so it can later be
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -157,8 +158,8 @@ class WorkspaceState:
     # ----- identifiers -----
 
     def new_id(self, prefix: str) -> str:
-        self.sequence += 1
-        return f"{prefix}L{self.sequence:07d}"
+        """Slack-shaped (`F…`, `R…`), but random: file and response-URL IDs are what grants access."""
+        return prefix + base64.b32encode(secrets.token_bytes(15)).decode()
 
     def next_ts(self, now: float) -> str:
         """Slack message timestamps: unique and increasing even when the clock stands still."""

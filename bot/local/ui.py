@@ -1,19 +1,19 @@
 """The browser workspace's HTTP side: the page, and small JSON endpoints it polls and posts to.
 
-Every endpoint names the acting person (`as`); there are no accounts, so the server only serves
-loopback host names unless told otherwise, and posts must carry a header a foreign page cannot send.
+Every endpoint names the acting person (`as`); there are no accounts, so `bot.local.guard` keeps every
+route to loopback and to this page, and posts must carry a header a foreign page cannot send.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
 from bot.local import present
+from bot.local.guard import CSRF_HEADER, Handler, refusal
 from bot.local.methods import json_object
 from bot.local.state import SlackError
 
@@ -23,31 +23,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("tsqa.local")
 
 STATIC = Path(__file__).parent / "static"
-CSRF_HEADER = "X-Tsqa-Local"
 MAX_UPLOAD = 20 * 1024 * 1024
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _hostname(host: str) -> str:
-    """`127.0.0.1:3000` → `127.0.0.1`, `[::1]:3000` → `[::1]`."""
-    if host.startswith("["):
-        return host.split("]")[0] + "]"
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-
-
-def _fail(status: int, error: str) -> web.Response:
-    return web.json_response({"ok": False, "error": error}, status=status)
 
 
 class UiRoutes:
     """Handlers bound to one local workspace; `routes()` lists them for the bot's server."""
 
-    def __init__(self, local: LocalWorkspace, allowed_hosts: frozenset[str] | None = LOOPBACK) -> None:
-        """`allowed_hosts=None` accepts any Host header (the server was bound to a public address)."""
+    def __init__(self, local: LocalWorkspace) -> None:
         self.local = local
-        self.allowed_hosts = allowed_hosts
 
     def routes(self) -> list[web.AbstractRouteDef]:
         guard = self._guard
@@ -65,17 +48,15 @@ class UiRoutes:
         ]
 
     def _guard(self, handler: Handler, *, post: bool = True) -> Handler:
-        """Refuse foreign Host names (DNS rebinding) and posts without our header (cross-site forms)."""
+        """Refuse posts without our header (cross-site forms); Slack's error codes become 400s."""
 
         async def guarded(request: web.Request) -> web.StreamResponse:
-            if self.allowed_hosts is not None and _hostname(request.host or "") not in self.allowed_hosts:
-                return _fail(403, "unknown_host")
             if post and request.headers.get(CSRF_HEADER) != "1":
-                return _fail(403, "missing_header")
+                return refusal(403, "missing_header")
             try:
                 return await handler(request)
             except SlackError as error:
-                return _fail(400, error.error)
+                return refusal(400, error.error)
 
         return guarded
 
@@ -213,7 +194,7 @@ class UiRoutes:
                 while chunk := await part.read_chunk():
                     size += len(chunk)
                     if size > MAX_UPLOAD:
-                        return _fail(413, "file_too_large")
+                        return refusal(413, "file_too_large")
                     chunks.append(chunk)
                 data = b"".join(chunks)
             elif part.name:

@@ -14,9 +14,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 
+from bot.local.guard import local_only
 from bot.local.methods import METHODS, Context, json_object
 from bot.local.methods_ui import respond
 from bot.local.state import Call, Channel, Message, ResponseUrl, SlackError, User, WorkspaceState
@@ -34,6 +36,8 @@ READ_ONLY = frozenset(
         "users.lookupByEmail",
     }
 )
+# Shown inline by a browser; anything else (SVG and HTML included) is only ever downloaded.
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 
 @dataclass
@@ -208,7 +212,7 @@ class SlackWebAPI:
 
     def make_app(self) -> web.Application:
         """The routes as an aiohttp app, to run alone (`start`) or mount into another server."""
-        app = web.Application()
+        app = web.Application(middlewares=[local_only])
         app.add_routes(self.routes())
         return app
 
@@ -315,6 +319,9 @@ class SlackWebAPI:
         if file is None:
             call.status = 404
             return web.Response(status=404, text="file_not_found", content_type="text/plain")
+        if file.data is not None:  # an upload URL takes one upload: shared files never change underneath
+            call.status = 409
+            return web.Response(status=409, text="already_uploaded", content_type="text/plain")
         file.data = data
         self.changed()
         return web.Response(text=f"OK - {len(data)}", content_type="text/plain")
@@ -342,11 +349,17 @@ class SlackWebAPI:
         return web.json_response(body, status=status)
 
     async def _download(self, request: web.Request) -> web.Response:
+        """The bot downloads with its token, the page without one; a wrong token is refused like Slack's."""
+        if "Authorization" in request.headers and _bearer(request) != self.bot_token:
+            return web.Response(status=403, text="invalid_auth", content_type="text/plain")
         file = self.state.files.get(request.match_info["file_id"])
         if file is None or file.data is None:
             return web.Response(status=404, text="file_not_found", content_type="text/plain")
         mimetype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        return web.Response(body=file.data, content_type=mimetype)
+        headers = {"X-Content-Type-Options": "nosniff"}
+        if mimetype not in INLINE_TYPES:
+            headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(file.name)}"
+        return web.Response(body=file.data, content_type=mimetype, headers=headers)
 
 
 def _bearer(request: web.Request) -> str | None:
