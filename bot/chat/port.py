@@ -24,6 +24,7 @@ class SharedFile:
     name: str
     content: bytes
     thread: MessageRef | None = None
+    size: int = 0  # bytes, as the platform reports it before any download
 
 
 class ChatPort(Protocol):
@@ -63,7 +64,12 @@ class ChatPort(Protocol):
         thread: MessageRef | None = None,
     ) -> None: ...
 
-    async def download_file(self, file_id: str, channel: str) -> SharedFile: ...
+    async def download_file(
+        self, file_id: str, channel: str, *, max_bytes: int | None = None, content: bool = True
+    ) -> SharedFile:
+        """The file and where it was shared. Above `max_bytes` it raises ChatError `file_too_large`
+        before fetching anything; with `content=False` only name, size and thread are looked up."""
+        ...
 
     async def channel_members(self, channel: str) -> list[str]: ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
@@ -38,6 +39,16 @@ def make_client(token: str, base_url: str) -> AsyncWebClient:
         AsyncServerErrorRetryHandler(max_retry_count=2),
     ]
     return client
+
+
+async def _read_at_most(response: aiohttp.ClientResponse, name: str, max_bytes: int | None) -> bytes:
+    chunks, total = [], 0
+    async for chunk in response.content.iter_chunked(1 << 20):
+        total += len(chunk)
+        if max_bytes is not None and total > max_bytes:
+            raise ChatError("file_too_large", f"{name} is larger than the limit of {max_bytes:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _chat_error(exc: SlackApiError) -> ChatError:
@@ -147,22 +158,42 @@ class SlackPort:
             thread_ts=thread.ts if thread else None,
         )
 
-    async def download_file(self, file_id: str, channel: str) -> SharedFile:
+    async def download_file(
+        self, file_id: str, channel: str, *, max_bytes: int | None = None, content: bool = True
+    ) -> SharedFile:
         info = await self.call("files_info", file=file_id)
         file = info["file"]
-        url = file.get("url_private_download") or file.get("url_private")
-        headers = {"Authorization": f"Bearer {self.client.token}"}
-        async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
-            if response.status != 200:
-                raise ChatError("file_download_failed", f"HTTP {response.status} for {file.get('name')}")
-            content = await response.read()
+        name, size = file.get("name", file_id), int(file.get("size") or 0)
         shares = {
             **(file.get("shares") or {}).get("public", {}),
             **(file.get("shares") or {}).get("private", {}),
         }
         share = (shares.get(channel) or [{}])[0]
         thread = MessageRef(channel, share.get("thread_ts") or share["ts"]) if share.get("ts") else None
-        return SharedFile(file.get("name", file_id), content, thread)
+        if max_bytes is not None and size > max_bytes:
+            raise ChatError("file_too_large", f"{name} is {size:,} bytes, above the limit of {max_bytes:,}")
+        if not content:
+            return SharedFile(name, b"", thread, size)
+        url = file.get("url_private_download") or file.get("url_private")
+        data = await self._fetch(url, name, max_bytes)
+        return SharedFile(name, data, thread, len(data))
+
+    async def _fetch(self, url: str, name: str, max_bytes: int | None, attempts: int = 3) -> bytes:
+        """GET a file's bytes; a dropped connection or a 5xx/429 is tried again (files sit behind
+        a CDN that has bad moments), and a body larger than announced is cut off at `max_bytes`."""
+        headers = {"Authorization": f"Bearer {self.client.token}"}
+        for attempt in range(1, attempts + 1):
+            try:
+                async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
+                    if response.status == 200:
+                        return await _read_at_most(response, name, max_bytes)
+                    if response.status < 500 and response.status != 429 or attempt == attempts:
+                        raise ChatError("file_download_failed", f"HTTP {response.status} for {name}")
+            except (aiohttp.ClientError, TimeoutError):
+                if attempt == attempts:
+                    raise
+            await asyncio.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")
 
     async def _paged(self, method: str, key: str, **kwargs: Any) -> list[str]:
         items: list[str] = []
