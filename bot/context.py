@@ -46,8 +46,14 @@ class Background:
             log.error("background work %s failed", task.get_name(), exc_info=task.exception())
 
     async def drain(self, timeout: float = 30.0) -> None:
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout)
+        """Wait for the work in flight, including work it starts meanwhile (a post making its chart due)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._tasks:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                log.warning("%d background task(s) still running at stop", len(self._tasks))
+                return
+            await asyncio.wait(set(self._tasks), timeout=left)
 
     def __len__(self) -> int:
         return len(self._tasks)

@@ -7,6 +7,7 @@ restart, a crash mid-run (the lease runs out) or a second replica never runs a t
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -72,4 +73,4 @@ async def run_due(services: Services, timers: dict[str, Timer], limit: int = 20)
     return len(due)
 
 
-POLL = timedelta(seconds=5)
+POLL = timedelta(seconds=float(os.environ.get("TSQA_TIMER_POLL_SECONDS", "5")))

@@ -33,7 +33,8 @@ log = logging.getLogger("tsqa.claims")
 
 # Who holds a lease: unique per process, readable in the table when an operator looks.
 OWNER = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
-LEASE = timedelta(minutes=2)
+# Long enough for any one post or upload, short enough that a crashed worker's work resumes soon.
+LEASE = timedelta(seconds=float(os.environ.get("TSQA_LEASE_SECONDS", "120")))
 # Slack stops retrying an event after minutes; domain claims answer "already done" for longer.
 EVENT_RETENTION = timedelta(days=2)
 DONE_RETENTION = timedelta(days=90)

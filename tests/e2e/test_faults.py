@@ -1,0 +1,130 @@
+"""Faults only real processes show: SIGKILL right after Slack stored the digest, SIGTERM in the middle
+of a post, and two replicas on one PostgreSQL. Each digest still appears exactly once, with its chart."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from bot.workspace import load_workspace
+from handlers.digest.examples import load_example_data
+from storage.engine import Database
+from storage.migrate import upgrade
+from storage.models import Claim
+from tests.e2e.harness import eventually, seeded_fake
+from tests.e2e.processes import start_bot, workspace_file
+
+# Short leases and polls so a crashed worker's claim is taken over within the test's seconds.
+FAST = {"TSQA_LEASE_SECONDS": "2", "TSQA_TIMER_POLL_SECONDS": "0.5"}
+ALWAYS_DUE = [{"channel": "C0DIGEST1", "at": "00:00"}]  # yesterday's digest is due whenever a bot starts
+
+
+def digest_posts(fake, channel: str = "C0DIGEST1") -> list:
+    return [m for m in fake.messages_in(channel) if "Queue digest" in (m.text or "")]
+
+
+def charts(fake) -> list:
+    return fake.calls_to("files.completeUploadExternal")
+
+
+async def loaded(database_url: str, workspace_path) -> None:
+    db = Database(database_url)
+    await upgrade(db)
+    workspace = load_workspace(workspace_path)
+    await load_example_data(db, workspace, datetime.now(UTC).astimezone(workspace.tz).date(), days=16)
+    await db.dispose()
+
+
+async def test_sigkill_after_slack_stored_the_digest_does_not_post_it_twice(workspace, tmp_path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    ws_path = workspace_file(tmp_path, digests=ALWAYS_DUE)
+    await loaded(url, ws_path)
+    fake = seeded_fake(workspace)
+    await fake.start()
+    try:
+        first = await start_bot(fake, url, tmp_path, ws_path, **FAST)
+
+        def kill_once_stored() -> None:  # runs inside the fake before it answers chat.postMessage
+            if digest_posts(fake) and first.process.returncode is None:
+                os.kill(first.pid, signal.SIGKILL)
+
+        fake.listeners.append(kill_once_stored)
+        assert await first.wait() == -signal.SIGKILL
+        fake.listeners.remove(kill_once_stored)
+        assert len(digest_posts(fake)) == 1 and charts(fake) == []
+
+        second = await start_bot(fake, url, tmp_path, ws_path, **FAST)
+        await second.healthy()
+        assert await eventually(lambda: charts(fake), 30), "the chart never came"
+        await asyncio.sleep(1.0)
+        assert len(digest_posts(fake)) == 1  # found by its metadata key, not posted again
+        assert len(charts(fake)) == 1
+        second.process.send_signal(signal.SIGTERM)
+        assert await second.wait() == 0
+    finally:
+        await fake.stop()
+
+
+async def test_sigterm_during_a_post_finishes_it_and_records_it(workspace, tmp_path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    ws_path = workspace_file(tmp_path, digests=ALWAYS_DUE)
+    await loaded(url, ws_path)
+    fake = seeded_fake(workspace)
+    await fake.start()
+    try:
+        bot = await start_bot(fake, url, tmp_path, ws_path)
+
+        def stop_once_stored() -> None:
+            if digest_posts(fake) and bot.process.returncode is None:
+                os.kill(bot.pid, signal.SIGTERM)
+
+        fake.listeners.append(stop_once_stored)
+        assert await bot.wait() == 0
+        fake.listeners.remove(stop_once_stored)
+    finally:
+        await fake.stop()
+    db = Database(url)
+    async with db.transaction() as session:
+        rows = {
+            c.key.split(":")[0]: c for c in await session.scalars(select(Claim).where(Claim.kind != "event"))
+        }
+    await db.dispose()
+    post = rows["digest"]
+    assert post.done_at is not None and post.result == digest_posts(fake)[0].ts  # recorded, not left leased
+    assert rows["digest-job"].done_at is not None and rows["digest-job"].result == "posted"
+    assert len(charts(fake)) == 1  # the chart timer made due by the post ran before the process ended
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_two_replicas_on_one_postgres_post_each_digest_once(workspace, database_url, tmp_path) -> None:
+    ws_path = workspace_file(
+        tmp_path,
+        digests=[
+            {"channel": "C0DIGEST1", "at": "00:00"},
+            {"channel": "C0NWIND01", "at": "00:00", "vendors": ["northwind"]},
+            {"channel": "C0BLUEB01", "at": "00:00", "vendors": ["bluebird"]},
+        ],
+    )
+    await loaded(database_url, ws_path)
+    fake = seeded_fake(workspace)
+    await fake.start()
+    try:
+        bots = [await start_bot(fake, database_url, tmp_path, ws_path, **FAST) for _ in range(2)]
+        await asyncio.gather(*(bot.healthy() for bot in bots))
+        assert await eventually(lambda: len(charts(fake)) >= 3, 30), "the charts never came"
+        await asyncio.sleep(1.5)
+        for channel in ("C0DIGEST1", "C0NWIND01", "C0BLUEB01"):
+            assert len(digest_posts(fake, channel)) == 1, channel
+        assert len(charts(fake)) == 3
+        for bot in bots:
+            bot.process.send_signal(signal.SIGTERM)
+        assert [await bot.wait() for bot in bots] == [0, 0]
+    finally:
+        await fake.stop()
