@@ -168,6 +168,7 @@ class WorkspaceState:
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def new_trigger(self, user: str | None, now: float) -> str:
+        self.forget_expired(now)
         self.sequence += 1
         trigger_id = f"{int(now)}.{self.sequence}.{secrets.token_hex(16)}"
         self.triggers[trigger_id] = Trigger(trigger_id, user, now)
@@ -186,11 +187,13 @@ class WorkspaceState:
         return trigger
 
     def forget_expired(self, now: float) -> None:
-        """Drop triggers and response URLs that can no longer be used, so a long run stays small."""
-        self.triggers = {k: t for k, t in self.triggers.items() if now - t.issued_at <= TRIGGER_TTL}
-        self.response_urls = {
-            k: u for k, u in self.response_urls.items() if now - u.issued_at <= RESPONSE_URL_TTL
-        }
+        """Drop triggers and response URLs past their lifetime, so a long run stays small.
+
+        Spent ones (used once, or five times) stay until then, so a reuse still gets Slack's error."""
+        for key in [k for k, t in self.triggers.items() if now - t.issued_at > TRIGGER_TTL]:
+            del self.triggers[key]
+        for key in [k for k, u in self.response_urls.items() if now - u.issued_at > RESPONSE_URL_TTL]:
+            del self.response_urls[key]
 
     # ----- conversations -----
 

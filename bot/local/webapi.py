@@ -133,6 +133,7 @@ class SlackWebAPI:
         """A response_url for an interaction by `user` in `channel` (on `message_ts` for block actions)."""
         if self.base_url is None:
             raise RuntimeError("start() the fake (or set base_url) before asking for response URLs")
+        self.state.forget_expired(self.clock())
         url = ResponseUrl(
             self.state.new_id("R"), channel, user, self.clock(), message_ts=message_ts, thread_ts=thread_ts
         )
@@ -304,6 +305,8 @@ class SlackWebAPI:
                 if name not in READ_ONLY:
                     self.changed()
         call.response = payload
+        # After answering, so a late trigger still gets Slack's expired_trigger_id before it is forgotten.
+        self.state.forget_expired(self.clock())
         return web.json_response(payload)
 
     async def _upload(self, request: web.Request) -> web.Response:
@@ -346,6 +349,7 @@ class SlackWebAPI:
         call.status, call.response = status, body
         if status == 200:
             self.changed()
+        self.state.forget_expired(self.clock())
         return web.json_response(body, status=status)
 
     async def _download(self, request: web.Request) -> web.Response:
