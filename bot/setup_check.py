@@ -9,7 +9,6 @@ import logging
 from bot.chat.model import Message
 from bot.chat.port import ChatError
 from bot.context import Services
-from storage.claims import claim
 
 log = logging.getLogger("tsqa.setup")
 
@@ -49,7 +48,5 @@ async def report_setup_problems(services: Services) -> None:
         return
     day = services.clock().astimezone(services.workspace.tz).date()
     fingerprint = hashlib.sha256("\n".join(problems).encode()).hexdigest()[:16]
-    if not await claim(services.db, f"setup:{day}:{fingerprint}", "setup", services.clock()):
-        return
     text = "*tsqa-bot setup needs a hand:*\n" + "\n".join(f"• {p}" for p in problems)
-    await services.tell_admins(Message.text(text))
+    await services.tell_admins(Message.text(text), key=f"setup:{day}:{fingerprint}")
