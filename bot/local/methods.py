@@ -83,6 +83,20 @@ def content(args: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | None, lis
     return str_arg(args, "text") or "", blocks, attachments
 
 
+def metadata_arg(args: dict[str, Any]) -> dict[str, Any] | None:
+    """`metadata` as slack_sdk sends it (an object in JSON bodies, a string in forms): event_type and
+    event_payload, nothing else stored."""
+    metadata = json_arg(args, "metadata", "invalid_metadata_format")
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        raise SlackError("invalid_metadata_format")
+    event_type, payload = metadata.get("event_type"), metadata.get("event_payload")
+    if not isinstance(event_type, str) or not event_type or not isinstance(payload, dict):
+        raise SlackError("invalid_metadata_schema")
+    return {"event_type": event_type, "event_payload": payload}
+
+
 def post_content(
     ctx: Context,
     channel_id: str,
@@ -151,14 +165,21 @@ def auth_test(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 def chat_post_message(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     st = ctx.state
     channel = postable(ctx, str_arg(args, "channel"))
-    message = post_content(ctx, channel.id, args, broadcast=bool_arg(args, "reply_broadcast"))
-    return {"channel": channel.id, "ts": message.ts, "message": message_json(st, message, ctx.base_url)}
+    metadata = metadata_arg(args)
+    message = post_content(
+        ctx, channel.id, args, broadcast=bool_arg(args, "reply_broadcast"), metadata=metadata
+    )
+    payload = message_json(st, message, ctx.base_url, metadata=True)
+    return {"channel": channel.id, "ts": message.ts, "message": payload}
 
 
 @method("chat.update")
 def chat_update(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     channel, message = own_message(ctx, args, "cant_update_message")
     text, blocks, attachments = content(args)
+    metadata = metadata_arg(args)
+    if metadata is not None:  # left as it was when not given, as in Slack
+        message.metadata = metadata
     if "text" in args:
         message.text = text
     if blocks is not None:
@@ -166,7 +187,7 @@ def chat_update(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     if attachments is not None:
         message.attachments = attachments
     message.edited = True
-    payload = message_json(ctx.state, message, ctx.base_url)
+    payload = message_json(ctx.state, message, ctx.base_url, metadata=True)
     return {"channel": channel.id, "ts": message.ts, "text": message.text, "message": payload}
 
 

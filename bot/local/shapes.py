@@ -10,7 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.local.state import Channel, File, Message, User, View, WorkspaceState
 
 
-def message_json(st: WorkspaceState, message: Message, base_url: str = "") -> dict[str, Any]:
+def message_json(
+    st: WorkspaceState, message: Message, base_url: str = "", *, metadata: bool = False
+) -> dict[str, Any]:
+    """`metadata` only where Slack shows it: answers to the post itself, history with include_all_metadata."""
     out: dict[str, Any] = {"type": "message", "text": message.text, "user": message.user, "ts": message.ts}
     out["team"] = st.team_id
     if message.user == st.bot_user_id:
@@ -36,6 +39,8 @@ def message_json(st: WorkspaceState, message: Message, base_url: str = "") -> di
     if message.files:
         out["files"] = [file_json(st, st.files[f], base_url) for f in message.files if f in st.files]
         out["upload"] = True
+    if metadata and message.metadata is not None:
+        out["metadata"] = message.metadata
     return out
 
 

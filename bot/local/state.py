@@ -65,6 +65,7 @@ class Message:
     latest_reply: str | None = None
     broadcast: bool = False
     deleted: bool = False
+    metadata: dict[str, Any] | None = None  # {"event_type", "event_payload"}, as chat.postMessage took it
 
     @property
     def is_reply(self) -> bool:
@@ -106,6 +107,7 @@ class Call:
     token: str | None
     status: int = 200
     response: dict[str, Any] | None = None
+    dropped: bool = False  # done, then the connection was closed without an answer
 
     def json(self, name: str) -> Any:
         """Decode a JSON-encoded form field (blocks, view, files); JSON bodies are already decoded."""
@@ -264,6 +266,7 @@ class WorkspaceState:
         ephemeral_for: str | None = None,
         files: list[str] | None = None,
         broadcast: bool = False,
+        metadata: dict[str, Any] | None = None,
     ) -> Message:
         """Store a message; a reply bumps its parent's reply_count like Slack's thread summary."""
         parent = self.thread_parent(channel, thread_ts) if thread_ts else None
@@ -278,6 +281,7 @@ class WorkspaceState:
             ephemeral_for=ephemeral_for,
             files=list(files or []),
             broadcast=broadcast,
+            metadata=metadata,
         )
         if parent is not None and ephemeral_for is None:
             parent.thread_ts = parent.ts

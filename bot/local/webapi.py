@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 
+from bot.local import methods_history  # noqa: F401  (registers conversations.history and .replies)
 from bot.local.guard import local_only
 from bot.local.methods import METHODS, Context, json_object
 from bot.local.methods_ui import respond
@@ -28,8 +29,10 @@ READ_ONLY = frozenset(
     {
         "auth.test",
         "chat.getPermalink",
+        "conversations.history",
         "conversations.info",
         "conversations.members",
+        "conversations.replies",
         "files.info",
         "usergroups.users.list",
         "users.info",
@@ -46,6 +49,7 @@ class _Fault:
     error: str
     retry_after: int | None
     times: int
+    drop: bool = False  # do the work, then close the connection without an answer
 
 
 class SlackWebAPI:
@@ -164,6 +168,11 @@ class SlackWebAPI:
     def error_next(self, method: str, error: str, times: int = 1) -> None:
         """Answer the next `times` calls with HTTP 200 and `{"ok": false, "error": error}`."""
         self._faults.setdefault(method, []).append(_Fault(200, error, None, times))
+
+    def drop_after_store(self, method: str, times: int = 1) -> None:
+        """Perform the next `times` calls fully (a message IS stored), then close the connection without
+        an HTTP answer: the client cannot tell whether it worked, and a retrying client sends it again."""
+        self._faults.setdefault(method, []).append(_Fault(0, "", None, times, drop=True))
 
     def _take_fault(self, method: str) -> _Fault | None:
         queue = self._faults.get(method)
@@ -285,7 +294,7 @@ class SlackWebAPI:
         call = Call(name, args, token)
         self._record(call)
         fault = self._take_fault(name)
-        if fault is not None:
+        if fault is not None and not fault.drop:
             return self._fault_response(call, fault)
         handler = METHODS.get(name)
         if handler is None:
@@ -307,6 +316,9 @@ class SlackWebAPI:
         call.response = payload
         # After answering, so a late trigger still gets Slack's expired_trigger_id before it is forgotten.
         self.state.forget_expired(self.clock())
+        if fault is not None and request.transport is not None:
+            call.dropped = True
+            request.transport.close()  # aiohttp cannot write the answer below: the client sees a disconnect
         return web.json_response(payload)
 
     async def _upload(self, request: web.Request) -> web.Response:

@@ -44,6 +44,21 @@ async def test_the_workspace_survives_a_restart(workspace: Workspace, sqlite_db:
     await server.close()
 
 
+async def test_message_metadata_survives_a_restart(workspace: Workspace, db: Database) -> None:
+    """The key a post carries must still be found after a restart, or the bot would post it again."""
+    key = {"event_type": "tsqa_post", "event_payload": {"key": "digest:spam-pt:2026-11-29", "n": 1}}
+    local, server = await _started(workspace, db, StubBot())
+    client = AsyncWebClient(token=TOKEN, base_url=local.api.base_url + "/api/")
+    posted = await client.chat_postMessage(channel=QA, text="Digest", metadata=key)
+    await server.close()  # on_cleanup saves
+
+    again, server = await _started(workspace, db, StubBot())
+    client = AsyncWebClient(token=TOKEN, base_url=again.api.base_url + "/api/")
+    found = await client.conversations_history(channel=QA, include_all_metadata=True)
+    assert [(m["ts"], m["metadata"]) for m in found["messages"]] == [(posted["ts"], key)]
+    await server.close()
+
+
 def test_snapshot_round_trips_and_ignores_unknown_keys(workspace: Workspace) -> None:
     from bot.local.webapi import SlackWebAPI
 
