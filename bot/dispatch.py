@@ -79,7 +79,8 @@ class Dispatcher:
             return "error", name
         return "ok", name
 
-    async def action(self, action: Action, responder: Responder, dedupe_key: str | None = None) -> None:
+    async def action(self, action: Action, responder: Responder) -> None:
+        """Clicks carry no delivery key worth claiming: handlers claim what a click means."""
         start = time.perf_counter()
         ctx = self.context(action.user, action.channel, responder)
         handler = self.router.find_action(action.action)
@@ -87,8 +88,6 @@ class Dispatcher:
         try:
             if handler is None:
                 outcome = "unhandled"
-            elif not await self.first_time(dedupe_key, "action"):
-                outcome = "duplicate"
             else:
                 await handler(ctx, action)
         except Exception:
@@ -119,7 +118,8 @@ class Dispatcher:
             )
 
     async def mention(self, mention: Mention, responder: Responder, event_id: str | None = None) -> None:
-        """`@tsqa digest …` runs that command; anything else gets the overview."""
+        """`@tsqa digest …` runs that command, answering as privately as the slash command would;
+        anything else gets the overview, in the thread for all to see (it tells nobody's figures)."""
         if not await self.first_time(event_id and f"event:{event_id}", "event"):
             log_request("event", "app_mention", mention.user, 0.0, "duplicate")
             return
@@ -134,7 +134,7 @@ class Dispatcher:
             return
         start = time.perf_counter()
         await self.context(mention.user, mention.channel, responder).respond(
-            overview(self.router.commands.values())
+            overview(self.router.commands.values()), ephemeral=False
         )
         log_request("event", "app_mention", mention.user, (time.perf_counter() - start) * 1000, "overview")
 

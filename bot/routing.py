@@ -125,7 +125,11 @@ class Router:
         )
 
     def action(self, action_id: str, handler: ActionHandler) -> None:
-        """Register by action id; an id `prefix:` also matches `prefix:anything`."""
+        """Register by action id; an id `prefix:` also matches `prefix:anything`.
+
+        A click reaches the handler every time (double clicks, two people, two replicas): a handler
+        with a side effect claims it by what it means, e.g. `breakdown:{channel}:{ts}` or
+        `answer:{quiz}:{question}:{user}`, never by `action_ts`, which differs on every click."""
         if action_id in self.actions:
             raise ValueError(f"action {action_id} is registered twice")
         self.actions[action_id] = handler

@@ -7,10 +7,11 @@ is not done within the ack budget, the listener acks empty and the handler answe
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
 from bot.chat.events import Action, Command, FileShared, FormSubmission, HomeOpened, Mention
 from bot.chat.model import Message, MessageRef
@@ -18,9 +19,30 @@ from bot.chat.port import ChatPort
 from bot.dispatch import Dispatcher
 from bot.slack import render
 
+log = logging.getLogger("tsqa.slack")
+
 # Slack allows 3 s; leave room for the network and the ack itself.
 ACK_BUDGET = 2.0
 _MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
+
+
+def from_a_bot(event: dict[str, Any], context: AsyncBoltContext) -> bool:
+    """Bots (this one included) are never answered: two bots answering each other never stop."""
+    own = {context.bot_user_id, context.bot_id} - {None}
+    return bool(
+        event.get("bot_id")
+        or event.get("subtype") == "bot_message"
+        or event.get("user") in own
+        or event.get("user_id") in own
+    )
+
+
+def missing(event: dict[str, Any], *keys: str) -> bool:
+    """An event without the IDs a reply needs is dropped, never answered into `channel=""`."""
+    absent = [k for k in keys if not isinstance(event.get(k), str) or not event[k]]
+    if absent:
+        log.warning("dropped a %s event without %s", event.get("type"), ", ".join(absent))
+    return bool(absent)
 
 
 def _response(message: Message, ephemeral: bool) -> dict[str, Any]:
@@ -104,8 +126,9 @@ def register_listeners(app: AsyncApp, dispatcher: Dispatcher, port: ChatPort) ->
             trigger=body.get("trigger_id"),
             selected=selected,
         )
-        key = f"action:{user}:{raw['action_id']}:{raw.get('action_ts', '')}"
-        background.spawn(dispatcher.action(action, respond_by_url(respond, port, user), key), "action")
+        # No key per click: action_ts differs on every click. Handlers claim what a click means
+        # (see Router.action), so a double click does nothing twice.
+        background.spawn(dispatcher.action(action, respond_by_url(respond, port, user)), "action")
 
     @app.view(re.compile(".+"))
     async def on_submission(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -123,10 +146,12 @@ def register_listeners(app: AsyncApp, dispatcher: Dispatcher, port: ChatPort) ->
             await ack()
 
     @app.event("app_mention")
-    async def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def on_mention(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
+        if from_a_bot(event, context) or missing(event, "user", "channel", "ts"):
+            return
         mention = Mention(
-            text=_MENTION.sub("", event.get("text", "")).strip(),
-            user=event.get("user", ""),
+            text=_MENTION.sub("", event.get("text") or "").strip(),
+            user=event["user"],
             channel=event["channel"],
             ts=event["ts"],
             thread_ts=event.get("thread_ts"),
@@ -134,17 +159,26 @@ def register_listeners(app: AsyncApp, dispatcher: Dispatcher, port: ChatPort) ->
         thread = MessageRef(mention.channel, mention.thread_ts or mention.ts)
 
         async def in_thread(message: Message, ephemeral: bool) -> None:
-            await port.reply(thread, message)
+            # What a slash command would say to one person stays with that person, in the thread.
+            if ephemeral:
+                await port.ephemeral(mention.channel, mention.user, message, thread=thread)
+            else:
+                await port.reply(thread, message)
 
         background.spawn(dispatcher.mention(mention, in_thread, body.get("event_id")), "mention")
 
     @app.event("app_home_opened")
-    async def on_home(body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def on_home(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
+        if from_a_bot(event, context) or missing(event, "user"):
+            return
         if event.get("tab", "home") == "home":
             background.spawn(dispatcher.home_opened(HomeOpened(event["user"]), body.get("event_id")), "home")
 
     @app.event("file_shared")
-    async def on_file(body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def on_file(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
+        # The bot's own uploads (digest charts) arrive here too.
+        if from_a_bot(event, context) or missing(event, "file_id", "channel_id"):
+            return
         shared = FileShared(
             file_id=event["file_id"],
             user=event.get("user_id", ""),
@@ -156,3 +190,13 @@ def register_listeners(app: AsyncApp, dispatcher: Dispatcher, port: ChatPort) ->
     @app.event("message")
     async def on_message() -> None:
         """Plain messages are not requests; acknowledged so Slack does not retry them."""
+
+    unhandled: set[str] = set()
+
+    @app.event(re.compile(".*"))
+    async def on_other_event(event: dict[str, Any]) -> None:
+        """Anything else subscribed to is acknowledged (else Slack retries it), logged once per type."""
+        kind = str(event.get("type"))
+        if kind not in unhandled:
+            unhandled.add(kind)
+            log.info("ignoring %s events: no capability handles them", kind)

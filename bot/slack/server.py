@@ -24,8 +24,12 @@ def slack_routes(bolt: AsyncApp, signing_secret: str) -> list[web.RouteDef]:
 
     async def events(request: web.Request) -> web.Response:
         body = await request.read()
-        if not verifier.is_valid_request(body, dict(request.headers)):
-            log.warning("rejected a request with a missing, forged or stale signature")
+        try:
+            valid = verifier.is_valid_request(body, dict(request.headers))
+        except (ValueError, TypeError):  # a timestamp like `abc`, a non-ASCII signature
+            valid = False
+        if not valid:
+            log.warning("rejected a request with a missing, malformed, forged or stale signature")
             return web.Response(status=401, text="invalid signature")
         try:
             bolt_request = AsyncBoltRequest(

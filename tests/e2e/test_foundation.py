@@ -103,11 +103,16 @@ async def test_mention_gets_overview_once_despite_retries(workspace, database_ur
         assert "/digest" in texts(posts[0].json("blocks"))
 
 
-async def test_mention_that_names_a_command_runs_it_in_thread(workspace, sqlite_db) -> None:
+async def test_mention_that_names_a_command_answers_privately_in_thread(workspace, sqlite_db) -> None:
     async with running_bot(workspace, str(sqlite_db.url)) as (_bot, slack):
-        await slack.event(mention_event(slack, "<@UBOT0001> digest help"), "Ev0002")
-        posts = await eventually(lambda: slack.fake.calls_to("chat.postMessage"))
-        assert "*/digest*" in texts(posts[0].json("blocks"))
+        event = mention_event(slack, "<@UBOT0001> digest help")
+        await slack.event(event, "Ev0002")
+        answers = await eventually(lambda: slack.fake.calls_to("chat.postEphemeral"))
+        assert answers[0].args["user"] == "U0LABEL01" and answers[0].args["thread_ts"] == event["ts"]
+        assert "*/digest*" in texts(answers[0].json("blocks"))
+        await asyncio.sleep(0.2)
+        public = [c for c in slack.fake.calls_to("chat.postMessage") if c.args.get("channel") == "C0QAOPS01"]
+        assert public == []
 
 
 async def test_home_tab_is_published(workspace, sqlite_db) -> None:
