@@ -146,12 +146,13 @@ async def post_to_channel(ctx: Context, cmd: Command, args: list[str]) -> None:
         return
     taken = await post_once(ctx.services, cmd.channel, day, ctx.workspace.timezone, queues, message)
     if taken.won:
-        await ctx.respond(Message.text(f"Posted the digest for {label} on {day}."))
+        await ctx.respond(Message.text(md("Posted the digest for {} on {}.", label, day)))
     elif taken.done:
         link = await ctx.port.permalink(MessageRef(cmd.channel, taken.result or ""))
-        await ctx.respond(Message.text(f"The digest for {label} on {day} is already in this channel: {link}"))
+        already = md("The digest for {} on {} is already in this channel: {}", label, day, link)
+        await ctx.respond(Message.text(already))
     else:
-        await ctx.respond(Message.text(f"The digest for {label} on {day} is being posted right now."))
+        await ctx.respond(Message.text(md("The digest for {} on {} is being posted right now.", label, day)))
 
 
 def button_scope(ctx: Context, value: str) -> tuple[date, str, list[str] | None]:
