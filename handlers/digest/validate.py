@@ -86,7 +86,8 @@ def _as_bytes(source: Source) -> bytes | str | Path:
 
 def _header(data: bytes | str | Path) -> list[str]:
     if isinstance(data, bytes):
-        first = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
+        end = data.find(b"\n")
+        first = data[: end if end >= 0 else len(data)].decode("utf-8-sig", errors="replace")
     else:
         with open(data, encoding="utf-8-sig", errors="replace") as handle:
             first = handle.readline()
@@ -117,7 +118,8 @@ def _raw_table(source: Source, max_rows: int) -> pa.Table:
     """Every column as text (CSV) or as stored (Parquet): nothing can fail to parse here."""
     data = _as_bytes(source)
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
-    if (isinstance(data, bytes) and data[:4] == b"PAR1") or str(data).lower().endswith((".parquet", ".pq")):
+    named_parquet = not isinstance(data, bytes) and str(data).lower().endswith((".parquet", ".pq"))
+    if named_parquet or (isinstance(data, bytes) and data[:4] == b"PAR1"):
         return _read_parquet(stream, max_rows)
     text = {name: pa.string() for name in _header(data)}
     options = pacsv.ConvertOptions(
@@ -190,7 +192,9 @@ def _typed(column: pa.ChunkedArray, kind: pa.DataType, tz: str) -> tuple[pa.Chun
     return typed, bad
 
 
-Reason = str | pa.Array | pa.ChunkedArray
+# One text for every row, or a function giving the text of the rows at some indices (called for
+# the invalid rows only, so naming the offending values costs nothing on a clean file).
+Reason = str | Callable[[pa.Array], pa.Array]
 
 
 class _Rules:
@@ -201,7 +205,6 @@ class _Rules:
         self.rules: list[tuple[pa.Array, Reason]] = []
 
     def add(self, mask: pa.Array | pa.ChunkedArray, reason: Reason) -> None:
-        """`reason` is one text for every row, or a text per row (to name the offending value)."""
         self.rules.append((pc.fill_null(mask, False), reason))
 
     def verdict(self) -> tuple[pa.Array, list[RowProblem], pa.Array]:
@@ -213,7 +216,7 @@ class _Rules:
         texts = []
         for mask, reason in self.rules:
             hit = pc.take(mask, where)
-            said = pc.take(reason, where) if not isinstance(reason, str) else pa.scalar(reason)
+            said = pa.scalar(reason) if isinstance(reason, str) else reason(where)
             texts.append(pc.if_else(hit, said, pa.scalar(None, pa.string())))
         reasons = pc.binary_join_element_wise(*texts, "; ", null_handling="skip")
         lines = pc.add(where, 2).to_pylist()
@@ -272,9 +275,14 @@ def _contradiction_rules(rules: _Rules, columns: dict[str, pa.ChunkedArray], wor
         configured = _configured(columns["queue"], workspace, name)
         given = columns[name]
         clash = pc.and_(pc.and_(pc.is_valid(given), pc.is_valid(configured)), pc.not_equal(given, configured))
-        reason = pc.binary_join_element_wise(
-            f"{name}: ", given, " is not queue ", columns["queue"], f"'s {name} (", configured, ")", ""
-        )
+
+        def reason(rows: pa.Array, name: str = name, given=given, configured=configured) -> pa.Array:  # noqa: ANN001
+            queue = pc.take(columns["queue"], rows)
+            said, wanted = pc.take(given, rows), pc.take(configured, rows)
+            return pc.binary_join_element_wise(
+                f"{name}: ", said, " is not queue ", queue, f"'s {name} (", wanted, ")", ""
+            )
+
         rules.add(clash, reason)
 
 
