@@ -157,3 +157,18 @@ async def test_stopping_the_bot_lets_a_running_job_finish(workspace, database_ur
         await asyncio.wait_for(started.wait(), 10)
         fake = slack.fake
     assert [m.text for m in fake.messages_in("C0QAOPS01")] == ["job finished"]
+
+
+async def test_a_post_whose_connection_drops_after_slack_stored_it_appears_once(
+    workspace, loaded_url
+) -> None:
+    schedule = DigestSchedule(channel="C0DIGEST1", at="11:00")
+    clock = Clock(NOW + timedelta(hours=1))
+    async with running_bot(at(schedule)(workspace), loaded_url, clock=clock) as (bot, slack):
+        bot.port.keyed.pause = 0
+        slack.fake.drop_after_store("chat.postMessage")  # stored, then no answer: the client cannot know
+        await post_due(bot.services, schedule)
+        assert len(digest_posts(slack.fake)) == 1
+        assert slack.fake.calls_to("conversations.history")  # it looked for its key before trying again
+        key = post_key("C0DIGEST1", DAY, None)
+        assert (await claims.state(bot.db, key)).result == digest_posts(slack.fake)[0].ts
