@@ -254,6 +254,8 @@ def jobs(workspace: Workspace) -> list[Job]:
         found.append(
             Job(f"digest.{index}.{schedule.channel}", CronTrigger(hour=hour, minute=minute, timezone=tz), run)
         )
+    if workspace.digests:  # a cron run missed (database down, a deploy at that minute) is made due here
+        found.append(Job("digest.catch-up", IntervalTrigger(minutes=1), catch_up))
     if workspace.ingest.watch_dir:
         found.append(
             Job(
