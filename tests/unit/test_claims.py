@@ -94,3 +94,14 @@ async def test_a_released_timer_waits_for_its_retry_time_and_a_cancelled_one_nev
     assert await claims.cancel(db, "t2", T0) is False
     assert await claims.take_due(db, T0 + timedelta(minutes=2), ["k"]) == []
     assert [t.key for t in await claims.take_due(db, T0 + timedelta(minutes=5), ["k"])] == ["t1"]
+
+
+async def test_times_in_any_zone_compare_as_instants(db: Database) -> None:
+    # 10:00 in Dublin is 09:00 UTC in November; 11:30 in Nairobi (UTC+3) is 08:30 UTC: already due.
+    from zoneinfo import ZoneInfo
+
+    nairobi = datetime(2026, 11, 30, 11, 30, tzinfo=ZoneInfo("Africa/Nairobi"))
+    await claims.schedule(db, "t", "k", nairobi, T0)
+    assert [t.key for t in await claims.take_due(db, T0, ["k"])] == ["t"]
+    row = await claims.state(db, "t")
+    assert row.due_at == nairobi and row.due_at.tzinfo is not None
