@@ -260,32 +260,48 @@ def _open_mpim(ctx: Context, key: str, users: list[str]) -> Channel:
     return st.channels[st.dms[key]]
 
 
-def _cursor(member: str) -> str:
-    return base64.b64encode(f"user:{member}".encode()).decode()
+def limit_arg(args: dict[str, Any], maximum: int) -> int:
+    try:
+        limit = int(args.get("limit") or 100)
+    except (TypeError, ValueError):
+        raise SlackError("invalid_limit") from None
+    return max(1, min(limit, maximum))
+
+
+def make_cursor(kind: str, value: str) -> str:
+    """Slack's cursors are base64 of `kind:value` (`user:U…`, `next_ts:…`)."""
+    return base64.b64encode(f"{kind}:{value}".encode()).decode()
+
+
+def cursor_arg(args: dict[str, Any], kind: str) -> str | None:
+    """The value in a cursor `make_cursor(kind, …)` made; anything else is Slack's invalid_cursor."""
+    cursor = str_arg(args, "cursor")
+    if cursor is None:
+        return None
+    try:
+        decoded = base64.b64decode(cursor, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise SlackError("invalid_cursor") from None
+    if not decoded.startswith(kind + ":"):
+        raise SlackError("invalid_cursor")
+    return decoded[len(kind) + 1 :]
 
 
 @method("conversations.members")
 def conversations_members(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     channel = ctx.state.visible_channel(str_arg(args, "channel"))
     members = sorted(channel.members)
-    try:
-        limit = int(args.get("limit") or 100)
-    except (TypeError, ValueError):
-        raise SlackError("invalid_limit") from None
-    limit = max(1, min(limit, 1000))
+    limit = limit_arg(args, 1000)
     start = 0
-    cursor = str_arg(args, "cursor")
-    if cursor is not None:
-        try:
-            decoded = base64.b64decode(cursor, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            raise SlackError("invalid_cursor") from None
-        if not decoded.startswith("user:") or decoded[5:] not in members:
+    member = cursor_arg(args, "user")
+    if member is not None:
+        if member not in members:
             raise SlackError("invalid_cursor")
-        start = members.index(decoded[5:])
+        start = members.index(member)
     page = members[start : start + limit]
     rest = members[start + limit :]
-    return {"members": page, "response_metadata": {"next_cursor": _cursor(rest[0]) if rest else ""}}
+    next_cursor = make_cursor("user", rest[0]) if rest else ""
+    return {"members": page, "response_metadata": {"next_cursor": next_cursor}}
 
 
 @method("conversations.info")

@@ -6,12 +6,10 @@ after an uncertain failure, so paging, the time window and the metadata follow S
 
 from __future__ import annotations
 
-import base64
-import binascii
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bot.local.methods import Context, bool_arg, method, str_arg
+from bot.local.methods import Context, bool_arg, cursor_arg, limit_arg, make_cursor, method, str_arg
 from bot.local.shapes import message_json
 from bot.local.state import Message, SlackError
 
@@ -22,7 +20,7 @@ def _micros(ts: str, error: str) -> int:
     """A Slack timestamp (`1700000000.000100`, `1700000000`) as whole microseconds."""
     try:
         return int(Decimal(ts) * 1_000_000)
-    except InvalidOperation:
+    except (InvalidOperation, ValueError, OverflowError):  # not a number, NaN, Infinity
         raise SlackError(error) from None
 
 
@@ -41,29 +39,11 @@ def _within(message: Message, oldest: int, latest: int | None, inclusive: bool) 
     return oldest < at and (latest is None or at < latest)
 
 
-def _limit(args: dict[str, Any]) -> int:
-    try:
-        limit = int(args.get("limit") or 100)
-    except (TypeError, ValueError):
-        raise SlackError("invalid_limit") from None
-    return max(1, min(limit, MAX_LIMIT))
-
-
-def _cursor_for(message: Message) -> str:
-    return base64.b64encode(f"next_ts:{message.ts.replace('.', '')}".encode()).decode()
-
-
 def _cursor_micros(args: dict[str, Any]) -> int | None:
-    cursor = str_arg(args, "cursor")
-    if cursor is None:
-        return None
-    try:
-        decoded = base64.b64decode(cursor, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise SlackError("invalid_cursor") from None
-    if not decoded.startswith("next_ts:") or not decoded[8:].isdigit():
+    value = cursor_arg(args, "next_ts")
+    if value is not None and not value.isdigit():
         raise SlackError("invalid_cursor")
-    return int(decoded[8:])
+    return None if value is None else int(value)
 
 
 def _page(
@@ -78,13 +58,15 @@ def _page(
             for m, key in zip(messages, keys, strict=True)
             if (key <= start if newest_first else key >= start)
         ]
-    limit = _limit(args)
+    limit = limit_arg(args, MAX_LIMIT)
     page, rest = messages[:limit], messages[limit:]
     with_metadata = bool_arg(args, "include_all_metadata")
     return {
         "messages": [message_json(ctx.state, m, ctx.base_url, metadata=with_metadata) for m in page],
         "has_more": bool(rest),
-        "response_metadata": {"next_cursor": _cursor_for(rest[0]) if rest else ""},
+        "response_metadata": {
+            "next_cursor": make_cursor("next_ts", rest[0].ts.replace(".", "")) if rest else ""
+        },
     }
 
 

@@ -16,12 +16,13 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from bot.local import methods_history  # noqa: F401  (registers conversations.history and .replies)
 from bot.local.guard import local_only
-from bot.local.methods import METHODS, Context, json_object
+from bot.local.methods import METHODS, Context
 from bot.local.methods_ui import respond
+from bot.local.request_body import bearer, read_args, read_upload
 from bot.local.state import Call, Channel, Message, ResponseUrl, SlackError, User, WorkspaceState
 
 # Methods that only read: answering them is not a change the browser workspace must show or save.
@@ -283,9 +284,9 @@ class SlackWebAPI:
 
     async def _api(self, request: web.Request) -> web.Response:
         name = request.match_info["method"]
-        token = _bearer(request)
+        token = bearer(request)
         try:
-            args = await _read_args(request)
+            args = await read_args(request)
             parse_error = None
         except SlackError as error:
             args, parse_error = {}, error.error
@@ -323,8 +324,8 @@ class SlackWebAPI:
 
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]
-        data = await _read_upload(request)
-        call = Call("upload", {"file_id": file_id, "length": len(data)}, _bearer(request))
+        data = await read_upload(request)
+        call = Call("upload", {"file_id": file_id, "length": len(data)}, bearer(request))
         self._record(call)
         fault = self._take_fault("upload")
         if fault is not None:
@@ -366,7 +367,7 @@ class SlackWebAPI:
 
     async def _download(self, request: web.Request) -> web.Response:
         """The bot downloads with its token, the page without one; a wrong token is refused like Slack's."""
-        if "Authorization" in request.headers and _bearer(request) != self.bot_token:
+        if "Authorization" in request.headers and bearer(request) != self.bot_token:
             return web.Response(status=403, text="invalid_auth", content_type="text/plain")
         file = self.state.files.get(request.match_info["file_id"])
         if file is None or file.data is None:
@@ -376,32 +377,3 @@ class SlackWebAPI:
         if mimetype not in INLINE_TYPES:
             headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(file.name)}"
         return web.Response(body=file.data, content_type=mimetype, headers=headers)
-
-
-def _bearer(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    return (header[7:].strip() or None) if header.lower().startswith("bearer ") else None
-
-
-async def _read_args(request: web.Request) -> dict[str, Any]:
-    """Merge query string and body, keeping form values as the strings Slack receives."""
-    args: dict[str, Any] = dict(request.query)
-    if request.method != "POST" or not request.can_read_body:
-        return args
-    if request.content_type == "application/json":
-        args.update(json_object(await request.text()))
-    elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()
-        for key, value in form.items():
-            args[key] = value.file.read() if isinstance(value, web.FileField) else value
-    return args
-
-
-async def _read_upload(request: web.Request) -> bytes:
-    if request.content_type != "multipart/form-data":
-        return await request.read()
-    reader = await request.multipart()
-    async for part in reader:
-        if isinstance(part, BodyPartReader):
-            return bytes(await part.read())
-    return b""

@@ -130,7 +130,9 @@ async def test_history_refuses_what_the_bot_cannot_read(fake: SlackWebAPI, clien
     assert await _error(client.conversations_history(channel="C0OUTSIDE")) == "not_in_channel"
     assert await _error(client.conversations_history(channel="C0PRIVATE")) == "channel_not_found"
     assert await _error(client.conversations_history(channel=QA, cursor="bm9wZQ==")) == "invalid_cursor"
-    assert await _error(client.conversations_history(channel=QA, oldest="yesterday")) == "invalid_ts_oldest"
+    for oldest in ("yesterday", "NaN", "Infinity"):
+        assert await _error(client.conversations_history(channel=QA, oldest=oldest)) == "invalid_ts_oldest"
+    assert await _error(client.conversations_history(channel=QA, latest="soon")) == "invalid_ts_latest"
 
 
 async def test_a_dropped_connection_after_the_post_makes_a_retrying_client_post_twice(
