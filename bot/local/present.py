@@ -9,6 +9,7 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 from bot.local.state import Message, View, WorkspaceState
 
@@ -65,7 +66,7 @@ def file_view(st: WorkspaceState, file_id: str) -> dict[str, Any] | None:
         "mimetype": mimetypes.guess_type(file.name)[0] or "application/octet-stream",
         "size": len(file.data) if file.data is not None else file.length,
         "ready": file.data is not None,
-        "url": f"/files/{file.id}/{file.name}",
+        "url": f"/files/{file.id}/{quote(file.name)}",
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.local.state import Channel, File, Message, User, View, WorkspaceState
@@ -168,9 +169,9 @@ def file_json(st: WorkspaceState, file: File, base_url: str = "") -> dict[str, A
         "mode": "hosted",
         "is_external": False,
         "is_public": channel is not None and not channel.is_private,
-        "url_private": f"{base_url}/files/{file.id}/{file.name}",
-        "url_private_download": f"{base_url}/files/{file.id}/download/{file.name}",
-        "permalink": f"https://{st.team_domain}.slack.com/files/{file.user}/{file.id}/{file.name}",
+        "url_private": f"{base_url}/files/{file.id}/{quote(file.name)}",
+        "url_private_download": f"{base_url}/files/{file.id}/download/{quote(file.name)}",
+        "permalink": f"https://{st.team_domain}.slack.com/files/{file.user}/{file.id}/{quote(file.name)}",
         "channels": [channel.id] if channel is not None and not channel.is_private else [],
         "groups": [channel.id] if channel is not None and channel.is_private and not channel.is_im else [],
         "ims": [channel.id] if channel is not None and channel.is_im else [],

@@ -85,10 +85,13 @@ async def test_stored_files_are_never_sniffed_and_only_images_show_inline(setup:
         "logo.svg": ("image/svg+xml", "attachment; filename*=UTF-8''logo.svg"),
         "page.html": ("text/html", "attachment; filename*=UTF-8''page.html"),
         "notes v2.txt": ("text/plain", "attachment; filename*=UTF-8''notes%20v2.txt"),
+        "q#4?.txt": ("text/plain", "attachment; filename*=UTF-8''q%234%3F.txt"),
     }
+    in_url = {"notes v2.txt": "notes%20v2.txt", "q#4?.txt": "q%234%3F.txt"}
     contents = {"chart.png": PNG, "logo.svg": SVG, "page.html": b"<script>alert(1)</script>"}
     for name, (mimetype, disposition) in expected.items():
         file = await _shared(setup, name, contents.get(name, b"plain"))
+        assert file["url_private"].endswith("/" + in_url.get(name, name))
         for url in (file["url_private"], file["url_private_download"]):
             async with setup.session.get(url) as answer:
                 assert answer.status == 200 and answer.content_type == mimetype
