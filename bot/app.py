@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -98,6 +99,9 @@ class TsqaBot:
         self.services.background.spawn(report_setup_problems(self.services), "setup check")
         for run in self.router.startup:
             self.services.background.spawn(run(self.services), "startup")
+        # Modules and the app live as long as the process: keep them out of the garbage collector's
+        # full passes, which otherwise stall every request for 100-400 ms each time they run.
+        gc.freeze()
 
     async def stop(self) -> None:
         log.info("stopping: no new requests, finishing %d in-flight tasks", len(self.services.background))

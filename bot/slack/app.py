@@ -51,7 +51,9 @@ def build_bolt_app(
         signing_secret=signing_secret or "unused-in-socket-mode",
         authorize=identity.authorizer(),
         request_verification_enabled=False,
-        process_before_response=False,
+        # Bolt then awaits the listener instead of polling for the ack every 10 ms; every listener
+        # acks within its budget and leaves slow work to the background.
+        process_before_response=True,
         logger=logging.getLogger("tsqa.bolt"),
     )
     register_listeners(app, dispatcher, port)
