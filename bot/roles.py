@@ -6,6 +6,7 @@ rarely and every command asks.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -52,13 +53,15 @@ GroupLookup = Callable[[str], Awaitable[list[str]]]
 
 
 class RoleResolver:
-    """Resolves a user's roles; usergroup membership is cached for `ttl` seconds."""
+    """Resolves a user's roles; usergroup membership is cached for `ttl` seconds, and concurrent
+    misses for one group share a single lookup (fifty requests at once make one API call)."""
 
     def __init__(self, workspace: Workspace, group_members: GroupLookup, ttl: float = 300.0):
         self._workspace = workspace
         self._group_members = group_members
         self._ttl = ttl
         self._cache: dict[str, tuple[float, frozenset[str]]] = {}
+        self._pending: dict[str, asyncio.Future[frozenset[str]]] = {}
 
     async def _expand(self, ids: Iterable[str]) -> set[str]:
         users: set[str] = set()
@@ -71,11 +74,19 @@ class RoleResolver:
 
     async def _group(self, group: str) -> frozenset[str]:
         cached = self._cache.get(group)
-        now = time.monotonic()
-        if cached and now - cached[0] < self._ttl:
+        if cached and time.monotonic() - cached[0] < self._ttl:
             return cached[1]
-        members = frozenset(await self._group_members(group))
-        self._cache[group] = (now, members)
+        if (pending := self._pending.get(group)) is not None:
+            return await asyncio.shield(pending)  # one waiter cancelled must not cancel the others
+        pending = self._pending[group] = asyncio.ensure_future(self._lookup(group))
+        return await asyncio.shield(pending)
+
+    async def _lookup(self, group: str) -> frozenset[str]:
+        try:
+            members = frozenset(await self._group_members(group))
+        finally:
+            self._pending.pop(group, None)
+        self._cache[group] = (time.monotonic(), members)
         return members
 
     async def of(self, user: str) -> UserRoles:

@@ -292,3 +292,19 @@ async def test_clicks_claim_what_they_mean_not_each_delivery(workspace, loaded_u
             m for m in slack.fake.messages_in("C0DIGEST1", thread_ts=ts) if "Breakdown" in (m.text or "")
         ]
         assert len(thread) == 1
+
+
+async def test_concurrent_role_lookups_share_one_usergroup_call(workspace, sqlite_db) -> None:
+    from tests.e2e.harness import seeded_fake
+
+    ws = quiet(workspace).model_copy(update={"trainers": ["S0TRAINERS"]})  # looked up on requests only
+    fake = seeded_fake(ws)
+    fake.add_usergroup("S0TRAINERS", ["U0TRAINER1"])
+    async with running_bot(ws, str(sqlite_db.url), fake=fake) as (bot, slack):
+        await bot.services.background.drain()
+        before = len(fake.calls_to("usergroups.users.list"))
+        assert before == 0
+        users = ["U0LABEL01", "U0LABEL02", "U0TRAINER1", "U0NWLEAD1", "U0BBLEAD1", "U0RDONCALL"] * 4
+        replies = await asyncio.gather(*(slack.command("/digest", "post", user=u) for u in users))
+        assert all(r.status == 200 for r in replies)
+        assert len(fake.calls_to("usergroups.users.list")) == 1
