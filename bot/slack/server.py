@@ -24,8 +24,11 @@ def slack_routes(bolt: AsyncApp, signing_secret: str) -> list[web.RouteDef]:
 
     async def events(request: web.Request) -> web.Response:
         body = await request.read()
+        headers = request.headers  # case-insensitive already: no normalised copy needed
         try:
-            valid = verifier.is_valid_request(body, dict(request.headers))
+            valid = verifier.is_valid(
+                body, headers.get("X-Slack-Request-Timestamp"), headers.get("X-Slack-Signature")
+            )
         except (ValueError, TypeError):  # a timestamp like `abc`, a non-ASCII signature
             valid = False
         if not valid:
@@ -33,7 +36,7 @@ def slack_routes(bolt: AsyncApp, signing_secret: str) -> list[web.RouteDef]:
             return web.Response(status=401, text="invalid signature")
         try:
             bolt_request = AsyncBoltRequest(
-                body=body.decode("utf-8"), query=request.query_string, headers=dict(request.headers)
+                body=body.decode("utf-8"), query=request.query_string, headers=dict(headers)
             )
         except (ValueError, UnicodeDecodeError) as exc:
             log.warning("malformed request body: %s", exc)
