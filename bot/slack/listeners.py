@@ -1,7 +1,8 @@
 """Bolt listeners: ack in time, translate Slack payloads into neutral events, hand them to the dispatcher.
 
 The first ephemeral answer to a command rides in the ack itself (no extra API call); if the handler
-is not done within the ack budget, the listener acks empty and the handler answers by response_url.
+has not answered within the ack budget, the listener acks empty and the handler answers by
+response_url (see bot/slack/ack.py).
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from bot.chat.model import Message, MessageRef
 from bot.chat.port import ChatPort
 from bot.dispatch import Dispatcher
 from bot.slack import render
+from bot.slack.ack import AckDeadlines, AckResponder, response, settle
 
 log = logging.getLogger("tsqa.slack")
 
-# Slack allows 3 s; leave room for the network and the ack itself.
-ACK_BUDGET = 2.0
 _MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 
 
@@ -45,44 +45,12 @@ def missing(event: dict[str, Any], *keys: str) -> bool:
     return bool(absent)
 
 
-def _response(message: Message, ephemeral: bool) -> dict[str, Any]:
-    return {
-        "text": render.fallback_text(message),
-        "blocks": render.message_truncated(message),
-        "response_type": "ephemeral" if ephemeral else "in_channel",
-    }
-
-
-class AckResponder:
-    """Answers a command: the first answer in the ack if still possible, later ones by response_url."""
-
-    def __init__(self, ack: AsyncAck, respond: AsyncRespond):
-        self._ack = ack
-        self._respond = respond
-        self._lock = asyncio.Lock()
-        self.acked = False
-
-    async def __call__(self, message: Message, ephemeral: bool) -> None:
-        async with self._lock:
-            if not self.acked:
-                self.acked = True
-                await self._ack(**_response(message, ephemeral))
-                return
-        await self._respond(**_response(message, ephemeral), replace_original=False)
-
-    async def ensure_acked(self) -> None:
-        async with self._lock:
-            if not self.acked:
-                self.acked = True
-                await self._ack()
-
-
 def respond_by_url(respond: AsyncRespond | None, port: ChatPort, user: str):  # noqa: ANN201
     """A responder for interactions: the response_url if there is one (messages), else a DM (home tab)."""
 
     async def answer(message: Message, ephemeral: bool) -> None:
         if respond is not None and respond.response_url:
-            await respond(**_response(message, ephemeral), replace_original=False)
+            await respond(**response(message, ephemeral), replace_original=False)
         else:
             await port.dm(user, message)
 
@@ -93,9 +61,12 @@ def register_listeners(app: AsyncApp, dispatcher: Dispatcher, port: ChatPort) ->
     background = dispatcher.services.background
     commands = re.compile(r"^/(" + "|".join(map(re.escape, dispatcher.router.commands)) + r")$")
 
+    deadlines = AckDeadlines()
+
     @app.command(commands)
     async def on_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        responder = AckResponder(ack, respond)
+        answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        responder = AckResponder(ack, respond, answered)
         cmd = Command(
             name=body["command"].lstrip("/"),
             text=body.get("text") or "",
@@ -104,7 +75,9 @@ def register_listeners(app: AsyncApp, dispatcher: Dispatcher, port: ChatPort) ->
             trigger=body.get("trigger_id"),
         )
         task = background.spawn(dispatcher.command(cmd, responder), f"command {cmd.name}")
-        await asyncio.wait({task}, timeout=ACK_BUDGET)  # the task goes on after the ack if it must
+        task.add_done_callback(lambda _: settle(answered))
+        deadlines.watch(answered)
+        await answered  # the first answer, the handler's end or the budget; the task goes on
         await responder.ensure_acked()
 
     @app.action(re.compile(".+"))
