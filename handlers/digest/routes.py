@@ -20,7 +20,7 @@ from handlers.digest import files, views
 from handlers.digest.examples import load_example_data
 from handlers.digest.posting import CHART, POST, catch_up, post_due, post_once
 from handlers.digest.service import digest_for_day, latest_day, scope_queues
-from storage.claims import claim
+from storage import claims
 
 SUMMARY = "daily queue output per vendor, site and queue against target: SLA, handle time, quality, backlog"
 # No queue data is older; anything earlier is a typo (and 0001-01-01 overflows day arithmetic).
@@ -186,11 +186,17 @@ async def breakdown(ctx: Context, action: Action) -> None:
         await ctx.respond(message)
         return
     # Claimed by what it means (this digest's breakdown), so double clicks and replicas post it once.
+    # A crash mid-post leaves a lease, not a lost breakdown: the next click finds the reply by its key.
     thread = MessageRef(action.channel, action.thread_ts or action.message_ts)
-    if not await claim(ctx.db, f"breakdown:{thread.channel}:{thread.ts}", "breakdown", ctx.now()):
-        await ctx.respond(Message.text("The breakdown is already in this digest's thread."))
-        return
-    await ctx.port.reply(thread, message)
+    key = f"breakdown:{thread.channel}:{thread.ts}"
+
+    async def send(taken: claims.Taken) -> str:
+        return (await ctx.port.reply(thread, message, key=key, look_first=taken.retaken)).ts
+
+    taken = await claims.once(ctx.db, key, "breakdown", ctx.services.clock, send)
+    if not taken.won:
+        where = "already in" if taken.done else "already being posted in"
+        await ctx.respond(Message.text(f"The breakdown is {where} this digest's thread."))
 
 
 async def open_request_form(ctx: Context, action: Action) -> None:

@@ -139,7 +139,7 @@ async def test_breakdown_replies_in_thread_once(workspace, loaded_url) -> None:
             replies[0].blocks
         )
         note = await eventually(lambda: slack.fake.ephemeral_for("U0QALEAD1"))
-        assert "already in this digest's thread" in note[-1].text
+        assert "The breakdown is already" in note[-1].text and "this digest's thread" in note[-1].text
 
 
 async def test_request_form_validates_then_answers_by_dm(workspace, loaded_url) -> None:
