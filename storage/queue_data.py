@@ -199,29 +199,75 @@ async def count_decisions_between(session: AsyncSession, start_us: int, end_us: 
 
 
 async def decisions_between(session: AsyncSession, start_us: int, end_us: int) -> pa.Table:
-    """Stored decisions completed in [start, end), as the typed table the aggregation reads."""
-    query = select(*(getattr(Decision, c) for c in DECISION_COLUMNS)).where(
-        Decision.completed_us >= start_us, Decision.completed_us < end_us
+    """Stored decisions completed in [start, end), as the typed table the aggregation reads.
+
+    Read through the driver, not SQLAlchemy's rows: a million rows must not be turned into Python
+    objects on the event loop. PostgreSQL sends them as CSV (COPY), parsed by Arrow in a thread;
+    SQLite's rows are fetched in its own thread and put into columns in another."""
+    driver = await _driver(session)
+    query = (
+        f"SELECT {', '.join(DECISION_COLUMNS)} FROM {Decision.__tablename__} "
+        f"WHERE completed_us >= {int(start_us)} AND completed_us < {int(end_us)}"
     )
-    rows = (await session.execute(query)).all()
+    if session.bind.dialect.name == "postgresql":
+        chunks: list[bytes] = []
+
+        async def take(chunk: bytes) -> None:
+            chunks.append(chunk)
+
+        await driver.copy_from_query(query, output=take, format="csv")
+        return await asyncio.to_thread(_decisions_from_csv, b"".join(chunks))
+    cursor = await driver.execute(query)
+    rows = await cursor.fetchall()
+    await cursor.close()
     return await asyncio.to_thread(_decisions_from_rows, rows)
 
 
+def _decisions_from_csv(data: bytes) -> pa.Table:
+    types = {
+        name: pa.int64()
+        if name.endswith("_us")
+        else pa.float64()
+        if name == "handle_seconds"
+        else pa.string()
+        for name in DECISION_COLUMNS
+    }
+    options = pacsv.ConvertOptions(
+        column_types=types, strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False
+    )
+    if not data:
+        return _decisions_from_rows([])
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        pacsv.ReadOptions(column_names=DECISION_COLUMNS),
+        pacsv.ParseOptions(newlines_in_values=True),  # labels may hold line breaks
+        convert_options=options,
+    )
+    return _decisions_from_columns({name: table[name] for name in DECISION_COLUMNS})
+
+
 def _decisions_from_rows(rows: Sequence[Sequence[Any]]) -> pa.Table:
-    data = {name: [row[i] for row in rows] for i, name in enumerate(DECISION_COLUMNS)}
+    kinds = {"completed_us": pa.int64(), "enqueued_us": pa.int64(), "handle_seconds": pa.float64()}
+    return _decisions_from_columns(
+        {
+            name: pa.array([row[i] for row in rows], kinds.get(name, pa.string()))
+            for i, name in enumerate(DECISION_COLUMNS)
+        }
+    )
+
+
+def _decisions_from_columns(data: dict[str, Any]) -> pa.Table:
+    """The stored columns as the checked table names and types them."""
     utc = pa.timestamp("us", tz="UTC")
+    names = ["item_id", "queue", "vendor", "site", "labeler_id"]
     return pa.table(
         {
-            "item_id": pa.array(data["item_id"], pa.string()),
-            "queue": pa.array(data["queue"], pa.string()),
-            "vendor": pa.array(data["vendor"], pa.string()),
-            "site": pa.array(data["site"], pa.string()),
-            "labeler_id": pa.array(data["labeler_id"], pa.string()),
-            "enqueued_at": pa.array(data["enqueued_us"], pa.int64()).cast(utc),
-            "completed_at": pa.array(data["completed_us"], pa.int64()).cast(utc),
-            "handle_seconds": pa.array(data["handle_seconds"], pa.float64()),
-            "decision": pa.array(data["decision"], pa.string()),
-            "qa_decision": pa.array(data["qa_decision"], pa.string()),
+            **{name: data[name] for name in names},
+            "enqueued_at": data["enqueued_us"].cast(utc),
+            "completed_at": data["completed_us"].cast(utc),
+            "handle_seconds": data["handle_seconds"],
+            "decision": data["decision"],
+            "qa_decision": data["qa_decision"],
         }
     )
 

@@ -38,7 +38,8 @@ WHO_MAY = (
 
 def kind_of(content: bytes) -> str:
     """Backlog snapshots have a `backlog` column; everything else is read as decisions."""
-    header = content.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").lower()
+    end = content.find(b"\n")  # not split(): that would copy the whole file for its first line
+    header = (content if end < 0 else content[:end]).decode("utf-8-sig", errors="replace").lower()
     return "backlog" if "backlog" in [c.strip().strip('"') for c in header.split(",")] else "decisions"
 
 

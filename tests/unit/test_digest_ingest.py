@@ -170,6 +170,8 @@ async def test_awkward_text_survives_every_bulk_path(db, workspace, decisions) -
     assert by_item.loc[frame.loc[0, "item_id"], "decision"] == 'remove, "spam"'
     assert by_item.loc[frame.loc[1, "item_id"], "labeler_id"] == "nr-0001\nsecond line"
     assert pd.isna(by_item.loc[frame.loc[2, "item_id"], "qa_decision"])
+    async with db.transaction() as session:
+        assert (await queue_data.decisions_between(session, 0, 1)).num_rows == 0
 
 
 async def test_concurrent_ingests_of_the_same_days_both_count(db, workspace, decisions) -> None:
