@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.exc import OperationalError
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.csvsafe import write_csv
 from bot.workspace import Workspace
-from handlers.digest.aggregate import DailyAggregates, daily_aggregates
+from handlers.digest.aggregate import MEASURES, DailyAggregates, daily_aggregates
 from handlers.digest.frames import Source
 from handlers.digest.validate import (
     SHOWN_PROBLEMS,
@@ -151,53 +152,54 @@ async def in_transaction(db: Database, work: Callable[[AsyncSession], Awaitable[
     raise AssertionError("unreachable")
 
 
-async def unmixed_timezones(session: AsyncSession, workspace: Workspace, table: pa.Table) -> set[str]:
-    """The timezones in which nothing is stored yet for the days the rows touch (asked before storing)."""
-    zones: set[str] = set()
-    for tz in workspace.timezones():
-        days = _local_days(table["completed_at"], tz)
-        if days and not await queue_data.decisions_exist_between(
-            session, *day_bounds_us(days[0], days[-1], tz)
-        ):
-            zones.add(tz)
-    return zones
-
-
 async def refresh_days(
     session: AsyncSession,
     workspace: Workspace,
     table: pa.Table,
     all_new: bool,
-    unmixed: Collection[str] = (),
-    prepared: asyncio.Future[dict[str, DailyAggregates]] | None = None,
+    prepared: asyncio.Future[dict[str, DailyAggregates]],
 ) -> list[date]:
-    """Recompute the daily building blocks of every day the new rows touch, in every timezone kept.
+    """Refresh the daily building blocks of every day the new rows touch, in every timezone kept.
 
-    When the new rows are all that is stored for those whole days, they are aggregated directly
-    instead of being read back: known without counting for the `unmixed` timezones (where those days
-    held nothing before these rows were stored). `prepared` holds those aggregates computed while the
-    rows were being stored."""
+    The blocks are additive, so when every row was new the file's own blocks (`prepared`, computed
+    while the rows were being stored) are added to the stored ones: no raw rows are read back. When
+    some rows were stored already, their days are recomputed from the raw rows instead."""
     touched: list[date] = []
     for tz in workspace.timezones():
         days = _local_days(table["completed_at"], tz)
         if not days:
             continue
-        start, end = day_bounds_us(days[0], days[-1], tz)
-        only_these = all_new and (
-            tz in unmixed or await queue_data.count_decisions_between(session, start, end) == table.num_rows
-        )
-        if only_these and prepared is not None and tz in unmixed:
-            aggregates = (await prepared)[tz]
+        if all_new:
+            stored = await queue_data.load_daily(session, tz, days[0], days[-1])
+            fresh = (await prepared)[tz]
+            labeler_days, pairs = await asyncio.to_thread(_added, stored, fresh, set(days))
         else:
-            source = table if only_these else await queue_data.decisions_between(session, start, end)
+            start, end = day_bounds_us(days[0], days[-1], tz)
+            source = await queue_data.decisions_between(session, start, end)
             aggregates = await asyncio.to_thread(daily_aggregates, source, workspace, tz)
-        wanted = set(days)
-        labeler_days = aggregates.labeler_days[aggregates.labeler_days["day"].isin(wanted)]
-        pairs = aggregates.pairs[aggregates.pairs["day"].isin(wanted)]
+            labeler_days, pairs = _on_days((aggregates.labeler_days, aggregates.pairs), set(days))
         await queue_data.replace_daily(session, tz, days, labeler_days, pairs)
         if tz == workspace.timezone:
             touched = days
     return touched
+
+
+def _on_days(frames: tuple[pd.DataFrame, pd.DataFrame], days: set[date]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return frames[0][frames[0]["day"].isin(days)], frames[1][frames[1]["day"].isin(days)]
+
+
+def _added(
+    stored: tuple[pd.DataFrame, pd.DataFrame], fresh: DailyAggregates, days: set[date]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stored blocks plus the file's, per key (the file's rows were all new, so nothing counts twice)."""
+    labeler_days, pairs = _on_days((fresh.labeler_days, fresh.pairs), days)
+    old_days, old_pairs = _on_days(stored, days)  # the stored range may span days the file skips
+    summed = []
+    for old, new, measures in ((old_days, labeler_days, MEASURES), (old_pairs, pairs, ["count"])):
+        keys = [c for c in new.columns if c not in measures]
+        both = pd.concat([old.astype(new.dtypes.to_dict()), new], ignore_index=True) if len(old) else new
+        summed.append(both.groupby(keys, as_index=False, sort=False)[measures].sum())
+    return summed[0], summed[1]
 
 
 def _report(kind: str, name: str, checked: Checked, side: Path | None) -> IngestReport:
@@ -243,16 +245,14 @@ async def ingest_decisions(
         report.days = []
         if table.num_rows == 0:
             return
-        unmixed = await unmixed_timezones(session, workspace, table)
-        # Days that held nothing are aggregated from the file on one spare core while the database
-        # takes the rows (one DuckDB thread: the load keeps the other core).
-        prepared = asyncio.ensure_future(asyncio.to_thread(_aggregate_each, table, workspace, unmixed))
+        # The file's own daily blocks, computed on one spare core while the database takes the rows
+        # (one DuckDB thread: the load keeps the other core).
+        zones = workspace.timezones()
+        prepared = asyncio.ensure_future(asyncio.to_thread(_aggregate_each, table, workspace, zones))
         try:
             report.stored = await queue_data.store_decisions(session, table)
             report.already = table.num_rows - report.stored
-            report.days = await refresh_days(
-                session, workspace, table, report.already == 0, unmixed, prepared
-            )
+            report.days = await refresh_days(session, workspace, table, report.already == 0, prepared)
         finally:
             await asyncio.gather(prepared, return_exceptions=True)
 

@@ -206,3 +206,18 @@ async def test_rejected_rows_file_does_not_run_formulas(db, workspace, decisions
     )
     rejected = pd.read_csv(side, dtype=str)
     assert rejected.loc[0, "item_id"] == "'=1+1" and rejected.loc[0, "handle_seconds"] == "'-3.0"
+
+
+async def test_adding_to_stored_days_around_a_gap(db, workspace, decisions) -> None:
+    """A file whose days straddle a day it has no rows for, added to days already stored."""
+    completed = pd.to_datetime(decisions["completed_at"], utc=True)
+    gap = (completed >= pd.Timestamp("2026-11-05T00:00Z")) & (completed < pd.Timestamp("2026-11-07T00:00Z"))
+    odd = pd.Series(range(len(decisions)), index=decisions.index) % 2 == 1
+    first, second = decisions[~odd], decisions[odd & ~gap]
+    await ingest_decisions(db, workspace, csv_bytes(first), "a.csv", now=NOW)
+    await ingest_decisions(db, workspace, csv_bytes(second), "b.csv", now=NOW)
+    expected = pd.concat([first, second])
+    for day in (date(2026, 11, 4), date(2026, 11, 5), date(2026, 11, 8)):
+        assert await digest_for_day(db, workspace, day) == digest_from_file(
+            workspace, csv_bytes(expected), day
+        )
