@@ -8,7 +8,7 @@ hold data). Meanwhile `/digest post` for several days makes the bot draw digest 
 (`posting.chart_png`), and every 100 ms `GET /healthz` and a signed `/quiz help` are sent. Prints
 the worst and p99 latency of those probes (target: worst < 300 ms). Bounded by --cap-seconds.
 
-    python benchmarks/responsiveness.py [--rows 1000000] [--cap-seconds 240]
+    python benchmarks/responsiveness.py [--rows 1000000] [--cap-seconds 240] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -127,13 +127,13 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--cap-seconds", type=float, default=240.0)
+    parser.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
     args = parser.parse_args()
 
     began = time.perf_counter()
     clean, bad = decision_files(args.rows)
-    print(
-        f"files: {args.rows:,} rows each, {len(clean) / 1e6:.0f} MB (made in {time.perf_counter() - began:.0f} s)"
-    )
+    made = time.perf_counter() - began
+    print(f"files: {args.rows:,} rows each, {len(clean) / 1e6:.0f} MB (made in {made:.0f} s)")
     workspace = load_workspace(ROOT / "examples" / "workspace.yml")
     fake = seeded_fake(workspace)
     await fake.start()
@@ -144,7 +144,7 @@ async def main() -> None:
         "SLACK_BOT_TOKEN": TOKEN,
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": fake.api_url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db",
+        "DATABASE_URL": args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db",
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "TSQA_WORKSPACE": str(workspace_file(tmp)),
@@ -188,6 +188,7 @@ async def main() -> None:
         await fake.stop()
 
     charts_drawn = len(fake.calls_to("files.completeUploadExternal"))
+    print(f"database: {env['DATABASE_URL'].split('@')[-1]}")
     print(f"ingest answers after {elapsed:.1f} s ({len(answers)} of 2):")
     for text in answers:
         print("  " + text.splitlines()[0][:160])
