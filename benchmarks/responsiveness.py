@@ -128,6 +128,7 @@ async def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--cap-seconds", type=float, default=240.0)
     parser.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
+    parser.add_argument("--charts", type=int, default=5, help="digests posted (each draws a chart) meanwhile")
     args = parser.parse_args()
 
     began = time.perf_counter()
@@ -168,7 +169,7 @@ async def main() -> None:
                 await share(session, f"{base}/slack/events", fake, "bad-rows.csv", bad),
                 await share(session, f"{base}/slack/events", fake, "clean.csv", clean),
             ]
-            charts = asyncio.create_task(digest_posts(session, f"{base}/slack/events", fake, 5))
+            charts = asyncio.create_task(digest_posts(session, f"{base}/slack/events", fake, args.charts))
             answers: list[str] = []
             deadline = started + args.cap_seconds
             while time.perf_counter() < deadline:

@@ -59,11 +59,16 @@ def _decision_table(table: pa.Table) -> pa.Table:
     return pa.table({name: columns[name] for name in DECISION_COLUMNS})
 
 
+_PYTHON_SLICE = 8_192  # rows made into Python values per call: each call holds the GIL throughout
+
+
 def _rows(values: list[list[Any]] | pa.Table) -> Iterator[tuple[Any, ...]]:
-    """Rows from columns, made one at a time as the driver takes them: a generator, so even the
-    columns become Python values only in the driver's thread, never on the event loop."""
+    """Rows from columns, made as the driver takes them: a generator, so the values are made in the
+    driver's thread, and a slice at a time, so the event loop gets the GIL between slices."""
     if isinstance(values, pa.Table):
-        values = [column.to_pylist() for column in values.columns]
+        for batch in values.to_batches(max_chunksize=_PYTHON_SLICE):
+            yield from zip(*(column.to_pylist() for column in batch.columns), strict=True)
+        return
     yield from zip(*values, strict=True)
 
 
@@ -248,11 +253,15 @@ def _decisions_from_csv(data: bytes) -> pa.Table:
 
 def _decisions_from_rows(rows: Sequence[Sequence[Any]]) -> pa.Table:
     kinds = {"completed_us": pa.int64(), "enqueued_us": pa.int64(), "handle_seconds": pa.float64()}
+
+    def column(i: int, kind: pa.DataType) -> pa.ChunkedArray:
+        slices = range(0, len(rows), _PYTHON_SLICE)  # short calls: the event loop gets the GIL between
+        return pa.chunked_array(
+            [pa.array([r[i] for r in rows[s : s + _PYTHON_SLICE]], kind) for s in slices], kind
+        )
+
     return _decisions_from_columns(
-        {
-            name: pa.array([row[i] for row in rows], kinds.get(name, pa.string()))
-            for i, name in enumerate(DECISION_COLUMNS)
-        }
+        {name: column(i, kinds.get(name, pa.string())) for i, name in enumerate(DECISION_COLUMNS)}
     )
 
 
