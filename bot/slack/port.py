@@ -43,7 +43,7 @@ def make_client(token: str, base_url: str) -> AsyncWebClient:
 
 async def _read_at_most(response: aiohttp.ClientResponse, name: str, max_bytes: int | None) -> bytes:
     chunks, total = [], 0
-    async for chunk in response.content.iter_chunked(1 << 20):
+    async for chunk in response.content.iter_any():  # as received: no re-slicing on the event loop
         total += len(chunk)
         if max_bytes is not None and total > max_bytes:
             raise ChatError("file_too_large", f"{name} is larger than the limit of {max_bytes:,} bytes")

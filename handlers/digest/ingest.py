@@ -166,7 +166,7 @@ async def refresh_days(
     some rows were stored already, their days are recomputed from the raw rows instead."""
     touched: list[date] = []
     for tz in workspace.timezones():
-        days = _local_days(table["completed_at"], tz)
+        days = await asyncio.to_thread(_local_days, table["completed_at"], tz)
         if not days:
             continue
         if all_new:
