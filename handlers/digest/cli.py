@@ -59,26 +59,16 @@ def _run_ingest(kind: str, files: list[Path], skip_invalid: bool, as_json: bool)
         ):
             side = path.with_name(path.stem + ".rejected.csv") if skip_invalid else None
             try:
-                if kind == "decisions":
-                    report: IngestReport = await ingest_decisions(
-                        db,
-                        workspace,
-                        path,
-                        path.name,
-                        now=datetime.now(UTC),
-                        skip_invalid=skip_invalid,
-                        side_file=side,
-                    )
-                else:
-                    report = await ingest_backlog(
-                        db,
-                        workspace,
-                        path,
-                        path.name,
-                        now=datetime.now(UTC),
-                        skip_invalid=skip_invalid,
-                        side_file=side,
-                    )
+                ingest = ingest_decisions if kind == "decisions" else ingest_backlog
+                report: IngestReport = await ingest(
+                    db,
+                    workspace,
+                    path,
+                    path.name,
+                    now=datetime.now(UTC),
+                    skip_invalid=skip_invalid,
+                    side_file=side,
+                )
             except FileRejected as exc:
                 results.append(
                     {
