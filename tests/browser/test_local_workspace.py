@@ -71,7 +71,9 @@ def test_a_mention_is_answered_in_a_thread(ui: WorkspacePage) -> None:
     ui.reply("@tsqa digest help")
     expect(thread.locator(".msg")).to_have_count(4, timeout=10_000)
     expect(thread.locator(".msg").nth(3)).to_contain_text("/digest help")
-    expect(summary.locator(".reply-count")).to_have_text("3 replies")
+    # A command run by mention answers as privately as the slash command: only the asker sees it.
+    expect(thread.locator(".msg").nth(3)).to_contain_text("Only visible to you")
+    expect(summary.locator(".reply-count")).to_have_text("2 replies")
     ui.shot("command-in-thread")
 
 
