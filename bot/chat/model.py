@@ -40,11 +40,10 @@ class Markup:
 
     @property
     def plain(self) -> str:
-        """The text as a person reads it, markup characters included (logs, tests, plain fields)."""
-        return "".join(text for _, text in self.pieces)
+        """The text as a person reads it, markup characters included (logs, tests, plain fields).
 
-    def __str__(self) -> str:
-        return self.plain
+        There is no __str__ on purpose: f"{markup}" would turn values back into markup unnoticed."""
+        return "".join(text for _, text in self.pieces)
 
 
 def plain(text: str) -> Markup:
@@ -82,6 +81,11 @@ def md(template: str, *args: Any, **kwargs: Any) -> Markup:
 # Where a part takes text: a str is markup the handler wrote itself (constants, help); anything built
 # from data goes through `md` or `plain`.
 Rich = str | Markup
+
+
+def readable(text: Rich) -> str:
+    """What a person reads, for places that show text as typed (headers, form errors)."""
+    return text if isinstance(text, str) else text.plain
 
 
 @dataclass(frozen=True)

@@ -62,11 +62,6 @@ def mrkdwn(text: m.Rich) -> str:
     return "".join(escape(piece) if is_plain else piece for is_plain, piece in text.pieces)
 
 
-def plain_text(text: m.Rich) -> str:
-    """For Slack's plain_text fields (headers), which show every character as it is."""
-    return text if isinstance(text, str) else text.plain
-
-
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -89,7 +84,8 @@ def _button(button: m.Button) -> ButtonElement:
 def _part(part: m.Part) -> list[Block]:
     match part:
         case m.Header(text):
-            return [HeaderBlock(text=clip(plain_text(text), 150))]
+            # A header is plain_text: Slack shows it as typed, so nothing to escape.
+            return [HeaderBlock(text=clip(m.readable(text), 150))]
         case m.Text(markdown):
             return [SectionBlock(text=MarkdownTextObject(text=clip(mrkdwn(markdown), 3000)))]
         case m.Fields(items):

@@ -10,7 +10,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.chat.events import Action, Command, FormSubmission
-from bot.chat.model import FormErrors, Message, MessageRef, Part, md
+from bot.chat.model import FormErrors, Message, MessageRef, Part, md, readable
 from bot.context import Context, Services
 from bot.roles import Role, UserRoles
 from bot.routing import Job, Router, UsageError
@@ -225,7 +225,7 @@ async def request_submitted(ctx: Context, submission: FormSubmission) -> FormErr
     try:
         scope = scope_for(ctx.workspace, await ctx.roles(), queues, str(queue) if queues else "all queues")
     except OutOfScope as exc:
-        return FormErrors({"queue": str(exc.args[0])})
+        return FormErrors({"queue": readable(exc.args[0]).removeprefix(":no_entry: ")})
 
     async def answer() -> None:
         _, message = await _digest(ctx, *scope, day)
