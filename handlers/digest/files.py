@@ -20,6 +20,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.chat.events import FileShared
 from bot.chat.model import Message, MessageRef, md
+from bot.chat.port import ChatError
 from bot.context import Context, Services
 from bot.roles import UserRoles
 from handlers.digest.ingest import IngestReport, ingest_backlog, ingest_decisions, refusal
@@ -128,23 +129,31 @@ async def _upload_outcome(ctx: Context, event: FileShared, name: str, size: int)
         )
     limit = ctx.workspace.ingest.max_upload_mb
     if size > limit * MB:
-        return Message.text(
-            md(
-                ":x: {}: not loaded: it is {:,.0f} MB, above the upload limit of {} MB "
-                "(ingest.max_upload_mb). Split it into smaller files, or load it with `tsqa ingest`.",
-                name,
-                size / MB,
-                limit,
-            )
-        )
+        return too_large(name, f"it is {size / MB:,.0f} MB", limit)
     try:
         shared = await ctx.port.download_file(event.file_id, event.channel, max_bytes=limit * MB)
         report, text = await take_in(
             ctx.services, name, shared.content, queues=scope[0], queues_reason=scope[1]
         )
+    except ChatError as exc:
+        if exc.code == "file_too_large":  # grew past the limit after Slack reported its size
+            return too_large(name, "it is larger than announced", limit)
+        return failure_message(name, new_reference("upload", name))
     except Exception:
         return failure_message(name, new_reference("upload", name))
     return outcome_message(report, text)
+
+
+def too_large(name: str, size: str, limit: int) -> Message:
+    return Message.text(
+        md(
+            ":x: {}: not loaded: {}, above the upload limit of {} MB (ingest.max_upload_mb). "
+            "Split it into smaller files, or load it with `tsqa ingest`.",
+            name,
+            size,
+            limit,
+        )
+    )
 
 
 async def record_once(
