@@ -148,3 +148,26 @@ async def test_an_unexpected_failure_is_answered_with_a_reference(
 @pytest.fixture(autouse=True)
 def _quiet_aiohttp_access_log(caplog) -> None:
     caplog.set_level("INFO", logger="tsqa.digest.files")
+
+
+async def test_download_file_refuses_above_max_bytes_without_fetching(workspace) -> None:
+    from bot.chat.port import ChatError
+    from bot.slack.port import SlackPort, make_client
+    from tests.e2e.harness import TOKEN
+
+    fake, downloads = counting_downloads(workspace)
+    await fake.start()
+    try:
+        file = File(
+            fake.state.new_id("F"), "big.csv", "big.csv", data=b"x" * 5000, length=5000, user="U0QALEAD1"
+        )
+        fake.state.files[file.id] = file
+        port = SlackPort(make_client(TOKEN, fake.api_url))
+        with pytest.raises(ChatError) as caught:
+            await port.download_file(file.id, CHANNEL, max_bytes=4096)
+        assert caught.value.code == "file_too_large" and "5,000 bytes" in str(caught.value)
+        assert downloads == []
+        shared = await port.download_file(file.id, CHANNEL, max_bytes=5000)
+        assert shared.content == file.data and shared.size == 5000 and len(downloads) == 1
+    finally:
+        await fake.stop()
