@@ -61,7 +61,6 @@ DEFAULT_PG = os.environ.get("TSQA_TEST_POSTGRES_URL", "postgresql+asyncpg://post
 PHASES = [
     ("validate", None, "handlers.digest.ingest", "check_decisions"),
     ("expiry check", None, "handlers.digest.ingest", "_drop_expired"),
-    ("probe", None, "handlers.digest.ingest", "unmixed_timezones"),
     ("store", None, "storage.queue_data", "store_decisions"),
     ("to columns", "store", "storage.queue_data", "_decision_table"),
     ("insert", "store", "storage.queue_data", "_bulk_insert_ignore"),
@@ -70,6 +69,7 @@ PHASES = [
     ("read back", "refresh", "storage.queue_data", "decisions_between"),
     ("aggregate", "refresh", "handlers.digest.ingest", "daily_aggregates"),
     ("write days", "refresh", "storage.queue_data", "replace_daily"),
+    ("add to days", "refresh", "handlers.digest.ingest", "_added"),
 ]
 
 
