@@ -40,6 +40,9 @@ async def run_one(services: Services, timer: Timer, taken: claims.Taken) -> str:
     try:
         async with claims.leased(db, taken.key, clock):
             result = await timer.run(services, taken)
+    except claims.Held as held:  # not a failure: the work is in another worker's hands until then
+        await claims.release(db, taken.key, retry_at=held.until or clock() + timedelta(seconds=1))
+        return "waiting"
     except Exception as exc:
         error = claims.describe(exc)
         retry_at = next_try(timer, taken, clock())

@@ -66,6 +66,7 @@ class Taken:
     attempts: int = 1
     payload: dict[str, Any] | None = None
     kind: str = ""
+    lease_until: datetime | None = None
 
     @property
     def retaken(self) -> bool:
@@ -87,7 +88,18 @@ async def _row(session: AsyncSession, key: str) -> Claim | None:
 
 def _taken(row: Claim, won: bool) -> Taken:
     payload = json.loads(row.payload) if row.payload else None
-    return Taken(row.key, won, row.done_at is not None, row.result, row.attempts, payload, row.kind)
+    return Taken(
+        row.key, won, row.done_at is not None, row.result, row.attempts, payload, row.kind, row.lease_until
+    )
+
+
+class Held(Exception):
+    """The key is leased by another worker until `until`: a timer waiting on it tries again then."""
+
+    def __init__(self, key: str, until: datetime | None):
+        self.key = key
+        self.until = until
+        super().__init__(f"{key} is held by another worker until {until}")
 
 
 async def take_in(

@@ -122,7 +122,7 @@ async def run_scheduled_post(services: Services, timer: claims.Taken) -> str:
         services, channel, day, tz, queues, digest_message(digest, title=title, scope=queues)
     )
     if not taken.done:
-        raise RuntimeError(f"{post_key(channel, day, queues)} is being posted by another worker")
+        raise claims.Held(taken.key, taken.lease_until)
     return "posted" if taken.won else "already posted"
 
 

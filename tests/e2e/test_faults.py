@@ -60,7 +60,7 @@ async def test_sigkill_after_slack_stored_the_digest_does_not_post_it_twice(work
 
         second = await start_bot(fake, url, tmp_path, ws_path, **FAST)
         await second.healthy()
-        assert await eventually(lambda: charts(fake), 30), "the chart never came"
+        assert await eventually(lambda: charts(fake), 90), "the chart never came"
         await asyncio.sleep(1.0)
         assert len(digest_posts(fake)) == 1  # found by its metadata key, not posted again
         assert len(charts(fake)) == 1
@@ -118,7 +118,7 @@ async def test_two_replicas_on_one_postgres_post_each_digest_once(workspace, dat
     try:
         bots = [await start_bot(fake, database_url, tmp_path, ws_path, **FAST) for _ in range(2)]
         await asyncio.gather(*(bot.healthy() for bot in bots))
-        assert await eventually(lambda: len(charts(fake)) >= 3, 30), "the charts never came"
+        assert await eventually(lambda: len(charts(fake)) >= 3, 90), "the charts never came"
         await asyncio.sleep(1.5)
         for channel in ("C0DIGEST1", "C0NWIND01", "C0BLUEB01"):
             assert len(digest_posts(fake, channel)) == 1, channel

@@ -105,3 +105,24 @@ async def test_times_in_any_zone_compare_as_instants(db: Database) -> None:
     assert [t.key for t in await claims.take_due(db, T0, ["k"])] == ["t"]
     row = await claims.state(db, "t")
     assert row.due_at == nairobi and row.due_at.tzinfo is not None
+
+
+async def test_a_timer_waiting_on_a_held_claim_tries_again_when_that_lease_ends(db: Database) -> None:
+    # After a crash the timer's lease can run out before the lease on the post it was making: the
+    # timer waits for that lease instead of backing off for a minute (or counting a failure).
+    from types import SimpleNamespace
+
+    from bot import timers
+    from bot.routing import Timer
+
+    until = T0 + timedelta(seconds=40)
+
+    async def run(_services, _taken) -> str:  # noqa: ANN001
+        raise claims.Held("digest:C1:2026-11-29:all", until)
+
+    await claims.schedule(db, "t", "k", T0, T0)
+    [taken] = await claims.take_due(db, T0, ["k"])
+    services = SimpleNamespace(db=db, clock=Clock())
+    assert await timers.run_one(services, Timer("k", run), taken) == "waiting"
+    row = await claims.state(db, "t")
+    assert (row.due_at, row.done_at, row.last_error) == (until, None, None)
