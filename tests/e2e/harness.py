@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import aiohttp
@@ -20,8 +20,13 @@ from bot.context import utc_now
 from bot.local.webapi import SlackWebAPI
 from bot.routing import Router
 from bot.workspace import Workspace
+from handlers.digest.examples import load_example_data
+from storage.engine import Database
+from storage.migrate import upgrade
 from tests.fakes import signing
 
+# 10:15 in Dublin on 24 Nov 2026: every example digest (08:00-09:00 local) is due for the 23rd.
+EXAMPLE_NOW = datetime(2026, 11, 24, 10, 15, tzinfo=UTC)
 SECRET = "test-signing-secret-0123456789"
 TOKEN = "xoxb-test"
 
@@ -161,3 +166,11 @@ async def running_bot(
     finally:
         await bot.stop()
         await fake.stop()
+
+
+async def load_examples(database_url: str, workspace: Workspace, today: date, days: int = 21) -> None:
+    """A migrated database holding `days` of synthetic queue data ending the day before `today`."""
+    db = Database(database_url)
+    await upgrade(db)
+    await load_example_data(db, workspace, today, days=days)
+    await db.dispose()

@@ -7,13 +7,8 @@ import asyncio
 import json
 from datetime import UTC, date, datetime
 
-import pytest
-
 from bot.local.state import File
-from handlers.digest.examples import load_example_data
 from handlers.digest.generate import generate_decisions
-from storage.engine import Database
-from storage.migrate import upgrade
 from tests.e2e.harness import eventually, running_bot, texts
 from tests.fakes import signing
 
@@ -25,14 +20,6 @@ YESTERDAY = date(2026, 11, 23)
 def clock() -> datetime:
     return NOW
 
-
-@pytest.fixture
-async def loaded_url(workspace, database_url) -> str:
-    db = Database(database_url)
-    await upgrade(db)
-    await load_example_data(db, workspace, NOW.date(), days=21)
-    await db.dispose()
-    return database_url
 
 
 def digest_posts(fake) -> list:

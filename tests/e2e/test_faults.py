@@ -6,18 +6,19 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from bot.local.webapi import SlackWebAPI
 from bot.workspace import load_workspace
-from handlers.digest.examples import load_example_data
 from storage.engine import Database
-from storage.migrate import upgrade
 from storage.models import Claim
-from tests.e2e.harness import eventually, seeded_fake
-from tests.e2e.processes import start_bot, workspace_file
+from tests.e2e.harness import eventually, load_examples, seeded_fake
+from tests.e2e.processes import BotProcess, start_bot, workspace_file
 
 # Short leases and polls so a crashed worker's claim is taken over within the test's seconds.
 FAST = {"TSQA_LEASE_SECONDS": "2", "TSQA_TIMER_POLL_SECONDS": "0.5"}
@@ -33,61 +34,57 @@ def charts(fake) -> list:
 
 
 async def loaded(database_url: str, workspace_path) -> None:
-    db = Database(database_url)
-    await upgrade(db)
     workspace = load_workspace(workspace_path)
-    await load_example_data(db, workspace, datetime.now(UTC).astimezone(workspace.tz).date(), days=16)
-    await db.dispose()
+    await load_examples(database_url, workspace, datetime.now(UTC).astimezone(workspace.tz).date(), days=16)
 
 
-async def test_sigkill_after_slack_stored_the_digest_does_not_post_it_twice(workspace, tmp_path) -> None:
+@pytest.fixture
+async def due(workspace, tmp_path) -> AsyncIterator[tuple[str, Path, SlackWebAPI]]:
+    """A SQLite database with example data, a workspace whose digest is due at start, the Slack fake."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     ws_path = workspace_file(tmp_path, digests=ALWAYS_DUE)
     await loaded(url, ws_path)
     fake = seeded_fake(workspace)
     await fake.start()
+    yield url, ws_path, fake
+    await fake.stop()
+
+
+async def signal_once_stored(fake: SlackWebAPI, bot: BotProcess, sig: signal.Signals) -> int:
+    """Send `sig` from inside the fake as soon as it has stored the digest, before it answers; the
+    process's exit code."""
+
+    def once_stored() -> None:
+        if digest_posts(fake) and bot.process.returncode is None:
+            os.kill(bot.pid, sig)
+
+    fake.listeners.append(once_stored)
     try:
-        first = await start_bot(fake, url, tmp_path, ws_path, **FAST)
-
-        def kill_once_stored() -> None:  # runs inside the fake before it answers chat.postMessage
-            if digest_posts(fake) and first.process.returncode is None:
-                os.kill(first.pid, signal.SIGKILL)
-
-        fake.listeners.append(kill_once_stored)
-        assert await first.wait() == -signal.SIGKILL
-        fake.listeners.remove(kill_once_stored)
-        assert len(digest_posts(fake)) == 1 and charts(fake) == []
-
-        second = await start_bot(fake, url, tmp_path, ws_path, **FAST)
-        await second.healthy()
-        assert await eventually(lambda: charts(fake), 90), "the chart never came"
-        await asyncio.sleep(1.0)
-        assert len(digest_posts(fake)) == 1  # found by its metadata key, not posted again
-        assert len(charts(fake)) == 1
-        second.process.send_signal(signal.SIGTERM)
-        assert await second.wait() == 0
+        return await bot.wait()
     finally:
-        await fake.stop()
+        fake.listeners.remove(once_stored)
 
 
-async def test_sigterm_during_a_post_finishes_it_and_records_it(workspace, tmp_path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
-    ws_path = workspace_file(tmp_path, digests=ALWAYS_DUE)
-    await loaded(url, ws_path)
-    fake = seeded_fake(workspace)
-    await fake.start()
-    try:
-        bot = await start_bot(fake, url, tmp_path, ws_path)
+async def test_sigkill_after_slack_stored_the_digest_does_not_post_it_twice(due, tmp_path) -> None:
+    url, ws_path, fake = due
+    first = await start_bot(fake, url, tmp_path, ws_path, **FAST)
+    assert await signal_once_stored(fake, first, signal.SIGKILL) == -signal.SIGKILL
+    assert len(digest_posts(fake)) == 1 and charts(fake) == []
 
-        def stop_once_stored() -> None:
-            if digest_posts(fake) and bot.process.returncode is None:
-                os.kill(bot.pid, signal.SIGTERM)
+    second = await start_bot(fake, url, tmp_path, ws_path, **FAST)
+    await second.healthy()
+    assert await eventually(lambda: charts(fake), 90), "the chart never came"
+    await asyncio.sleep(1.0)
+    assert len(digest_posts(fake)) == 1  # found by its metadata key, not posted again
+    assert len(charts(fake)) == 1
+    second.process.send_signal(signal.SIGTERM)
+    assert await second.wait() == 0
 
-        fake.listeners.append(stop_once_stored)
-        assert await bot.wait() == 0
-        fake.listeners.remove(stop_once_stored)
-    finally:
-        await fake.stop()
+
+async def test_sigterm_during_a_post_finishes_it_and_records_it(due, tmp_path) -> None:
+    url, ws_path, fake = due
+    bot = await start_bot(fake, url, tmp_path, ws_path)
+    assert await signal_once_stored(fake, bot, signal.SIGTERM) == 0
     db = Database(url)
     async with db.transaction() as session:
         rows = {

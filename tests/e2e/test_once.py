@@ -7,18 +7,14 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from apscheduler.triggers.date import DateTrigger
 
 from bot.chat.model import Message
 from bot.routing import Job, Router
 from bot.timers import run_due
 from bot.workspace import DigestSchedule
-from handlers.digest.examples import load_example_data
 from handlers.digest.posting import POST, post_due, post_key
 from storage import claims
-from storage.engine import Database
-from storage.migrate import upgrade
 from tests.e2e.harness import eventually, running_bot
 
 NOW = datetime(2026, 11, 24, 10, 15, tzinfo=UTC)  # 10:15 in Dublin
@@ -41,14 +37,6 @@ def digest_posts(fake, channel: str = "C0DIGEST1") -> list:
 def dms_to(fake, user: str) -> list[str]:
     return [m.text or "" for m in fake.messages_in(fake.dm_channel(user))]
 
-
-@pytest.fixture
-async def loaded_url(workspace, database_url) -> str:
-    db = Database(database_url)
-    await upgrade(db)
-    await load_example_data(db, workspace, NOW.date(), days=21)
-    await db.dispose()
-    return database_url
 
 
 def at(*schedules: DigestSchedule):  # noqa: ANN201

@@ -5,56 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
-from pathlib import Path
 
 import aiohttp
 
 from tests.e2e.harness import SECRET, TOKEN, seeded_fake, texts
+from tests.e2e.processes import ROOT, start_bot
 from tests.fakes import signing
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_tsqa_run_serves_signed_requests_and_stops_on_sigterm(workspace, tmp_path) -> None:
     fake = seeded_fake(workspace)
     await fake.start()
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TSQA_"))}
-    env.update(
-        SLACK_API_URL=fake.api_url,
-        SLACK_BOT_TOKEN=TOKEN,
-        SLACK_SIGNING_SECRET=SECRET,
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        TSQA_WORKSPACE=str(ROOT / "examples" / "workspace.yml"),
-        HOST="127.0.0.1",
-        PORT=str(port),
-        PYTHONPATH=str(ROOT),
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env=env, stderr=subprocess.PIPE
-    )
-    base = f"http://127.0.0.1:{port}"
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    bot = await start_bot(fake, url, tmp_path, ROOT / "examples" / "workspace.yml")
+    base = bot.base
+    process = bot.process
     try:
+        await bot.healthy()
         async with aiohttp.ClientSession() as session:
-            for _ in range(150):
-                try:
-                    async with session.get(f"{base}/healthz") as health:
-                        if health.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
-            assert health.status == 200
             body = signing.slash_command_body(
                 "/digest",
                 "help",
