@@ -1,4 +1,7 @@
-"""The reference for http_load.py: a bare slack-bolt AsyncApp with one no-op /quiz listener."""
+"""The reference for http_load.py: a bare slack-bolt AsyncApp with one no-op /quiz listener.
+
+`python bare_bolt_app.py PORT [awaited]`: with `awaited`, Bolt awaits the listener before answering
+(`process_before_response=True`, as the bot runs it) instead of polling for the ack every 10 ms."""
 
 import os
 import sys
@@ -9,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 app = AsyncApp(
     client=AsyncWebClient(token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"]),
     signing_secret=os.environ["SLACK_SIGNING_SECRET"],
+    process_before_response=sys.argv[2:] == ["awaited"],
 )
 
 
