@@ -20,11 +20,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import yaml
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -118,6 +122,25 @@ async def digest_posts(session: aiohttp.ClientSession, url: str, fake, days: int
         await asyncio.sleep(2)
 
 
+async def fresh_database(server_url: str) -> str:
+    """A new, empty database on the server, so every run starts from the same state."""
+    server = make_url(server_url)
+    name = f"tsqa_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_database(url: str) -> None:
+    database = make_url(url)
+    admin = create_async_engine(database.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{database.database}" WITH (FORCE)'))
+    await admin.dispose()
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
@@ -127,7 +150,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--cap-seconds", type=float, default=240.0)
-    parser.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
+    parser.add_argument(
+        "--database-url", help="a PostgreSQL server to make a fresh database on (default: a new SQLite file)"
+    )
     parser.add_argument("--charts", type=int, default=5, help="digests posted (each draws a chart) meanwhile")
     args = parser.parse_args()
 
@@ -139,13 +164,14 @@ async def main() -> None:
     fake = seeded_fake(workspace)
     await fake.start()
     tmp = tempfile.mkdtemp(prefix="tsqa-responsive-")
+    database_url = await fresh_database(args.database_url) if args.database_url else None
     port = free_port()
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": TOKEN,
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": fake.api_url,
-        "DATABASE_URL": args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db",
+        "DATABASE_URL": database_url or f"sqlite+aiosqlite:///{tmp}/bench.db",
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "TSQA_WORKSPACE": str(workspace_file(tmp)),
@@ -187,12 +213,14 @@ async def main() -> None:
         bot.terminate()
         bot.wait(timeout=30)
         await fake.stop()
+        if database_url:
+            await drop_database(database_url)
 
     charts_drawn = len(fake.calls_to("files.completeUploadExternal"))
     print(f"database: {env['DATABASE_URL'].split('@')[-1]}")
     print(f"ingest answers after {elapsed:.1f} s ({len(answers)} of 2):")
-    for text in answers:
-        print("  " + text.splitlines()[0][:160])
+    for answer in answers:
+        print("  " + answer.splitlines()[0][:160])
     print(f"charts uploaded meanwhile: {charts_drawn}")
     print(f"{'probe':<10}{'count':>7}{'p50 ms':>9}{'p99 ms':>9}{'worst ms':>10}")
     worst = 0.0
