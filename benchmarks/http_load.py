@@ -3,7 +3,8 @@
 Both servers run as subprocesses against the same Slack fake; the load is bounded in count and time.
 Each is measured with every request from one user ID and with requests spread over many user IDs
 (per-user work such as role lookups or locks shows as a gap between the two). Prints throughput and
-p50/p99 latency for each and the ratios (target: bot >= 0.9x bare, p99 < 60 ms).
+p50/p99 latency and the server's CPU time per request for each, and the ratios (target: bot >= 0.9x
+bare, p99 < 60 ms); the CPU ratio is the steadier one when other work shares the machine.
 
     python benchmarks/http_load.py [--requests 5000] [--concurrency 50] [--users 500]
 """
@@ -117,6 +118,13 @@ async def load(
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time the server has used (user + system, Linux): per request it does not depend on what
+    else the shared machine is running, unlike throughput."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         cmd, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -133,15 +141,17 @@ def report(
 ) -> None:
     """Medians over the rounds with their ranges: single runs vary widely on shared machines."""
     print(f"/quiz help, {concurrency} concurrent, closed loop, loopback; median [range] over rounds")
-    print(f"{'server':<16}{'users':>6}{'errors':>8}{'req/s':>22}{'p99 ms':>22}")
+    print(f"{'server':<16}{'users':>6}{'errors':>8}{'req/s':>22}{'p99 ms':>22}{'CPU us/req':>20}")
     for (name, users), runs in results.items():
         rps = [r["rps"] for r in runs]
         p99 = [r["p99_ms"] for r in runs]
+        cpu = [r["cpu_us"] for r in runs]
         errors = sum(int(r["errors"]) for r in runs)
         print(
             f"{name:<16}{users:>6}{errors:>8}"
             f"{statistics.median(rps):>8.0f} [{min(rps):.0f}-{max(rps):.0f}]".ljust(52)
-            + f"{statistics.median(p99):>6.1f} [{min(p99):.1f}-{max(p99):.1f}]"
+            + f"{statistics.median(p99):>6.1f} [{min(p99):.1f}-{max(p99):.1f}]".ljust(22)
+            + f"{statistics.median(cpu):>6.0f} [{min(cpu):.0f}-{max(cpu):.0f}]"
         )
     for users in user_counts:
         bot = results[("tsqa-bot", users)]
@@ -150,9 +160,13 @@ def report(
             ratios = [b["rps"] / r["rps"] for b, r in zip(bot, results[(reference, users)], strict=True)]
             ratio, low, high = statistics.median(ratios), min(ratios), max(ratios)
             verdict = "meets" if ratio >= 0.9 and p99 < 60 else "misses"
+            cpu = statistics.median(
+                r["cpu_us"] / b["cpu_us"] for b, r in zip(bot, results[(reference, users)], strict=True)
+            )
             print(
                 f"{users} user ID(s): tsqa-bot / {reference} = {ratio:.2f} [{low:.2f}-{high:.2f}] "
-                f"(target >= 0.90); bot p99 {p99:.1f} ms (target < 60): {verdict} the target"
+                f"(target >= 0.90); bot p99 {p99:.1f} ms (target < 60): {verdict} the target; "
+                f"by CPU per request {cpu:.2f}"
             )
 
 
@@ -187,6 +201,7 @@ async def main() -> None:
         [sys.executable, str(ROOT / "benchmarks" / "bare_bolt_app.py"), str(awaited_port), "awaited"], common
     )
     servers = {BARE: bare_port, AWAITED: awaited_port, "tsqa-bot": bot_port}
+    pids = {BARE: bare.pid, AWAITED: awaited.pid, "tsqa-bot": bot.pid}
     user_counts = [1, args.users]
     results: dict[tuple[str, int], list[dict[str, float]]] = {
         (name, users): [] for name in servers for users in user_counts
@@ -200,6 +215,7 @@ async def main() -> None:
         for round_number in range(args.rounds):
             for users in user_counts if round_number % 2 == 0 else user_counts[::-1]:
                 for name, port in servers.items():
+                    cpu_before = cpu_seconds(pids[name])
                     run = await load(
                         f"http://127.0.0.1:{port}/slack/events",
                         args.requests,
@@ -207,6 +223,7 @@ async def main() -> None:
                         args.cap_seconds,
                         users,
                     )
+                    run["cpu_us"] = (cpu_seconds(pids[name]) - cpu_before) / run["requests"] * 1e6
                     results[(name, users)].append(run)
     finally:
         for process in (bot, bare, awaited):

@@ -9,22 +9,41 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from typing import NamedTuple
 
 from bot.chat.events import Action, Command, FileShared, FormSubmission, HomeOpened, Mention
-from bot.chat.model import FormErrors, md
+from bot.chat.model import FormErrors, Message, md
 from bot.context import Context, Responder, Services
 from bot.logs import log_request
-from bot.routing import Router, UsageError
+from bot.routing import CommandSpec, Router, Subcommand, UsageError
 from bot.usage import failed, home, overview, refused, unknown_command, usage
 from storage.claims import claim
 
 log = logging.getLogger("tsqa.dispatch")
 
 
+class Answer(NamedTuple):
+    """A command that needs no handler: what to say, the logged outcome and name."""
+
+    message: Message
+    outcome: str
+    name: str
+
+
+class Run(NamedTuple):
+    """A command its subcommand's handler answers."""
+
+    spec: CommandSpec
+    sub: Subcommand
+    args: list[str]
+    name: str
+
+
 class Dispatcher:
     def __init__(self, router: Router, services: Services):
         self.router = router
         self.services = services
+        self._help: dict[str, Message] = {}
 
     def context(
         self, user: str | None, channel: str | None = None, responder: Responder | None = None
@@ -34,6 +53,17 @@ class Dispatcher:
     async def first_time(self, key: str | None, kind: str) -> bool:
         """False when this delivery was already handled (a Slack retry, a repeated click)."""
         return key is None or await claim(self.services.db, key, kind, self.services.clock())
+
+    def immediate(self, cmd: Command) -> Message | None:
+        """The answer when no handler has to run (help, usage, an unknown command), logged here;
+        None when one does. Adapters give it at once, with no background work: most commands that
+        arrive in a burst are `help`."""
+        start = time.perf_counter()
+        routed = self._route(cmd)
+        if isinstance(routed, Run):
+            return None
+        log_request("command", routed.name, cmd.user, (time.perf_counter() - start) * 1000, routed.outcome)
+        return routed.message
 
     async def command(self, cmd: Command, responder: Responder) -> None:
         start = time.perf_counter()
@@ -48,24 +78,31 @@ class Dispatcher:
         finally:
             log_request("command", name, cmd.user, (time.perf_counter() - start) * 1000, outcome)
 
-    async def _command(self, ctx: Context, cmd: Command) -> tuple[str, str]:
+    def _route(self, cmd: Command) -> Answer | Run:
         spec = self.router.commands.get(cmd.name)
         if spec is None:
-            await ctx.respond(unknown_command(cmd.name, self.router.commands))
-            return "unknown", f"/{cmd.name}"
+            return Answer(unknown_command(cmd.name, self.router.commands), "unknown", f"/{cmd.name}")
         words = cmd.words
         first = words[0].lower() if words else ""
         if first in ("help", "?"):
-            await ctx.respond(usage(spec))
-            return "help", f"/{cmd.name} help"
+            helped = self._help.get(cmd.name)
+            if helped is None:  # the router is complete before requests arrive: help never changes
+                helped = self._help[cmd.name] = usage(spec)
+            return Answer(helped, "help", f"/{cmd.name} help")
         sub = spec.find(first)
         args = words[1:] if sub else words
         sub = sub or spec.default
-        name = f"/{cmd.name} {sub.name}".rstrip() if sub else f"/{cmd.name}"
         if sub is None:
             problem = md("I don't know `/{} {}`.", cmd.name, first) if first else None
-            await ctx.respond(usage(spec, problem))
-            return "usage", name
+            return Answer(usage(spec, problem), "usage", f"/{cmd.name}")
+        return Run(spec, sub, args, f"/{cmd.name} {sub.name}".rstrip())
+
+    async def _command(self, ctx: Context, cmd: Command) -> tuple[str, str]:
+        routed = self._route(cmd)
+        if isinstance(routed, Answer):
+            await ctx.respond(routed.message)
+            return routed.outcome, routed.name
+        spec, sub, args, name = routed
         if sub.roles and not (await ctx.roles()).has(*sub.roles):
             await ctx.respond(refused(name, sub.roles))
             return "refused", name

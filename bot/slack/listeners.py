@@ -65,8 +65,6 @@ def register_listeners(app: AsyncApp, dispatcher: Dispatcher, port: ChatPort) ->
 
     @app.command(commands)
     async def on_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        responder = AckResponder(ack, respond, answered)
         cmd = Command(
             name=body["command"].lstrip("/"),
             text=body.get("text") or "",
@@ -74,6 +72,11 @@ def register_listeners(app: AsyncApp, dispatcher: Dispatcher, port: ChatPort) ->
             channel=body["channel_id"],
             trigger=body.get("trigger_id"),
         )
+        if (answer := dispatcher.immediate(cmd)) is not None:
+            await ack(**response(answer, ephemeral=True))
+            return
+        answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        responder = AckResponder(ack, respond, answered)
         task = background.spawn(dispatcher.command(cmd, responder), f"command {cmd.name}")
         task.add_done_callback(lambda _: settle(answered))
         deadlines.watch(answered)

@@ -1,0 +1,38 @@
+"""The request path's own work, over real signed HTTP: what needs no handler is answered in the ack
+with no background task, and still logged once."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.e2e.harness import running_bot, texts
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome", "shown"),
+    [("help", "help", "*/quiz*"), ("frobnicate", "usage", "I don't know `/quiz frobnicate`")],
+)
+async def test_answers_that_need_no_handler_start_no_background_work(
+    workspace, sqlite_db, caplog, monkeypatch, text, outcome, shown
+) -> None:
+    caplog.set_level(logging.INFO, logger="tsqa.request")
+    async with running_bot(workspace, str(sqlite_db.url)) as (bot, slack):
+        await bot.services.background.drain()  # start-up work is done
+        spawned: list[str] = []
+        background = bot.services.background
+        spawn = background.spawn
+
+        def counted(coro, name="work"):  # noqa: ANN001, ANN202
+            spawned.append(name)
+            return spawn(coro, name)
+
+        monkeypatch.setattr(background, "spawn", counted)
+        reply = await slack.command("/quiz", text)
+        assert reply.status == 200
+        body = reply.json()
+        assert body["response_type"] == "ephemeral" and shown in texts(body["blocks"])
+        assert spawned == []
+    lines = [r.fields for r in caplog.records if r.name == "tsqa.request"]
+    assert [(f["kind"], f["outcome"], f["user"]) for f in lines] == [("command", outcome, "U0LABEL01")]
