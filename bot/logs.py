@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 
 _TOKEN = re.compile(r"xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
+# One encoder for every line: json.dumps(default=...) builds a new one per call.
+_encode = json.JSONEncoder(default=str).encode
 
 requests_log = logging.getLogger("tsqa.request")
 
@@ -20,6 +22,7 @@ class JsonFormatter(logging.Formatter):
     def __init__(self, secrets: Iterable[str] = ()):
         super().__init__()
         self.secrets = [s for s in secrets if len(s) >= 6]
+        self._second: tuple[int, str] = (-1, "")
 
     def redact(self, line: str) -> str:
         line = _TOKEN.sub("[redacted]", line)
@@ -29,7 +32,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": self._time(record),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -37,7 +40,14 @@ class JsonFormatter(logging.Formatter):
         data.update(getattr(record, "fields", {}))
         if record.exc_info:
             data["error"] = self.formatException(record.exc_info)
-        return self.redact(json.dumps(data, default=str))
+        return self.redact(_encode(data))
+
+    def _time(self, record: logging.LogRecord) -> str:
+        """The time shown has whole seconds: formatted once a second, not once a line."""
+        second = int(record.created)
+        if second != self._second[0]:
+            self._second = (second, self.formatTime(record, "%Y-%m-%dT%H:%M:%S"))
+        return self._second[1]
 
 
 def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
@@ -57,5 +67,9 @@ def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
 def log_request(
     kind: str, name: str, user: str | None, latency_ms: float, outcome: str, **extra: Any
 ) -> None:
+    if not requests_log.isEnabledFor(logging.INFO):
+        return
     fields = {"kind": kind, "id": name, "user": user, "latency_ms": round(latency_ms, 1), "outcome": outcome}
-    requests_log.info("%s %s %s", kind, name, outcome, extra={"fields": {**fields, **extra}})
+    if extra:
+        fields.update(extra)
+    requests_log.info("%s %s %s", kind, name, outcome, extra={"fields": fields})
