@@ -1,6 +1,8 @@
-"""Closed-loop load of signed slash commands over loopback: the bot against a bare slack-bolt app.
+"""Closed-loop load of signed slash commands over loopback: the bot against bare slack-bolt apps.
 
-Both servers run as subprocesses against the same Slack fake; the load is bounded in count and time.
+All servers run as subprocesses against the same Slack fake; the load is bounded in count and time.
+The references (bare_bolt_app.py): Bolt's defaults, Bolt awaiting its listener as the bot has it, and
+that answering with the bot's own help (the same bytes on the wire).
 Each is measured with every request from one user ID and with requests spread over many user IDs
 (per-user work such as role lookups or locks shows as a gap between the two). Prints throughput and
 p50/p99 latency and the server's CPU time per request for each, and the ratios (target: bot >= 0.9x
@@ -132,8 +134,21 @@ def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 # Bolt's defaults poll for the ack every 10 ms; the bot, like `awaited`, has Bolt await its listener.
+# Those two ack empty; `answering` acks with the bot's own help, so both send the same bytes.
 BARE = "bare slack-bolt"
 AWAITED = "bare, awaited"
+ANSWERING = "bare, answering"
+BOT = "tsqa-bot"
+REFERENCES = {BARE: [], AWAITED: ["awaited"], ANSWERING: ["answering"]}
+
+
+async def help_answer(url: str) -> str:
+    """The bot's ack to `/quiz help` (JSON), for the reference that answers with the same bytes."""
+    body = command_body("help")
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(SECRET, body)}
+    async with aiohttp.ClientSession() as session, session.post(url, data=body, headers=headers) as response:
+        response.raise_for_status()
+        return await response.text()
 
 
 def report(
@@ -141,22 +156,22 @@ def report(
 ) -> None:
     """Medians over the rounds with their ranges: single runs vary widely on shared machines."""
     print(f"/quiz help, {concurrency} concurrent, closed loop, loopback; median [range] over rounds")
-    print(f"{'server':<16}{'users':>6}{'errors':>8}{'req/s':>22}{'p99 ms':>22}{'CPU us/req':>20}")
+    print(f"{'server':<17}{'users':>6}{'errors':>8}{'req/s':>22}{'p99 ms':>22}{'CPU us/req':>20}")
     for (name, users), runs in results.items():
         rps = [r["rps"] for r in runs]
         p99 = [r["p99_ms"] for r in runs]
         cpu = [r["cpu_us"] for r in runs]
         errors = sum(int(r["errors"]) for r in runs)
         print(
-            f"{name:<16}{users:>6}{errors:>8}"
+            f"{name:<17}{users:>6}{errors:>8}"
             f"{statistics.median(rps):>8.0f} [{min(rps):.0f}-{max(rps):.0f}]".ljust(52)
             + f"{statistics.median(p99):>6.1f} [{min(p99):.1f}-{max(p99):.1f}]".ljust(22)
             + f"{statistics.median(cpu):>6.0f} [{min(cpu):.0f}-{max(cpu):.0f}]"
         )
     for users in user_counts:
-        bot = results[("tsqa-bot", users)]
+        bot = results[(BOT, users)]
         p99 = statistics.median(r["p99_ms"] for r in bot)
-        for reference in (BARE, AWAITED):
+        for reference in REFERENCES:
             ratios = [b["rps"] / r["rps"] for b, r in zip(bot, results[(reference, users)], strict=True)]
             ratio, low, high = statistics.median(ratios), min(ratios), max(ratios)
             verdict = "meets" if ratio >= 0.9 and p99 < 60 else "misses"
@@ -182,8 +197,8 @@ async def main() -> None:
     fake = SlackWebAPI(bot_token=TOKEN)
     await fake.start()
     tmp = tempfile.mkdtemp(prefix="tsqa-bench-")
-    bot_port, bare_port = free_port(), free_port()
     common = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url}
+    bot_port = free_port()
     bot = start(
         [sys.executable, "-m", "bot.cli", "run"],
         {
@@ -195,27 +210,26 @@ async def main() -> None:
             "LOG_LEVEL": "INFO",
         },
     )
-    awaited_port = free_port()
-    bare = start([sys.executable, str(ROOT / "benchmarks" / "bare_bolt_app.py"), str(bare_port)], common)
-    awaited = start(
-        [sys.executable, str(ROOT / "benchmarks" / "bare_bolt_app.py"), str(awaited_port), "awaited"], common
-    )
-    servers = {BARE: bare_port, AWAITED: awaited_port, "tsqa-bot": bot_port}
-    pids = {BARE: bare.pid, AWAITED: awaited.pid, "tsqa-bot": bot.pid}
+    servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
     user_counts = [1, args.users]
-    results: dict[tuple[str, int], list[dict[str, float]]] = {
-        (name, users): [] for name in servers for users in user_counts
-    }
+    results: dict[tuple[str, int], list[dict[str, float]]] = {}
     try:
         await wait_ready(f"http://127.0.0.1:{bot_port}/healthz")
-        await wait_ready(f"http://127.0.0.1:{bare_port}/slack/events")
-        await wait_ready(f"http://127.0.0.1:{awaited_port}/slack/events")
-        for port in servers.values():  # warm-up: imports, auth.test, caches, start-up work
+        answer = await help_answer(f"http://127.0.0.1:{bot_port}/slack/events")
+        for name, mode in REFERENCES.items():
+            port = free_port()
+            script = [sys.executable, str(ROOT / "benchmarks" / "bare_bolt_app.py"), str(port), *mode]
+            servers[name] = (start(script, {**common, "BARE_ANSWER": answer}), port)
+        servers[BOT] = (bot, bot_port)
+        for name, (_process, port) in servers.items():
+            await wait_ready(f"http://127.0.0.1:{port}/slack/events")
+            results |= {(name, users): [] for users in user_counts}
+        for _process, port in servers.values():  # warm-up: imports, auth.test, caches, start-up work
             await load(f"http://127.0.0.1:{port}/slack/events", 500, args.concurrency, 20)
         for round_number in range(args.rounds):
             for users in user_counts if round_number % 2 == 0 else user_counts[::-1]:
-                for name, port in servers.items():
-                    cpu_before = cpu_seconds(pids[name])
+                for name, (process, port) in servers.items():
+                    cpu_before = cpu_seconds(process.pid)
                     run = await load(
                         f"http://127.0.0.1:{port}/slack/events",
                         args.requests,
@@ -223,10 +237,10 @@ async def main() -> None:
                         args.cap_seconds,
                         users,
                     )
-                    run["cpu_us"] = (cpu_seconds(pids[name]) - cpu_before) / run["requests"] * 1e6
+                    run["cpu_us"] = (cpu_seconds(process.pid) - cpu_before) / run["requests"] * 1e6
                     results[(name, users)].append(run)
     finally:
-        for process in (bot, bare, awaited):
+        for process in [bot, *(p for p, _ in servers.values() if p is not bot)]:
             process.terminate()
             process.wait(timeout=15)
         await fake.stop()
