@@ -2,7 +2,8 @@
 
 The first ephemeral answer to a command rides in the ack itself (no extra API call); if the handler
 has not answered within the ack budget, the listener acks empty and the handler answers by
-response_url (see bot/slack/ack.py).
+response_url (see bot/slack/ack.py). What needs no handler (help, usage) is answered in the ack with
+no background task at all.
 """
 
 from __future__ import annotations
