@@ -16,7 +16,7 @@ from bot.roles import Role, UserRoles
 from bot.routing import Job, Router, UsageError
 from bot.usage import refused
 from bot.workspace import Workspace
-from handlers.digest import files, views
+from handlers.digest import files, uploads, views, watch
 from handlers.digest.examples import load_example_data
 from handlers.digest.posting import CHART, POST, catch_up, post_due, post_once
 from handlers.digest.service import digest_for_day, latest_day, scope_queues
@@ -267,7 +267,7 @@ def jobs(workspace: Workspace) -> list[Job]:
             Job(
                 "digest.watch-dir",
                 IntervalTrigger(seconds=workspace.ingest.watch_seconds),
-                files.poll_watch_dir,
+                watch.poll_watch_dir,
             )
         )
     found.append(
@@ -292,7 +292,7 @@ def register(router: Router) -> None:
     router.action(views.OPEN_REQUEST_FORM, open_request_form)
     router.form(views.REQUEST_FORM, request_submitted)
     router.home_section(home)
-    router.on_file(files.file_shared)
+    router.on_file(uploads.file_shared)
     router.jobs(jobs)
     router.timer(POST)
     router.timer(CHART)

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib import image as mpimage
 
 from bot.workspace import Ingest
-from handlers.digest import files
+from handlers.digest import files, watch
 from handlers.digest.aggregate import DailyAggregates
 from handlers.digest.chart import chart_frame, render_chart
 from handlers.digest.generate import generate_decisions
@@ -31,8 +31,8 @@ async def test_watched_folder_ingests_each_file_once_and_tells_admins(
     frame.drop(columns="queue").to_csv(inbox / "b.csv", index=False)
     (inbox / "notes.txt").write_text("not queue data")
     async with running_bot(ws, database_url, clock=lambda: NOW) as (bot, slack):
-        await files.poll_watch_dir(bot.services)
-        await files.poll_watch_dir(bot.services)  # the next poll finds nothing new
+        await watch.poll_watch_dir(bot.services)
+        await watch.poll_watch_dir(bot.services)  # the next poll finds nothing new
         dm = slack.fake.dm_channel("U0QALEAD1")
         notes = [m.text for m in slack.fake.messages_in(dm)]
         assert len(notes) == 2

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from bot.workspace import Ingest, Workspace
-from handlers.digest import files
+from handlers.digest import files, watch
 from handlers.digest.generate import generate_decisions
 from handlers.digest.service import digest_for_day
 from tests.e2e.harness import SlackSide, running_bot
@@ -53,7 +53,7 @@ def admin_notes(slack: SlackSide) -> list[str]:
 
 async def polls(bot, times: int) -> None:
     for _ in range(times):
-        await files.poll_watch_dir(bot.services)
+        await watch.poll_watch_dir(bot.services)
 
 
 async def output(bot, workspace: Workspace) -> int:
@@ -86,14 +86,14 @@ async def test_entries_that_cannot_be_read_are_reported_once_and_skipped(
     frame.to_csv(outside, index=False)
     (inbox / "d-link.csv").symlink_to(outside)
     frame.to_csv(inbox / "e-good.csv", index=False)
-    real_read = files._read
+    real_read = watch._read
 
     def read(path: Path):
         if path.name == "c-locked.csv":
             raise PermissionError(13, "Permission denied")
         return real_read(path)
 
-    monkeypatch.setattr(files, "_read", read)
+    monkeypatch.setattr(watch, "_read", read)
     await polls(bot, 4)
     notes = admin_notes(slack)
     expected = [
@@ -135,13 +135,13 @@ async def test_unchanged_files_are_not_read_again(bot, folder_workspace, inbox, 
     await polls(bot, 2)
     assert len(admin_notes(slack)) == 1
     reads: list[str] = []
-    real = files._read
+    real = watch._read
 
     def counting(path: Path):
         reads.append(path.name)
         return real(path)
 
-    monkeypatch.setattr(files, "_read", counting)
+    monkeypatch.setattr(watch, "_read", counting)
     await polls(bot, 3)
     assert reads == []
     frame.head(10).to_csv(inbox / "monday.csv", index=False)  # a new version under the same name
