@@ -32,7 +32,12 @@ async def file_shared(ctx: Context, event: FileShared) -> bool:
     then ingested; the uploader always gets an answer in the upload's thread."""
     if event.channel not in ctx.workspace.ingest.channels:
         return False
-    shared = await ctx.port.download_file(event.file_id, event.channel, content=False)
+    try:
+        shared = await ctx.port.download_file(event.file_id, event.channel, content=False)
+    except Exception:  # Slack would not even say what the file is: the uploader still hears of it
+        failed = failure_message("The file you shared", new_reference("upload", event.file_id))
+        await ctx.port.ephemeral(event.channel, event.user, failed)
+        return True
     if not shared.name.lower().endswith(SUFFIXES):
         return False  # screenshots and documents shared in the channel are not queue data
     thread = shared.thread or MessageRef(event.channel, event.ts or "")

@@ -145,6 +145,15 @@ async def test_an_unexpected_failure_is_answered_with_a_reference(
     assert logged and logged[0].exc_info is not None
 
 
+async def test_an_upload_slack_cannot_describe_is_still_answered(workspace, database_url) -> None:
+    async with running_bot(workspace, database_url, clock=clock) as (_bot, slack):
+        slack.fake.fail_next("files.info", status=500, times=10)  # beyond the client's retries
+        await upload(slack, "U0QALEAD1", "monday.csv", decisions_csv(workspace))
+        notes = await eventually(lambda: slack.fake.ephemeral_for("U0QALEAD1"), 15)
+    assert "could not be loaded because of an error on my side" in notes[-1].text
+    assert "logged as `" in notes[-1].text
+
+
 @pytest.fixture(autouse=True)
 def _quiet_aiohttp_access_log(caplog) -> None:
     caplog.set_level("INFO", logger="tsqa.digest.files")
