@@ -88,23 +88,26 @@ class OutOfScope(Exception):
     """Someone asked for figures they may not see; the message says why."""
 
 
-def visible_queues(workspace: Workspace, roles: UserRoles) -> list[str] | None:
-    """Every queue (None) for QA staff, a vendor lead's own vendor's queues, nothing for labelers."""
-    if roles.has(Role.ADMIN, Role.TRAINER):
+def visible_queues(workspace: Workspace, roles: UserRoles, *, posting: bool = False) -> list[str] | None:
+    """Every queue (None) for QA staff, a vendor lead's own vendor's queues, nothing for labelers.
+    Into a channel only admins post every vendor's figures: a trainer who also leads a vendor posts
+    that vendor's only."""
+    if roles.is_admin or (roles.has(Role.TRAINER) and not posting):
         return None
     return sorted(q.id for q in workspace.queues if q.vendor in roles.lead_of)
 
 
 def scope_for(
-    workspace: Workspace, roles: UserRoles, queues: list[str] | None, label: str
+    workspace: Workspace, roles: UserRoles, queues: list[str] | None, label: str, *, posting: bool = False
 ) -> tuple[list[str] | None, str]:
-    """The scope this person may see: theirs unchanged for QA staff, all queues narrowed to a vendor
-    lead's own; OutOfScope for another vendor's queues, for labelers and for queues nobody knows."""
+    """The scope this person may see (or, `posting`, post): theirs unchanged for QA staff, all queues
+    narrowed to a vendor lead's own; OutOfScope for another vendor's queues, for labelers and for
+    queues nobody knows."""
     if unknown := [q for q in queues or [] if workspace.queue(q) is None]:
         raise OutOfScope(md(":no_entry: I know no queue {}.", ", ".join(unknown)))
     if not roles.has(*DIGEST_READERS):
         raise OutOfScope(refused("/digest", DIGEST_READERS).summary)
-    allowed = visible_queues(workspace, roles)
+    allowed = visible_queues(workspace, roles, posting=posting)
     if allowed is None:
         return queues, label
     if queues is None:
@@ -116,11 +119,11 @@ def scope_for(
 
 
 async def own_scope(
-    ctx: Context, queues: list[str] | None, label: str
+    ctx: Context, queues: list[str] | None, label: str, *, posting: bool = False
 ) -> tuple[list[str] | None, str] | None:
     """`scope_for` the asker, or None after telling them why not."""
     try:
-        return scope_for(ctx.workspace, await ctx.roles(), queues, label)
+        return scope_for(ctx.workspace, await ctx.roles(), queues, label, posting=posting)
     except OutOfScope as exc:
         await ctx.respond(Message.text(exc.args[0]))
         return None
@@ -137,7 +140,7 @@ async def show_digest(ctx: Context, cmd: Command, args: list[str]) -> None:
 async def post_to_channel(ctx: Context, cmd: Command, args: list[str]) -> None:
     """Counts as the scheduled post of the same channel, scope and day (and the other way round)."""
     queues, label, day = parse_scope(ctx.workspace, args, local_today(ctx))
-    if (scope := await own_scope(ctx, queues, label)) is None:
+    if (scope := await own_scope(ctx, queues, label, posting=True)) is None:
         return
     queues, label = scope
     digest, message = await _digest(ctx, queues, label, day, in_channel=True)
@@ -181,7 +184,10 @@ async def breakdown(ctx: Context, action: Action) -> None:
         return
     digest = await digest_for_day(ctx.db, ctx.workspace, day, tz=tz, queues=queues)
     message = views.breakdown_message(digest)
-    may_post = roles.has(Role.ADMIN) or (roles.has(Role.VENDOR_LEAD) and queues == asked)
+    postable = visible_queues(ctx.workspace, roles, posting=True)
+    may_post = postable is None or (
+        asked is not None and roles.has(Role.VENDOR_LEAD) and set(asked) <= set(postable)
+    )
     if not (action.channel and action.message_ts and may_post):
         await ctx.respond(message)
         return

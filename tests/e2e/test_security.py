@@ -124,6 +124,23 @@ async def test_a_mention_answers_privately_and_posts_only_as_digest_post_may(wor
         assert len(posts_in(slack, "C0NWIND01")) == 1  # the trainer's two mentions posted nothing
 
 
+async def test_a_trainer_who_also_leads_a_vendor_posts_only_that_vendors_figures(
+    workspace, loaded_url
+) -> None:
+    both = quiet(workspace).model_copy(update={"trainers": ["U0TRAINER1", "U0NWLEAD1"]})
+    async with running_bot(both, loaded_url, clock=clock) as (_bot, slack):
+        seen = (await slack.command("/digest", "2026-11-23", user="U0NWLEAD1", channel="C0BLUEB01")).json()
+        assert "Graphic imagery" in texts(seen["blocks"])  # as a trainer they see every vendor, alone
+        await slack.command("/digest", "post 2026-11-23", user="U0NWLEAD1", channel="C0BLUEB01")
+        posted = await eventually(lambda: posts_in(slack, "C0BLUEB01"))
+        assert "Hate speech EN" in texts(posted[0].json("blocks"))
+        assert "Graphic imagery" not in texts(posted[0].json("blocks"))  # never a competitor's figures
+        ts, value = await _digest_with_button(slack)
+        await slack.action("digest:breakdown", value, user="U0NWLEAD1", channel="C0DIGEST1", message_ts=ts)
+        await eventually(lambda: slack.fake.ephemeral_for("U0NWLEAD1"))
+        assert breakdowns(slack, ts) == []  # the all-vendor breakdown goes to them only, not the thread
+
+
 def breakdowns(slack, ts: str) -> list:
     return [m for m in slack.fake.messages_in("C0DIGEST1", thread_ts=ts) if "Breakdown" in (m.text or "")]
 
