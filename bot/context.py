@@ -85,20 +85,17 @@ class Services:
                 if key is None:
                     await self.port.dm(admin, message)
                 else:
-                    await claims.once(
-                        self.db,
-                        f"{key}:{admin}",
-                        "notice",
-                        self.clock,
-                        lambda _t, a=admin: self._dm_ts(a, message),
-                    )
+                    notice = f"{key}:{admin}"
+
+                    async def send(taken: claims.Taken, user: str = admin, notice: str = notice) -> str:
+                        sent = await self.port.dm(user, message, key=notice, look_first=taken.retaken)
+                        return sent.ts
+
+                    await claims.once(self.db, notice, "notice", self.clock, send)
                 told += 1
             except Exception:
                 log.exception("could not tell admin %s", admin)
         return told
-
-    async def _dm_ts(self, user: str, message: Message) -> str:
-        return (await self.port.dm(user, message)).ts
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import aiohttp
@@ -12,6 +13,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.model import Form, Home, Message, MessageRef
@@ -31,12 +33,37 @@ HINTS = {
 }
 
 
+# Writes that would appear twice if sent again after Slack stored them. chat.postMessage never goes
+# through the retrying client (see bot/slack/keyed.py); these are not retried after an uncertain failure.
+NOT_IDEMPOTENT = ("chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal")
+
+
+def _idempotent(request: HttpRequest) -> bool:
+    return not request.url.rstrip("/").endswith(NOT_IDEMPOTENT)
+
+
+class _ConnectionErrorRetry(AsyncConnectionErrorRetryHandler):
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:  # noqa: ANN001
+        return _idempotent(request) and await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
+class _ServerErrorRetry(AsyncServerErrorRetryHandler):
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:  # noqa: ANN001
+        return _idempotent(request) and await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
 def make_client(token: str, base_url: str) -> AsyncWebClient:
+    """429s are always retried (nothing was done); connection errors and 5xx only for calls that
+    are safe to repeat, since Slack may have done the work before the answer was lost."""
     client = AsyncWebClient(token=token, base_url=base_url)
     client.retry_handlers = [
-        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        _ConnectionErrorRetry(max_retry_count=2),
         AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-        AsyncServerErrorRetryHandler(max_retry_count=2),
+        _ServerErrorRetry(max_retry_count=2),
     ]
     return client
 
@@ -73,21 +100,19 @@ class SlackPort:
     async def _post_pages(
         self, channel: str, message: Message, thread_ts: str | None, key: str | None, look_first: bool
     ) -> MessageRef:
-        """Each page once: with a `key`, page i carries `key#i` and an uncertain failure looks for it."""
+        """Each page once: page i carries `key#i`, and an uncertain failure looks for it before trying
+        again. Without a `key` (a reply nobody else could make) a fresh one still guards this call."""
+        key = key or f"post:{uuid.uuid4().hex}"
         first: MessageRef | None = None
         for index, page in enumerate(render.message_pages(message)):
             content = {"text": render.fallback_text(message), "blocks": page, "unfurl_links": False}
-            if key is None:
-                sent = await self.call("chat_postMessage", channel=channel, thread_ts=thread_ts, **content)
-                ref = MessageRef(sent["channel"], sent["ts"])
-            else:
-                page_key = key if index == 0 else f"{key}#{index}"
-                try:
-                    ref = await self.keyed.post(
-                        channel=channel, thread_ts=thread_ts, key=page_key, look_first=look_first, **content
-                    )
-                except SlackApiError as exc:
-                    raise _chat_error(exc) from exc
+            page_key = key if index == 0 else f"{key}#{index}"
+            try:
+                ref = await self.keyed.post(
+                    channel=channel, thread_ts=thread_ts, key=page_key, look_first=look_first, **content
+                )
+            except SlackApiError as exc:
+                raise _chat_error(exc) from exc
             first = first or ref
         assert first is not None
         return first

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 
+import aiohttp
+import pytest
 from apscheduler.triggers.date import DateTrigger
 
 from bot.chat.model import Message
@@ -36,7 +38,6 @@ def digest_posts(fake, channel: str = "C0DIGEST1") -> list:
 
 def dms_to(fake, user: str) -> list[str]:
     return [m.text or "" for m in fake.messages_in(fake.dm_channel(user))]
-
 
 
 def at(*schedules: DigestSchedule):  # noqa: ANN201
@@ -160,3 +161,21 @@ async def test_a_post_whose_connection_drops_after_slack_stored_it_appears_once(
         assert slack.fake.calls_to("conversations.history")  # it looked for its key before trying again
         key = post_key("C0DIGEST1", DAY, None)
         assert (await claims.state(bot.db, key)).result == digest_posts(slack.fake)[0].ts
+
+
+async def test_posts_dms_and_ephemerals_without_a_meaning_key_are_not_doubled_either(
+    workspace, database_url
+) -> None:
+    async with running_bot(at()(workspace), database_url, clock=Clock()) as (bot, slack):
+        bot.port.keyed.pause = 0
+        slack.fake.drop_after_store("chat.postMessage")
+        await bot.services.tell_admins(Message.text("check the queue"), key="test-notice")
+        assert dms_to(slack.fake, LEAD).count("check the queue") == 1
+        slack.fake.drop_after_store("chat.postMessage")
+        await bot.port.post("C0QAOPS01", Message.text("hello"))  # no key: a fresh one guards the call
+        assert [m.text for m in slack.fake.messages_in("C0QAOPS01")].count("hello") == 1
+        slack.fake.drop_after_store("chat.postEphemeral")
+        with pytest.raises(aiohttp.ClientError):  # not sent again: it may well have arrived
+            await bot.port.ephemeral("C0QAOPS01", LEAD, Message.text("only you"))
+        shown = slack.fake.messages_in("C0QAOPS01", include_ephemeral_for=LEAD)
+        assert [m.text for m in shown].count("only you") == 1
