@@ -28,10 +28,13 @@ def next_try(timer: Timer, taken: claims.Taken, now: datetime) -> datetime | Non
         return None
     delay = min(timer.backoff * 2 ** (taken.attempts - 1), timer.max_backoff)
     retry_at = now + delay
+    return None if past_until(taken, retry_at) else retry_at
+
+
+def past_until(taken: claims.Taken, when: datetime) -> bool:
+    """Whether `when` is after the timer's deadline (`until` in its payload), if it has one."""
     until = (taken.payload or {}).get("until")
-    if until and retry_at > datetime.fromisoformat(until):
-        return None
-    return retry_at
+    return bool(until) and when > datetime.fromisoformat(until)
 
 
 async def run_one(services: Services, timer: Timer, taken: claims.Taken) -> str:
@@ -41,24 +44,31 @@ async def run_one(services: Services, timer: Timer, taken: claims.Taken) -> str:
         async with claims.leased(db, taken.key, clock):
             result = await timer.run(services, taken)
     except claims.Held as held:  # not a failure: the work is in another worker's hands until then
-        await claims.release(db, taken.key, retry_at=held.until or clock() + timedelta(seconds=1))
+        retry_at = held.until or clock() + timedelta(seconds=1)
+        if past_until(taken, retry_at):
+            return await _give_up(services, timer, taken, str(held))
+        await claims.release(db, taken.key, retry_at=retry_at, uncount=True)
         return "waiting"
     except Exception as exc:
         error = claims.describe(exc)
         retry_at = next_try(timer, taken, clock())
-        if retry_at is not None:
-            log.warning(
-                "timer %s failed (attempt %d), next try at %s: %s", taken.key, taken.attempts, retry_at, error
-            )
-            await claims.release(db, taken.key, retry_at=retry_at, error=error)
-            return "retry"
-        log.error("timer %s failed for good after %d attempts: %s", taken.key, taken.attempts, error)
-        await claims.give_up(db, taken.key, clock(), error)
-        if timer.give_up is not None:
-            await timer.give_up(services, taken, error)
-        return "gave up"
+        if retry_at is None:
+            return await _give_up(services, timer, taken, error)
+        log.warning(
+            "timer %s failed (attempt %d), next try at %s: %s", taken.key, taken.attempts, retry_at, error
+        )
+        await claims.release(db, taken.key, retry_at=retry_at, error=error)
+        return "retry"
     await claims.finish(db, taken.key, clock(), result)
     return "ok"
+
+
+async def _give_up(services: Services, timer: Timer, taken: claims.Taken, error: str) -> str:
+    log.error("timer %s failed for good after %d attempts: %s", taken.key, taken.attempts, error)
+    await claims.give_up(services.db, taken.key, services.clock(), error)
+    if timer.give_up is not None:
+        await timer.give_up(services, taken, error)
+    return "gave up"
 
 
 async def run_due(services: Services, timers: dict[str, Timer], limit: int = 20) -> int:

@@ -38,7 +38,7 @@ LEASE = timedelta(seconds=float(os.environ.get("TSQA_LEASE_SECONDS", "120")))
 # Slack stops retrying an event after minutes; domain claims answer "already done" for longer.
 EVENT_RETENTION = timedelta(days=2)
 DONE_RETENTION = timedelta(days=90)
-SHORT_LIVED = ("event", "action")
+SHORT_LIVED = ("event",)
 
 
 def insert_ignoring(session: AsyncSession, model: type) -> Any:
@@ -166,12 +166,21 @@ async def finish(
 
 
 async def release(
-    db: Database, key: str, *, retry_at: datetime | None = None, error: str | None = None, owner: str = OWNER
+    db: Database,
+    key: str,
+    *,
+    retry_at: datetime | None = None,
+    error: str | None = None,
+    uncount: bool = False,
+    owner: str = OWNER,
 ) -> None:
-    """Give the key back unfinished: at once, or (a timer's back-off) not before `retry_at`."""
+    """Give the key back unfinished: at once, or (a timer's back-off) not before `retry_at`.
+    `uncount`: this take was no attempt (it waited for another worker), so it does not use one up."""
     values: dict[str, Any] = {"lease_until": None, "owner": None, "last_error": error and error[:2000]}
     if retry_at is not None:
         values["due_at"] = retry_at
+    if uncount:
+        values["attempts"] = Claim.attempts - 1
     async with db.transaction() as session:
         await session.execute(
             update(Claim)

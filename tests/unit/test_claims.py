@@ -125,4 +125,28 @@ async def test_a_timer_waiting_on_a_held_claim_tries_again_when_that_lease_ends(
     services = SimpleNamespace(db=db, clock=Clock())
     assert await timers.run_one(services, Timer("k", run), taken) == "waiting"
     row = await claims.state(db, "t")
-    assert (row.due_at, row.done_at, row.last_error) == (until, None, None)
+    assert (row.due_at, row.done_at, row.last_error, row.attempts) == (until, None, None, 0)  # no try used
+
+
+async def test_a_timer_still_waiting_on_a_held_claim_at_its_deadline_gives_up_and_says_so(
+    db: Database,
+) -> None:
+    from types import SimpleNamespace
+
+    from bot import timers
+    from bot.routing import Timer
+
+    told = []
+
+    async def run(_services, _taken) -> str:  # noqa: ANN001
+        raise claims.Held("digest:C1:2026-11-29:all", T0 + timedelta(hours=2))  # a post hanging elsewhere
+
+    async def give_up(_services, taken, error) -> None:  # noqa: ANN001
+        told.append((taken.key, error))
+
+    await claims.schedule(db, "t", "k", T0, T0, {"until": (T0 + timedelta(hours=1)).isoformat()})
+    [taken] = await claims.take_due(db, T0, ["k"])
+    services = SimpleNamespace(db=db, clock=Clock())
+    assert await timers.run_one(services, Timer("k", run, give_up=give_up), taken) == "gave up"
+    assert (await claims.state(db, "t")).done_at is not None
+    assert told and "held by another worker" in told[0][1]
