@@ -254,11 +254,13 @@ def _typed_columns(
             _range_rules(rules, name, columns[name], bounds.now)
     for name in required:
         rules.add(pc.is_null(raw[name]), f"{name}: empty")
-    known = pa.array([q.id for q in workspace.queues])
-    unknown = pc.and_(pc.is_valid(raw["queue"]), pc.invert(pc.is_in(raw["queue"], value_set=known)))
+    # Typed as text: a Parquet file may store the queue as a number, and is_in must compare like with like.
+    queue = columns["queue"] if "queue" in columns else raw["queue"].cast(pa.string())
+    known = pa.array([q.id for q in workspace.queues], pa.string())
+    unknown = pc.and_(pc.is_valid(queue), pc.invert(pc.is_in(queue, value_set=known)))
     rules.add(unknown, "queue is not in the workspace file")
     if bounds.queues is not None:
-        others = pc.invert(pc.is_in(raw["queue"], value_set=pa.array(sorted(bounds.queues), pa.string())))
+        others = pc.invert(pc.is_in(queue, value_set=pa.array(sorted(bounds.queues), pa.string())))
         rules.add(pc.and_(pc.invert(unknown), others), f"queue: {bounds.queues_reason}")
     return columns, rules
 

@@ -110,6 +110,16 @@ def test_csv_over_the_row_limit_is_refused(workspace, frame) -> None:
         )
 
 
+def test_a_parquet_queue_stored_as_a_number_is_an_invalid_row_not_a_crash(workspace, frame, tmp_path) -> None:
+    rows = frame.head(3).copy()
+    table = pa.Table.from_pandas(rows.assign(queue=[1, 2, 3]), preserve_index=False)
+    path = tmp_path / "numbers.parquet"
+    pq.write_table(table, path)
+    checked = check_decisions(path, workspace, workspace.timezone, Bounds(now=NOW))
+    assert checked.table.num_rows == 0
+    assert set(problems_of(checked).values()) == {"queue is not in the workspace file"}
+
+
 def test_corrupt_parquet_is_refused_with_a_clear_message(workspace) -> None:
     with pytest.raises(FileRejected, match="not a readable Parquet file"):
         check_decisions(b"PAR1" + b"\x00" * 64, workspace, workspace.timezone, Bounds(now=NOW))
