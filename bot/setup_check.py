@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from bot.chat.model import Message
+from bot.chat.model import Markup, Message, md
 from bot.chat.port import ChatError
 from bot.context import Services
 
@@ -26,16 +26,17 @@ def channels_used(services: Services) -> dict[str, str]:
     return used
 
 
-async def check_channels(services: Services) -> list[str]:
+async def check_channels(services: Services) -> list[Markup]:
     names = {c.id: c.name for c in services.workspace.channels}
     problems = []
     for channel, purpose in channels_used(services).items():
         label = f"#{names[channel]}" if channel in names else channel
         try:
             if not await services.port.is_member(channel):
-                problems.append(f"I am not in {label} ({purpose}): type `/invite @tsqa` in {label}.")
+                problems.append(md("I am not in {} ({}): type `/invite @tsqa` in {}.", label, purpose, label))
         except ChatError as exc:
-            problems.append(f"{label} ({purpose}): {exc.code}" + (f": {exc.hint}" if exc.hint else ""))
+            hint = md(": {}", exc.hint) if exc.hint else md("")
+            problems.append(md("{} ({}): {}", label, purpose, exc.code) + hint)
     return problems
 
 
@@ -43,10 +44,10 @@ async def report_setup_problems(services: Services) -> None:
     """Log every problem; tell the admins once a day, not on every restart."""
     problems = await check_channels(services)
     for problem in problems:
-        log.warning("setup: %s", problem)
+        log.warning("setup: %s", problem.plain)
     if not problems:
         return
     day = services.clock().astimezone(services.workspace.tz).date()
-    fingerprint = hashlib.sha256("\n".join(problems).encode()).hexdigest()[:16]
-    text = "*tsqa-bot setup needs a hand:*\n" + "\n".join(f"• {p}" for p in problems)
+    fingerprint = hashlib.sha256("\n".join(p.plain for p in problems).encode()).hexdigest()[:16]
+    text = md("*tsqa-bot setup needs a hand:*\n") + md("\n").join(md("• {}", p) for p in problems)
     await services.tell_admins(Message.text(text), key=f"setup:{day}:{fingerprint}")

@@ -262,6 +262,22 @@ async def test_setup_problems_are_told_to_admins_once(workspace, sqlite_db) -> N
     )
 
 
+async def test_setup_notices_show_names_from_the_workspace_file_as_text(workspace, sqlite_db) -> None:
+    from tests.e2e.harness import seeded_fake
+
+    vendors = [
+        v.model_copy(update={"name": "Blue <!here> <https://x.example|Re-login>"}) for v in workspace.vendors
+    ]
+    quiet = workspace.model_copy(update={"digests": [], "vendors": vendors})
+    fake = seeded_fake(quiet)
+    fake.add_channel("C0BLUEB01", "vendor-bluebird", members=["U0BBLEAD1"], bot_member=False)
+    async with running_bot(quiet, str(sqlite_db.url), fake=fake) as (_bot, slack):
+        dm = slack.fake.dm_channel("U0QALEAD1")
+        notes = await eventually(lambda: slack.fake.messages_in(dm))
+    assert "Blue &lt;!here&gt; &lt;https://x.example|Re-login&gt;'s channel" in notes[0].text
+    assert "<!here>" not in str(notes[0].blocks)
+
+
 async def test_rate_limited_posts_wait_for_retry_after_and_succeed(workspace, sqlite_db) -> None:
     quiet = workspace.model_copy(update={"digests": []})
     async with running_bot(quiet, str(sqlite_db.url)) as (bot, slack):
