@@ -68,12 +68,13 @@ class AckResponder:
         self.acked = False
 
     async def __call__(self, message: Message, ephemeral: bool) -> None:
+        payload = response(message, ephemeral)  # first: a message that cannot render leaves the ack free
         if not self.acked:
             self.acked = True  # before any await: a concurrent answer goes by response_url
-            await self._ack(**response(message, ephemeral))
+            await self._ack(**payload)
             settle(self.answered)
             return
-        await self._respond(**response(message, ephemeral), replace_original=False)
+        await self._respond(**payload, replace_original=False)
 
     async def ensure_acked(self) -> None:
         if not self.acked:
