@@ -79,8 +79,10 @@ async def test_a_failing_scheduled_post_is_retried_with_back_off_and_posts_once(
     workspace, loaded_url
 ) -> None:
     schedule = DigestSchedule(channel="C0DIGEST1", at="11:00")
-    clock = Clock(NOW + timedelta(hours=1))
+    clock = Clock()  # 10:15, before the 11:00 schedule: the start-up catch-up leaves it to the test
     async with running_bot(at(schedule)(workspace), loaded_url, clock=clock) as (bot, slack):
+        await bot.services.background.drain()
+        clock.now = NOW + timedelta(hours=1)
         bot.port.keyed.pause = 0
         slack.fake.fail_next("chat.postMessage", status=503, times=6)  # two attempts of three tries
         await post_due(bot.services, schedule)
@@ -101,8 +103,10 @@ async def test_a_failing_scheduled_post_is_retried_with_back_off_and_posts_once(
 
 async def test_a_post_that_fails_all_day_tells_the_admins_once(workspace, loaded_url) -> None:
     schedule = DigestSchedule(channel="C0DIGEST1", at="11:00")
-    clock = Clock(NOW + timedelta(hours=1))
+    clock = Clock()  # 10:15, before the 11:00 schedule: the start-up catch-up leaves it to the test
     async with running_bot(at(schedule)(workspace), loaded_url, clock=clock) as (bot, slack):
+        await bot.services.background.drain()
+        clock.now = NOW + timedelta(hours=1)
         bot.port.keyed.pause = 0
         # every attempt fails (the fake's faults are per method, so exactly the posts fail, not the DM)
         slack.fake.error_next("chat.postMessage", "is_archived", times=POST.max_attempts)
@@ -152,8 +156,10 @@ async def test_a_post_whose_connection_drops_after_slack_stored_it_appears_once(
     workspace, loaded_url
 ) -> None:
     schedule = DigestSchedule(channel="C0DIGEST1", at="11:00")
-    clock = Clock(NOW + timedelta(hours=1))
+    clock = Clock()  # 10:15, before the 11:00 schedule: the start-up catch-up leaves it to the test
     async with running_bot(at(schedule)(workspace), loaded_url, clock=clock) as (bot, slack):
+        await bot.services.background.drain()
+        clock.now = NOW + timedelta(hours=1)
         bot.port.keyed.pause = 0
         slack.fake.drop_after_store("chat.postMessage")  # stored, then no answer: the client cannot know
         await post_due(bot.services, schedule)
