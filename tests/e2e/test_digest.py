@@ -21,7 +21,6 @@ def clock() -> datetime:
     return NOW
 
 
-
 def digest_posts(fake) -> list:
     return [c for c in fake.calls_to("chat.postMessage") if "Queue digest" in (c.args.get("text") or "")]
 
