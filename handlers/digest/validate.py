@@ -16,6 +16,7 @@ from datetime import UTC as UTC_ZONE
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -114,13 +115,28 @@ def _read_parquet(stream: io.BytesIO | str | Path, max_rows: int) -> pa.Table:
         raise FileRejected(f"the file is not a readable Parquet file: {exc}") from None
 
 
-def _raw_table(source: Source, max_rows: int) -> pa.Table:
-    """Every column as text (CSV) or as stored (Parquet): nothing can fail to parse here."""
+def _line_numbers(data: bytes | str | Path) -> np.ndarray | None:
+    """The file line of each data row when blank lines (which the CSV reader skips) shift them, else
+    None (row i is line i + 2). Uploads only: a file on disk is not read twice to find out."""
+    if not isinstance(data, bytes) or (b"\n\n" not in data and b"\n\r\n" not in data):
+        return None
+    buffer = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(buffer == 10)
+    starts = np.concatenate(([0], ends + 1))
+    length = np.concatenate((ends, [len(buffer)])) - starts
+    carriage_only = (length == 1) & (buffer[np.minimum(starts, len(buffer) - 1)] == 13)
+    written = np.flatnonzero((length > 0) & ~carriage_only) + 1
+    return written[1:]  # the first written line is the header
+
+
+def _raw_table(source: Source, max_rows: int) -> tuple[pa.Table, np.ndarray | None]:
+    """Every column as text (CSV) or as stored (Parquet): nothing can fail to parse here. With the
+    file line of each row where it is not simply row + 2."""
     data = _as_bytes(source)
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
     named_parquet = not isinstance(data, bytes) and str(data).lower().endswith((".parquet", ".pq"))
     if named_parquet or (isinstance(data, bytes) and data[:4] == b"PAR1"):
-        return _read_parquet(stream, max_rows)
+        return _read_parquet(stream, max_rows), None
     text = {name: pa.string() for name in _header(data)}
     options = pacsv.ConvertOptions(
         column_types=text, strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False
@@ -130,7 +146,8 @@ def _raw_table(source: Source, max_rows: int) -> pa.Table:
     except pa.ArrowInvalid as exc:  # ragged rows, bad quoting: name the problem as pyarrow found it
         raise FileRejected(f"the file is not a readable CSV: {exc}") from None
     _too_many(table.num_rows, max_rows)
-    return table
+    lines = _line_numbers(data)
+    return table, lines if lines is not None and len(lines) == table.num_rows else None
 
 
 def _missing(table: pa.Table, required: tuple[str, ...], what: str) -> None:
@@ -200,8 +217,9 @@ Reason = str | Callable[[pa.Array], pa.Array]
 class _Rules:
     """Collects (mask, reason) pairs and turns them into per-line problems and a keep-mask."""
 
-    def __init__(self, rows: int):
+    def __init__(self, rows: int, lines: np.ndarray | None = None):
         self.rows = rows
+        self.lines = lines
         self.rules: list[tuple[pa.Array, Reason]] = []
 
     def add(self, mask: pa.Array | pa.ChunkedArray, reason: Reason) -> None:
@@ -219,7 +237,7 @@ class _Rules:
             said = pa.scalar(reason) if isinstance(reason, str) else reason(where)
             texts.append(pc.if_else(hit, said, pa.scalar(None, pa.string())))
         reasons = pc.binary_join_element_wise(*texts, "; ", null_handling="skip")
-        lines = pc.add(where, 2).to_pylist()
+        lines = pc.add(where, 2).to_pylist() if self.lines is None else self.lines[where.to_numpy()].tolist()
         problems = [RowProblem(line, text) for line, text in zip(lines, reasons.to_pylist(), strict=True)]
         keep = pc.invert(bad)
         return (keep.combine_chunks() if isinstance(keep, pa.ChunkedArray) else keep), problems, reasons
@@ -237,12 +255,13 @@ def _typed_columns(
     workspace: Workspace,
     bounds: Bounds,
     tz: str,
+    lines: np.ndarray | None = None,
 ) -> tuple[dict[str, pa.ChunkedArray], _Rules]:
     """The columns typed (absent optional ones null), with the rules every file shares: values that do
     not parse or lie outside a sane time range, empty required values, queues the workspace does not
     know (or this uploader may not load)."""
     rows = raw.num_rows
-    rules = _Rules(rows)
+    rules = _Rules(rows, lines)
     columns: dict[str, pa.ChunkedArray] = {}
     for name, kind in types.items():
         if name not in raw.column_names:
@@ -289,9 +308,9 @@ def _contradiction_rules(rules: _Rules, columns: dict[str, pa.ChunkedArray], wor
 
 
 def check_decisions(source: Source, workspace: Workspace, tz: str, bounds: Bounds) -> Checked:
-    raw = _raw_table(source, bounds.max_rows)
+    raw, lines = _raw_table(source, bounds.max_rows)
     _missing(raw, DECISION_REQUIRED, "decisions")
-    columns, rules = _typed_columns(raw, DECISION_TYPES, DECISION_REQUIRED, workspace, bounds, tz)
+    columns, rules = _typed_columns(raw, DECISION_TYPES, DECISION_REQUIRED, workspace, bounds, tz, lines)
     rules.add(pc.less(columns["completed_at"], columns["enqueued_at"]), "completed_at is before enqueued_at")
     rules.add(pc.less(columns["handle_seconds"], 0), "handle_seconds is negative")
     _contradiction_rules(rules, columns, workspace)
@@ -304,9 +323,9 @@ def check_decisions(source: Source, workspace: Workspace, tz: str, bounds: Bound
 
 
 def check_backlog(source: Source, workspace: Workspace, tz: str, bounds: Bounds) -> Checked:
-    raw = _raw_table(source, bounds.max_rows)
+    raw, lines = _raw_table(source, bounds.max_rows)
     _missing(raw, BACKLOG_REQUIRED, "backlog")
-    columns, rules = _typed_columns(raw, BACKLOG_TYPES, BACKLOG_REQUIRED, workspace, bounds, tz)
+    columns, rules = _typed_columns(raw, BACKLOG_TYPES, BACKLOG_REQUIRED, workspace, bounds, tz, lines)
     rules.add(pc.less(columns["backlog"], 0), "backlog is negative")
     keep, problems, reasons = rules.verdict()
     return Checked(

@@ -120,6 +120,16 @@ def test_a_parquet_queue_stored_as_a_number_is_an_invalid_row_not_a_crash(worksp
     assert set(problems_of(checked).values()) == {"queue is not in the workspace file"}
 
 
+def test_blank_lines_do_not_shift_the_line_numbers_of_invalid_rows(workspace, frame) -> None:
+    header, first, second, third = csv_bytes(frame.head(3)).decode().splitlines()
+    bad = third.replace(third.split(",")[0], "x", 1).split(",")
+    bad[frame.columns.get_loc("handle_seconds")] = "soon"  # line 6 of the file, after two blank lines
+    text = "\n".join([header, first, "", second, "\r", ",".join(bad)]) + "\n"
+    checked = check_decisions(text.encode(), workspace, workspace.timezone, Bounds(now=NOW))
+    assert problems_of(checked) == {6: "handle_seconds: not a number"}
+    assert checked.table.num_rows == 2
+
+
 def test_corrupt_parquet_is_refused_with_a_clear_message(workspace) -> None:
     with pytest.raises(FileRejected, match="not a readable Parquet file"):
         check_decisions(b"PAR1" + b"\x00" * 64, workspace, workspace.timezone, Bounds(now=NOW))
