@@ -62,6 +62,7 @@ class ChatPort(Protocol):
         *,
         title: str = "",
         thread: MessageRef | None = None,
+        look_first: bool = False,
     ) -> None: ...
 
     async def download_file(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,9 +57,34 @@ class KeyedPoster:
             retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
         )
         self.pause = pause
+        self._bot_user: str | None = None
 
     async def find(self, channel: str, thread_ts: str | None, key: str) -> MessageRef | None:
         """The message posted under `key` in the last day (or in the thread), if Slack has it."""
+        return await self._scan(channel, thread_ts, lambda message: _key_of(message) == key)
+
+    async def find_file(self, channel: str, thread_ts: str | None, filename: str) -> MessageRef | None:
+        """A message of ours carrying a file of that name: uploads cannot carry a key of their own."""
+        try:
+            own = await self._own_user()
+
+            def shared(message: dict[str, Any]) -> bool:
+                names = [f.get("name") for f in message.get("files") or []]
+                return message.get("user") == own and filename in names
+
+            return await self._scan(channel, thread_ts, shared)
+        except SlackApiError as exc:  # better a possible second chart than none
+            log.warning("could not look for file %s in %s: %s", filename, channel, exc.response.get("error"))
+            return None
+
+    async def _own_user(self) -> str | None:
+        if self._bot_user is None:
+            self._bot_user = (await self.reader.auth_test()).get("user_id")
+        return self._bot_user
+
+    async def _scan(
+        self, channel: str, thread_ts: str | None, wanted: Callable[[dict[str, Any]], bool]
+    ) -> MessageRef | None:
         args: dict[str, Any] = {"channel": channel, "include_all_metadata": True, "limit": 100}
         if thread_ts:
             method, args["ts"] = self.reader.conversations_replies, thread_ts
@@ -71,7 +97,7 @@ class KeyedPoster:
             response = await method(**args, cursor=cursor)
             messages = response.get("messages") or []
             for message in messages:
-                if _key_of(message) == key:
+                if wanted(message):
                     return MessageRef(channel, message["ts"])
             seen += len(messages)
             cursor = (response.get("response_metadata") or {}).get("next_cursor")

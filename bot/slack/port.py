@@ -171,9 +171,12 @@ class SlackPort:
         *,
         title: str = "",
         thread: MessageRef | None = None,
+        look_first: bool = False,
     ) -> None:
         if not channel.startswith(("C", "G", "D")):
             channel = await self._dm_channel(channel)  # files_upload_v2 needs a conversation ID
+        if look_first and await self.keyed.find_file(channel, thread.ts if thread else None, filename):
+            return  # an earlier attempt's upload arrived: not again
         await self.call(
             "files_upload_v2",
             channel=channel,

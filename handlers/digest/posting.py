@@ -79,12 +79,14 @@ async def chart_png(services: Services, day: date, tz: str, queues: list[str] | 
 
 
 async def chart_in_thread(
-    services: Services, ref: MessageRef, day: date, tz: str, queues: list[str] | None
+    services: Services, ref: MessageRef, day: date, tz: str, queues: list[str] | None, *, again: bool = False
 ) -> None:
-    """The digest's 14-day chart, uploaded under the digest message it belongs to."""
+    """The digest's 14-day chart, uploaded under the digest message it belongs to; `again` when an
+    earlier attempt may have uploaded it (it is then looked for first)."""
     png = await chart_png(services, day, tz, queues)
+    title = f"Output and SLA, 14 days to {day}"
     await services.port.upload_file(
-        ref.channel, f"digest-{day}.png", png, title=f"Output and SLA, 14 days to {day}", thread=ref
+        ref.channel, f"digest-{day}.png", png, title=title, thread=ref, look_first=again
     )
 
 
@@ -129,7 +131,8 @@ async def run_scheduled_post(services: Services, timer: claims.Taken) -> str:
 async def run_chart(services: Services, timer: claims.Taken) -> None:
     payload = timer.payload or {}
     ref = MessageRef(payload["channel"], payload["ts"])
-    await chart_in_thread(services, ref, date.fromisoformat(payload["day"]), payload["tz"], payload["queues"])
+    day = date.fromisoformat(payload["day"])
+    await chart_in_thread(services, ref, day, payload["tz"], payload["queues"], again=timer.retaken)
 
 
 async def _tell_admins_no_data(services: Services, payload: dict, day: date) -> None:

@@ -185,3 +185,27 @@ async def test_posts_dms_and_ephemerals_without_a_meaning_key_are_not_doubled_ei
             await bot.port.ephemeral("C0QAOPS01", LEAD, Message.text("only you"))
         shown = slack.fake.messages_in("C0QAOPS01", include_ephemeral_for=LEAD)
         assert [m.text for m in shown].count("only you") == 1
+
+
+async def test_a_chart_upload_taken_over_after_a_crash_is_not_uploaded_twice(workspace, loaded_url) -> None:
+    from handlers.digest.posting import CHART_TIMER, chart_in_thread
+
+    clock = Clock()
+    async with running_bot(at()(workspace), loaded_url, clock=clock) as (bot, slack):
+        await bot.services.background.drain()
+        ref = await bot.port.post("C0DIGEST1", Message.text("Queue digest · all queues"))
+        payload = {
+            "channel": ref.channel,
+            "ts": ref.ts,
+            "day": DAY.isoformat(),
+            "tz": "Europe/Dublin",
+            "queues": None,
+        }
+        await claims.schedule(bot.db, "chart:test", CHART_TIMER, NOW, NOW, payload)
+        [_crashed] = await claims.take_due(bot.db, NOW, [CHART_TIMER], owner="killed")
+        await chart_in_thread(bot.services, ref, DAY, "Europe/Dublin", None)  # uploaded, then SIGKILL
+        clock.now = NOW + claims.LEASE + timedelta(seconds=1)
+        await run_due(bot.services, bot.services.timers)  # the lease ran out: taken over
+        uploads = slack.fake.calls_to("files.completeUploadExternal")
+        assert len(uploads) == 1
+        assert (await claims.state(bot.db, "chart:test")).done_at is not None
