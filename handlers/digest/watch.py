@@ -27,6 +27,7 @@ from handlers.digest.files import (
     record_once,
     take_in,
 )
+from storage import claims
 
 log = logging.getLogger("tsqa.digest.watch")
 
@@ -109,16 +110,25 @@ async def _take_file(services: Services, entry: _Entry) -> None:
         return
     if await already_recorded(services, digest):
         return
-    try:
-        report, text = await take_in(services, entry.name, content)
-    except Exception as exc:
-        if is_transient(exc):
-            raise
-        report, text = None, f"{entry.name}: failed (reference {new_reference('watched file', entry.name)})"
-    stored = report.stored if report else 0
-    log.info("watched folder: %s", text.splitlines()[0])
-    if await record_once(services, digest, entry.name, kind_of(content), text, stored):
-        await services.tell_admins(outcome_message(report, text))
+
+    async def ingest(_taken: claims.Taken) -> str:
+        try:
+            report, text = await take_in(services, entry.name, content)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            report, text = (
+                None,
+                f"{entry.name}: failed (reference {new_reference('watched file', entry.name)})",
+            )
+        stored = report.stored if report else 0
+        log.info("watched folder: %s", text.splitlines()[0])
+        if await record_once(services, digest, entry.name, kind_of(content), text, stored):
+            await services.tell_admins(outcome_message(report, text))
+        return text.splitlines()[0][:200]
+
+    # Replicas sharing the folder: one of them reads the file in; a crash leaves a lease, not a gap.
+    await claims.once(services.db, f"ingest-file:{digest}", "ingest", services.clock, ingest)
 
 
 async def poll_watch_dir(services: Services) -> None:

@@ -4,6 +4,7 @@ and unchanged files are not read again."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -147,3 +148,22 @@ async def test_unchanged_files_are_not_read_again(bot, folder_workspace, inbox, 
     frame.head(10).to_csv(inbox / "monday.csv", index=False)  # a new version under the same name
     await polls(bot, 2)
     assert reads == ["monday.csv"] and len(admin_notes(slack)) == 2
+
+
+async def test_replicas_polling_one_folder_read_each_file_in_once(
+    bot, folder_workspace, inbox, frame, monkeypatch
+) -> None:
+    bot, slack = bot
+    real, calls = files.ingest_decisions, []
+
+    async def counted(*args, **kwargs):
+        calls.append(1)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(files, "ingest_decisions", counted)
+    frame.to_csv(inbox / "monday.csv", index=False)
+    await polls(bot, 1)  # seen once: stable on the next look
+    # Polls that overlap, as two replicas' do: the file is read in by one of them.
+    await asyncio.gather(*(watch.poll_watch_dir(bot.services) for _ in range(3)))
+    assert len(calls) == 1
+    assert len(admin_notes(slack)) == 1
