@@ -5,6 +5,8 @@ who cannot be reached does not silence the others, and a stop lets a running job
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import aiohttp
@@ -44,6 +46,21 @@ def at(*schedules: DigestSchedule):  # noqa: ANN201
     return lambda workspace: workspace.model_copy(update={"digests": list(schedules)})
 
 
+ELEVEN = DigestSchedule(channel="C0DIGEST1", at="11:00")
+
+
+@asynccontextmanager
+async def eleven_oclock(workspace, database_url: str) -> AsyncIterator[tuple]:
+    """A bot with an 11:00 digest, started at 10:15 (so the start-up catch-up leaves it alone) and then
+    moved to 11:15: the test decides what happens to the due post. Keyed posts retry without pausing."""
+    clock = Clock()
+    async with running_bot(at(ELEVEN)(workspace), database_url, clock=clock) as (bot, slack):
+        await bot.services.background.drain()
+        clock.now = NOW + timedelta(hours=1)
+        bot.port.keyed.pause = 0
+        yield bot, slack, clock, ELEVEN
+
+
 async def test_two_digests_for_one_channel_with_different_scopes_both_post(workspace, loaded_url) -> None:
     ws = at(
         DigestSchedule(channel="C0DIGEST1", at="09:00", vendors=["northwind"]),
@@ -78,12 +95,7 @@ async def test_a_manual_post_counts_as_the_scheduled_one_and_the_other_way_round
 async def test_a_failing_scheduled_post_is_retried_with_back_off_and_posts_once(
     workspace, loaded_url
 ) -> None:
-    schedule = DigestSchedule(channel="C0DIGEST1", at="11:00")
-    clock = Clock()  # 10:15, before the 11:00 schedule: the start-up catch-up leaves it to the test
-    async with running_bot(at(schedule)(workspace), loaded_url, clock=clock) as (bot, slack):
-        await bot.services.background.drain()
-        clock.now = NOW + timedelta(hours=1)
-        bot.port.keyed.pause = 0
+    async with eleven_oclock(workspace, loaded_url) as (bot, slack, clock, schedule):
         slack.fake.fail_next("chat.postMessage", status=503, times=6)  # two attempts of three tries
         await post_due(bot.services, schedule)
         key = f"digest-job:{post_key('C0DIGEST1', DAY, None)}"
@@ -102,12 +114,7 @@ async def test_a_failing_scheduled_post_is_retried_with_back_off_and_posts_once(
 
 
 async def test_a_post_that_fails_all_day_tells_the_admins_once(workspace, loaded_url) -> None:
-    schedule = DigestSchedule(channel="C0DIGEST1", at="11:00")
-    clock = Clock()  # 10:15, before the 11:00 schedule: the start-up catch-up leaves it to the test
-    async with running_bot(at(schedule)(workspace), loaded_url, clock=clock) as (bot, slack):
-        await bot.services.background.drain()
-        clock.now = NOW + timedelta(hours=1)
-        bot.port.keyed.pause = 0
+    async with eleven_oclock(workspace, loaded_url) as (bot, slack, clock, schedule):
         # every attempt fails (the fake's faults are per method, so exactly the posts fail, not the DM)
         slack.fake.error_next("chat.postMessage", "is_archived", times=POST.max_attempts)
         await post_due(bot.services, schedule)
@@ -155,12 +162,7 @@ async def test_stopping_the_bot_lets_a_running_job_finish(workspace, database_ur
 async def test_a_post_whose_connection_drops_after_slack_stored_it_appears_once(
     workspace, loaded_url
 ) -> None:
-    schedule = DigestSchedule(channel="C0DIGEST1", at="11:00")
-    clock = Clock()  # 10:15, before the 11:00 schedule: the start-up catch-up leaves it to the test
-    async with running_bot(at(schedule)(workspace), loaded_url, clock=clock) as (bot, slack):
-        await bot.services.background.drain()
-        clock.now = NOW + timedelta(hours=1)
-        bot.port.keyed.pause = 0
+    async with eleven_oclock(workspace, loaded_url) as (bot, slack, clock, schedule):
         slack.fake.drop_after_store("chat.postMessage")  # stored, then no answer: the client cannot know
         await post_due(bot.services, schedule)
         assert len(digest_posts(slack.fake)) == 1

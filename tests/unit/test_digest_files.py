@@ -57,6 +57,20 @@ async def polls(bot, times: int) -> None:
         await watch.poll_watch_dir(bot.services)
 
 
+def count_ingests(monkeypatch, first_error: Exception | None = None) -> list[int]:
+    """Count calls of the ingest the folder uses; the first raises `first_error` if given."""
+    real, calls = files.ingest_decisions, []
+
+    async def counted(*args, **kwargs):
+        calls.append(1)
+        if first_error is not None and len(calls) == 1:
+            raise first_error
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(files, "ingest_decisions", counted)
+    return calls
+
+
 async def output(bot, workspace: Workspace) -> int:
     return (await digest_for_day(bot.db, workspace, date(2026, 11, 21)))["overall"]["output"]
 
@@ -112,15 +126,7 @@ async def test_a_transient_failure_is_tried_again_on_a_later_poll(
     bot, folder_workspace, inbox, frame, monkeypatch
 ) -> None:
     bot, slack = bot
-    real, calls = files.ingest_decisions, []
-
-    async def locked_once(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise OperationalError("INSERT …", {}, Exception("database is locked"))
-        return await real(*args, **kwargs)
-
-    monkeypatch.setattr(files, "ingest_decisions", locked_once)
+    calls = count_ingests(monkeypatch, OperationalError("INSERT …", {}, Exception("database is locked")))
     frame.to_csv(inbox / "monday.csv", index=False)
     await polls(bot, 2)
     assert calls and admin_notes(slack) == [] and await output(bot, folder_workspace) == 0
@@ -154,13 +160,7 @@ async def test_replicas_polling_one_folder_read_each_file_in_once(
     bot, folder_workspace, inbox, frame, monkeypatch
 ) -> None:
     bot, slack = bot
-    real, calls = files.ingest_decisions, []
-
-    async def counted(*args, **kwargs):
-        calls.append(1)
-        return await real(*args, **kwargs)
-
-    monkeypatch.setattr(files, "ingest_decisions", counted)
+    calls = count_ingests(monkeypatch)
     frame.to_csv(inbox / "monday.csv", index=False)
     await polls(bot, 1)  # seen once: stable on the next look
     # Polls that overlap, as two replicas' do: the file is read in by one of them.
