@@ -12,7 +12,7 @@ import uuid
 from typing import NamedTuple
 
 from bot.chat.events import Action, Command, FileShared, FormSubmission, HomeOpened, Mention
-from bot.chat.model import FormErrors, Message, md
+from bot.chat.model import FormErrors, Message, command, md
 from bot.context import Context, Responder, Services
 from bot.logs import log_request
 from bot.routing import CommandSpec, Router, Subcommand, UsageError
@@ -93,7 +93,7 @@ class Dispatcher:
         args = words[1:] if sub else words
         sub = sub or spec.default
         if sub is None:
-            problem = md("I don't know `/{} {}`.", cmd.name, first) if first else None
+            problem = md("I don't know `{}`.", command(f"{cmd.name} {first}")) if first else None
             return Answer(usage(spec, problem), "usage", f"/{cmd.name}")
         return Run(spec, sub, args, f"/{cmd.name} {sub.name}".rstrip())
 
@@ -104,7 +104,7 @@ class Dispatcher:
             return routed.outcome, routed.name
         spec, sub, args, name = routed
         if sub.roles and not (await ctx.roles()).has(*sub.roles):
-            await ctx.respond(refused(name, sub.roles))
+            await ctx.respond(refused(name.lstrip("/"), sub.roles))
             return "refused", name
         try:
             await sub.handler(ctx, cmd, args)

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.chat.events import Action, Command, FileShared, FormSubmission
-from bot.chat.model import FormErrors, Part
+from bot.chat.model import FormErrors, Markup, Part, command, md
 from bot.roles import Role
 
 if TYPE_CHECKING:
@@ -58,9 +58,9 @@ class CommandSpec:
     def default(self) -> Subcommand | None:
         return next((s for s in self.subcommands if not s.name), None)
 
-    def usage_lines(self) -> list[str]:
-        lines = [f"`{s.usage}`: {s.summary}" for s in self.subcommands]
-        return lines + [f"`/{self.name} help`: this help"]
+    def usage_lines(self) -> list[Markup]:
+        lines = [md("`{}`: {}", command(s.usage), s.summary) for s in self.subcommands]
+        return lines + [md("`{}`: this help", command(f"{self.name} help"))]
 
 
 @dataclass(frozen=True)

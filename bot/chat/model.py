@@ -1,6 +1,14 @@
 """The neutral chat model: what a handler can say, independent of Slack or Teams.
 
-Handlers build these; an adapter (bot/slack, later Teams) renders them in its own format.
+Handlers build these; an adapter (bot/slack, bot/teams, the local workspace through bot/slack) renders
+them in its own format.
+
+The markup a handler writes is a small neutral Markdown: `*bold*`, `_italic_`, `~strike~`, `` `code` ``,
+```` ```block``` ````, line breaks, `•` bullets and emoji as Unicode characters (⚠️, not `:warning:`).
+Slack takes it as mrkdwn; Teams gets it parsed (bot/chat/markup.py) into Adaptive Card text runs.
+People, channels and commands are pieces of their own (`user`, `channel`, `command`), because each
+platform writes them differently: `<@U…>` or an `<at>` mention, `<#C…>` or a channel's name,
+`/digest post` or `digest post`.
 """
 
 from __future__ import annotations
@@ -8,21 +16,31 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from string import Formatter
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 _FORMATTER = Formatter()
+
+# What a piece of Markup is: the handler's own markup, text from data or people (shown as it is), or a
+# reference each platform writes its own way.
+MARKUP: Final = "markup"
+TEXT: Final = "text"
+USER: Final = "user"
+CHANNEL: Final = "channel"
+COMMAND: Final = "command"
+PieceKind = Literal["markup", "text", "user", "channel", "command"]
 
 
 @dataclass(frozen=True)
 class Markup:
     """Formatted text in which the markup is the handler's and every value is plain text.
 
-    `pieces` alternate by kind: (False, markup the handler wrote) or (True, plain text from data or
-    people). Each adapter escapes the plain pieces in its own dialect, so a label like `<!channel>`
-    from a CSV or a form shows as text there, pings nobody and links nowhere. Build it with `md`.
+    `pieces` are (kind, text): MARKUP the handler wrote, TEXT from data or people, or a USER,
+    CHANNEL or COMMAND reference (an ID, an ID, a command line such as "digest post"). Each adapter
+    escapes TEXT in its own dialect, so a label like `<!channel>` from a CSV or a form shows as text
+    there, pings nobody and links nowhere. Build it with `md`, `user`, `channel` and `command`.
     """
 
-    pieces: tuple[tuple[bool, str], ...] = ()
+    pieces: tuple[tuple[PieceKind, str], ...] = ()
 
     def __add__(self, other: Markup) -> Markup:
         if not isinstance(other, Markup):
@@ -31,7 +49,7 @@ class Markup:
 
     def join(self, items: Iterable[Markup | str]) -> Markup:
         """Like str.join: `md(", ").join(names)`; str items are plain text."""
-        pieces: list[tuple[bool, str]] = []
+        pieces: list[tuple[PieceKind, str]] = []
         for index, item in enumerate(items):
             if index:
                 pieces += self.pieces
@@ -40,15 +58,32 @@ class Markup:
 
     @property
     def plain(self) -> str:
-        """The text as a person reads it, markup characters included (logs, tests, plain fields).
+        """The text as a person reads it, markup characters included (logs, tests, plain fields);
+        references as their IDs, commands with Slack's slash.
 
         There is no __str__ on purpose: f"{markup}" would turn values back into markup unnoticed."""
-        return "".join(text for _, text in self.pieces)
+        return "".join(f"/{text}" if kind == COMMAND else text for kind, text in self.pieces)
 
 
 def plain(text: str) -> Markup:
     """Text from data or people, to be shown exactly as it is."""
-    return Markup(((True, text),))
+    return Markup(((TEXT, text),))
+
+
+def user(user_id: str) -> Markup:
+    """A person, by their ID on the platform (Slack U…, Teams AAD object ID): a mention."""
+    return Markup(((USER, user_id),))
+
+
+def channel(channel_id: str) -> Markup:
+    """A channel, by its ID on the platform: a link where the platform has one, else its name."""
+    return Markup(((CHANNEL, channel_id),))
+
+
+def command(line: str) -> Markup:
+    """A command as a person types it, without any prefix ("digest post hate-en"): Slack shows
+    `/digest post hate-en`, Teams `digest post hate-en` (there it is a message to the bot)."""
+    return Markup(((COMMAND, line.removeprefix("/")),))
 
 
 def as_markup_value(value: Any, spec: str = "", conversion: str | None = None) -> Markup:
@@ -63,11 +98,11 @@ def as_markup_value(value: Any, spec: str = "", conversion: str | None = None) -
 def md(template: str, *args: Any, **kwargs: Any) -> Markup:
     """Markup from a template the handler wrote (`*{}* missed {:.0%}`) and values that are escaped
     by construction, wherever they came from. Values that are Markup themselves nest unchanged."""
-    pieces: list[tuple[bool, str]] = []
+    pieces: list[tuple[PieceKind, str]] = []
     auto = 0
     for literal, name, spec, conversion in _FORMATTER.parse(template):
         if literal:
-            pieces.append((False, literal))
+            pieces.append((MARKUP, literal))
         if name is None:
             continue
         if name == "":
@@ -128,11 +163,15 @@ class Image:
 
 @dataclass(frozen=True)
 class Button:
+    """`opens_form`: its handler answers with `open_form` (Teams must know before the click: such a
+    button opens a dialog there)."""
+
     label: str
     action: str
     value: str = ""
     style: Literal["primary", "danger"] | None = None
     url: str | None = None
+    opens_form: bool = False
 
 
 @dataclass(frozen=True)

@@ -55,11 +55,24 @@ def escape(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
+def _piece(kind: m.PieceKind, text: str) -> str:
+    if kind == m.MARKUP:
+        return text
+    if kind == m.USER:  # a usergroup (S…) is a group mention; an ID can hold no markup either way
+        return f"<!subteam^{escape(text)}>" if text.startswith("S") else f"<@{escape(text)}>"
+    if kind == m.CHANNEL:
+        return f"<#{escape(text)}>"
+    if kind == m.COMMAND:
+        return escape(f"/{text}")
+    return escape(text)
+
+
 def mrkdwn(text: m.Rich) -> str:
-    """A part's text as mrkdwn: the handler's markup as written, plain pieces escaped."""
+    """A part's text as mrkdwn: the handler's markup as written (the neutral dialect is mrkdwn's),
+    plain pieces escaped, people and channels as Slack's references."""
     if isinstance(text, str):
         return text
-    return "".join(escape(piece) if is_plain else piece for is_plain, piece in text.pieces)
+    return "".join(_piece(kind, piece) for kind, piece in text.pieces)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

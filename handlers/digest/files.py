@@ -54,14 +54,14 @@ async def take_in(
 
 def outcome_message(report: IngestReport | None, text: str) -> Message:
     if report:
-        return Message.text(md(":white_check_mark: {}", text))
-    return Message.text(md(":x: ```{}```", text))
+        return Message.text(md("✅ {}", text))
+    return Message.text(md("❌ ```{}```", text))
 
 
 def failure_message(name: str, reference: str) -> Message:
     return Message.text(
         md(
-            ":warning: {}: could not be loaded because of an error on my side; nothing was stored. "
+            "⚠️ {}: could not be loaded because of an error on my side; nothing was stored. "
             "The error is logged as `{}`: tell a QA admin if it happens again.",
             name,
             reference,

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import timers
-from bot.chat.model import Message, MessageRef, md
+from bot.chat.model import Message, MessageRef, channel, command, md
 from bot.context import Services
 from bot.routing import Timer
 from bot.workspace import DigestSchedule, Workspace
@@ -137,23 +137,24 @@ async def run_chart(services: Services, timer: claims.Taken) -> None:
 
 async def _tell_admins_no_data(services: Services, payload: dict, day: date) -> None:
     """No data, no digest: the channel stays quiet and each admin hears it once, privately."""
-    channel = payload["channel"]
+    where = payload["channel"]
     note = md(
-        ":information_source: The {} digest for {} in <#{}> was not posted: there is no queue data for {}. "
-        "Load it, then run `/digest post {}` in that channel.",
-        payload["at"], payload["label"], channel, day, day,
+        "ℹ️ The {} digest for {} in {} was not posted: there is no queue data for {}. "
+        "Load it, then run `{}` in that channel.",
+        payload["at"], payload["label"], channel(where), day, command(f"digest post {day}"),
     )  # fmt: skip
-    key = f"digest-no-data:{post_key(channel, day, payload['queues'])}"
+    key = f"digest-no-data:{post_key(where, day, payload['queues'])}"
     await services.tell_admins(Message.text(note), key=key)
 
 
 async def gave_up_posting(services: Services, timer: claims.Taken, error: str) -> None:
     payload = timer.payload or {}
-    channel, day = payload["channel"], payload["day"]
+    where, day = payload["channel"], payload["day"]
     note = md(
-        ":warning: The {} digest for {} in <#{}> for {} could not be posted after {} tries "
-        "(last error: `{}`). Once the cause is fixed, run `/digest post {}` in that channel.",
-        payload["at"], payload["label"], channel, day, timer.attempts, error[:300], day,
+        "⚠️ The {} digest for {} in {} for {} could not be posted after {} tries "
+        "(last error: `{}`). Once the cause is fixed, run `{}` in that channel.",
+        payload["at"], payload["label"], channel(where), day, timer.attempts, error[:300],
+        command(f"digest post {day}"),
     )  # fmt: skip
     await services.tell_admins(Message.text(note), key=f"digest-failed:{timer.key}")
 

@@ -104,9 +104,9 @@ def scope_for(
     narrowed to a vendor lead's own; OutOfScope for another vendor's queues, for labelers and for
     queues nobody knows."""
     if unknown := [q for q in queues or [] if workspace.queue(q) is None]:
-        raise OutOfScope(md(":no_entry: I know no queue {}.", ", ".join(unknown)))
+        raise OutOfScope(md("⛔ I know no queue {}.", ", ".join(unknown)))
     if not roles.has(*DIGEST_READERS):
-        raise OutOfScope(refused("/digest", DIGEST_READERS).summary)
+        raise OutOfScope(refused("digest", DIGEST_READERS).summary)
     allowed = visible_queues(workspace, roles, posting=posting)
     if allowed is None:
         return queues, label
@@ -115,7 +115,7 @@ def scope_for(
     if set(queues) <= set(allowed):
         return queues, label
     vendors = ", ".join(sorted(roles.lead_of))
-    raise OutOfScope(md(":no_entry: You lead {}: you can see and post its queues only.", vendors))
+    raise OutOfScope(md("⛔ You lead {}: you can see and post its queues only.", vendors))
 
 
 async def own_scope(
@@ -164,11 +164,11 @@ def button_scope(ctx: Context, value: str) -> tuple[date, str, list[str] | None]
     try:
         day, tz, queues = views.parse_button_value(value)
     except ValueError:
-        raise OutOfScope(":no_entry: This button is not one of mine.") from None
+        raise OutOfScope("⛔ This button is not one of mine.") from None
     if tz not in ctx.workspace.timezones():  # any other would recompute from raw decisions
-        raise OutOfScope(md(":no_entry: I keep no figures in the timezone {}.", tz))
+        raise OutOfScope(md("⛔ I keep no figures in the timezone {}.", tz))
     if problem := check_day(day, local_today(ctx)):
-        raise OutOfScope(md(":no_entry: {}.", problem))
+        raise OutOfScope(md("⛔ {}.", problem))
     return day, tz, queues
 
 
@@ -208,7 +208,7 @@ async def breakdown(ctx: Context, action: Action) -> None:
 async def open_request_form(ctx: Context, action: Action) -> None:
     roles = await ctx.roles()
     if not roles.has(*DIGEST_READERS):
-        await ctx.respond(refused("/digest", DIGEST_READERS))
+        await ctx.respond(refused("digest", DIGEST_READERS))
         return
     if action.trigger:
         default_day = local_today(ctx) - timedelta(days=1)
@@ -231,7 +231,7 @@ async def request_submitted(ctx: Context, submission: FormSubmission) -> FormErr
     try:
         scope = scope_for(ctx.workspace, await ctx.roles(), queues, str(queue) if queues else "all queues")
     except OutOfScope as exc:
-        return FormErrors({"queue": readable(exc.args[0]).removeprefix(":no_entry: ")})
+        return FormErrors({"queue": readable(exc.args[0]).removeprefix("⛔ ")})
 
     async def answer() -> None:
         _, message = await _digest(ctx, *scope, day)

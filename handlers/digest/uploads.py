@@ -55,9 +55,7 @@ async def file_shared(ctx: Context, event: FileShared) -> bool:
 async def _upload_outcome(ctx: Context, event: FileShared, name: str, size: int) -> Message:
     scope = upload_scope({q.id: q.vendor for q in ctx.workspace.queues}, await ctx.roles())
     if scope is None:
-        return Message.text(
-            md(":no_entry: {}: not loaded. " + WHO_MAY + ": ask a QA lead to upload it.", name)
-        )
+        return Message.text(md("⛔ {}: not loaded. " + WHO_MAY + ": ask a QA lead to upload it.", name))
     limit = ctx.workspace.ingest.max_upload_mb
     if size > limit * MB:
         return too_large(name, f"it is {size / MB:,.0f} MB", limit)
@@ -78,7 +76,7 @@ async def _upload_outcome(ctx: Context, event: FileShared, name: str, size: int)
 def too_large(name: str, size: str, limit: int) -> Message:
     return Message.text(
         md(
-            ":x: {}: not loaded: {}, above the upload limit of {} MB (ingest.max_upload_mb). "
+            "❌ {}: not loaded: {}, above the upload limit of {} MB (ingest.max_upload_mb). "
             "Split it into smaller files, or load it with `tsqa ingest`.",
             name,
             size,

@@ -22,6 +22,7 @@ from bot.chat.model import (
     Part,
     Text,
     TextInput,
+    command,
     md,
 )
 from bot.workspace import Workspace
@@ -86,7 +87,7 @@ def _line(entry: dict[str, Any]) -> Markup:
     if entry.get("backlog") is not None:
         line += md(" · backlog {:,}, oldest {}", entry["backlog"], seconds(entry["oldest_age_seconds"]))
     if entry["flags"]:
-        line += md("\n:warning: {}", _flags(entry))
+        line += md("\n⚠️ {}", _flags(entry))
     return line
 
 
@@ -123,8 +124,12 @@ def digest_message(
         # Labels come straight from the decision files.
         pairs = md(", ").join(md("{} → {} ({})", e["decision"], e["qa_decision"], e["count"]) for e in errors)
         parts.append(ContextLine((md("Most frequent QA disagreements (labeler → QA): {}", pairs),)))
-    where = "Chart in the thread." if in_channel else "`/digest post` puts it in the channel with its chart."
-    parts.append(ContextLine((md("Day boundaries in {}. ", digest["timezone"]) + md(where),)))
+    where = (
+        md("Chart in the thread.")
+        if in_channel
+        else md("`{}` puts it in the channel with its chart.", command("digest post"))
+    )
+    parts.append(ContextLine((md("Day boundaries in {}. ", digest["timezone"]) + where,)))
     parts.append(
         Buttons((Button("Breakdown by vendor and site", BREAKDOWN, value=_button_value(digest, scope)),))
     )
@@ -159,7 +164,7 @@ def no_data(day: date, scope: str, latest: date | None = None) -> Message:
         day,
     )
     if latest:
-        text += md("\nThe latest day with data is {}: try `/digest {}`.", latest, latest)
+        text += md("\nThe latest day with data is {}: try `{}`.", latest, command(f"digest {latest}"))
     return Message.text(text)
 
 
@@ -190,5 +195,5 @@ def home_section(latest: date | None) -> list[Part]:
     text = md("Latest queue data: *{}*.", latest) if latest else md("No queue data loaded yet.")
     return [
         Text(md("*Queue digest*\n{}", text)),
-        Buttons((Button("Request a digest", OPEN_REQUEST_FORM, style="primary"),)),
+        Buttons((Button("Request a digest", OPEN_REQUEST_FORM, style="primary", opens_form=True),)),
     ]

@@ -97,7 +97,7 @@ async def _skip(services: Services, entry: _Entry, problem: str) -> None:
     text = f"{entry.name}: skipped: it {problem}"
     log.warning("watched folder: %s", text)
     if await record_once(services, _version_key(entry), entry.name, "skipped", text):
-        await services.tell_admins(Message.text(md(":warning: {}", text)))
+        await services.tell_admins(Message.text(md("⚠️ {}", text)))
 
 
 async def _take_file(services: Services, entry: _Entry) -> None:

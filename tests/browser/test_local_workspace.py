@@ -45,7 +45,7 @@ def test_unknown_subcommand_gets_usage_with_the_problem(ui: WorkspacePage) -> No
     ui.open(LABELER)
     ui.send("/quiz bogus")
     answer = ui.visible(ui.ephemeral().filter(has_text="I don't know"))
-    expect(answer).to_contain_text("⚠️")  # :warning: shown as the emoji
+    expect(answer).to_contain_text("⚠️")  # ⚠️ shown as the emoji
     expect(answer.locator("code").first).to_have_text("/quiz bogus")
     ui.send("/nosuch thing")
     expect(ui.ephemeral().filter(has_text="is not a valid command")).to_be_visible()
