@@ -9,6 +9,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Any of these set (even empty) means the operator meant Slack: never fall back to the local workspace.
 SLACK_VARIABLES = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "slack_api_url")
+# The same for Teams. The SDK itself reads CLIENT_ID, CLIENT_SECRET, TENANT_ID, SERVICE_URL and PORT
+# (and a .env): the bot never relies on those, it passes every option from these explicitly.
+TEAMS_VARIABLES = ("teams_app_id", "teams_app_password", "teams_tenant_id")
 
 
 def is_loopback(host: str) -> bool:
@@ -35,6 +38,15 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=0, le=65535)
     log_level: str = "INFO"
 
+    # Microsoft Teams (Azure Bot registration): app ID, client secret and the tenant it lives in.
+    teams_app_id: str | None = None
+    teams_app_password: SecretStr | None = None
+    teams_tenant_id: str | None = None
+    # Where proactive messages go before any activity told the bot its conversation's service URL.
+    teams_service_url: str = "https://smba.trafficmanager.net/teams/"
+    # Bot Framework's OpenID metadata (token keys); another cloud's, or a test's stand-in.
+    teams_openid_metadata_url: str | None = None
+
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
@@ -54,6 +66,20 @@ class Settings(BaseSettings):
         """Whether a setting came from the environment or `.env` rather than its default."""
         return name in self.model_fields_set
 
+    def missing_teams(self) -> list[str]:
+        """The variables still needed to talk to Teams."""
+        return [name.upper() for name in TEAMS_VARIABLES if not _filled(getattr(self, name))]
+
+    def teams_set(self) -> list[str]:
+        return [name.upper() for name in TEAMS_VARIABLES if name in self.model_fields_set]
+
     def secrets(self) -> list[str]:
         values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        values.append(self.teams_app_password)
         return [v.get_secret_value() for v in values if v and v.get_secret_value()]
+
+
+def _filled(value: object) -> bool:
+    if isinstance(value, SecretStr):
+        return bool(value.get_secret_value())
+    return bool(value)
