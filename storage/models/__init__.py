@@ -10,6 +10,7 @@ from storage.models.digest import (
     IngestedFile,
 )
 from storage.models.local import LocalWorkspaceFile, LocalWorkspaceSnapshot
+from storage.models.teams import TeamsConversation, TeamsPerson
 
 __all__ = [
     "BacklogSnapshot",
@@ -21,4 +22,6 @@ __all__ = [
     "IngestedFile",
     "LocalWorkspaceFile",
     "LocalWorkspaceSnapshot",
+    "TeamsConversation",
+    "TeamsPerson",
 ]
