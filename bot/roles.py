@@ -1,7 +1,7 @@
 """Who may do what: admin, trainer, vendor lead (of a vendor) or labeler, from the workspace YAML.
 
-Usergroup IDs (S…) are expanded through the chat platform and cached, because membership changes
-rarely and every command asks.
+Workspace groups (`group:<id>`) are expanded from the file. Slack usergroup IDs (S…) are expanded
+through the chat platform and cached, because membership changes rarely and every command asks.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ GroupLookup = Callable[[str], Awaitable[list[str]]]
 
 
 class RoleResolver:
-    """Resolves a user's roles; usergroup membership is cached for `ttl` seconds, and concurrent
+    """Resolves a user's roles; platform usergroup membership is cached for `ttl` seconds, and concurrent
     misses for one group share a single lookup (fifty requests at once make one API call)."""
 
     def __init__(self, workspace: Workspace, group_members: GroupLookup, ttl: float = 300.0):
@@ -65,8 +65,8 @@ class RoleResolver:
 
     async def _expand(self, ids: Iterable[str]) -> set[str]:
         users: set[str] = set()
-        for ident in ids:
-            if ident.startswith("S"):
+        for ident in self._workspace.expand(ids):
+            if self._workspace.is_platform_group(ident):
                 users |= await self._group(ident)
             else:
                 users.add(ident)
@@ -91,6 +91,7 @@ class RoleResolver:
 
     async def of(self, user: str) -> UserRoles:
         ws = self._workspace
+        user = ws.normal_user(user)
         roles = {Role.LABELER}
         if user in await self._expand(ws.admins):
             roles.add(Role.ADMIN)
@@ -102,5 +103,5 @@ class RoleResolver:
         return UserRoles(user=user, roles=frozenset(roles), lead_of=lead_of)
 
     async def members(self, ids: Iterable[str]) -> set[str]:
-        """The users behind a list of user and usergroup IDs, e.g. to DM all admins."""
+        """The users behind a list of user, usergroup and `group:` IDs, e.g. to DM all admins."""
         return await self._expand(ids)

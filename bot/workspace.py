@@ -6,8 +6,11 @@ Errors name the key path and the file position so a QA lead can fix the file wit
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -16,37 +19,126 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-SLACK_ID = re.compile(r"^[US][A-Z0-9]{2,}$")
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+Platform = Literal["slack", "teams"]
+PLATFORMS: tuple[Platform, ...] = ("slack", "teams")
+GROUP_PREFIX = "group:"
+SLUG = r"^[a-z0-9][a-z0-9_-]*$"
 TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+SLACK_USERGROUP = re.compile(r"^S[A-Z0-9]{2,}$")
+SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+# Entra object IDs are GUIDs; Teams sends them lower-case, people paste them in any case.
+TEAMS_USER = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+# Channels (@thread.tacv2, older @thread.skype) and group chats (@thread.v2).
+TEAMS_CHANNEL = re.compile(r"^19:[A-Za-z0-9_.-]+@thread\.(tacv2|skype|v2)$")
+
+WHERE = {
+    ("slack", "user"): "open the person's Slack profile → ⋮ → Copy member ID (e.g. U0123ABCD)",
+    ("slack", "channel"): "open the channel's details in Slack: the Channel ID is at the bottom "
+    "(e.g. C0123ABCD)",
+    ("teams", "user"): "use the person's Microsoft Entra object ID, a GUID like "
+    "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx: find it in the Teams admin center or Entra ID → Users → Object ID",
+    ("teams", "channel"): "use the Teams conversation ID, like 19:abc123…@thread.tacv2: copy the channel's "
+    "link (… → Get link to channel); the ID is the part after /channel/, URL-decoded",
+}
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _id_type(pattern: re.Pattern[str], what: str) -> Any:
-    """A string that must look like a Slack ID; errors point at the offending list item."""
+@dataclass(frozen=True)
+class _Scope:
+    """What an ID is checked against while a workspace validates: its platform and its groups."""
 
-    def check(value: str) -> str:
-        if not pattern.match(value):
-            raise ValueError(
-                f"{value!r} is not a Slack {what} ID (e.g. U0123ABCD); find it in the profile menu"
-            )
-        return value
-
-    return Annotated[str, AfterValidator(check)]
+    platform: str
+    groups: frozenset[str]
 
 
-PersonRef = _id_type(SLACK_ID, "user or usergroup")
-UserId = _id_type(USER_ID, "user")
-ChannelId = _id_type(CHANNEL_ID, "channel")
+# Set by Workspace around its own validation; a section validated alone accepts either platform's IDs.
+_SCOPE: ContextVar[_Scope | None] = ContextVar("workspace_scope", default=None)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    what: dict[str, str]  # per platform, for messages
+    hint: str  # the WHERE key: how to find the right ID
+    patterns: dict[str, tuple[re.Pattern[str], ...]]
+    groups: bool = False  # `group:<id>` accepted
+
+
+PERSON = _Kind(
+    {"slack": "user or usergroup", "teams": "user"},
+    "user",
+    {"slack": (SLACK_USER, SLACK_USERGROUP), "teams": (TEAMS_USER,)},
+    groups=True,
+)
+USER = _Kind({"slack": "user", "teams": "user"}, "user", {"slack": (SLACK_USER,), "teams": (TEAMS_USER,)})
+CHANNEL = _Kind(
+    {"slack": "channel", "teams": "channel"},
+    "channel",
+    {"slack": (SLACK_CHANNEL,), "teams": (TEAMS_CHANNEL,)},
+)
+
+
+def _matches(kind: _Kind, platform: str, value: str) -> bool:
+    return any(p.match(value) for p in kind.patterns[platform])
+
+
+def _check_id(kind: _Kind, value: str) -> str:
+    """`value` if it is an ID of the workspace's platform (GUIDs lower-cased), else why not and where to
+    find the right one."""
+    scope = _SCOPE.get()
+    if kind.groups and value.startswith(GROUP_PREFIX):
+        return _check_group_ref(value, scope)
+    known = scope is not None and scope.platform in PLATFORMS
+    platforms = [scope.platform] if known and scope else list(PLATFORMS)
+    for platform in platforms:
+        if _matches(kind, platform, value):
+            return value.lower() if TEAMS_USER.match(value) else value
+    platform = platforms[0]
+    other = next((p for p in PLATFORMS if p != platform and _matches(kind, p, value)), None)
+    where = WHERE[(platform, kind.hint)]
+    if known and other:
+        return _fail(
+            f"{value!r} is a {other.title()} {kind.what[other]} ID, but this workspace is on "
+            f"{platform.title()} (platform: {platform}); {where}"
+        )
+    if platform == "teams" and "%3a" in value.lower():
+        where = "it looks URL-encoded: decode it (%3a is :, %40 is @)"
+    elif ";messageid=" in value:
+        where = "drop the ;messageid=… part, which names one thread"
+    return _fail(f"{value!r} is not a {platform.title()} {kind.what[platform]} ID; {where}")
+
+
+def _check_group_ref(value: str, scope: _Scope | None) -> str:
+    name = value.removeprefix(GROUP_PREFIX)
+    if not re.match(SLUG, name):
+        return _fail(f"{value!r} is not a group reference like group:qa-leads")
+    if scope is not None and name not in scope.groups:
+        defined = ", ".join(sorted(scope.groups)) or "none yet"
+        return _fail(f"unknown group {name!r}: add it under groups: (defined: {defined})")
+    return value
+
+
+def _fail(message: str) -> str:
+    raise ValueError(message)
+
+
+def _id_type(kind: _Kind) -> Any:
+    return Annotated[str, AfterValidator(lambda value: _check_id(kind, value))]
+
+
+PersonRef = _id_type(PERSON)
+UserId = _id_type(USER)
+ChannelId = _id_type(CHANNEL)
 
 
 def _check_timezone(value: str | None) -> str | None:
@@ -60,7 +152,7 @@ def _check_timezone(value: str | None) -> str | None:
 
 
 class Person(_Model):
-    """Someone the local workspace can act as; in Slack the IDs come from the real workspace."""
+    """Someone the bot names (mentions, the local workspace); the IDs come from the real platform."""
 
     id: UserId
     name: str
@@ -69,12 +161,43 @@ class Person(_Model):
 
 
 class Vendor(_Model):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    id: str = Field(pattern=SLUG)
     name: str
     channel: ChannelId
     leads: list[PersonRef] = []
     contacts: list[PersonRef] = []
     sites: list[str] = []
+
+
+class Group(_Model):
+    """People named once and referenced as `group:<id>` wherever a person is: Teams has no usergroups
+    the bot can read, and the same file shape then serves both platforms."""
+
+    id: str = Field(pattern=SLUG)
+    name: str
+    members: list[PersonRef]
+
+
+def _group_refs(members: Iterable[str]) -> list[str]:
+    return [m.removeprefix(GROUP_PREFIX) for m in members if m.startswith(GROUP_PREFIX)]
+
+
+def _find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
+    """One cycle in the group graph as a path that ends where it starts, or None."""
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        if node in path:
+            return path[path.index(node) :] + [node]
+        if node in done:
+            return None
+        for child in edges.get(node, []):
+            if found := visit(child, [*path, node]):
+                return found
+        done.add(node)
+        return None
+
+    return next((c for node in edges if (c := visit(node, []))), None)
 
 
 class Targets(_Model):
@@ -86,7 +209,7 @@ class Targets(_Model):
 
 
 class Queue(_Model):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    id: str = Field(pattern=SLUG)
     name: str
     vendor: str
     site: str
@@ -139,6 +262,7 @@ class Workspace(_Model):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
+    platform: Platform = "slack"
     timezone: str
     admins: list[PersonRef] = Field(min_length=1)
     trainers: list[PersonRef] = []
@@ -146,11 +270,37 @@ class Workspace(_Model):
     queues: list[Queue] = []
     channels: list[Channel] = []
     people: list[Person] = []
+    groups: list[Group] = []
     digests: list[DigestSchedule] = []
     digest: DigestOptions = DigestOptions()
     ingest: Ingest = Ingest()
 
     _tz = field_validator("timezone")(_check_timezone)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _scoped(cls, data: Any, handler: ModelWrapValidatorHandler[Workspace]) -> Workspace:
+        """IDs are checked against this file's platform and groups, read before the fields validate."""
+        raw = data if isinstance(data, dict) else {}
+        groups = raw.get("groups") if isinstance(raw.get("groups"), list) else []
+        ids = frozenset(g["id"] for g in groups if isinstance(g, dict) and isinstance(g.get("id"), str))
+        token = _SCOPE.set(_Scope(platform=str(raw.get("platform", "slack")), groups=ids))
+        try:
+            return handler(data)
+        finally:
+            _SCOPE.reset(token)
+
+    @field_validator("groups")
+    @classmethod
+    def _acyclic(cls, groups: list[Group]) -> list[Group]:
+        ids = [g.id for g in groups]
+        if repeated := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"group ids must be unique: {', '.join(repeated)} appear more than once")
+        edges = {g.id: _group_refs(g.members) for g in groups}
+        if cycle := _find_cycle(edges):
+            path = " → ".join(GROUP_PREFIX + g for g in cycle)
+            raise ValueError(f"groups cannot contain themselves, directly or through other groups: {path}")
+        return groups
 
     @model_validator(mode="after")
     def _references(self) -> Workspace:
@@ -186,6 +336,44 @@ class Workspace(_Model):
 
     def vendor(self, vendor_id: str) -> Vendor | None:
         return next((v for v in self.vendors if v.id == vendor_id), None)
+
+    def group(self, group_id: str) -> Group | None:
+        return next((g for g in self.groups if g.id == group_id), None)
+
+    def expand(self, refs: Iterable[str]) -> list[str]:
+        """The user and platform usergroup IDs behind `refs`, with `group:` references expanded here."""
+        found: dict[str, None] = {}
+        seen: set[str] = set()  # a copied workspace skips validation: never loop
+
+        def walk(ref: str) -> None:
+            if not ref.startswith(GROUP_PREFIX):
+                found[ref] = None
+            elif ref not in seen:
+                seen.add(ref)
+                group = self.group(ref.removeprefix(GROUP_PREFIX))
+                for member in group.members if group else []:
+                    walk(member)
+
+        for ref in refs:
+            walk(ref)
+        return list(found)
+
+    def is_platform_group(self, ref: str) -> bool:
+        """A usergroup the platform knows the members of (Slack S…); Teams has none the bot can read."""
+        return self.platform == "slack" and bool(SLACK_USERGROUP.match(ref))
+
+    def normal_user(self, user_id: str) -> str:
+        """The form the file stores a user ID in: Entra object IDs lower-case."""
+        return user_id.lower() if self.platform == "teams" else user_id
+
+    def person_name(self, user_id: str) -> str | None:
+        key = self.normal_user(user_id)
+        return next((p.name for p in self.people if p.id == key), None)
+
+    def channel_name(self, channel_id: str) -> str | None:
+        """The listed name of a channel; a Teams thread (`<channel>;messageid=<root>`) is in its channel."""
+        key = channel_id.split(";messageid=", 1)[0]
+        return next((c.name for c in self.channels if c.id == key), None)
 
     def section(self, key: str) -> Any:
         """A later capability's own section, validated by that capability."""
