@@ -426,10 +426,11 @@ def _error(text: str) -> TextBlock:
 def dialog(form: m.Form, errors: dict[str, str] | None = None, names: Names = NO_NAMES) -> dict[str, Any]:
     """The card of a Teams dialog (task module): intro, inputs with their errors above them, submit."""
     errors = errors or {}
-    rendered = _render(form.intro, names)
     names_in_form = {i.name for i in form.inputs}
     # An error for no input in particular (or a renamed one) must still be seen: it goes on top.
-    body: list[CardElement] = [_error(text) for key, text in errors.items() if key not in names_in_form]
+    on_top = [_error(text) for key, text in errors.items() if key not in names_in_form]
+    rendered = [_Rendered(on_top, [], 0), *_render(form.intro, names)]
+    body: list[CardElement] = []
     for item in form.inputs:
         if item.name in errors:
             body.append(_error(errors[item.name]))
