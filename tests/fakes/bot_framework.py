@@ -33,7 +33,7 @@ ISSUER = "https://api.botframework.com"
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 MAX_ACTIVITY_BYTES = 100 * 1024  # Teams refuses bigger bot messages (about 100 KB)
 DEFAULT_PAGE_SIZE = 200
-POSTING = ("create", "reply")
+POSTING = ("create", "reply", "create_conversation")
 
 
 @dataclass
@@ -50,6 +50,14 @@ class Sent:
     status: int = 0  # 0: the connection was dropped without an answer
     stored: bool = False  # the activity exists on the fake's side (also when the answer was dropped)
     member_id: str | None = None  # for `member`: the person asked about
+
+    @property
+    def activity(self) -> dict[str, Any]:
+        """The activity this call carried: the body, or the first activity of a new conversation."""
+        if self.operation == "create_conversation":
+            activity = self.body.get("activity")
+            return activity if isinstance(activity, dict) else {}
+        return self.body
 
 
 @dataclass
@@ -71,7 +79,7 @@ class ConnectorError(Exception):
 
 def cards(sent: Sent | dict[str, Any]) -> list[dict[str, Any]]:
     """The Adaptive Card contents attached to a sent activity (or an activity dict)."""
-    body = sent.body if isinstance(sent, Sent) else sent
+    body = sent.activity if isinstance(sent, Sent) else sent
     return [a["content"] for a in body.get("attachments") or [] if a.get("contentType") == ADAPTIVE_CARD]
 
 
@@ -286,7 +294,8 @@ class BotFramework:
     # ----- queries for tests -----
 
     def posts(self, conversation_id: str | None = None) -> list[Sent]:
-        """Messages the bot created (replies included), in order; an exact conversation id filters them."""
+        """Calls that created a message (replies, new conversations' first ones), in order; `.activity` is
+        the message. An exact conversation id filters them."""
         with self._lock:
             return [
                 s
