@@ -14,7 +14,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Required, TypedDict, Unpack
 
 import aiohttp
 
@@ -219,31 +219,41 @@ def channel_mention(
     return activity
 
 
+class Where(TypedDict, total=False):
+    """Where an invoke comes from, besides the conversation: the keywords every invoke builder takes."""
+
+    service_url: Required[str]
+    app_id: Required[str]
+    tenant_id: str  # TENANT_ID if left out
+    team_id: str | None  # a channel's team; its General channel's id (the channel's own) if left out
+    channel_name: str
+    id: str | None  # a retry passes the first attempt's
+
+
 def _invoke(
     name: str,
     value: dict[str, Any],
     user: User,
     conversation: str,
     message_id: str | None,
-    *,
-    service_url: str,
-    app_id: str,
-    tenant_id: str,
-    team_id: str | None,
-    channel_name: str,
-    id: str | None,
+    **where: Unpack[Where],
 ) -> dict[str, Any]:
+    tenant_id = where.get("tenant_id", TENANT_ID)
     account, channel_data = _place(
-        conversation, tenant_id, message_id=message_id, team_id=team_id, channel_name=channel_name
+        conversation,
+        tenant_id,
+        message_id=message_id,
+        team_id=where.get("team_id"),
+        channel_name=where.get("channel_name", "General"),
     )
     return _activity(
         "invoke",
         user,
         account,
         channel_data,
-        service_url=service_url,
-        app_id=app_id,
-        id=id or f"f:{next_message_id()}",
+        service_url=where["service_url"],
+        app_id=where["app_id"],
+        id=where.get("id") or f"f:{next_message_id()}",
         name=name,
         value=value,
         replyToId=message_id,
@@ -251,92 +261,29 @@ def _invoke(
 
 
 def card_action(
-    verb: str,
-    data: dict[str, Any],
-    user: User,
-    conversation: str,
-    message_id: str,
-    *,
-    service_url: str,
-    app_id: str,
-    tenant_id: str = TENANT_ID,
-    team_id: str | None = None,
-    channel_name: str = "General",
-    id: str | None = None,
+    verb: str, data: dict[str, Any], user: User, conversation: str, message_id: str, **where: Unpack[Where]
 ) -> dict[str, Any]:
     """A press of an `Action.Execute` button on the card the bot posted as `message_id` in `conversation`."""
     value = {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"}
-    return _invoke(
-        "adaptiveCard/action",
-        value,
-        user,
-        conversation,
-        message_id,
-        service_url=service_url,
-        app_id=app_id,
-        tenant_id=tenant_id,
-        team_id=team_id,
-        channel_name=channel_name,
-        id=id,
-    )
+    return _invoke("adaptiveCard/action", value, user, conversation, message_id, **where)
 
 
 def dialog_open(
-    data: dict[str, Any],
-    user: User,
-    conversation: str,
-    message_id: str | None = None,
-    *,
-    service_url: str,
-    app_id: str,
-    tenant_id: str = TENANT_ID,
-    team_id: str | None = None,
-    channel_name: str = "General",
-    id: str | None = None,
+    data: dict[str, Any], user: User, conversation: str, message_id: str | None = None, **where: Unpack[Where]
 ) -> dict[str, Any]:
     """A button that opens a dialog (task module) was pressed: `task/fetch`."""
-    return _invoke(
-        "task/fetch",
-        {"data": data, "context": {"theme": "default"}},
-        user,
-        conversation,
-        message_id,
-        service_url=service_url,
-        app_id=app_id,
-        tenant_id=tenant_id,
-        team_id=team_id,
-        channel_name=channel_name,
-        id=id,
-    )
+    return _invoke("task/fetch", _dialog_value(data), user, conversation, message_id, **where)
 
 
 def dialog_submit(
-    data: dict[str, Any],
-    user: User,
-    conversation: str,
-    message_id: str | None = None,
-    *,
-    service_url: str,
-    app_id: str,
-    tenant_id: str = TENANT_ID,
-    team_id: str | None = None,
-    channel_name: str = "General",
-    id: str | None = None,
+    data: dict[str, Any], user: User, conversation: str, message_id: str | None = None, **where: Unpack[Where]
 ) -> dict[str, Any]:
     """A dialog's form was submitted: `task/submit`, `data` holding the inputs and the button's own data."""
-    return _invoke(
-        "task/submit",
-        {"data": data, "context": {"theme": "default"}},
-        user,
-        conversation,
-        message_id,
-        service_url=service_url,
-        app_id=app_id,
-        tenant_id=tenant_id,
-        team_id=team_id,
-        channel_name=channel_name,
-        id=id,
-    )
+    return _invoke("task/submit", _dialog_value(data), user, conversation, message_id, **where)
+
+
+def _dialog_value(data: dict[str, Any]) -> dict[str, Any]:
+    return {"data": data, "context": {"theme": "default"}}
 
 
 def _installed(
