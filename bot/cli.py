@@ -17,6 +17,7 @@ from rich.console import Console
 
 from bot.config import Settings
 from bot.logs import setup_logging
+from bot.teams.package import teams_app
 from bot.workspace import Workspace, WorkspaceError, load_workspace
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
+app.add_typer(teams_app, name="teams")
 err = Console(stderr=True, soft_wrap=True)
 
 SETUP_HELP = """\
@@ -159,7 +161,7 @@ def _run_local(settings: Settings, workspace: Workspace, reason: str) -> None:
 def check_config(
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")] = False,
 ) -> None:
-    """Validate the workspace file (TSQA_WORKSPACE) and list every problem."""
+    """Validate the workspace file (TSQA_WORKSPACE) for its platform and list every problem."""
     settings = Settings()
     try:
         workspace = load_workspace(settings.tsqa_workspace)
@@ -174,14 +176,17 @@ def check_config(
     summary = {
         "ok": True,
         "file": settings.tsqa_workspace,
+        "platform": workspace.platform,
         "timezone": workspace.timezone,
         "vendors": len(workspace.vendors),
         "queues": len(workspace.queues),
+        "groups": len(workspace.groups),
     }
     if as_json:
         print(json.dumps(summary))
     else:
-        print(f"{settings.tsqa_workspace}: OK ({summary['vendors']} vendors, {summary['queues']} queues)")
+        counts = f"{summary['vendors']} vendors, {summary['queues']} queues, {summary['groups']} groups"
+        print(f"{settings.tsqa_workspace}: OK for {workspace.platform.title()} ({counts})")
 
 
 @db_app.command("upgrade")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -190,3 +191,22 @@ def test_a_section_built_alone_accepts_either_platform() -> None:
 
     assert Ingest(channels=[QA_CHANNEL, "C0QAOPS01"]).channels == [QA_CHANNEL, "C0QAOPS01"]
     assert isinstance(parse_workspace(SLACK, Path("w.yml")), Workspace)
+
+
+def test_check_config_names_the_platform_and_fails_on_what_teams_rejects(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    good, bad = tmp_path / "good.yml", tmp_path / "bad.yml"
+    good.write_text(TEAMS)
+    bad.write_text(TEAMS.replace(f"trainers: [{TRAINER.upper()}]", "trainers: [U0TRAINER1]"))
+    runner = CliRunner()
+    ok = runner.invoke(app, ["check-config", "--json"], env={"TSQA_WORKSPACE": str(good)})
+    assert ok.exit_code == 0 and json.loads(ok.output)["platform"] == "teams"
+    text = runner.invoke(app, ["check-config"], env={"TSQA_WORKSPACE": str(good)})
+    assert "OK for Teams" in text.output
+    failed = runner.invoke(app, ["check-config", "--json"], env={"TSQA_WORKSPACE": str(bad)})
+    assert failed.exit_code == 1
+    (problem,) = json.loads(failed.output)["problems"]
+    assert "line 4" in problem and "trainers[0]" in problem and "on Teams" in problem
