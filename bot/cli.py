@@ -41,6 +41,15 @@ To connect to Slack:
      set the request URLs in manifest.yml to https://<your host>/slack/events.
 Put them in the environment or in a .env file, then run `tsqa run` again."""
 
+TEAMS_SETUP_HELP = """\
+To connect to Microsoft Teams (the workspace file says `platform: teams`):
+  1. Register a bot (Azure portal → Azure Bot, single tenant); its messaging endpoint is
+     https://<your host>/api/messages. Copy the Microsoft App ID into TEAMS_APP_ID, a new client
+     secret into TEAMS_APP_PASSWORD and the directory (tenant) ID into TEAMS_TENANT_ID.
+  2. `tsqa teams package --host <your host>` writes the app package; upload it in Teams
+     (Apps → Manage your apps → Upload an app) and add it to the teams whose channels it posts in.
+Put them in the environment or in a .env file, then run `tsqa run` again. README: Connecting to Teams."""
+
 
 def _workspace(settings: Settings) -> Workspace:
     try:
@@ -70,6 +79,9 @@ def run(
     variable is set at all (or with --local), a local workspace on 127.0.0.1 to try the bot in a browser."""
     settings = Settings()
     workspace = _workspace(settings)
+    if workspace.platform == "teams":
+        _run_teams(settings, workspace, local)
+        return
     reason = _local_reason(settings, local)
     if reason is not None:
         _run_local(settings, workspace, reason)
@@ -101,6 +113,30 @@ def run(
     except OSError as exc:
         hint = f"is SLACK_API_URL {settings.slack_api_url} reachable and PORT {settings.port} free?"
         err.print(f"[red]Cannot start: {exc}[/red] ({hint})")
+        raise typer.Exit(2) from None
+
+
+def _run_teams(settings: Settings, workspace: Workspace, local: bool) -> None:
+    """Teams needs its three variables; the local workspace plays Slack, so it never stands in."""
+    if local:
+        err.print(
+            f"[red]Cannot start the local workspace:[/red] {settings.tsqa_workspace} is a Teams workspace "
+            "(platform: teams) and the local workspace plays Slack. Use a Slack workspace file, e.g. "
+            "TSQA_WORKSPACE=examples/workspace.yml tsqa run --local.",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    if missing := settings.missing_teams():
+        err.print(f"[red]Cannot start: missing {', '.join(missing)}.[/red]", highlight=False)
+        err.print(TEAMS_SETUP_HELP, markup=False, highlight=False)
+        raise typer.Exit(2)
+    setup_logging(settings.log_level, settings.secrets())
+    from bot.app import TsqaBot
+
+    try:
+        asyncio.run(TsqaBot(settings, workspace).run_until_signalled())
+    except OSError as exc:
+        err.print(f"[red]Cannot start: {exc}[/red] (is PORT {settings.port} free?)")
         raise typer.Exit(2) from None
 
 

@@ -33,7 +33,8 @@ async def check_channels(services: Services) -> list[Markup]:
         label = f"#{names[channel]}" if channel in names else channel
         try:
             if not await services.port.is_member(channel):
-                problems.append(md("I am not in {} ({}): type `/invite @tsqa` in {}.", label, purpose, label))
+                hint = services.port.join_hint(md("{}", label))
+                problems.append(md("I am not in {} ({}): {}.", label, purpose, hint))
         except ChatError as exc:
             hint = md(": {}", exc.hint) if exc.hint else md("")
             problems.append(md("{} ({}): {}", label, purpose, exc.code) + hint)

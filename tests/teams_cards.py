@@ -125,3 +125,22 @@ def validate_dialog_response(response: dict[str, Any]) -> None:
     assert attachment["contentType"] == CARD_TYPE, attachment
     validate_card(attachment["content"])
     assert size(response) < MAX_ACTIVITY_BYTES, f"dialog response is {size(response):,} bytes"
+
+
+def readable(value: Any) -> str:
+    """What a person reads on a card, one block per line (a rich text block's runs joined), and every
+    action's title: to assert on text the way a person sees it."""
+    if isinstance(value, list):
+        return "\n".join(filter(None, (readable(item) for item in value)))
+    if not isinstance(value, dict):
+        return ""
+    kind = value.get("type")
+    if kind == "RichTextBlock":
+        return "".join(
+            i.get("text", "") if isinstance(i, dict) else str(i) for i in value.get("inlines") or []
+        )
+    own = [value["text"]] if kind == "TextBlock" and isinstance(value.get("text"), str) else []
+    if isinstance(value.get("title"), str) and str(kind).startswith("Action."):
+        own.append(value["title"])
+    nested = [readable(v) for k, v in value.items() if k != "inlines" and isinstance(v, dict | list)]
+    return "\n".join(filter(None, own + nested))

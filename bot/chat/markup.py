@@ -41,9 +41,9 @@ def _closer(s: str, start: int, marker: str) -> int | None:
     for j in range(start, len(s)):
         if s[j] == "\n":
             return None
-        if s[j] == marker and j > start and not s[j - 1].isspace():
-            if j + 1 == len(s) or not s[j + 1].isalnum():
-                return j
+        closes = s[j] == marker and j > start and not s[j - 1].isspace()
+        if closes and (j + 1 == len(s) or not s[j + 1].isalnum()):
+            return j
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.chat.model import Form, Home, Message, MessageRef
+from bot.chat.model import Form, Home, Markup, Message, MessageRef
 
 
 class ChatError(Exception):
@@ -79,3 +79,7 @@ class ChatPort(Protocol):
     async def usergroup_members(self, usergroup: str) -> list[str]: ...
 
     async def permalink(self, ref: MessageRef) -> str: ...
+
+    def join_hint(self, channel: Markup) -> Markup:
+        """What to do so the bot can post in `channel` (its name), in this platform's words."""
+        ...

@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.model import Form, Home, Message, MessageRef
+from bot.chat.model import Form, Home, Markup, Message, MessageRef, md
 from bot.chat.port import ChatError, SharedFile
 from bot.slack import render
 from bot.slack.keyed import KeyedPoster
@@ -90,6 +90,9 @@ class SlackPort:
     def __init__(self, client: AsyncWebClient):
         self.client = client
         self.keyed = KeyedPoster(client)
+
+    def join_hint(self, channel: Markup) -> Markup:
+        return md("type `/invite @tsqa` in {}", channel)
 
     async def call(self, method: str, **kwargs: Any) -> Any:
         try:

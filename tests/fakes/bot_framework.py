@@ -119,6 +119,7 @@ class BotFramework:
         self.downloads: list[str] = []  # file ids fetched from /files/<id>
         self._activities: dict[str, dict[str, Any]] = {}  # id → {"conversation_id", "body", "deleted"}
         self._rosters: dict[str, list[dict[str, Any]]] = {}
+        self._teams: dict[str, list[dict[str, Any]]] = {}  # team id → its channels
         self._files: dict[str, tuple[str, bytes]] = {}
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()  # the server thread and the test's thread both touch the state
@@ -231,6 +232,11 @@ class BotFramework:
         return {"keys": [{**key, "kid": self.kid, "use": "sig", "endorsements": ["msteams"]}]}
 
     # ----- seeding -----
+
+    def add_team(self, team_id: str, channels: list[tuple[str, str]]) -> None:
+        """A team and its channels (id, name), as `GET /v3/teams/{id}/conversations` lists them."""
+        with self._lock:
+            self._teams[team_id] = [{"id": cid, "name": name} for cid, name in channels]
 
     def add_member(
         self,
@@ -349,6 +355,17 @@ class BotFramework:
             return self._download(parts[1])
         if parts[:2] == ["v3", "conversations"]:
             return await self._connector(request, parts[2:])
+        if (
+            parts[:2] == ["v3", "teams"]
+            and len(parts) == 4
+            and parts[3] == "conversations"
+            and method == "GET"
+        ):
+            with self._lock:
+                channels = self._teams.get(parts[2])
+            if channels is None:
+                return _error(404, "NotFound", "Team not found")
+            return web.json_response({"conversations": channels})
         return _error(404, "NotFound", f"no route {method} /{'/'.join(parts)}")
 
     def _openid_configuration(self) -> dict[str, Any]:

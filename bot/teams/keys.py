@@ -1,0 +1,94 @@
+"""Bot Framework's token-signing keys, fetched in a worker thread and never on the event loop.
+
+The SDK validates each inbound token with PyJWT's PyJWKClient, which fetches keys synchronously
+(urllib) whenever its cache expires or a token names a key it has not seen: on the event loop, that
+stalls every request for a network round trip, and a stream of tokens with made-up key IDs would do
+it again and again. Here the cache never expires by itself: keys are loaded before the first request
+and refreshed in the background; a token whose key is unknown is refused (401) and, at most once a
+minute, makes a background refresh, so a key Microsoft has just rotated in is known moments later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from typing import Any
+
+import jwt
+from jwt import PyJWKClient
+from jwt.exceptions import PyJWKClientError
+
+log = logging.getLogger("tsqa.teams")
+
+REFRESH_SECONDS = 30 * 60
+UNKNOWN_KEY_COOLDOWN = 60.0
+_NEVER = 10 * 365 * 24 * 3600.0
+
+
+class BackgroundKeys(PyJWKClient):
+    """A PyJWKClient whose network fetches happen only in `refresh()`, off the loop."""
+
+    def __init__(self, uri: str, loop: asyncio.AbstractEventLoop | None = None):
+        super().__init__(uri, cache_jwk_set=True, lifespan=_NEVER, cooldown_duration=0, timeout=10)
+        self._worker = threading.local()
+        self._loop = loop
+        self._last_attempt = 0.0
+        self._pending: asyncio.Future[Any] | None = None
+
+    def fetch_data(self) -> Any:
+        if getattr(self._worker, "allowed", False):
+            return super().fetch_data()
+        self._refresh_soon()
+        raise PyJWKClientError("signing key not known yet; keys are refreshed in the background")
+
+    def _fetch_in_worker(self) -> Any:
+        self._worker.allowed = True
+        try:
+            return super().fetch_data()
+        finally:
+            self._worker.allowed = False
+
+    async def refresh(self) -> None:
+        """Fetch the key set now (in a thread); concurrent callers share one fetch."""
+        if self._pending is None or self._pending.done():
+            self._last_attempt = time.monotonic()
+            self._pending = asyncio.ensure_future(asyncio.to_thread(self._fetch_in_worker))
+        await asyncio.shield(self._pending)
+
+    def _refresh_soon(self) -> None:
+        loop = self._loop
+        if loop is None or time.monotonic() - self._last_attempt < UNKNOWN_KEY_COOLDOWN:
+            return
+        self._last_attempt = time.monotonic()
+
+        def start() -> None:
+            task = asyncio.ensure_future(self.refresh())
+            task.add_done_callback(_log_failure)
+
+        loop.call_soon_threadsafe(start)
+
+    async def keep_fresh(self, every: float = REFRESH_SECONDS) -> None:
+        """Refresh forever (a background task of the adapter); a failed refresh keeps the old keys."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.refresh()
+            except Exception:
+                log.warning("could not refresh Bot Framework's signing keys; keeping the ones I have")
+
+
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("could not refresh Bot Framework's signing keys: %s", task.exception())
+
+
+def issuer(raw_token: str) -> str | None:
+    """The token's claimed issuer, unverified: only to refuse what is not Bot Framework's at once."""
+    try:
+        claims = jwt.decode(raw_token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return None
+    value = claims.get("iss")
+    return value if isinstance(value, str) else None

@@ -1,0 +1,138 @@
+"""End-to-end harness for Teams: the real bot with the Teams SDK on its own server, the Bot Framework
+fake (token keys and connector) on loopback, and a client that posts activities as Teams does.
+
+The bot validates every token with the SDK's Bot Framework validator against the fake's keys; the
+only thing a test replaces is where the bot gets its own outbound token (Microsoft's login servers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from bot.app import TsqaBot
+from bot.config import Settings
+from bot.context import utc_now
+from bot.teams.directory import Directory
+from bot.workspace import Workspace, load_workspace
+from storage.engine import Database
+from storage.migrate import upgrade
+from tests.fakes import activities
+from tests.fakes.activities import TENANT_ID, User
+from tests.fakes.bot_framework import BotFramework
+
+APP_ID = "5f1c2d3e-4b5a-4697-8a8b-9c0d1e2f3a4b"  # made up
+ROOT = Path(__file__).resolve().parents[2]
+
+LEAD = User("3c0f6e2a-7b41-4d8e-9a15-0000000a0001", "Quinn Lead")
+TRAINER = User("3c0f6e2a-7b41-4d8e-9a15-0000000a0002", "Tara Trainer")
+NORTHWIND_LEAD = User("3c0f6e2a-7b41-4d8e-9a15-0000000a0003", "Nico Vendorlead")
+LABELER = User("3c0f6e2a-7b41-4d8e-9a15-0000000c0001", "Lee Labeler")
+
+TEAM_ID = "19:0f1e2d3c4b5a69788796a5b4c3d2e1f0@thread.tacv2"  # the team's General channel: qa-ops
+QA_OPS = TEAM_ID
+DIGEST_CHANNEL = "19:1a2b3c4d5e6f70819283a4b5c6d7e8f9@thread.tacv2"
+NORTHWIND_CHANNEL = "19:2b3c4d5e6f708192a3b4c5d6e7f80912@thread.tacv2"
+BLUEBIRD_CHANNEL = "19:3c4d5e6f708192a3b4c5d6e7f8091a2b@thread.tacv2"
+
+
+def teams_workspace() -> Workspace:
+    return load_workspace(ROOT / "examples" / "workspace-teams.yml")
+
+
+def outbound_token(scope: Any, tenant: str | None = None) -> str:
+    """The bot's own token for the connector, in place of Microsoft's login servers."""
+    return jwt.encode(
+        {"aud": "https://api.botframework.com", "appid": APP_ID}, "test-only", algorithm="HS256"
+    )
+
+
+@dataclass
+class TeamsSide:
+    """Posts activities to the bot's /api/messages as Teams does: signed by the Bot Framework."""
+
+    url: str
+    bf: BotFramework
+
+    async def send(self, activity: dict[str, Any], *, token: str | None = None) -> tuple[int, Any]:
+        signed = self.bf.token(APP_ID, activity.get("serviceUrl")) if token is None else token
+        return await activities.send(self.url, activity, signed)
+
+    def where(self) -> dict[str, Any]:
+        return {"service_url": self.bf.url, "app_id": APP_ID}
+
+    async def personal(self, text: str, user: User = LEAD, **kwargs: Any) -> tuple[dict[str, Any], int]:
+        activity = activities.personal_message(text, user, **self.where(), **kwargs)
+        status, _ = await self.send(activity)
+        return activity, status
+
+    async def mention(
+        self, text: str, user: User = LEAD, channel: str = QA_OPS, **kwargs: Any
+    ) -> tuple[dict[str, Any], int]:
+        activity = activities.channel_mention(text, user, channel, TEAM_ID, **self.where(), **kwargs)
+        status, _ = await self.send(activity)
+        return activity, status
+
+    async def install_in_team(self) -> None:
+        for activity in activities.installed_in_team(TEAM_ID, TEAM_ID, **self.where()):
+            status, _ = await self.send(activity)
+            assert status == 200
+
+
+def seed_team(bf: BotFramework, workspace: Workspace) -> None:
+    """The team's channels and people as Teams would list them to the bot."""
+    bf.add_team(TEAM_ID, [(c.id, c.name) for c in workspace.channels])
+    for person in workspace.people:
+        for channel in workspace.channels:
+            bf.add_member(channel.id, person.id, person.name)
+
+
+async def install_before(
+    database_url: str, workspace: Workspace, service_url: str, clock: Callable[[], datetime]
+) -> None:
+    """What an earlier run learnt when the app was added to the team: its channels' references."""
+    db = Database(database_url)
+    await upgrade(db)
+    directory = Directory(db, workspace, clock)
+    for channel in workspace.channels:
+        await directory.remember_channel(channel.id, channel.name, TEAM_ID, service_url)
+    await db.dispose()
+
+
+@asynccontextmanager
+async def running_teams_bot(
+    database_url: str,
+    *,
+    workspace: Workspace | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    installed: bool = True,
+) -> AsyncIterator[tuple[TsqaBot, TeamsSide]]:
+    """`installed`: the app was added to the team in an earlier run (as a deployment finds it after a
+    restart); False for a first start, when the bot knows no conversation yet."""
+    workspace = workspace or teams_workspace()
+    async with BotFramework() as bf:
+        seed_team(bf, workspace)
+        settings = Settings(
+            teams_app_id=APP_ID,
+            teams_tenant_id=TENANT_ID,
+            teams_service_url=bf.url,
+            teams_openid_metadata_url=bf.openid_metadata_url,
+            database_url=database_url,
+            host="127.0.0.1",
+            port=0,
+            _env_file=None,
+        )
+        if installed:
+            await install_before(database_url, workspace, bf.url, clock)
+        bot = TsqaBot(settings, workspace, clock=clock, teams_token=outbound_token)
+        await bot.start()
+        try:
+            yield bot, TeamsSide(f"http://127.0.0.1:{bot.http_port}/api/messages", bf)
+        finally:
+            await bot.stop()
