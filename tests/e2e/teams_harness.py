@@ -49,7 +49,9 @@ def teams_workspace() -> Workspace:
 def outbound_token(scope: Any, tenant: str | None = None) -> str:
     """The bot's own token for the connector, in place of Microsoft's login servers."""
     return jwt.encode(
-        {"aud": "https://api.botframework.com", "appid": APP_ID}, "test-only", algorithm="HS256"
+        {"aud": "https://api.botframework.com", "appid": APP_ID},
+        "test-only-not-a-secret-0123456789abcdef",
+        algorithm="HS256",
     )
 
 

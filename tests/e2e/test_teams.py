@@ -9,10 +9,24 @@ from datetime import date
 from bot.workspace import Workspace
 from handlers.digest.service import digest_for_day
 from tests.e2e.harness import EXAMPLE_NOW, eventually, load_examples
-from tests.e2e.teams_harness import LABELER, LEAD, QA_OPS, running_teams_bot, teams_workspace
+from tests.e2e.teams_harness import (
+    APP_ID,
+    DIGEST_CHANNEL,
+    LABELER,
+    LEAD,
+    NORTHWIND_CHANNEL,
+    NORTHWIND_LEAD,
+    QA_OPS,
+    TEAM_ID,
+    running_teams_bot,
+    teams_workspace,
+)
+from tests.fakes import activities
 from tests.fakes.activities import personal_conversation_id
 from tests.fakes.bot_framework import cards
-from tests.teams_cards import readable, validate_activity
+from tests.teams_cards import readable, validate_activity, validate_card
+
+CARD = "application/vnd.microsoft.card.adaptive"
 
 DAY = date(2026, 11, 23)
 
@@ -57,3 +71,179 @@ async def test_digest_in_a_personal_chat_and_by_mention_give_the_same_figures(da
         both = await eventually(lambda: len(teams.bf.posts(chat)) >= 2 and teams.bf.posts(chat))
         assert card_text(both[1]) == personal
         assert not [s for s in teams.bf.posts() if s.conversation_id.startswith(QA_OPS)]
+
+
+def actions(sent) -> list[dict]:  # noqa: ANN001 - a Sent from the fake
+    """Every action on the cards a call carried, buttons in action sets included."""
+    found: list[dict] = []
+
+    def walk(value) -> None:  # noqa: ANN001
+        if isinstance(value, dict):
+            if str(value.get("type", "")).startswith("Action."):
+                found.append(value)
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(cards(sent))
+    return found
+
+
+async def test_scheduled_digests_post_in_their_channels_with_the_chart_in_the_thread(database_url) -> None:
+    workspace = await loaded(database_url)
+    async with running_teams_bot(database_url, workspace=workspace, clock=lambda: EXAMPLE_NOW) as (
+        bot,
+        teams,
+    ):
+        roots = await eventually(lambda: teams.bf.posts(DIGEST_CHANNEL), timeout=15)
+        assert len(roots) == 1
+        expected = await digest_for_day(bot.db, workspace, DAY)
+        text = card_text(roots[0])
+        assert "Queue digest" in text and f"{expected['overall']['output']:,}" in text
+        thread = f"{DIGEST_CHANNEL};messageid={roots[0].activity_id}"
+        charts = await eventually(lambda: teams.bf.posts(thread), timeout=15)
+        assert len(charts) == 1
+        images = [e for e in _elements(cards(charts[0])) if e.get("type") == "Image"]
+        assert images and images[0]["url"].startswith("data:image/png;base64,")
+        validate_activity(charts[0].body)  # under Teams' message size limit, schema-valid
+        # The vendor channels get their vendor's digest only.
+        northwind = await eventually(lambda: teams.bf.posts(NORTHWIND_CHANNEL), timeout=15)
+        assert "Graphic imagery" not in card_text(northwind[0])
+    # A restart on the same day posts nothing again.
+    async with running_teams_bot(database_url, workspace=workspace, clock=lambda: EXAMPLE_NOW) as (
+        bot,
+        teams,
+    ):
+        await bot.services.background.drain(10)
+        assert not teams.bf.posts(DIGEST_CHANNEL)
+
+
+def _elements(value) -> list[dict]:  # noqa: ANN001
+    if isinstance(value, list):
+        return [e for item in value for e in _elements(item)]
+    if isinstance(value, dict):
+        return [value] + [e for v in value.values() for e in _elements(v)]
+    return []
+
+
+async def test_breakdown_button_replies_in_the_thread_once(database_url) -> None:
+    workspace = await loaded(database_url)
+    async with running_teams_bot(database_url, workspace=workspace, clock=lambda: EXAMPLE_NOW) as (
+        bot,
+        teams,
+    ):
+        root = (await eventually(lambda: teams.bf.posts(DIGEST_CHANNEL), timeout=15))[0]
+        button = next(a for a in actions(root) if a["type"] == "Action.Execute")
+        assert button["title"].startswith("Breakdown")
+        press = activities.card_action(
+            button["verb"],
+            button["data"],
+            LEAD,
+            DIGEST_CHANNEL,
+            root.activity_id,
+            team_id=TEAM_ID,
+            **teams.where(),
+        )
+        for _ in range(2):  # a double click
+            status, body = await teams.send(dict(press, id=activities.next_message_id()))
+            assert status == 200 and body["statusCode"] == 200
+        thread = f"{DIGEST_CHANNEL};messageid={root.activity_id}"
+        replies = await eventually(
+            lambda: [s for s in teams.bf.posts(thread) if "Breakdown" in card_text(s)], timeout=10
+        )
+        await bot.services.background.drain(5)
+        replies = [s for s in teams.bf.posts(thread) if "Breakdown" in card_text(s)]
+        assert len(replies) == 1
+        assert "Vendors" in card_text(replies[0]) and "Northwind Review Services" in card_text(replies[0])
+        # A labeler's click tells them privately, and posts nothing more.
+        await teams.send(
+            activities.card_action(
+                button["verb"],
+                button["data"],
+                LABELER,
+                DIGEST_CHANNEL,
+                root.activity_id,
+                team_id=TEAM_ID,
+                **teams.where(),
+            )
+        )
+        chat = personal_conversation_id(LABELER.aad_object_id)
+        refused = await eventually(lambda: teams.bf.posts(chat))
+        assert "Only" in card_text(refused[0])
+        assert len([s for s in teams.bf.posts(thread) if "Breakdown" in card_text(s)]) == 1
+
+
+async def test_request_dialog_shows_errors_in_the_dialog_then_answers_privately(database_url) -> None:
+    workspace = await loaded(database_url)
+    async with running_teams_bot(database_url, workspace=workspace, clock=lambda: EXAMPLE_NOW) as (
+        _bot,
+        teams,
+    ):
+        for activity in activities.installed_personal(NORTHWIND_LEAD, **teams.where()):
+            assert (await teams.send(activity))[0] == 200
+        chat = personal_conversation_id(NORTHWIND_LEAD.aad_object_id)
+        home = await eventually(lambda: teams.bf.posts(chat))
+        await _bot.services.background.drain(5)
+        assert len(teams.bf.posts(chat)) == 1  # two install activities, one welcome
+        opener = next(a for a in actions(home[0]) if a["type"] == "Action.Submit")
+        assert opener["data"]["msteams"]["type"] == "task/fetch"
+        status, opened = await teams.send(
+            activities.dialog_open(opener["data"], NORTHWIND_LEAD, chat, **teams.where())
+        )
+        assert status == 200 and opened["task"]["type"] == "continue"
+        dialog = opened["task"]["value"]["card"]["content"]
+        validate_card(dialog)
+        choices = [
+            c["value"] for e in _elements(dialog) if e.get("type") == "Input.ChoiceSet" for c in e["choices"]
+        ]
+        assert "graphic-img" not in choices  # a vendor lead is offered their own queues only
+        submit = next(
+            a
+            for a in actions({"attachments": [{"contentType": CARD, "content": dialog}]})
+            if a["type"] == "Action.Submit"
+        )
+        bad = {**submit["data"], "queue": "spam-pt", "day": "23/11/2026"}
+        status, again = await teams.send(activities.dialog_submit(bad, NORTHWIND_LEAD, chat, **teams.where()))
+        assert status == 200 and again["task"]["type"] == "continue"
+        shown = readable(again["task"]["value"]["card"]["content"])
+        assert "is not a date" in shown
+        forged = {**submit["data"], "queue": "graphic-img", "day": "2026-11-23"}  # not theirs
+        _, refused = await teams.send(activities.dialog_submit(forged, NORTHWIND_LEAD, chat, **teams.where()))
+        assert "northwind" in readable(refused["task"]["value"]["card"]["content"])
+        good = {**submit["data"], "queue": "spam-pt", "day": "2026-11-23"}
+        status, closed = await teams.send(
+            activities.dialog_submit(good, NORTHWIND_LEAD, chat, **teams.where())
+        )
+        assert status == 200 and not closed
+        answers = await eventually(lambda: len(teams.bf.posts(chat)) >= 2 and teams.bf.posts(chat))
+        assert "Queue digest · spam-pt" in card_text(answers[1])
+
+
+async def test_forged_or_missing_tokens_get_401_and_nothing_runs(database_url) -> None:
+    async with running_teams_bot(database_url) as (bot, teams):
+        before = len(teams.bf.sent)
+        message = activities.personal_message("help", LEAD, **teams.where())
+        for token in (
+            teams.bf.forged_token(APP_ID),
+            teams.bf.token(APP_ID, expired=True),
+            teams.bf.token("another-app"),
+            teams.bf.token(APP_ID, "https://elsewhere.example"),
+        ):
+            status, _ = await teams.send(message, token=token)
+            assert status == 401
+        status, _ = await activities.send(teams.url, message, "")
+        assert status == 401
+        await bot.services.background.drain(5)
+        assert len(teams.bf.sent) == before
+        assert (await teams.send(message))[0] == 200  # the same activity, properly signed, runs
+
+
+async def test_a_retried_activity_is_answered_once(database_url) -> None:
+    async with running_teams_bot(database_url) as (bot, teams):
+        message = activities.personal_message("help", LABELER, **teams.where())
+        for _ in range(3):  # Teams retries an activity whose answer it did not get
+            assert (await teams.send(message))[0] == 200
+        await bot.services.background.drain(5)
+        assert len(teams.bf.posts(personal_conversation_id(LABELER.aad_object_id))) == 1
