@@ -59,6 +59,9 @@ class HomeOpened:
 
 @dataclass(frozen=True)
 class FileShared:
+    """`direct`: sent to the bot itself (a DM on Slack, the personal chat on Teams, where a file in a
+    channel never reaches a bot)."""
+
     file_id: str
     user: str
     channel: str
@@ -66,6 +69,7 @@ class FileShared:
     url: str = ""
     ts: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    direct: bool = False
 
 
 Event = Command | Action | FormSubmission | Mention | HomeOpened | FileShared

@@ -164,6 +164,7 @@ def register_listeners(app: AsyncApp, dispatcher: Dispatcher, port: ChatPort) ->
             user=event.get("user_id", ""),
             channel=event.get("channel_id", ""),
             ts=event.get("event_ts"),
+            direct=str(event.get("channel_id", "")).startswith("D"),
         )
         background.spawn(dispatcher.file_shared(shared, body.get("event_id")), "file")
 

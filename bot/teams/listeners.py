@@ -174,7 +174,9 @@ class TeamsListeners:
             size = int(content.get("size") or 0) if str(content.get("size") or "0").isdigit() else 0
             ref = MessageRef(where.conversation, activity_id)
             self.port.files[file_id] = TeamsFile(name, url, size, ref)
-            shared = FileShared(file_id, where.user, where.conversation, name=name, url=url, ts=activity_id)
+            shared = FileShared(
+                file_id, where.user, where.conversation, name=name, url=url, ts=activity_id, direct=True
+            )
             key = event_key(where, f"{activity_id}:{file_id}")
             self.background.spawn(self.dispatcher.file_shared(shared, key), "teams file")
 

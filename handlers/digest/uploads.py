@@ -1,5 +1,6 @@
-"""Queue data uploaded into an ingest channel: who may load it, how large it may be, and an answer
-in the upload's thread every time (stored, refused with reasons, or failed with a reference)."""
+"""Queue data uploaded into an ingest channel or sent to the bot directly: who may load it, how large
+it may be, and an answer in the upload's thread every time (stored, refused with reasons, or failed
+with a reference)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,10 @@ def upload_scope(workspace_queues: dict[str, str], roles: UserRoles) -> tuple[li
 
 
 async def file_shared(ctx: Context, event: FileShared) -> bool:
-    """A file shared in an ingest channel: checked for who sent it and its size before download,
-    then ingested; the uploader always gets an answer in the upload's thread."""
-    if event.channel not in ctx.workspace.ingest.channels:
+    """A file shared in an ingest channel or sent to the bot directly (on Teams the only way: files in
+    channels never reach a bot): checked for who sent it and its size before download, then
+    ingested; the uploader always gets an answer in the upload's thread."""
+    if event.channel not in ctx.workspace.ingest.channels and not event.direct:
         return False
     try:
         shared = await ctx.port.download_file(event.file_id, event.channel, content=False)

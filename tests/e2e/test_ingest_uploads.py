@@ -32,16 +32,16 @@ def decisions_csv(workspace: Workspace, queues: list[str] | None = None) -> byte
     return frame.to_csv(index=False).encode()
 
 
-async def upload(slack: SlackSide, user: str, name: str, data: bytes) -> str:
-    """Share a file into the ingest channel as Slack does; returns the ts of the message it is in."""
+async def upload(slack: SlackSide, user: str, name: str, data: bytes, channel: str = CHANNEL) -> str:
+    """Share a file into the ingest channel (or another) as Slack does; returns its message's ts."""
     state = slack.fake.state
     file = File(state.new_id("F"), name, name, data=data, length=len(data), user=user)
     state.files[file.id] = file
-    message = state.post(CHANNEL, user, NOW.timestamp(), text="", files=[file.id])
-    file.channel, file.ts = CHANNEL, message.ts
+    message = state.post(channel, user, NOW.timestamp(), text="", files=[file.id])
+    file.channel, file.ts = channel, message.ts
     event = {
         "type": "file_shared",
-        "channel_id": CHANNEL,
+        "channel_id": channel,
         "file_id": file.id,
         "user_id": user,
         "file": {"id": file.id},
@@ -51,8 +51,8 @@ async def upload(slack: SlackSide, user: str, name: str, data: bytes) -> str:
     return message.ts
 
 
-async def thread_reply(slack: SlackSide, ts: str) -> str:
-    replies = await eventually(lambda: slack.fake.messages_in(CHANNEL, thread_ts=ts)[1:], 15)
+async def thread_reply(slack: SlackSide, ts: str, channel: str = CHANNEL) -> str:
+    replies = await eventually(lambda: slack.fake.messages_in(channel, thread_ts=ts)[1:], 15)
     assert len(replies) == 1, [r.text for r in replies]
     return replies[0].text
 
@@ -82,6 +82,19 @@ async def test_only_admins_and_own_vendor_leads_may_load(workspace, database_url
         own = await upload(slack, "U0BBLEAD1", "own.csv", decisions_csv(workspace, ["graphic-img"]))
         assert "stored" in await thread_reply(slack, own)
         assert await output_on(bot, workspace, "graphic-img") > 0
+
+
+async def test_a_file_sent_to_the_bot_directly_is_loaded_like_one_in_an_ingest_channel(
+    workspace, database_url
+) -> None:
+    async with running_bot(workspace, database_url, clock=clock) as (bot, slack):
+        dm = slack.fake.dm_channel("U0BBLEAD1")
+        own = await upload(slack, "U0BBLEAD1", "own.csv", decisions_csv(workspace, ["graphic-img"]), dm)
+        assert "stored" in await thread_reply(slack, own, dm)
+        assert await output_on(bot, workspace, "graphic-img") > 0
+        other = slack.fake.dm_channel("U0LABEL01")
+        refused = await upload(slack, "U0LABEL01", "mine.csv", decisions_csv(workspace), other)
+        assert "not loaded" in await thread_reply(slack, refused, other)
 
 
 async def test_a_row_claiming_another_vendor_is_invalid(workspace, database_url) -> None:

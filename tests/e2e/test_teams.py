@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.workspace import Workspace
+from handlers.digest.generate import generate_decisions
 from handlers.digest.service import digest_for_day
 from tests.e2e.harness import EXAMPLE_NOW, eventually, load_examples
 from tests.e2e.teams_harness import (
@@ -247,3 +248,28 @@ async def test_a_retried_activity_is_answered_once(database_url) -> None:
             assert (await teams.send(message))[0] == 200
         await bot.services.background.drain(5)
         assert len(teams.bf.posts(personal_conversation_id(LABELER.aad_object_id))) == 1
+
+
+async def test_queue_data_sent_in_a_personal_chat_is_loaded_and_answered_there(database_url) -> None:
+    workspace = teams_workspace()
+    frame = generate_decisions(workspace, date(2026, 11, 20), 2, seed=5, scale=0.1)
+    northwind = frame[frame["vendor"] == "northwind"].to_csv(index=False).encode()
+    async with running_teams_bot(database_url, clock=lambda: EXAMPLE_NOW) as (bot, teams):
+        # Bluebird's lead may not load Northwind's queues: refused with the reason, nothing stored.
+        bluebird_lead = activities.User("3c0f6e2a-7b41-4d8e-9a15-0000000b0001", "Bea Vendorlead")
+        url = teams.bf.add_file("northwind.csv", northwind)
+        await teams.send(
+            activities.file_in_personal_chat("northwind.csv", url, bluebird_lead, **teams.where())
+        )
+        chat = personal_conversation_id(bluebird_lead.aad_object_id)
+        refused = await eventually(lambda: teams.bf.posts(chat), 15)
+        assert "refused, nothing stored" in card_text(refused[0])
+        # Northwind's lead loads the same file.
+        await teams.send(
+            activities.file_in_personal_chat("northwind.csv", url, NORTHWIND_LEAD, **teams.where())
+        )
+        chat = personal_conversation_id(NORTHWIND_LEAD.aad_object_id)
+        stored = await eventually(lambda: teams.bf.posts(chat), 15)
+        assert f"stored {len(frame[frame['vendor'] == 'northwind']):,} new decisions" in card_text(stored[0])
+        digest = await digest_for_day(bot.db, workspace, date(2026, 11, 21), queues=["hate-en"])
+        assert digest["overall"]["output"] > 0
