@@ -41,7 +41,7 @@ def test_blocks_buttons_thread_chart_and_edit(ui: WorkspacePage) -> None:
     chart = ui.thread().locator(".file-image img")
     expect(chart).to_be_visible()
     expect(ui.thread().locator(".file-image figcaption")).to_have_text("Breakdown chart")
-    assert chart.evaluate("img => img.complete && img.naturalWidth") == 120
+    assert chart.evaluate("img => img.decode().then(() => img.naturalWidth)") == 120  # once loaded
     expect(ui.thread()).to_contain_text("Breakdown by site: lisbon 620, manila 560")
     ui.shot("thread-with-chart")
 
