@@ -155,6 +155,8 @@ class TeamsListeners:
                 self._files(files, activity_id, where)
                 return None
         text = command_text(activity)
+        if not text:  # a card's Submit, a reaction, an edit: nothing was asked
+            return None
         root = where.thread or activity_id
         thread = MessageRef(where.conversation, root) if where.kind == "channel" and root else None
         mention = Mention(text, where.user, where.conversation, activity_id, thread_ts=where.thread)

@@ -183,7 +183,17 @@ class TeamsPort:
             members=[member], tenant_id=tenant, channel_data={"tenant": {"id": tenant}}, **extra
         )
         api = self.app.api.clone(service_url=service_url)
-        created = await self._call(lambda: api.conversations.create(params), idempotent=True)
+        try:
+            created = await self._call(lambda: api.conversations.create(params), idempotent=True)
+        except ChatError as exc:
+            if exc.code in ("not_in_channel", "channel_not_found"):  # 403/404: not installed for them
+                name = self.directory.person_name(user) or user
+                raise ChatError(
+                    "not_installed_for_user",
+                    f"{name} has not added tsqa-bot in Teams: ask them to open it once (Apps → tsqa-bot → "
+                    "Add), or install it for them from the Teams admin center",
+                ) from None
+            raise
         await self.directory.remember_personal(user, created.id, service_url, tenant)
         return created.id
 

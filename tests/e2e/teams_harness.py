@@ -26,6 +26,7 @@ from storage.migrate import upgrade
 from tests.fakes import activities
 from tests.fakes.activities import TENANT_ID, User
 from tests.fakes.bot_framework import BotFramework
+from tests.teams_cards import validate_activity
 
 APP_ID = "5f1c2d3e-4b5a-4697-8a8b-9c0d1e2f3a4b"  # made up
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,3 +139,6 @@ async def running_teams_bot(
             yield bot, TeamsSide(f"http://127.0.0.1:{bot.http_port}/api/messages", bf)
         finally:
             await bot.stop()
+        # Every card the bot sent in the scenario: valid Adaptive Cards 1.5, under Teams' size limit.
+        for sent in bf.posts() + bf.updates():
+            validate_activity(sent.activity)
