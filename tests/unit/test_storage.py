@@ -55,3 +55,19 @@ async def test_health_ping_reports_a_dead_database() -> None:
     dead = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none")
     assert await dead.ping() is False
     await dead.dispose()
+
+
+async def test_migrations_build_exactly_the_tables_the_models_describe(db: Database) -> None:
+    """A model changed without a migration (or the reverse) shows here, on both databases."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from storage.models import Base
+
+    def differences(connection) -> list:  # noqa: ANN001 - a sync Connection
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        return compare_metadata(context, Base.metadata)
+
+    async with db.engine.connect() as conn:
+        diff = await conn.run_sync(differences)
+    assert diff == []
