@@ -44,8 +44,9 @@ Put them in the environment or in a .env file, then run `tsqa run` again."""
 TEAMS_SETUP_HELP = """\
 To connect to Microsoft Teams (the workspace file says `platform: teams`):
   1. Register a bot (Azure portal → Azure Bot, single tenant); its messaging endpoint is
-     https://<your host>/api/messages. Copy the Microsoft App ID into TEAMS_APP_ID, a new client
-     secret into TEAMS_APP_PASSWORD and the directory (tenant) ID into TEAMS_TENANT_ID.
+     https://<your host>/api/messages; under Channels, add Microsoft Teams. Copy the Microsoft App ID
+     into TEAMS_APP_ID, a new client secret into TEAMS_APP_PASSWORD and the directory (tenant) ID
+     into TEAMS_TENANT_ID.
   2. `tsqa teams package --host <your host>` writes the app package; upload it in Teams
      (Apps → Manage your apps → Upload an app) and add it to the teams whose channels it posts in.
 Put them in the environment or in a .env file, then run `tsqa run` again. README: Connecting to Teams."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,7 +45,9 @@ class Settings(BaseSettings):
     teams_tenant_id: str | None = None
     # Where proactive messages go before any activity told the bot its conversation's service URL.
     teams_service_url: str = "https://smba.trafficmanager.net/teams/"
-    # Bot Framework's OpenID metadata (token keys); another cloud's, or a test's stand-in.
+    # Microsoft's cloud: public, usgov, usgovdod or china (sign-in, token issuer, keys, scopes).
+    teams_cloud: Literal["public", "usgov", "usgovdod", "china"] = "public"
+    # Bot Framework's OpenID metadata (token keys), when it differs from the cloud's: a test's stand-in.
     teams_openid_metadata_url: str | None = None
 
     @property

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from microsoft_teams.api.auth.cloud_environment import PUBLIC, with_overrides
+from microsoft_teams.api.auth.cloud_environment import from_name, with_overrides
 from microsoft_teams.apps import App
 
 from bot.config import Settings
@@ -36,7 +36,8 @@ class TeamsAdapter:
         `TokenCredentials`); production signs in with TEAMS_APP_PASSWORD."""
         app_id = settings.teams_app_id or ""
         tenant = settings.teams_tenant_id or ""
-        self.cloud = with_overrides(PUBLIC, openid_metadata_url=settings.teams_openid_metadata_url)
+        cloud = from_name(settings.teams_cloud)
+        self.cloud = with_overrides(cloud, openid_metadata_url=settings.teams_openid_metadata_url)
         self.http = AiohttpAdapter(self.cloud.token_issuer)
         options: dict[str, Any] = {
             "client_id": app_id,
