@@ -56,7 +56,7 @@ class AiohttpAdapter:
                 return web.json_response({"error": "payload too large"}, status=413)
             try:
                 body = json.loads(await request.read())
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, RecursionError):  # RecursionError: a body of nested brackets
                 body = None
             if not isinstance(body, dict):
                 return web.json_response({"error": "malformed payload"}, status=400)
