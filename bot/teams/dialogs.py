@@ -12,8 +12,11 @@ import base64
 import binascii
 import dataclasses
 import json
+import types
+import typing
 import zlib
-from typing import Any
+from functools import cache
+from typing import Any, Literal, Union
 
 from bot.chat import model as m
 from bot.teams import render
@@ -48,6 +51,35 @@ def _decode(value: Any) -> Any:
     return value
 
 
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """True when a decoded value has the type the model declares: a form of the wrong shape (a known
+    type where an input belongs, a number for a title) would make the dialog's answer fail."""
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return any(_conforms(value, option) for option in typing.get_args(hint))
+    if origin is Literal:
+        return value in typing.get_args(hint)
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_conforms(item, args[0]) for item in value)
+        return len(value) == len(args) and all(map(_conforms, value, args))
+    if dataclasses.is_dataclass(hint):
+        return type(value) is hint and all(
+            _conforms(getattr(value, name), field) for name, field in _hints(hint).items()
+        )
+    if hint is None or hint is type(None):
+        return value is None
+    return type(value) is hint
+
+
 def pack(form: m.Form) -> str:
     raw = json.dumps(_encode(form), separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode()
@@ -60,9 +92,9 @@ def unpack(packed: Any) -> m.Form | None:
     try:
         raw = zlib.decompressobj().decompress(base64.urlsafe_b64decode(packed), 2_000_000)
         form = _decode(json.loads(raw))
-    except (binascii.Error, zlib.error, ValueError, KeyError, TypeError):
+    except (binascii.Error, zlib.error, ValueError, KeyError, TypeError, RecursionError):
         return None
-    return form if isinstance(form, m.Form) else None
+    return form if _conforms(form, m.Form) else None
 
 
 def with_values(form: m.Form, values: dict[str, str | list[str] | None]) -> m.Form:
@@ -71,7 +103,8 @@ def with_values(form: m.Form, values: dict[str, str | list[str] | None]) -> m.Fo
     for item in form.inputs:
         value = values.get(item.name)
         if isinstance(value, list):
-            value = value[0] if value else None
+            # A multi-select shows its choices again the way Adaptive Cards take them: comma-joined.
+            value = ",".join(value) if value else None
         inputs.append(dataclasses.replace(item, initial=value) if hasattr(item, "initial") else item)
     return dataclasses.replace(form, inputs=tuple(inputs))
 
