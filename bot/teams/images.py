@@ -13,14 +13,23 @@ from PIL import Image
 
 COLOURS = 64
 MIN_WIDTH = 320
+# Far above any chart (about 1,000 × 660), far below what would take gigabytes to decode.
+MAX_PIXELS = 25_000_000
 
 
 def fit_png(png: bytes, max_bytes: int) -> bytes:
-    """The image as a PNG of at most `max_bytes`; ValueError when even a small one is larger."""
-    if len(png) <= max_bytes:
-        return png
-    with Image.open(io.BytesIO(png)) as opened:
-        image = opened.convert("RGB")
+    """The image as a PNG of at most `max_bytes`; ValueError when even a small one is larger, OSError
+    when it is no image Pillow can read."""
+    try:
+        with Image.open(io.BytesIO(png)) as opened:
+            # Only a PNG can pass unchanged: the card labels the image data as image/png.
+            if len(png) <= max_bytes and opened.format == "PNG":
+                return png
+            if opened.width * opened.height > MAX_PIXELS:
+                raise ValueError(f"the image is {opened.width} × {opened.height} pixels, too large to shrink")
+            image = opened.convert("RGB")
+    except Image.DecompressionBombError as exc:  # a header claiming billions of pixels
+        raise ValueError(str(exc)) from None
     while True:
         smaller = _palette_png(image)
         if len(smaller) <= max_bytes:
