@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     teams_cloud: Literal["public", "usgov", "usgovdod", "china"] = "public"
     # Bot Framework's OpenID metadata (token keys), when it differs from the cloud's: a test's stand-in.
     teams_openid_metadata_url: str | None = None
+    # Where files sent in a personal chat may be downloaded from (https; `*.` for any subdomain):
+    # OneDrive and SharePoint. A download URL anywhere else is refused, never fetched.
+    teams_file_hosts: list[str] = [
+        "*.sharepoint.com",
+        "*.sharepoint.us",
+        "*.sharepoint.cn",
+        "*.sharepoint-mil.us",
+        "*.svc.ms",
+        "*.1drv.ms",
+    ]
 
     @property
     def socket_mode(self) -> bool:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import astuple, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select, update
 
@@ -21,6 +21,39 @@ from storage.engine import Database
 from storage.models.teams import TeamsConversation, TeamsPerson
 
 REWRITE_SECONDS = 3600.0
+# Another replica may learn of an uninstall or a new personal chat: read again after this long.
+CACHE_SECONDS = 300.0
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Recent(Generic[K, V]):
+    """A dict whose entries count as known for CACHE_SECONDS; names may be read however old."""
+
+    def __init__(self) -> None:
+        self._items: dict[K, tuple[V, float]] = {}
+
+    def get(self, key: K) -> V | None:
+        found = self._items.get(key)
+        return found[0] if found and time.monotonic() - found[1] < CACHE_SECONDS else None
+
+    def peek(self, key: K) -> V | None:
+        found = self._items.get(key)
+        return found[0] if found else None
+
+    def __setitem__(self, key: K, value: V) -> None:
+        self._items[key] = (value, time.monotonic())
+
+    def pop(self, key: K) -> None:
+        self._items.pop(key, None)
+
+    def drop(self, unwanted: Callable[[V], bool]) -> list[K]:
+        """Forget every entry whose value is unwanted; returns their keys."""
+        keys = [k for k, (v, _) in self._items.items() if unwanted(v)]
+        for key in keys:
+            del self._items[key]
+        return keys
 
 
 @dataclass(frozen=True)
@@ -71,36 +104,47 @@ class Directory:
         self.workspace = workspace
         self.clock = clock
         self._written: dict[tuple[str, str], tuple[tuple[Any, ...], float]] = {}
-        self._conversations: dict[str, Conversation] = {}
-        self._personal: dict[str, str] = {}  # user → their personal chat's conversation ID
-        self._people: dict[str, Person] = {}
+        self._conversations: Recent[str, Conversation] = Recent()
+        self._personal: Recent[str, str] = Recent()  # user → their personal chat's conversation ID
+        self._people: Recent[str, Person] = Recent()
 
     # --- learning ---------------------------------------------------------------------------
 
     async def seen(self, where: Where) -> None:
         """Remember where an activity came from; cheap when nothing changed."""
         now = self.clock()
+        known = self._conversations.peek(where.conversation)
         conversation = Conversation(
             where.conversation,
             where.kind,
             where.service_url,
-            where.tenant,
-            where.team,
-            where.team_group,
-            where.channel_name,
+            where.tenant or (known and known.tenant_id),
+            where.team or (known and known.team_id),
+            where.team_group or (known and known.team_group_id),
+            _clip(where.channel_name) or (known and known.name),
             True,
         )
-        person = Person(where.user, where.teams_user, where.user_name, where.tenant, where.service_url)
+        seen_before = self._people.peek(where.user)
+        name = _clip(where.user_name) or (seen_before and seen_before.name)
+        person = Person(where.user, where.teams_user, name, where.tenant, where.service_url)
         # Cached before any await: work dispatched for this same activity finds it at once.
         self._conversations[where.conversation] = conversation
         self._people[where.user] = person
         if where.kind == "personal":
             self._personal[where.user] = where.conversation
-        if self._fresh(("conversation", where.conversation), astuple(conversation)):
+        if self._fresh(key := ("conversation", where.conversation), astuple(conversation)):
             owner = where.user if where.kind == "personal" else None
-            await self._upsert_conversation(conversation, owner, now)
-        if self._fresh(("person", where.user), astuple(person)):
-            await self._upsert_person(person, now)
+            await self._written_or_retried(key, self._upsert_conversation(conversation, owner, now))
+        if self._fresh(key := ("person", where.user), astuple(person)):
+            await self._written_or_retried(key, self._upsert_person(person, now))
+
+    async def _written_or_retried(self, key: tuple[str, str], write: Any) -> None:
+        """A failed write is tried again by the next activity, not an hour later."""
+        try:
+            await write
+        except BaseException:
+            self._written.pop(key, None)
+            raise
 
     def _fresh(self, key: tuple[str, str], values: tuple[Any, ...]) -> bool:
         """True when the row must be written: new, changed, or last written over an hour ago."""
@@ -166,8 +210,9 @@ class Directory:
 
     async def uninstalled(self, conversation_id: str) -> None:
         """The app was removed from a team or chat: setup checks say so, posts there stop being tried."""
-        self._conversations.pop(conversation_id, None)
-        self._written.pop(("conversation", conversation_id), None)
+        gone = self._conversations.drop(lambda c: conversation_id in (c.conversation_id, c.team_id))
+        for key in {conversation_id, *gone}:
+            self._written.pop(("conversation", key), None)
         async with self.db.transaction() as session:
             await session.execute(
                 update(TeamsConversation)
@@ -247,14 +292,14 @@ class Directory:
         named = self.workspace.person_name(user_id)
         if named:
             return named
-        person = self._people.get(user_id)
+        person = self._people.peek(user_id)
         return person.name if person else None
 
     def channel_name(self, channel_id: str) -> str | None:
         named = self.workspace.channel_name(channel_id)
         if named:
             return named
-        conversation = self._conversations.get(channel_id)
+        conversation = self._conversations.peek(channel_id)
         return conversation.name if conversation else None
 
 
@@ -269,3 +314,8 @@ class DirectoryNames:
 
     def channel(self, channel_id: str) -> str | None:
         return self._directory.channel_name(channel_id)
+
+
+def _clip(name: str | None) -> str | None:
+    """Names as Teams sends them fit the column; anything longer is cut, never refused."""
+    return name[:255] if name else name

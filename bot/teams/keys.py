@@ -36,6 +36,7 @@ class BackgroundKeys(PyJWKClient):
         self._loop = loop
         self._last_attempt = 0.0
         self._pending: asyncio.Future[Any] | None = None
+        self._endorsements: dict[str, frozenset[str]] = {}
 
     def fetch_data(self) -> Any:
         if getattr(self._worker, "allowed", False):
@@ -46,9 +47,26 @@ class BackgroundKeys(PyJWKClient):
     def _fetch_in_worker(self) -> Any:
         self._worker.allowed = True
         try:
-            return super().fetch_data()
+            data = super().fetch_data()
         finally:
             self._worker.allowed = False
+        keys = data.get("keys") if isinstance(data, dict) else None
+        self._endorsements = {
+            str(k.get("kid")): frozenset(str(e) for e in k.get("endorsements") or [])
+            for k in keys or []
+            if isinstance(k, dict) and k.get("endorsements")
+        }
+        return data
+
+    def endorsed_for(self, raw_token: str, channel: object) -> bool:
+        """Whether the key that signed the token may sign for `channel` (Teams: "msteams"). Bot
+        Framework publishes which channels each key serves; a key that lists none is not limited."""
+        try:
+            kid = jwt.get_unverified_header(raw_token).get("kid")
+        except jwt.InvalidTokenError:
+            return False
+        endorsed = self._endorsements.get(str(kid))
+        return endorsed is None or channel in endorsed
 
     async def refresh(self) -> None:
         """Fetch the key set now (in a thread); concurrent callers share one fetch."""

@@ -27,12 +27,14 @@ from microsoft_teams.apps import App
 from microsoft_teams.apps.routing.activity_context import ActivityContext
 
 from bot.chat.events import Action, FileShared, FormSubmission, HomeOpened, Mention
-from bot.chat.model import Form, Message, MessageRef, readable
+from bot.chat.model import Form, Message, MessageRef, md
+from bot.chat.model import user as user_ref
+from bot.chat.port import ChatError
 from bot.context import Responder
 from bot.dispatch import Dispatcher
 from bot.teams import dialogs, render
 from bot.teams.directory import Where
-from bot.teams.port import TeamsFile, TeamsPort
+from bot.teams.port import TeamsFile, TeamsPort, is_channel_id
 
 log = logging.getLogger("tsqa.teams")
 
@@ -58,11 +60,16 @@ def where_from(activity: dict[str, Any]) -> Where | None:
     team = data.get("team") or {}
     channel = data.get("channel") or {}
     tenant = conversation.get("tenantId") or (data.get("tenant") or {}).get("id")
+    kind = conversation.get("conversationType") or kind_of(base)
+    if kind is None:
+        return None
     return Where(
         conversation=base,
-        kind=conversation.get("conversationType") or "personal",
+        kind=kind,
         service_url=service_url,
-        user=(sender.get("aadObjectId") or teams_user).lower(),
+        # The Entra object ID the workspace file uses (GUIDs lower-cased there too); without one, the
+        # Teams ID as it is (case matters in it), which no role in the file can match.
+        user=sender["aadObjectId"].lower() if isinstance(sender.get("aadObjectId"), str) else teams_user,
         teams_user=teams_user,
         thread=thread or None,
         tenant=tenant,
@@ -71,6 +78,18 @@ def where_from(activity: dict[str, Any]) -> Where | None:
         channel_name=channel.get("name") if channel.get("id") == base else None,
         user_name=sender.get("name"),
     )
+
+
+def kind_of(conversation_id: str) -> str | None:
+    """What a conversation is by its ID's shape, when Teams did not say: never a guess that would
+    take a channel for someone's personal chat (their private answers would land there)."""
+    if is_channel_id(conversation_id):
+        return "channel"
+    if conversation_id.startswith("19:") and conversation_id.endswith("@thread.v2"):
+        return "groupChat"
+    if conversation_id.startswith("a:"):
+        return "personal"
+    return None
 
 
 def command_text(activity: dict[str, Any]) -> str:
@@ -85,17 +104,21 @@ def command_text(activity: dict[str, Any]) -> str:
 
 
 def event_key(where: Where, activity_id: str) -> str:
-    """A delivery's key, short enough for any conversation ID: the same activity retried finds it."""
+    """A delivery's key, short enough for any conversation ID or file name: the same activity retried
+    finds it."""
     digest = hashlib.sha256(where.conversation.encode()).hexdigest()[:16]
+    if len(activity_id) > 64:
+        activity_id = hashlib.sha256(activity_id.encode()).hexdigest()
     return f"teams:{digest}:{activity_id}"
 
 
 class TeamsListeners:
     """One middleware for every activity: the SDK's routing stays out of the way of the dispatcher."""
 
-    def __init__(self, dispatcher: Dispatcher, port: TeamsPort):
+    def __init__(self, dispatcher: Dispatcher, port: TeamsPort, tenant: str):
         self.dispatcher = dispatcher
         self.port = port
+        self.tenant = tenant.lower()
         self.background = dispatcher.services.background
 
     def register(self, app: App) -> None:
@@ -112,8 +135,19 @@ class TeamsListeners:
             return None
         if (activity.get("from") or {}).get("role") == "bot":
             return None
-        self.background.spawn(self.port.directory.seen(where), "teams directory")
+        # A valid Bot Framework token also comes with Web Chat and Direct Line, whose clients choose
+        # `from` themselves: only Teams, in this organisation's tenant, says who someone is.
+        if activity.get("channelId") != "msteams" or (where.tenant or "").lower() != self.tenant:
+            log.warning(
+                "refused a %s activity from channel %r, tenant %r: only Teams in this tenant is served",
+                activity.get("type"),
+                activity.get("channelId"),
+                where.tenant,
+            )
+            return None
         kind = activity.get("type")
+        if not _removal(activity):  # a removal must not be undone by this write racing it
+            self.background.spawn(self.port.directory.seen(where), "teams directory")
         if kind == "message":
             return await self.on_message(activity, where)
         if kind == "invoke":
@@ -139,7 +173,15 @@ class TeamsListeners:
             if where.kind == "personal":
                 await port.post(where.conversation, message)
             elif ephemeral:
-                await port.dm(user, message)
+                try:
+                    await port.dm(user, message)
+                except ChatError as exc:
+                    if exc.code != "not_installed_for_user":
+                        raise
+                    # The answer stays private; the asker learns in the thread how to receive it.
+                    text = md("{} I answer privately, in our personal chat: {}.", user_ref(user), exc.hint)
+                    hint = Message.text(text)
+                    await (port.reply(thread, hint) if thread else port.post(where.conversation, hint))
             elif thread is not None:
                 await port.reply(thread, message)
             else:
@@ -175,7 +217,7 @@ class TeamsListeners:
             name = str(attachment.get("name") or "file")
             size = int(content.get("size") or 0) if str(content.get("size") or "0").isdigit() else 0
             ref = MessageRef(where.conversation, activity_id)
-            self.port.files[file_id] = TeamsFile(name, url, size, ref)
+            self.port.remember_file(file_id, TeamsFile(name, url, size, ref))
             shared = FileShared(
                 file_id, where.user, where.conversation, name=name, url=url, ts=activity_id, direct=True
             )
@@ -239,16 +281,23 @@ class TeamsListeners:
         if opened.done() and not opened.cancelled():
             return dialogs.response(opened.result())
         if first_answer.done():
-            return render.dialog_message(readable(first_answer.result().summary))
+            return render.dialog_message(render.fallback_text(first_answer.result(), self.port.names))
         return render.dialog_message("That took too long to open: please click again.")
 
     async def on_dialog_submit(self, activity: dict[str, Any], where: Where) -> dict[str, Any] | None:
         data = (activity.get("value") or {}).get("data") or {}
+        activity_id = str(activity.get("id") or "")
+        if activity_id and not await self.dispatcher.first_time(event_key(where, activity_id), "event"):
+            return None  # Teams retried a submission already taken: the dialog closes, nothing twice
         form: Form | None = dialogs.unpack(data.get(dialogs.FIELD))
+        try:
+            values = render.form_values(data)
+        except (TypeError, ValueError, AttributeError):
+            return render.dialog_message("That form came back malformed: please open it again.")
         submission = FormSubmission(
             form_id=str(data.get("tsqa_form") or ""),
             user=where.user,
-            values=render.form_values(data),
+            values=values,
             state=str(data.get("tsqa_state") or ""),
         )
         result = await self.dispatcher.form(submission)
@@ -271,9 +320,16 @@ class TeamsListeners:
         if (added or action == "add") and where.kind == "personal":
             # Teams sends two activities for one install (installationUpdate and conversationUpdate):
             # keyed by what they mean, the person gets one welcome a day however many arrive.
-            day = self.dispatcher.services.clock().date().isoformat()
+            services = self.dispatcher.services
+            day = services.clock().astimezone(services.workspace.tz).date().isoformat()
             key = event_key(where, f"welcome:{day}")
             self.background.spawn(self.dispatcher.home_opened(HomeOpened(where.user), key), "teams home")
         elif (added or action == "add") and where.team:
             self.background.spawn(self.port.learn_team(where.team, where.service_url), "teams team")
         return None
+
+
+def _removal(activity: dict[str, Any]) -> bool:
+    bot_id = (activity.get("recipient") or {}).get("id")
+    removed = any(m.get("id") == bot_id for m in activity.get("membersRemoved") or [])
+    return removed or (activity.get("type") == "installationUpdate" and activity.get("action") == "remove")

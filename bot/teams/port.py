@@ -15,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 from microsoft_teams.api import Account, Attachment, MessageActivityInput
@@ -36,6 +37,7 @@ log = logging.getLogger("tsqa.teams")
 
 T = TypeVar("T")
 MAX_TRIES = 4
+MAX_FILES = 256
 MAX_WAIT = 30.0
 # The image inside a card, before base64 (which adds a third): the card stays under render's budget.
 IMAGE_BYTES = render.IMAGE_CARD_BUDGET * 3 // 4 - 4_000
@@ -78,7 +80,16 @@ class DialogWaiters:
 class TeamsPort:
     platform = "teams"
 
-    def __init__(self, app: App, directory: Directory, *, app_id: str, tenant_id: str, service_url: str):
+    def __init__(
+        self,
+        app: App,
+        directory: Directory,
+        *,
+        app_id: str,
+        tenant_id: str,
+        service_url: str,
+        file_hosts: list[str] | tuple[str, ...] = (),
+    ):
         self.app = app
         self.directory = directory
         self.names = DirectoryNames(directory)
@@ -86,7 +97,27 @@ class TeamsPort:
         self.tenant_id = tenant_id
         self.default_service_url = service_url
         self.dialogs = DialogWaiters()
-        self.files: dict[str, TeamsFile] = {}
+        self.file_hosts = tuple(h.lower() for h in file_hosts)
+        # Files announced in a personal chat, downloaded moments later by the same process.
+        self.files: OrderedDict[str, TeamsFile] = OrderedDict()
+
+    def remember_file(self, file_id: str, shared: TeamsFile) -> None:
+        self.files[file_id] = shared
+        while len(self.files) > MAX_FILES:
+            self.files.popitem(last=False)
+
+    def may_download(self, url: str) -> bool:
+        """Only from OneDrive/SharePoint (TEAMS_FILE_HOSTS): a download URL comes from the activity, and
+        fetching any URL someone put there would let them read what the bot's network can reach."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        for allowed in self.file_hosts:
+            wildcard = allowed.startswith("*.")
+            matches = host.endswith(allowed[1:]) if wildcard else host == allowed
+            loopback_test = allowed in ("127.0.0.1", "localhost") and parts.scheme == "http"
+            if matches and (parts.scheme == "https" or loopback_test):
+                return True
+        return False
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -237,6 +268,8 @@ class TeamsPort:
         shared = self.files.get(file_id)
         if shared is None:
             raise ChatError("file_not_found", "send the file to me again in our personal chat")
+        if not self.may_download(shared.url):
+            raise ChatError("file_not_allowed", "files are read from OneDrive or SharePoint only")
         if max_bytes is not None and shared.size > max_bytes:
             raise ChatError("file_too_large", f"{shared.size:,} bytes, above the limit of {max_bytes:,}")
         if not content:
@@ -260,7 +293,7 @@ class TeamsPort:
         service_url = await self._service_url(channel)
         api = self.app.api.clone(service_url=service_url)
         members = await self._call(lambda: api.conversations.get_members(target), idempotent=True)
-        return [m.aad_object_id or m.id for m in members]
+        return [(m.aad_object_id or m.id).lower() for m in members]
 
     async def is_member(self, channel: str) -> bool:
         """Installed in the team or chat: Teams says so with a conversationUpdate the bot stored."""

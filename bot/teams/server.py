@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 from microsoft_teams.apps.http.adapter import HttpMethod, HttpRequest, HttpRouteHandler
 
-from bot.teams.keys import issuer
+from bot.teams.keys import BackgroundKeys, issuer
 
 log = logging.getLogger("tsqa.http")
 
@@ -28,6 +28,7 @@ class AiohttpAdapter:
     def __init__(self, token_issuer: str):
         self.token_issuer = token_issuer
         self._routes: list[web.RouteDef] = []
+        self.keys: BackgroundKeys | None = None  # set once the signing keys are loaded
 
     def register_route(self, method: HttpMethod, path: str, handler: HttpRouteHandler) -> None:
         self._routes.append(web.route(method, path, self._wrap(handler)))
@@ -60,6 +61,9 @@ class AiohttpAdapter:
                 body = None
             if not isinstance(body, dict):
                 return web.json_response({"error": "malformed payload"}, status=400)
+            if self.keys is not None and not self.keys.endorsed_for(raw, body.get("channelId")):
+                log.warning("rejected an activity signed by a key not endorsed for its channel")
+                return web.json_response({"error": "Unauthorized"}, status=401)
             headers = {name.lower(): value for name, value in request.headers.items()}
             response = await handler(HttpRequest(body=body, headers=headers))
             status = response["status"]

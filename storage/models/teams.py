@@ -25,7 +25,7 @@ class TeamsConversation(Base):
     team_id: Mapped[str | None] = mapped_column(String(255))
     team_group_id: Mapped[str | None] = mapped_column(String(64))  # the team's Entra group, for links
     name: Mapped[str | None] = mapped_column(String(255))
-    user_id: Mapped[str | None] = mapped_column(String(64), index=True)  # personal: the person's AAD ID
+    user_id: Mapped[str | None] = mapped_column(String(255), index=True)  # personal: the person's AAD ID
     installed: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -35,7 +35,7 @@ class TeamsPerson(Base):
 
     __tablename__ = "teams_people"
 
-    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     teams_id: Mapped[str] = mapped_column(String(255))  # 29:…, what Bot Framework calls them
     name: Mapped[str | None] = mapped_column(String(255))
     tenant_id: Mapped[str | None] = mapped_column(String(64))

@@ -126,6 +126,7 @@ async def running_teams_bot(
             teams_tenant_id=TENANT_ID,
             teams_service_url=bf.url,
             teams_openid_metadata_url=bf.openid_metadata_url,
+            teams_file_hosts=["127.0.0.1"],  # the fake serves files over http on loopback
             database_url=database_url,
             host="127.0.0.1",
             port=0,

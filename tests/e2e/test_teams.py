@@ -273,3 +273,20 @@ async def test_queue_data_sent_in_a_personal_chat_is_loaded_and_answered_there(d
         assert f"stored {len(frame[frame['vendor'] == 'northwind']):,} new decisions" in card_text(stored[0])
         digest = await digest_for_day(bot.db, workspace, date(2026, 11, 21), queues=["hate-en"])
         assert digest["overall"]["output"] > 0
+
+
+async def test_only_teams_in_this_tenant_is_served(database_url) -> None:
+    """A Bot Framework token also comes with Web Chat and Direct Line, whose clients choose `from`:
+    such an activity claiming to be an admin, or one from another tenant, runs nothing."""
+    async with running_teams_bot(database_url) as (bot, teams):
+        lead_chat = personal_conversation_id(LEAD.aad_object_id)
+        webchat = activities.personal_message("digest", LEAD, **teams.where())
+        webchat["channelId"] = "webchat"
+        status, _ = await teams.send(webchat)
+        assert status == 401  # the key that signed it is endorsed for msteams only
+        elsewhere = activities.personal_message(
+            "digest", LEAD, tenant_id="0e0e0e0e-0000-4000-8000-000000000000", **teams.where()
+        )
+        assert (await teams.send(elsewhere))[0] == 200
+        await bot.services.background.drain(5)
+        assert not teams.bf.posts(lead_chat)

@@ -158,11 +158,6 @@ def test_event_keys_fit_the_claims_table_for_any_conversation() -> None:
     assert key != event_key(where_in(long_one), "1700000000004")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/teams/listeners.py:90 keeps the activity part whole; listeners.py:169/178 put a file's name "
-    "in it when Teams gives no uniqueId, so a long file name makes a key above the claims' 255 characters",
-)
 def test_event_keys_fit_for_a_long_file_name_too() -> None:
     activity_id = "1700000000005"
     file_id = f"{activity_id}:{'quarterly-review-' * 20}.csv"  # what listeners.py:169 makes without uniqueId
@@ -248,12 +243,6 @@ async def test_a_later_activity_without_names_erases_nothing_stored(db: Database
     assert person is not None and person.name == LEAD.name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/teams/directory.py:95-96 caches the activity's Conversation and Person whole, so an "
-    "activity without a channel name, team group or sender name blanks them in memory (names in cards, "
-    "permalinks' groupId) although the database keeps them",
-)
 async def test_a_later_activity_without_names_erases_nothing_in_memory(db: Database, clock: Clock) -> None:
     known = directory(db, clock)
     await known.seen(in_channel())
@@ -341,11 +330,6 @@ async def test_an_activity_after_uninstalling_marks_it_installed_again(db: Datab
     assert (await row(db, TEAM)).installed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/teams/directory.py:169-170 forgets only the team's own cache entry: its channels stay "
-    "cached as installed (is_member says yes) and, for an hour, a new activity there writes nothing",
-)
 async def test_uninstalled_is_seen_at_once_by_the_same_directory(db: Database, clock: Clock) -> None:
     known = directory(db, clock)
     await known.seen(in_channel(TEAM, channel_name="General"))

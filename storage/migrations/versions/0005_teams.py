@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("team_id", sa.String(255), nullable=True),
         sa.Column("team_group_id", sa.String(64), nullable=True),
         sa.Column("name", sa.String(255), nullable=True),
-        sa.Column("user_id", sa.String(64), nullable=True),
+        sa.Column("user_id", sa.String(255), nullable=True),
         sa.Column("installed", sa.Boolean(), nullable=False, server_default=sa.true()),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("conversation_id", name=op.f("pk_teams_conversations")),
@@ -32,7 +32,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_teams_conversations_user_id"), "teams_conversations", ["user_id"])
     op.create_table(
         "teams_people",
-        sa.Column("user_id", sa.String(64), nullable=False),
+        sa.Column("user_id", sa.String(255), nullable=False),
         sa.Column("teams_id", sa.String(255), nullable=False),
         sa.Column("name", sa.String(255), nullable=True),
         sa.Column("tenant_id", sa.String(64), nullable=True),
