@@ -23,7 +23,8 @@ class Command:
 
 @dataclass(frozen=True)
 class Action:
-    """A button press, a select or a checkbox change on a message or the home tab."""
+    """A button press, a select or a checkbox change on a message or the home tab. `value`,
+    `selected` and the message it was on come from the client: check them; `user` is the platform's."""
 
     action: str
     value: str
@@ -37,6 +38,9 @@ class Action:
 
 @dataclass(frozen=True)
 class FormSubmission:
+    """A submitted form. `values` and `state` come back from the person's client (on Teams the whole
+    dialog does): a handler checks them as it checks any input, never trusts them for rights."""
+
     form_id: str
     user: str
     values: dict[str, str | list[str] | None]
