@@ -47,21 +47,43 @@ WORKSPACE = ROOT / "examples" / "workspace-teams.yml"
 BOT = "tsqa-bot"
 BARE = "bare SDK, text"
 BARE_CARD = "bare SDK, same card"
+REPLY_TIMEOUT = 30.0
 
 
 class TimedBotFramework(BotFramework):
-    """The fake, noting when each posted activity reached the connector and for which conversation."""
+    """The fake, noting when each posted activity reached the connector, per conversation, and waking
+    whoever waits for it on the load's event loop (the fake serves from a thread of its own)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.arrivals: list[tuple[float, str]] = []  # appended from the fake's thread; read after
+        self.arrivals: dict[str, list[float]] = defaultdict(list)  # touched on the load's loop only
+        self._news: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
+        self._load_loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> str:
+        self._load_loop = asyncio.get_running_loop()
+        return await super().start()
 
     async def _connector(self, request: web.Request, rest: list[str]) -> web.StreamResponse:
         arrived = time.perf_counter()
         response = await super()._connector(request, rest)
-        if request.method == "POST" and len(rest) == 2 and rest[1] == "activities":
-            self.arrivals.append((arrived, rest[0]))
+        if request.method == "POST" and len(rest) == 2 and rest[1] == "activities" and self._load_loop:
+            self._load_loop.call_soon_threadsafe(self._arrived, rest[0], arrived)
         return response
+
+    def _arrived(self, conversation: str, at: float) -> None:
+        self.arrivals[conversation].append(at)
+        news = self._news.pop(conversation, None)
+        if news is not None:
+            news.set()
+
+    def count(self) -> int:
+        return sum(len(times) for times in self.arrivals.values())
+
+    async def reply(self, conversation: str, ordinal: int) -> None:
+        """Until the conversation has had `ordinal` + 1 replies."""
+        while len(self.arrivals[conversation]) <= ordinal:
+            await self._news[conversation].wait()
 
 
 def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -85,7 +107,7 @@ def help_activities(bf: BotFramework, people: list[User], count: int) -> list[tu
 
 async def wait_for_replies(bf: TimedBotFramework, expected: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while len(bf.arrivals) < expected and time.monotonic() < deadline:
+    while bf.count() < expected and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
 
 
@@ -98,15 +120,16 @@ class Load:
     token: str
     concurrency: int
     cap_seconds: float
+    wait_for_reply: bool = True  # a person waits for the answer before writing again
 
 
 async def load(url: str, how: Load, requests: int) -> dict[str, float]:
-    """`concurrency` workers each send the next activity when the previous was answered, until done;
-    then waits for the replies (at most 30 s) and matches them to the requests."""
+    """`concurrency` workers each send the next activity when the previous was answered (and, with
+    `wait_for_reply`, its reply reached the connector), until done; then waits for the last replies."""
     bf, concurrency = how.bf, how.concurrency
     bodies = help_activities(bf, how.people, requests)
     headers = {"Authorization": f"Bearer {how.token}", "Content-Type": "application/json"}
-    sent_at: dict[str, list[float]] = defaultdict(list)  # conversation → send times of answered requests
+    sent_at: dict[str, list[float]] = defaultdict(list)  # conversation → send times, in sending order
     latencies: list[float] = []
     errors = 0
     remaining = requests
@@ -122,35 +145,38 @@ async def load(url: str, how: Load, requests: int) -> dict[str, float]:
                 remaining -= 1
                 conversation, body = bodies[remaining]
                 began = time.perf_counter()
+                ordinal = len(sent_at[conversation])
+                sent_at[conversation].append(began)
                 async with session.post(url, data=body, headers=headers) as response:
                     await response.read()
                     answered = time.perf_counter()
-                if response.status == 200:
-                    sent_at[conversation].append(began)
-                    latencies.append(answered - began)
-                else:
-                    errors += 1
+                if response.status != 200:
+                    errors += 1  # no reply will come: the replies after it in this chat pair up wrong
+                    continue
+                latencies.append(answered - began)
+                if how.wait_for_reply:
+                    try:
+                        await asyncio.wait_for(bf.reply(conversation, ordinal), REPLY_TIMEOUT)
+                    except TimeoutError:
+                        return  # counted as a missing reply; the chat's later pairs would be wrong
 
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         http_elapsed = time.perf_counter() - began
-    await wait_for_replies(bf, len(latencies), 30.0)
-    arrived: dict[str, list[float]] = defaultdict(list)
-    for at, conversation in list(bf.arrivals):
-        arrived[conversation].append(at)
-    # Replies in one chat may overtake each other under load: the k-th reply is taken for the k-th request.
+    await wait_for_replies(bf, len(latencies), REPLY_TIMEOUT)
+    # Replies in one chat may overtake each other: the k-th reply is taken for the k-th request.
     delays = [
         reply - request
         for conversation, times in sent_at.items()
-        for request, reply in zip(sorted(times), sorted(arrived[conversation]), strict=False)
+        for request, reply in zip(times, sorted(bf.arrivals[conversation]), strict=False)
     ]
-    last = max((at for at, _ in bf.arrivals), default=began)
+    last = max((at for times in bf.arrivals.values() for at in times), default=began)
     return {
         "requests": len(latencies) + errors,
         "errors": errors,
-        "replies": len(bf.arrivals),
+        "replies": bf.count(),
         "rps": len(latencies) / http_elapsed,
-        "replies_per_s": len(bf.arrivals) / max(last - began, 1e-9),
+        "replies_per_s": bf.count() / max(last - began, 1e-9),
         "p50_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
         "p99_ms": percentile(latencies, 0.99) * 1000,
         "reply_p50_ms": statistics.median(delays) * 1000 if delays else float("nan"),
@@ -189,8 +215,9 @@ COLUMNS = [
 def report(results: dict[str, list[dict[str, float]]], args: argparse.Namespace) -> None:
     """Medians over the rounds with their ranges: single runs vary widely on shared machines."""
     rounds = len(next(iter(results.values())))
+    loop = "each waits for the HTTP answer only" if args.http_only else "each waits for its reply"
     print(
-        f'Personal-chat "help", {args.requests} requests, {args.concurrency} concurrent, closed loop, '
+        f'Personal-chat "help", {args.requests} requests, {args.concurrency} concurrent ({loop}), '
         f"loopback; median [range] over {rounds} round(s)"
     )
     width = 22 if rounds > 1 else 14
@@ -225,6 +252,11 @@ async def main() -> None:
     parser.add_argument("--cap-seconds", type=float, default=30.0, help="per server and round")
     parser.add_argument("--rounds", type=int, default=1, help="servers alternate, so noise hits them all")
     parser.add_argument("--warm-up", type=int, default=200, help="requests per server before measuring")
+    parser.add_argument(
+        "--http-only",
+        action="store_true",
+        help="send again once the HTTP answer is in, without waiting for the reply: replies pile up",
+    )
     args = parser.parse_args()
 
     workspace = load_workspace(WORKSPACE)
@@ -251,7 +283,7 @@ async def main() -> None:
     bot = start([sys.executable, str(ROOT / "benchmarks" / "teams_bot.py")], bot_env, tmp / "bot.log")
     servers = {BOT: (bot, bot_port)}
     # Valid for an hour; Teams too signs once and reuses a token for many activities.
-    how = Load(bf, people, bf.token(APP_ID, bf.url), args.concurrency, args.cap_seconds)
+    how = Load(bf, people, bf.token(APP_ID, bf.url), args.concurrency, args.cap_seconds, not args.http_only)
     results: dict[str, list[dict[str, float]]] = {}
     try:
         await wait_ready(f"http://127.0.0.1:{bot_port}/api/messages")
