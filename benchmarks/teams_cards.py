@@ -59,7 +59,7 @@ def wire_bytes(payload: dict[str, Any]) -> int:
 def teams_activity(port: TeamsPort, activity: MessageActivityInput, conversation: str) -> dict[str, Any]:
     """What the SDK posts to the connector: the port's activity with the sender and conversation that
     `app.send` fills in."""
-    activity.from_ = Account(id=f"28:{APP_ID}")
+    activity.from_ = Account(id=APP_ID)
     activity.conversation = ConversationAccount(id=conversation)
     return activity.model_dump(by_alias=True, exclude_none=True)
 
