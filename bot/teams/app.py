@@ -20,7 +20,7 @@ from microsoft_teams.common import ClientOptions
 from bot.config import Settings
 from bot.dispatch import Dispatcher
 from bot.teams.directory import Directory
-from bot.teams.keys import BackgroundKeys
+from bot.teams.keys import BackgroundKeys, RememberedTokens
 from bot.teams.listeners import TeamsListeners
 from bot.teams.port import TeamsPort
 from bot.teams.server import AiohttpAdapter
@@ -87,6 +87,7 @@ class TeamsAdapter:
         self.keys = BackgroundKeys(service._jwks_client.uri, asyncio.get_running_loop())  # noqa: SLF001
         service._jwks_client = self.keys  # noqa: SLF001
         self.http.keys = self.keys
+        self.app.server._token_validator = RememberedTokens(validator)  # noqa: SLF001
         try:
             await self.keys.refresh()
         except Exception as exc:  # the bot still starts; requests get 401 until the keys arrive

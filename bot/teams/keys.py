@@ -14,6 +14,9 @@ import asyncio
 import logging
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -61,11 +64,10 @@ class BackgroundKeys(PyJWKClient):
     def endorsed_for(self, raw_token: str, channel: object) -> bool:
         """Whether the key that signed the token may sign for `channel` (Teams: "msteams"). Bot
         Framework publishes which channels each key serves; a key that lists none is not limited."""
-        try:
-            kid = jwt.get_unverified_header(raw_token).get("kid")
-        except jwt.InvalidTokenError:
+        kid = key_id(raw_token)
+        if kid is None:
             return False
-        endorsed = self._endorsements.get(str(kid))
+        endorsed = self._endorsements.get(kid)
         return endorsed is None or channel in endorsed
 
     async def refresh(self) -> None:
@@ -102,11 +104,48 @@ def _log_failure(task: asyncio.Future[Any]) -> None:
         log.warning("could not refresh Bot Framework's signing keys: %s", task.exception())
 
 
+@lru_cache(maxsize=1024)
 def issuer(raw_token: str) -> str | None:
-    """The token's claimed issuer, unverified: only to refuse what is not Bot Framework's at once."""
+    """The token's claimed issuer, unverified: only to refuse what is not Bot Framework's at once.
+    Bot Framework sends one token for many activities: each is read once."""
     try:
         claims = jwt.decode(raw_token, options={"verify_signature": False})
     except jwt.InvalidTokenError:
         return None
     value = claims.get("iss")
     return value if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=1024)
+def key_id(raw_token: str) -> str | None:
+    try:
+        kid = jwt.get_unverified_header(raw_token).get("kid")
+    except jwt.InvalidTokenError:
+        return None
+    return str(kid) if kid is not None else None
+
+
+class RememberedTokens:
+    """The SDK's inbound validator, remembering tokens it has accepted until they expire: Bot Framework
+    reuses a token for an hour of activities, and checking its signature again each time is most of
+    the request's cost. Refusals are not remembered (a forged token costs its sender a check each time)."""
+
+    def __init__(self, validator: Any, clock: Callable[[], float] = time.time, size: int = 1024):
+        self._validator = validator
+        self._clock = clock
+        self._size = size
+        self._accepted: OrderedDict[tuple[str, str | None], tuple[float, dict[str, Any]]] = OrderedDict()
+
+    async def validate_token(self, raw_token: str, service_url: str | None = None) -> dict[str, Any]:
+        key = (raw_token, service_url.rstrip("/") if service_url else None)
+        remembered = self._accepted.get(key)
+        if remembered is not None and remembered[0] > self._clock():
+            self._accepted.move_to_end(key)
+            return remembered[1]
+        payload = await self._validator.validate_token(raw_token, service_url)
+        expires = payload.get("exp")
+        if isinstance(expires, int | float):
+            self._accepted[key] = (float(expires), payload)
+            while len(self._accepted) > self._size:
+                self._accepted.popitem(last=False)
+        return payload

@@ -18,6 +18,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -122,7 +123,11 @@ class TeamsPort:
     # --- sending ------------------------------------------------------------------------------
 
     def _message(self, message: Message) -> MessageActivityInput:
-        return self._activity(render.card(message, self.names), render.fallback_text(message, self.names))
+        try:
+            hash(message)
+        except TypeError:  # a list inside a part: correct, only not cacheable
+            return self._activity(render.card(message, self.names), render.fallback_text(message, self.names))
+        return self._activity(*_rendered(message, self.names))
 
     def _activity(self, card: dict[str, Any], summary: str) -> MessageActivityInput:
         activity = MessageActivityInput(attachments=[Attachment(**render.attachment(card))])
@@ -329,6 +334,13 @@ class TeamsPort:
                 query += f"&groupId={quote(known.team_group_id)}"
             query += f"&parentMessageId={quote(ref.ts)}"
         return f"https://teams.microsoft.com/l/message/{quote(ref.channel)}/{quote(ref.ts)}?{query}"
+
+
+@lru_cache(maxsize=256)
+def _rendered(message: Message, names: DirectoryNames) -> tuple[dict[str, Any], str]:
+    """Messages are frozen and many repeat (help, usage, refusals): each is rendered once. The card is
+    shared: it is only ever serialised, never changed."""
+    return render.card(message, names), render.fallback_text(message, names)
 
 
 def is_channel_id(conversation_id: str) -> bool:
