@@ -102,6 +102,15 @@ def run(
             )
         err.print(SETUP_HELP, markup=False, highlight=False)
         raise typer.Exit(2)
+    _serve(
+        settings,
+        workspace,
+        f"is SLACK_API_URL {settings.slack_api_url} reachable and PORT {settings.port} free?",
+    )
+
+
+def _serve(settings: Settings, workspace: Workspace, hint: str) -> None:
+    """Run the bot until a signal; a platform's refusal or a busy port exits 2 with what to check."""
     setup_logging(settings.log_level, settings.secrets())
     from bot.app import TsqaBot
     from bot.chat.port import ChatError
@@ -109,10 +118,9 @@ def run(
     try:
         asyncio.run(TsqaBot(settings, workspace).run_until_signalled())
     except ChatError as exc:
-        err.print(f"[red]Slack refused to start the bot: {exc}[/red]")
+        err.print(f"[red]{workspace.platform.title()} refused to start the bot: {exc}[/red]")
         raise typer.Exit(2) from None
     except OSError as exc:
-        hint = f"is SLACK_API_URL {settings.slack_api_url} reachable and PORT {settings.port} free?"
         err.print(f"[red]Cannot start: {exc}[/red] ({hint})")
         raise typer.Exit(2) from None
 
@@ -131,14 +139,7 @@ def _run_teams(settings: Settings, workspace: Workspace, local: bool) -> None:
         err.print(f"[red]Cannot start: missing {', '.join(missing)}.[/red]", highlight=False)
         err.print(TEAMS_SETUP_HELP, markup=False, highlight=False)
         raise typer.Exit(2)
-    setup_logging(settings.log_level, settings.secrets())
-    from bot.app import TsqaBot
-
-    try:
-        asyncio.run(TsqaBot(settings, workspace).run_until_signalled())
-    except OSError as exc:
-        err.print(f"[red]Cannot start: {exc}[/red] (is PORT {settings.port} free?)")
-        raise typer.Exit(2) from None
+    _serve(settings, workspace, f"is PORT {settings.port} free?")
 
 
 def _value(settings: Settings, name: str) -> str:
