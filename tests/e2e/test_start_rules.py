@@ -19,7 +19,8 @@ from bot.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKSPACE_FILE = str(ROOT / "examples" / "workspace.yml")
-_OURS = ("SLACK_", "TSQA_", "HOST", "PORT", "DATABASE_URL", "LOG_LEVEL")
+_OURS = ("SLACK_", "TEAMS_", "TSQA_", "HOST", "PORT", "DATABASE_URL", "LOG_LEVEL")
+TEAMS_FILE = str(ROOT / "examples" / "workspace-teams.yml")
 
 
 @pytest.fixture
@@ -156,3 +157,28 @@ def test_tsqa_run_with_a_database_in_dotenv_and_no_slack_exits_2(tmp_path: Path)
     )
     assert result.returncode == 2 and "--local" in result.stderr
     assert not (tmp_path / "prod.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({}, "TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID"),
+        (
+            {"TEAMS_APP_ID": "5f1c2d3e-4b5a-4697-8a8b-9c0d1e2f3a4b", "TEAMS_APP_PASSWORD": ""},
+            "TEAMS_APP_PASSWORD",
+        ),
+        # The SDK's own generic variables never stand in for the bot's.
+        ({"CLIENT_ID": "x", "CLIENT_SECRET": "y", "TENANT_ID": "z"}, "TEAMS_APP_ID"),
+    ],
+)
+def test_a_teams_workspace_needs_the_teams_variables_and_never_starts_the_local_one(
+    started: list[str], env: dict[str, str], missing: str
+) -> None:
+    result = tsqa_run(TSQA_WORKSPACE=TEAMS_FILE, **env)
+    assert result.exit_code == 2
+    assert f"missing {missing}" in result.output or missing in result.output
+    assert "Connecting to Teams" in result.output
+    assert started == []
+    local = tsqa_run("--local", TSQA_WORKSPACE=TEAMS_FILE)
+    assert local.exit_code == 2 and "plays Slack" in local.output
+    assert started == []
