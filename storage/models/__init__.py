@@ -10,6 +10,14 @@ from storage.models.digest import (
     IngestedFile,
 )
 from storage.models.local import LocalWorkspaceFile, LocalWorkspaceSnapshot
+from storage.models.quiz import (
+    QuizAnswer,
+    QuizAssignment,
+    QuizAttempt,
+    QuizQuestion,
+    QuizReviewCard,
+    QuizTopic,
+)
 from storage.models.teams import TeamsConversation, TeamsPerson
 
 __all__ = [
@@ -22,6 +30,12 @@ __all__ = [
     "IngestedFile",
     "LocalWorkspaceFile",
     "LocalWorkspaceSnapshot",
+    "QuizAnswer",
+    "QuizAssignment",
+    "QuizAttempt",
+    "QuizQuestion",
+    "QuizReviewCard",
+    "QuizTopic",
     "TeamsConversation",
     "TeamsPerson",
 ]
