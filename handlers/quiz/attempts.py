@@ -1,0 +1,253 @@
+"""Taking a quiz: an attempt asks its questions in a fixed, shuffled order and records each answer once.
+
+All state is in the database. An answer is recorded in one transaction with the claim
+`quiz-answer:{attempt}:{position}` and the move to the next position, so a double click, a retry, a
+second replica or a click on an earlier question's button can neither record twice nor move on twice.
+A time limit is checked here, on the server, whatever the client shows.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import select
+
+from handlers.quiz import store
+from handlers.quiz.bank import Answer, Question, Score, Topic, score
+from storage.claims import claim_in
+from storage.engine import Database
+from storage.models import QuizAnswer, QuizAttempt, QuizTopic
+
+SHUFFLED = ("single", "multiple")
+
+
+@dataclass(frozen=True)
+class Step:
+    """The question at `position` (0-based) of `total`, its options in this attempt's order."""
+
+    attempt_id: str
+    topic: Topic
+    position: int
+    total: int
+    question: Question
+    order: tuple[int, ...]  # displayed option i is the question's option order[i]
+    deadline: datetime | None
+
+
+@dataclass(frozen=True)
+class Result:
+    credit: float
+    passed: bool
+    right: int
+    total: int
+    missed: tuple[Question, ...]  # to revisit: their policy sections
+
+
+Outcome = Literal["recorded", "already_answered", "not_yet", "finished", "time_up", "not_yours", "unknown"]
+
+
+@dataclass(frozen=True)
+class Answered:
+    outcome: Outcome
+    question: Question | None = None
+    score: Score | None = None
+    next_step: Step | None = None
+    result: Result | None = None
+    position: int = 0
+    total: int = 0
+
+
+@dataclass
+class Plan:
+    items: list[dict] = field(default_factory=list)  # {"version": id, "order": [...]}
+
+    @classmethod
+    def load(cls, text: str) -> Plan:
+        return cls(json.loads(text))
+
+    def dump(self) -> str:
+        return json.dumps(self.items, separators=(",", ":"))
+
+
+class QuizError(Exception):
+    """The quiz cannot start: the message says why (unknown topic, no questions)."""
+
+
+async def open_attempt(db: Database, user: str, topic_id: str | None = None) -> QuizAttempt | None:
+    """The person's unfinished attempt (of that topic, if given), newest first."""
+    async with db.transaction() as session:
+        query = select(QuizAttempt).where(QuizAttempt.user_id == user, QuizAttempt.finished_at.is_(None))
+        if topic_id:
+            query = query.where(QuizAttempt.topic_id == topic_id)
+        return (await session.execute(query.order_by(QuizAttempt.started_at.desc()).limit(1))).scalars().first()
+
+
+async def start(
+    db: Database,
+    user: str,
+    topic_id: str,
+    now: datetime,
+    *,
+    count: int | None = None,
+    channel: str | None = None,
+    rng: random.Random | None = None,
+) -> Step:
+    """A new attempt, or the unfinished one of the same topic (a second `/quiz TOPIC` resumes)."""
+    if (existing := await open_attempt(db, user, topic_id)) is not None:
+        step = await current(db, existing.attempt_id, now)
+        if step is not None:
+            return step
+    rng = rng or random.Random()
+    async with db.transaction() as session:
+        row = await session.get(QuizTopic, topic_id)
+        if row is None:
+            raise QuizError(f"I know no quiz {topic_id!r}")
+        questions = await store.active_questions(session, topic_id)
+        if not questions:
+            raise QuizError(f"the quiz {topic_id!r} has no questions yet")
+        chosen = list(questions)
+        rng.shuffle(chosen)
+        if count:
+            chosen = chosen[: max(1, count)]
+        plan = Plan([{"version": version, "order": _order(question, rng)} for version, question in chosen])
+        deadline = now + timedelta(seconds=row.time_limit_seconds) if row.time_limit_seconds else None
+        attempt = QuizAttempt(
+            attempt_id=uuid.uuid4().hex,
+            topic_id=topic_id,
+            user_id=user,
+            kind="quiz",
+            plan=plan.dump(),
+            position=0,
+            started_at=now,
+            deadline=deadline,
+            channel=channel,
+        )
+        session.add(attempt)
+    step = await current(db, attempt.attempt_id, now)
+    assert step is not None
+    return step
+
+
+def _order(question: Question, rng: random.Random) -> list[int]:
+    order = list(range(len(question.choices)))
+    if question.type in SHUFFLED:
+        rng.shuffle(order)
+    return order
+
+
+async def current(db: Database, attempt_id: str, now: datetime) -> Step | None:
+    """The question to ask now, or None when the attempt is finished (or unknown)."""
+    async with db.transaction() as session:
+        attempt = await session.get(QuizAttempt, attempt_id)
+        if attempt is None or attempt.finished_at is not None:
+            return None
+        return await _step(session, attempt)
+
+
+async def _step(session, attempt: QuizAttempt) -> Step | None:  # noqa: ANN001 - an AsyncSession
+    plan = Plan.load(attempt.plan)
+    if attempt.position >= len(plan.items):
+        return None
+    item = plan.items[attempt.position]
+    question = (await store.versions(session, [item["version"]]))[item["version"]]
+    topic = await store.topic(session, attempt.topic_id)
+    assert topic is not None
+    return Step(
+        attempt.attempt_id,
+        topic,
+        attempt.position,
+        len(plan.items),
+        question,
+        tuple(item["order"]),
+        attempt.deadline,
+    )
+
+
+async def answer(
+    db: Database, attempt_id: str, position: int, user: str, given: Answer, now: datetime
+) -> Answered:
+    """Record `given` for the question at `position` once; displayed option indexes in `given.chosen`
+    are mapped back through the attempt's order. Says what happened either way."""
+    async with db.transaction() as session:
+        attempt = await session.get(QuizAttempt, attempt_id)
+        if attempt is None:
+            return Answered("unknown")
+        if attempt.user_id != user:
+            return Answered("not_yours")
+        plan = Plan.load(attempt.plan)
+        total = len(plan.items)
+        if attempt.finished_at is not None:
+            return Answered("finished", position=position, total=total)
+        if attempt.deadline is not None and now > attempt.deadline:
+            result = await _finish(session, attempt, now)
+            return Answered("time_up", result=result, position=position, total=total)
+        if position != attempt.position:
+            outcome: Outcome = "already_answered" if position < attempt.position else "not_yet"
+            return Answered(outcome, position=position, total=total)
+        if not await claim_in(session, f"quiz-answer:{attempt_id}:{position}", "quiz-answer", now):
+            return Answered("already_answered", position=position, total=total)
+        item = plan.items[position]
+        question = (await store.versions(session, [item["version"]]))[item["version"]]
+        order = item["order"]
+        original = Answer(
+            chosen=tuple(order[i] for i in given.chosen if 0 <= i < len(order)),
+            text=given.text,
+            matches=given.matches,
+        )
+        scored = score(question, original)
+        session.add(
+            QuizAnswer(
+                attempt_id=attempt_id,
+                position=position,
+                version_id=item["version"],
+                answer=store.answer_json(original),
+                credit=scored.credit,
+                right=scored.right,
+                answered_at=now,
+            )
+        )
+        attempt.position = position + 1
+        await session.flush()
+        if attempt.position >= total:
+            result = await _finish(session, attempt, now)
+            return Answered("recorded", question, scored, None, result, position, total)
+        next_step = await _step(session, attempt)
+        return Answered("recorded", question, scored, next_step, None, position, total)
+
+
+async def _finish(session, attempt: QuizAttempt, now: datetime) -> Result:  # noqa: ANN001
+    """Close the attempt: unanswered questions count as wrong; passed against the topic's mark."""
+    plan = Plan.load(attempt.plan)
+    answers = (
+        (await session.execute(select(QuizAnswer).where(QuizAnswer.attempt_id == attempt.attempt_id)))
+        .scalars()
+        .all()
+    )
+    by_position = {a.position: a for a in answers}
+    questions = await store.versions(session, [item["version"] for item in plan.items])
+    topic = await session.get(QuizTopic, attempt.topic_id)
+    total = len(plan.items)
+    credit = sum(a.credit for a in answers) / total if total else 0.0
+    missed = tuple(
+        questions[item["version"]]
+        for position, item in enumerate(plan.items)
+        if position not in by_position or not by_position[position].right
+    )
+    passed = credit >= (topic.pass_mark if topic else 1.0) - 1e-9
+    if attempt.finished_at is None:
+        attempt.finished_at, attempt.credit, attempt.passed = now, credit, passed
+    return Result(credit, passed, sum(1 for a in answers if a.right), total, missed)
+
+
+async def result_of(db: Database, attempt_id: str, now: datetime) -> Result | None:
+    """A finished attempt's result (the same figures whenever asked)."""
+    async with db.transaction() as session:
+        attempt = await session.get(QuizAttempt, attempt_id)
+        if attempt is None or attempt.finished_at is None:
+            return None
+        return await _finish(session, attempt, now)
