@@ -453,10 +453,7 @@ def _written(q: Question) -> dict[str, Any]:
             if first.tolerance:
                 out["tolerance"] = _plain(first.tolerance)
         else:
-            defaults = {"tolerance": 0.0, "weight": 1.0, "feedback": ""}
-            out["numbers"] = [
-                {k: _plain(v) for k, v in vars(a).items() if defaults.get(k, object()) != v} for a in q.numeric
-            ]
+            out["numbers"] = [_unusual(vars(a)) for a in q.numeric]
     elif q.type == "matching":
         out["pairs"] = [_Flow([p.item, p.match]) for p in q.pairs]
     if q.type in ("single", "multiple", "truefalse") and any(c.feedback for c in q.choices):
@@ -465,6 +462,12 @@ def _written(q: Question) -> dict[str, Any]:
     if q.tags:
         out["tags"] = _Flow(q.tags)
     return out
+
+
+def _unusual(entry: dict[str, Any]) -> dict[str, Any]:
+    """A number's fields without the ones at their default, so `numbers:` stays short."""
+    usual = {"tolerance": 0.0, "weight": 1.0, "feedback": ""}
+    return {k: _plain(v) for k, v in entry.items() if k not in usual or usual[k] != v}
 
 
 def _plain(value: Any) -> Any:
