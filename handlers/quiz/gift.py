@@ -132,7 +132,7 @@ def _scan_braces(line: str, number: int, open_line: int, problems: list[str]) ->
     """Follow `{` and `}` along one line; GIFT answer blocks do not nest."""
     for char in line:
         if char == "{" and open_line:
-            problems.append(f"line {number}: a {{ inside the answer block opened on line {open_line}")
+            problems.append(f"line {number}: a {{ while the one of line {open_line} is open (a missing }}?)")
         elif char == "{":
             open_line = number
         elif char == "}" and not open_line:
