@@ -60,6 +60,7 @@ class Answered:
     result: Result | None = None
     position: int = 0
     total: int = 0
+    topic: Topic | None = None
 
 
 @dataclass
@@ -84,7 +85,9 @@ async def open_attempt(db: Database, user: str, topic_id: str | None = None) -> 
         query = select(QuizAttempt).where(QuizAttempt.user_id == user, QuizAttempt.finished_at.is_(None))
         if topic_id:
             query = query.where(QuizAttempt.topic_id == topic_id)
-        return (await session.execute(query.order_by(QuizAttempt.started_at.desc()).limit(1))).scalars().first()
+        return (
+            (await session.execute(query.order_by(QuizAttempt.started_at.desc()).limit(1))).scalars().first()
+        )
 
 
 async def start(
@@ -183,9 +186,10 @@ async def answer(
         total = len(plan.items)
         if attempt.finished_at is not None:
             return Answered("finished", position=position, total=total)
+        topic = await store.topic(session, attempt.topic_id)
         if attempt.deadline is not None and now > attempt.deadline:
             result = await _finish(session, attempt, now)
-            return Answered("time_up", result=result, position=position, total=total)
+            return Answered("time_up", result=result, position=position, total=total, topic=topic)
         if position != attempt.position:
             outcome: Outcome = "already_answered" if position < attempt.position else "not_yet"
             return Answered(outcome, position=position, total=total)
@@ -215,9 +219,9 @@ async def answer(
         await session.flush()
         if attempt.position >= total:
             result = await _finish(session, attempt, now)
-            return Answered("recorded", question, scored, None, result, position, total)
+            return Answered("recorded", question, scored, None, result, position, total, topic)
         next_step = await _step(session, attempt)
-        return Answered("recorded", question, scored, next_step, None, position, total)
+        return Answered("recorded", question, scored, next_step, None, position, total, topic)
 
 
 async def _finish(session, attempt: QuizAttempt, now: datetime) -> Result:  # noqa: ANN001

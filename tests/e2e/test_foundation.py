@@ -55,8 +55,8 @@ async def test_bad_signatures_are_refused_and_nothing_runs(workspace, sqlite_db)
 
 async def test_unknown_subcommand_gets_usage(workspace, sqlite_db) -> None:
     async with running_bot(workspace, str(sqlite_db.url)) as (_bot, slack):
-        body = (await slack.command("/quiz", "frobnicate now")).json()
-        assert "I don't know `/quiz frobnicate`" in texts(body["blocks"])
+        body = (await slack.command("/escalate", "frobnicate now")).json()
+        assert "I don't know `/escalate frobnicate`" in texts(body["blocks"])
         assert body["response_type"] == "ephemeral"
 
 

@@ -11,11 +11,14 @@ from tests.e2e.harness import running_bot, texts
 
 
 @pytest.mark.parametrize(
-    ("text", "outcome", "shown"),
-    [("help", "help", "*/quiz*"), ("frobnicate", "usage", "I don't know `/quiz frobnicate`")],
+    ("command", "text", "outcome", "shown"),
+    [
+        ("/quiz", "help", "help", "*/quiz*"),
+        ("/escalate", "frobnicate", "usage", "I don't know `/escalate frobnicate`"),
+    ],
 )
 async def test_answers_that_need_no_handler_start_no_background_work(
-    workspace, sqlite_db, caplog, monkeypatch, text, outcome, shown
+    workspace, sqlite_db, caplog, monkeypatch, command, text, outcome, shown
 ) -> None:
     caplog.set_level(logging.INFO, logger="tsqa.request")
     async with running_bot(workspace, str(sqlite_db.url)) as (bot, slack):
@@ -29,7 +32,7 @@ async def test_answers_that_need_no_handler_start_no_background_work(
             return spawn(coro, name)
 
         monkeypatch.setattr(background, "spawn", counted)
-        reply = await slack.command("/quiz", text)
+        reply = await slack.command(command, text)
         assert reply.status == 200
         body = reply.json()
         assert body["response_type"] == "ephemeral" and shown in texts(body["blocks"])
