@@ -74,7 +74,8 @@ def parse_gift(text: str, *, topic: str | None = None, source: str = "") -> Impo
         raise BankError([where + p for p in problems])
     if not any("{" in line for block in blocks for _, line in block.lines):
         raise BankError([f"{where}line 1: no GIFT question found (a question needs an answer block {{…}})"])
-    bank, seen = ImportedBank(), dict[str, int]()
+    bank = ImportedBank()
+    seen: dict[str, int] = {}  # id → the line of the question that has it
     category: str | None = None
     for block in blocks:
         lines = block.lines
