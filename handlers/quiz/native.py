@@ -357,7 +357,8 @@ def _number(node: yaml.Node, what: str, low: float = -math.inf, high: float = ma
     if not math.isfinite(number):
         raise QuestionError(_line(node), f"`{what}` is not a number")
     if not low <= number <= high:
-        raise QuestionError(_line(node), f"`{what}` is {number:g}, outside {low:g}..{high:g}")
+        bounds = f"outside {low:g}..{high:g}" if math.isfinite(high) else f"below {low:g}"
+        raise QuestionError(_line(node), f"`{what}` is {number:g}, {bounds}")
     return number
 
 

@@ -159,7 +159,7 @@ FILE_PROBLEMS = [
     ("topic: t1\nquestions: {a: 1}\n", "x.yml: line 2: no `questions:` list"),
     ("topic: t1\npass_mrk: 0.8\nquestions: []\n", "x.yml: line 2: unknown key 'pass_mrk' in the file"),
     ("topic: t1\npass_mark: 80\nquestions: []\n", "x.yml: line 2: pass_mark is a share from 0 to 1"),
-    ("topic: t1\ntime_limit: -5\nquestions: []\n", "x.yml: line 2: `time_limit` is -5, outside 1..inf"),
+    ("topic: t1\ntime_limit: -5\nquestions: []\n", "x.yml: line 2: `time_limit` is -5, below 1"),
     ("topic: t 1\nquestions: []\n", "x.yml: line 1: the topic id 't 1' is not usable"),
     ("questions: []\n", "x.yml: line 1: the topic id '' is not usable"),
     ("topic: t1\nquestions:\n  - &a {id: q}\n  - *a\n", "x.yml: line 4: not valid YAML: anchors and aliases"),
