@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.chat.events import Action, Command, FormSubmission
 from bot.chat.model import FormErrors, Message, MessageRef, md
+from bot.chat.port import ChatError
 from bot.context import Context
 from bot.routing import Router, UsageError
 from handlers.quiz import attempts, store, views
@@ -158,9 +159,11 @@ async def after_answer(ctx: Context, answered: Answered, where: MessageRef | Non
         await ctx.respond(Message.text(SAID[answered.outcome]))
         return
     message = views.answered_message(answered)
-    if where is not None:
+    try:
+        if where is None:
+            raise ChatError("no_message")
         await ctx.port.update(where, message)
-    else:
+    except ChatError:  # the question's message is gone (deleted, or a form with no message): say it anew
         await ctx.respond(message)
     if answered.next_step is not None:
         await ask(ctx, answered.next_step)

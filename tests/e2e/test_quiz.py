@@ -1,0 +1,158 @@
+"""Knowledge checks end to end over signed HTTP against the Slack fake: /quiz lists and starts a quiz
+in the DM, letter buttons and the answer form record each answer once (double clicks, stale buttons),
+a restart in the middle continues where the labeler was, the result comes against the pass mark."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+from handlers.quiz import store
+from handlers.quiz.bank import Choice, ImportedBank, NumericAnswer, Question
+from storage.engine import Database
+from storage.migrate import upgrade
+from tests.e2e.harness import eventually, running_bot, texts
+from tests.fakes import signing
+
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+LEE = "U0LABEL01"
+
+
+def clock() -> datetime:
+    return NOW
+
+
+def spam_bank() -> ImportedBank:
+    bank = ImportedBank(titles={"spam-basics": "Spam basics"}, pass_marks={"spam-basics": 0.6})
+    bank.add(
+        "spam-basics",
+        Question(
+            "links",
+            "single",
+            "Which link pattern is spam?",
+            choices=(Choice("The same short link in 50 posts", 1.0), Choice("One news link", 0.0)),
+            explanation="Repetition at scale is the signal.",
+            policy="spam#links",
+        ),
+    )
+    bank.add(
+        "spam-basics",
+        Question("burst", "numeric", "How many posts an hour make a burst?", numeric=(NumericAnswer(20, 2),)),
+    )
+    return bank
+
+
+async def imported(database_url: str) -> None:
+    db = Database(database_url)
+    await upgrade(db)
+    await store.import_bank(db, spam_bank(), NOW)
+    await db.dispose()
+
+
+def quiz_messages(slack, user: str = LEE) -> list:  # noqa: ANN001
+    return [m for m in slack.fake.messages_in(slack.fake.dm_channel(user)) if m.blocks]
+
+
+def buttons(message) -> list[dict]:  # noqa: ANN001
+    return [e for b in message.blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+async def click(slack, message, button: dict, user: str = LEE):  # noqa: ANN001, ANN201
+    return await slack.action(
+        button["action_id"],
+        button.get("value", ""),
+        user=user,
+        channel=message.channel,
+        message_ts=message.ts,
+    )
+
+
+async def test_a_quiz_taken_with_buttons_and_a_form_records_each_answer_once(workspace, database_url) -> None:
+    await imported(database_url)
+    async with running_bot(workspace, database_url, clock=clock) as (bot, slack):
+        listing = (await slack.command("/quiz", "", user=LEE)).json()
+        assert "Spam basics" in texts(listing["blocks"])
+        await slack.command("/quiz", "spam-basics", user=LEE)
+        first = (await eventually(lambda: quiz_messages(slack)))[0]
+        assert "Spam basics · 1/2" in texts(first.blocks)
+        if "Which link pattern" in texts(first.blocks):
+            links, burst = first, None
+        else:
+            links, burst = None, first
+        if links is None:  # the numeric question came first: answer it through the form
+            burst = await answer_number(slack, bot, burst, "21")
+            links = (
+                await eventually(lambda: [m for m in quiz_messages(slack) if "Which link" in texts(m.blocks)])
+            )[0]
+        # The right option, whichever letter the shuffle gave it; clicked three times at once.
+        right = next(
+            b for b in buttons(links) if letter_of(links, "The same short link") == b["text"]["text"]
+        )
+        await asyncio.gather(*(click(slack, links, right) for _ in range(3)))
+        await bot.services.background.drain(10)
+        updated = next(m for m in quiz_messages(slack) if m.ts == links.ts)
+        assert "✅" in texts(updated.blocks) and "spam#links" in texts(updated.blocks)
+        assert not buttons(updated)  # answered in place: no buttons left to click
+        # The stale button clicked again later: "already answered", nothing recorded twice.
+        await click(slack, links, right)
+        await bot.services.background.drain(10)
+        if burst is None or "Which link" in texts(first.blocks):
+            burst = (
+                await eventually(lambda: [m for m in quiz_messages(slack) if "burst" in texts(m.blocks)])
+            )[0]
+            await answer_number(slack, bot, burst, "twenty", expect_error=True)
+            await answer_number(slack, bot, burst, "21")
+        result = await eventually(lambda: [m for m in quiz_messages(slack) if "result" in texts(m.blocks)])
+        assert "Passed" in texts(result[0].blocks) and "100%" in texts(result[0].blocks)
+        async with bot.db.transaction() as session:
+            from sqlalchemy import func, select
+
+            from storage.models import QuizAnswer
+
+            assert (await session.execute(select(func.count()).select_from(QuizAnswer))).scalar_one() == 2
+        said = [m.text for m in slack.fake.ephemeral_for(LEE)]
+        assert any("already answered" in (t or "") for t in said)
+
+
+def letter_of(message, option: str) -> str:  # noqa: ANN001
+    """The letter the shuffle gave `option` in this question's message."""
+    for line in texts(message.blocks).splitlines():
+        if ") " in line and option in line:
+            return line.split(")")[0].strip()
+    raise AssertionError(f"{option!r} not listed")
+
+
+async def answer_number(slack, bot, message, typed: str, expect_error: bool = False):  # noqa: ANN001, ANN201
+    opener = buttons(message)[0]
+    await click(slack, message, opener)
+    opened = await eventually(lambda: slack.fake.calls_to("views.open"))
+    view = opened[-1].json("view")
+    values = {"text": {"value": {"type": "plain_text_input", "value": typed}}}
+    reply = await slack.post(
+        "view_submission",
+        signing.view_submission_body(LEE, {**view, "id": "V1", "state": {"values": values}}),
+    )
+    if expect_error:
+        assert json.loads(reply.text)["response_action"] == "errors"
+        return message
+    assert reply.text == ""
+    await bot.services.background.drain(10)
+    return message
+
+
+async def test_a_restart_in_the_middle_continues_where_the_labeler_was(workspace, database_url) -> None:
+    await imported(database_url)
+    async with running_bot(workspace, database_url, clock=clock) as (_bot, slack):
+        await slack.command("/quiz", "spam-basics 2", user=LEE)
+        first = (await eventually(lambda: quiz_messages(slack)))[0]
+    async with running_bot(workspace, database_url, clock=clock) as (bot, slack):
+        reply = (await slack.command("/quiz", "resume", user=LEE)).json()
+        assert "Continuing" in texts(reply["blocks"])
+        again = (await eventually(lambda: quiz_messages(slack)))[0]
+        assert texts(again.blocks).split("\n")[:2] == texts(first.blocks).split("\n")[:2]
+        # The button of the question asked again works: it is still the current question.
+        if buttons(again)[0]["action_id"] == "quiz:answer":
+            await click(slack, again, buttons(again)[0])
+            await bot.services.background.drain(10)
+            assert "2/2" in "\n".join(texts(m.blocks) for m in quiz_messages(slack))
