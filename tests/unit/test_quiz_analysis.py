@@ -238,17 +238,16 @@ def plain(m: pd.DataFrame) -> list[list[int]]:
     return [[1 if v == 1 else 0 for v in row] for row in m.itertuples(index=False)]
 
 
-def loop_group_mean(rows: list[list[int]], j: int, size: int, top: bool) -> float:
-    """Mean of item j over the top/bottom `size` attempts, averaged over every way to break the tie
-    at the cut (all equally likely): the definition the fractional weights must equal."""
-    totals = [sum(r) for r in rows]
-    order = sorted(range(len(rows)), key=lambda i: totals[i], reverse=top)
+def group_mean(column: list[int], totals: list[int], size: int, top: bool) -> float:
+    """Mean of `column` over the top/bottom `size` attempts by `totals`, averaged over every way to
+    break the tie at the cut (all equally likely): the definition the fractional weights must equal."""
+    order = sorted(range(len(column)), key=lambda i: totals[i], reverse=top)
     cut = totals[order[size - 1]]
     sure = [i for i in order if (totals[i] > cut if top else totals[i] < cut)]
     tied = [i for i in order if totals[i] == cut]
-    means = []
-    for chosen in itertools.combinations(tied, size - len(sure)):
-        means.append(sum(rows[i][j] for i in [*sure, *chosen]) / size)
+    means = [
+        sum(column[i] for i in [*sure, *c]) / size for c in itertools.combinations(tied, size - len(sure))
+    ]
     return sum(means) / len(means)
 
 
@@ -261,7 +260,11 @@ def test_against_plain_loops(seed: int, n: int, k: int):
     p = [sum(r[j] for r in rows) / n for j in range(k)]
     assert analysis.difficulty(m).tolist() == pytest.approx(p)
 
-    d = [loop_group_mean(rows, j, size, True) - loop_group_mean(rows, j, size, False) for j in range(k)]
+    totals = [sum(r) for r in rows]
+    d = []
+    for j in range(k):
+        column = [r[j] for r in rows]
+        d.append(group_mean(column, totals, size, True) - group_mean(column, totals, size, False))
     assert analysis.discrimination(m).tolist() == pytest.approx(d)
 
     x = np.array(rows, dtype=float)
@@ -291,24 +294,12 @@ def test_distractors_against_plain_loops():
     size = int(n * 0.27 + 0.5)
     for question, options in wrong.items():
         for option in options:
-            rows = [[int(c == option) if c is not None else 0] for c in chosen[question]]
-            # tie handling against the same brute-force definition, ranked by the given totals
-            upper = _by_totals(rows, totals.tolist(), size, True)
-            lower = _by_totals(rows, totals.tolist(), size, False)
+            column = [int(c is not None and c == option) for c in chosen[question]]
+            upper = group_mean(column, totals.tolist(), size, True)
+            lower = group_mean(column, totals.tolist(), size, False)
             got = out.loc[(question, option)]
             assert (got.upper, got.lower) == (pytest.approx(upper), pytest.approx(lower))
-            assert got["all"] == pytest.approx(sum(r[0] for r in rows) / n)
-
-
-def _by_totals(rows: list[list[int]], totals: list[int], size: int, top: bool) -> float:
-    order = sorted(range(len(rows)), key=lambda i: totals[i], reverse=top)
-    cut = totals[order[size - 1]]
-    sure = [i for i in order if (totals[i] > cut if top else totals[i] < cut)]
-    tied = [i for i in order if totals[i] == cut]
-    picks = [
-        sum(rows[i][0] for i in [*sure, *c]) / size for c in itertools.combinations(tied, size - len(sure))
-    ]
-    return sum(picks) / len(picks)
+            assert got["all"] == pytest.approx(sum(column) / n)
 
 
 def test_row_order_never_changes_the_result():
