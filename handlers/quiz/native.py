@@ -142,6 +142,8 @@ def parse_yaml(text: str, *, topic: str | None = None, source: str = "") -> Impo
         if file_topic and topic and file_topic != topic:
             raise QuestionError(_line(fields["topic"]), f"the file is topic {file_topic!r}, not {topic!r}")
         topic_id = file_topic or topic or ""
+        if not topic_id:
+            raise QuestionError(_line(root), "no `topic:` id; add one or import with --topic")
         if not ID.match(topic_id):
             raise QuestionError(_line(fields.get("topic", root)), f"the topic id {topic_id!r} is not usable")
         questions = fields.get("questions")

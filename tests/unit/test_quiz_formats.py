@@ -161,7 +161,7 @@ FILE_PROBLEMS = [
     ("topic: t1\npass_mark: 80\nquestions: []\n", "x.yml: line 2: pass_mark is a share from 0 to 1"),
     ("topic: t1\ntime_limit: -5\nquestions: []\n", "x.yml: line 2: `time_limit` is -5, below 1"),
     ("topic: t 1\nquestions: []\n", "x.yml: line 1: the topic id 't 1' is not usable"),
-    ("questions: []\n", "x.yml: line 1: the topic id '' is not usable"),
+    ("questions: []\n", "x.yml: line 1: no `topic:` id; add one or import with --topic"),
     ("topic: t1\nquestions:\n  - &a {id: q}\n  - *a\n", "x.yml: line 4: not valid YAML: anchors and aliases"),
     ("[" * 5000 + "]" * 5000, "x.yml: line 1: not valid YAML: nested too deeply"),
 ]
