@@ -6,14 +6,20 @@ position and the option shown; who answers is the platform's user, checked again
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 from bot.chat.events import Action, Command, FormSubmission
 from bot.chat.model import FormErrors, Message, MessageRef, md
 from bot.chat.port import ChatError
-from bot.context import Context
+from bot.context import Context, Services
 from bot.routing import Router, UsageError
 from handlers.quiz import attempts, store, views
 from handlers.quiz.attempts import Answered, QuizError, Step
-from handlers.quiz.bank import Answer, parse_number
+from handlers.quiz.bank import Answer, BankError, parse_number
+from handlers.quiz.formats import parse_bank
+
+log = logging.getLogger("tsqa.quiz")
 
 SUMMARY = "knowledge checks for labelers before go-live, with results per question and vendor"
 
@@ -182,6 +188,22 @@ async def start_button(ctx: Context, action: Action) -> None:
     await take(ctx, cmd, [action.value])
 
 
+EXAMPLE_BANKS = Path(__file__).resolve().parents[2] / "examples" / "quiz"
+
+
+async def seed_example_banks(services: Services) -> None:
+    """A new local workspace starts with the example question banks, so there is a quiz to take."""
+    if not EXAMPLE_BANKS.is_dir():
+        return
+    for path in sorted(EXAMPLE_BANKS.iterdir()):
+        try:
+            bank = parse_bank(path.name, path.read_bytes(), topic=None)
+        except BankError as exc:
+            log.warning("example bank %s not loaded: %s", path.name, exc)
+            continue
+        await store.import_bank(services.db, bank, services.clock())
+
+
 def register(router: Router) -> None:
     router.command("quiz", SUMMARY)
     router.subcommand(
@@ -195,3 +217,4 @@ def register(router: Router) -> None:
     router.action(views.OPEN_ANSWER_FORM, open_answer_form)
     router.action(views.START, start_button)
     router.form(views.ANSWER_FORM, answer_submitted)
+    router.on_local_seed(seed_example_banks)
