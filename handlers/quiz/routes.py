@@ -14,7 +14,7 @@ from bot.chat.model import FormErrors, Message, MessageRef, md
 from bot.chat.port import ChatError
 from bot.context import Context, Services
 from bot.routing import Router, UsageError
-from handlers.quiz import attempts, store, views
+from handlers.quiz import attempts, store, uploads, views
 from handlers.quiz.attempts import Answered, QuizError, Step
 from handlers.quiz.bank import Answer, BankError, parse_number
 from handlers.quiz.formats import parse_bank
@@ -217,4 +217,5 @@ def register(router: Router) -> None:
     router.action(views.OPEN_ANSWER_FORM, open_answer_form)
     router.action(views.START, start_button)
     router.form(views.ANSWER_FORM, answer_submitted)
+    router.on_file(uploads.file_shared)
     router.on_local_seed(seed_example_banks)
