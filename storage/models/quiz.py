@@ -106,3 +106,16 @@ class QuizReviewCard(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     reviews: Mapped[int] = mapped_column(Integer, default=0)
     lapses: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QuizRosterEntry(Base):
+    """Who works for which vendor at which site, from an imported roster CSV; it wins over the
+    workspace file and channel membership when results are split by vendor and site."""
+
+    __tablename__ = "quiz_roster"
+
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    vendor: Mapped[str] = mapped_column(String(64))
+    site: Mapped[str | None] = mapped_column(String(64))
+    labeler_id: Mapped[str | None] = mapped_column(String(255))  # their ID in the queue data
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
