@@ -188,6 +188,8 @@ async def answer(
             return Answered("finished", position=position, total=total)
         topic = await store.topic(session, attempt.topic_id)
         if attempt.deadline is not None and now > attempt.deadline:
+            if not await claim_in(session, f"quiz-finished:{attempt_id}", "quiz-finish", now):
+                return Answered("finished", position=position, total=total)
             result = await _finish(session, attempt, now)
             return Answered("time_up", result=result, position=position, total=total, topic=topic)
         if position != attempt.position:
@@ -218,10 +220,28 @@ async def answer(
         attempt.position = position + 1
         await session.flush()
         if attempt.position >= total:
+            await claim_in(session, f"quiz-finished:{attempt_id}", "quiz-finish", now)
             result = await _finish(session, attempt, now)
             return Answered("recorded", question, scored, None, result, position, total, topic)
         next_step = await _step(session, attempt)
         return Answered("recorded", question, scored, next_step, None, position, total, topic)
+
+
+async def close_expired(db: Database, attempt_id: str, now: datetime) -> Answered | None:
+    """Close an attempt whose time ran out with nobody clicking; None when it is already closed
+    (answered to the end, or closed by a late click, which told the person itself)."""
+    async with db.transaction() as session:
+        attempt = await session.get(QuizAttempt, attempt_id)
+        if attempt is None or attempt.finished_at is not None:
+            return None
+        if attempt.deadline is not None and now < attempt.deadline:
+            return None
+        if not await claim_in(session, f"quiz-finished:{attempt_id}", "quiz-finish", now):
+            return None
+        result = await _finish(session, attempt, now)
+        topic = await store.topic(session, attempt.topic_id)
+        total = len(Plan.load(attempt.plan).items)
+        return Answered("time_up", result=result, position=attempt.position, total=total, topic=topic)
 
 
 async def _finish(session, attempt: QuizAttempt, now: datetime) -> Result:  # noqa: ANN001

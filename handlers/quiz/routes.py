@@ -13,11 +13,12 @@ from bot.chat.events import Action, Command, FormSubmission
 from bot.chat.model import FormErrors, Message, MessageRef, md
 from bot.chat.port import ChatError
 from bot.context import Context, Services
-from bot.routing import Router, UsageError
+from bot.routing import Router, Timer, UsageError
 from handlers.quiz import attempts, store, uploads, views
 from handlers.quiz.attempts import Answered, QuizError, Step
 from handlers.quiz.bank import Answer, BankError, parse_number
 from handlers.quiz.formats import parse_bank
+from storage import claims
 
 log = logging.getLogger("tsqa.quiz")
 
@@ -54,6 +55,10 @@ async def take(ctx: Context, cmd: Command, args: list[str]) -> None:
     except QuizError as exc:
         await ctx.respond(Message.text(md("⛔ {}. `/quiz` lists the quizzes.", str(exc))))
         return
+    if step.deadline is not None:  # closed by the server when time runs out, even if nobody clicks
+        payload = {"attempt": step.attempt_id, "user": cmd.user}
+        key = f"quiz-deadline:{step.attempt_id}"
+        await claims.schedule(ctx.db, key, DEADLINE_TIMER, step.deadline, ctx.now(), payload)
     await ctx.respond(Message.text(md("Your quiz *{}* is in our DM.", step.topic.title)))
     await ask(ctx, step)
 
@@ -188,6 +193,22 @@ async def start_button(ctx: Context, action: Action) -> None:
     await take(ctx, cmd, [action.value])
 
 
+async def time_up(services: Services, taken: claims.Taken) -> str | None:
+    """A timed attempt nobody finished: closed with what was answered; the person hears it once."""
+    payload = taken.payload or {}
+    closed = await attempts.close_expired(services.db, payload["attempt"], services.clock())
+    if closed is not None and closed.result is not None and closed.topic is not None:
+        topic = closed.topic
+        await services.port.dm(payload["user"], Message.text("⏱️ Time is up for this quiz."))
+        await services.port.dm(
+            payload["user"], views.result_message(topic.title, closed.result, topic.pass_mark)
+        )
+    return None
+
+
+DEADLINE_TIMER = "quiz.deadline"
+DEADLINE = Timer(DEADLINE_TIMER, time_up, max_attempts=5)
+
 EXAMPLE_BANKS = Path(__file__).resolve().parents[2] / "examples" / "quiz"
 
 
@@ -218,4 +239,5 @@ def register(router: Router) -> None:
     router.action(views.START, start_button)
     router.form(views.ANSWER_FORM, answer_submitted)
     router.on_file(uploads.file_shared)
+    router.timer(DEADLINE)
     router.on_local_seed(seed_example_banks)

@@ -196,3 +196,27 @@ async def test_a_trainer_sends_a_gift_bank_to_the_bot_and_a_labeler_may_not(work
         answer = await eventually(lambda: slack.fake.messages_in(trainer_dm, thread_ts=ts)[1:])
         assert "imported" in answer[0].text and "0 skipped" in answer[0].text
         assert [t.topic.id for t in await store.topics(bot.db)] == ["hate-speech-basics"]
+
+
+async def test_a_timed_quiz_nobody_finishes_is_closed_by_the_server_once(workspace, database_url) -> None:
+    from datetime import timedelta
+
+    from bot.timers import run_due
+
+    bank = spam_bank()
+    bank.time_limits["spam-basics"] = 120
+    db = Database(database_url)
+    await upgrade(db)
+    await store.import_bank(db, bank, NOW)
+    await db.dispose()
+    now = [NOW]
+    async with running_bot(workspace, database_url, clock=lambda: now[0]) as (bot, slack):
+        await slack.command("/quiz", "spam-basics", user=LEE)
+        await eventually(lambda: quiz_messages(slack))
+        assert "Time limit" in texts(quiz_messages(slack)[0].blocks)
+        now[0] = NOW + timedelta(seconds=121)
+        for _ in range(2):  # two polls (or two replicas): the result is said once
+            await run_due(bot.services, bot.router.timers)
+        dm = slack.fake.dm_channel(LEE)
+        said = [m for m in slack.fake.messages_in(dm) if m.blocks and "result" in texts(m.blocks)]
+        assert len(said) == 1 and "Not passed" in texts(said[0].blocks) and "0%" in texts(said[0].blocks)

@@ -121,3 +121,17 @@ async def test_a_wrong_answer_is_recorded_with_what_to_revisit(db: Database) -> 
     done = await attempts.answer(db, step.attempt_id, 0, LEE, wrong, NOW)
     assert done.outcome == "recorded" and done.score and not done.score.right
     assert done.result is not None and done.result.total == 1 and done.result.missed == (q,)
+
+
+async def test_an_expired_attempt_is_closed_once_and_a_late_click_does_not_close_it_again(
+    db: Database,
+) -> None:
+    await store.import_bank(db, bank(time_limit=60), NOW)
+    step = await attempts.start(db, LEE, "spam", NOW)
+    assert await attempts.close_expired(db, step.attempt_id, NOW + timedelta(seconds=30)) is None  # not yet
+    later = NOW + timedelta(seconds=61)
+    closers = await asyncio.gather(*(attempts.close_expired(db, step.attempt_id, later) for _ in range(3)))
+    closed = [c for c in closers if c is not None]
+    assert len(closed) == 1 and closed[0].outcome == "time_up" and closed[0].result.credit == 0
+    late = await attempts.answer(db, step.attempt_id, 0, LEE, Answer(chosen=(0,)), later)
+    assert late.outcome == "finished"
