@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from bot.config import Settings
-from handlers.quiz import store
+from handlers.quiz import report_cli, store
 from handlers.quiz.bank import BankError
 from handlers.quiz.formats import parse_bank
 from handlers.quiz.native import question_dict
@@ -112,4 +112,8 @@ def export_command(
 
 
 def register(app: typer.Typer) -> None:
+    report_cli.register(quiz_app)
+    from handlers.quiz import assign_cli  # readiness and roster: imported here, one line per helper module
+
+    assign_cli.register(quiz_app)
     app.add_typer(quiz_app, name="quiz")

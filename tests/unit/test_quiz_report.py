@@ -1,0 +1,311 @@
+"""The quiz report on a real database: attempts made through `attempts.start/answer`, figures checked
+against plain loops over the same scripted answers; first attempts only, vendor and since filters,
+who may see what, the CSV neutralised, and the handler's chart, CSV and Teams fallback."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import random
+import statistics
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from bot.chat.events import Command
+from bot.chat.model import Message, MessageRef
+from bot.chat.port import ChatError
+from bot.context import Context, Services
+from bot.roles import Role, RoleResolver, UserRoles
+from handlers.quiz import attempts, report, reporting, store
+from handlers.quiz.bank import Answer, Choice, ImportedBank, Question
+from storage.engine import Database
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+TOPIC = "mod"
+QUESTIONS = ("q1", "q2", "q3", "q4", "q5")
+USERS = [f"U0LAB{i:04d}" for i in range(1, 15)]
+WHERE = {
+    **{u: ("northwind", "lisbon") for u in USERS[:4]},
+    **{u: ("northwind", "manila") for u in USERS[4:7]},
+    **{u: ("bluebird", "nairobi") for u in USERS[7:11]},
+}  # the rest: unknown
+PASS_MARK = 0.6
+
+
+def bank() -> ImportedBank:
+    imported = ImportedBank(titles={TOPIC: "Moderation basics"}, pass_marks={TOPIC: PASS_MARK})
+    for number, qid in enumerate(QUESTIONS):
+        options = (Choice("Remove it", 1.0), Choice("Keep it"), Choice("=SUM(A1)"), Choice("Escalate"))
+        imported.add(
+            TOPIC,
+            Question(qid, "single", f"Sample case {number + 1}: what applies?", choices=options,
+                     policy=f"mod#section-{number + 1}"),
+        )  # fmt: skip
+    return imported
+
+
+def scripts(seed: int = 5) -> dict[str, dict[str, int]]:
+    """Per labeler the ORIGINAL option chosen for each question (0 is right), driven by an ability so
+    the statistics are not all near zero; q5 is answered right mostly by weak labelers (negative r)."""
+    rng = np.random.default_rng(seed)
+    found = {}
+    for index, user in enumerate(USERS):
+        ability = (index % 7) / 3 - 1
+        chosen = {}
+        for j, qid in enumerate(QUESTIONS):
+            chance = 1 / (1 + np.exp(-(ability - (j - 2) * 0.5) * 2))
+            if qid == "q5":
+                chance = 1 - chance
+            chosen[qid] = 0 if rng.random() < chance else int(rng.integers(1, 4))
+        found[user] = chosen
+    return found
+
+
+async def take(db: Database, user: str, chosen: dict[str, int], at: datetime, seed: int) -> None:
+    step = await attempts.start(db, user, TOPIC, at, rng=random.Random(seed))
+    minute = 0
+    while step is not None:
+        minute += 1
+        shown = step.order.index(chosen[step.question.id])  # the button for that original option
+        done = await attempts.answer(
+            db, step.attempt_id, step.position, user, Answer(chosen=(shown,)), at + timedelta(minutes=minute)
+        )
+        assert done.outcome == "recorded"
+        step = done.next_step
+
+
+async def seeded(db: Database) -> dict[str, dict[str, int]]:
+    """Everyone's first attempt; then a perfect retake, an unfinished attempt, and one before `since`."""
+    await store.import_bank(db, bank(), NOW - timedelta(days=30))
+    answers = scripts()
+    for index, user in enumerate(USERS):
+        await take(db, user, answers[user], NOW + timedelta(hours=index), seed=index)
+    await take(db, USERS[0], dict.fromkeys(QUESTIONS, 0), NOW + timedelta(days=2), seed=99)
+    await attempts.start(db, USERS[1], TOPIC, NOW + timedelta(days=3), rng=random.Random(3))
+    await take(db, "U0OLDTIME1", dict.fromkeys(QUESTIONS, 1), NOW - timedelta(days=20), seed=5)
+    return answers
+
+
+async def lookup(users: list[str]) -> dict[str, report.Where]:
+    return {u: WHERE.get(u, (None, None)) for u in users}
+
+
+# ----- an independent computation over the scripts -----
+
+
+def group_mean(column: list[int], totals: list[int], size: int, top: bool) -> float:
+    """The group's mean, averaged over every way of breaking the tie at the cut."""
+    order = sorted(range(len(column)), key=lambda i: totals[i], reverse=top)
+    cut = totals[order[size - 1]]
+    sure = [i for i in order if (totals[i] > cut if top else totals[i] < cut)]
+    tied = [i for i in order if totals[i] == cut]
+    means = [
+        sum(column[i] for i in [*sure, *c]) / size for c in itertools.combinations(tied, size - len(sure))
+    ]
+    return sum(means) / len(means)
+
+
+def expected(answers: dict[str, dict[str, int]], users: list[str]) -> dict:
+    rows = [[int(answers[u][q] == 0) for q in QUESTIONS] for u in users]
+    n, k = len(rows), len(QUESTIONS)
+    totals = [sum(r) for r in rows]
+    size = max(1, int(n * 0.27 + 0.5))
+    x = np.array(rows, dtype=float)
+    out: dict = {"p": {}, "d": {}, "r": {}, "distractors": {}}
+    for j, q in enumerate(QUESTIONS):
+        column = [r[j] for r in rows]
+        out["p"][q] = sum(column) / n
+        out["d"][q] = group_mean(column, totals, size, True) - group_mean(column, totals, size, False)
+        rest = x.sum(axis=1) - x[:, j]
+        out["r"][q] = np.corrcoef(x[:, j], rest)[0, 1] if x[:, j].std() and rest.std() else None
+        for option in (1, 2, 3):
+            picked = [int(answers[u][q] == option) for u in users]
+            out["distractors"][(q, option)] = (
+                group_mean(picked, totals, size, True),
+                group_mean(picked, totals, size, False),
+            )
+    # Cronbach's alpha with sample variances: another route to KR-20 for 0/1 items.
+    out["kr20"] = k / (k - 1) * (1 - x.var(axis=0, ddof=1).sum() / x.sum(axis=1).var(ddof=1))
+    scores = [t / k for t in totals]
+    out["mean"], out["median"] = statistics.mean(scores), statistics.median(scores)
+    out["pass_rate"] = sum(s >= PASS_MARK for s in scores) / n
+    out["scores"] = dict(zip(users, scores, strict=True))
+    return out
+
+
+def check_items(data: dict, want: dict) -> None:
+    assert [q["question"] for q in data["questions"]] == list(QUESTIONS)
+    for item in data["questions"]:
+        q = item["question"]
+        assert item["p"] == pytest.approx(want["p"][q])
+        assert item["d"] == pytest.approx(want["d"][q])
+        assert item["rpb"] == pytest.approx(want["r"][q])
+        got = {d["option"]: (d["upper"], d["lower"]) for d in item["distractors"]}
+        assert sorted(got) == [1, 2, 3]
+        for option, shares in got.items():
+            assert shares == pytest.approx(want["distractors"][(q, option)])
+    assert data["kr20"] == pytest.approx(want["kr20"])
+
+
+async def test_figures_match_a_plain_computation_on_first_attempts(db: Database) -> None:
+    answers = await seeded(db)
+    data, loaded = await report.report(db, TOPIC, lookup, since=date(2026, 11, 1))
+    want = expected(answers, USERS)
+    assert data["participation"] == {"labelers": 14, "finished_attempts": 15, "counted_attempts": 14}
+    assert data["overall"]["mean"] == pytest.approx(want["mean"])
+    assert data["overall"]["median"] == pytest.approx(want["median"])
+    assert data["overall"]["pass_rate"] == pytest.approx(want["pass_rate"])
+    check_items(data, want)
+    groups = {(g["vendor"], g["site"]): g for g in data["groups"]}
+    assert set(groups) == {("northwind", "lisbon"), ("northwind", "manila"), ("bluebird", "nairobi"),
+                           ("unknown", "unknown")}  # fmt: skip
+    for (vendor, site), group in groups.items():
+        members = [u for u in USERS if WHERE.get(u, ("unknown", "unknown")) == (vendor, site)]
+        scores = [want["scores"][u] for u in members]
+        assert group["labelers"] == len(members)
+        assert group["mean"] == pytest.approx(statistics.mean(scores))
+        assert group["median"] == pytest.approx(statistics.median(scores))
+        assert group["pass_rate"] == pytest.approx(sum(s >= PASS_MARK for s in scores) / len(scores))
+    flagged = {f["question"]: f["reasons"] for f in data["flags"]}
+    for q in QUESTIONS:
+        should = want["p"][q] < 0.3 or want["d"][q] < 0.2 or (want["r"][q] or 0) < 0
+        assert (q in flagged) == should
+    assert "q5" in flagged  # the scripted item that the weaker labelers get right
+    lowest = min(QUESTIONS, key=lambda q: want["p"][q])
+    assert data["most_missed"][0]["question"] == lowest
+    assert data["most_missed"][0]["policy"] == f"mod#section-{QUESTIONS.index(lowest) + 1}"
+    assert any("first finished attempt" in note for note in data["notes"])
+    assert len(loaded.rows) == 15 * len(QUESTIONS)  # the retake's answers stay in the CSV
+
+
+async def test_vendor_and_since_narrow_what_counts(db: Database) -> None:
+    answers = await seeded(db)
+    data, _ = await report.report(db, TOPIC, lookup, vendor="northwind")
+    northwind = [u for u in USERS if WHERE.get(u, ("",))[0] == "northwind"]
+    assert data["participation"]["labelers"] == len(northwind)
+    assert {g["vendor"] for g in data["groups"]} == {"northwind"}
+    check_items(data, expected(answers, northwind))
+    everything, _ = await report.report(db, TOPIC, lookup)
+    assert everything["participation"]["labelers"] == 15  # the early attempt counts without `since`
+    later, _ = await report.report(db, TOPIC, lookup, since=date(2026, 11, 25))
+    assert later["participation"] == {"labelers": 0, "finished_attempts": 0, "counted_attempts": 0}
+    assert later["questions"] == [] and later["overall"] is None
+
+
+async def test_unknown_topic(db: Database) -> None:
+    with pytest.raises(report.ReportError):
+        await report.report(db, "nope", lookup)
+
+
+async def test_the_csv_lists_every_answer_neutralised(db: Database) -> None:
+    await seeded(db)
+    _, loaded = await report.report(db, TOPIC, lookup, since=date(2026, 11, 1))
+    rows = list(csv.DictReader(io.StringIO(reporting.csv_bytes(loaded).decode())))
+    assert tuple(rows[0]) == reporting.CSV_COLUMNS
+    assert len(rows) == 15 * len(QUESTIONS)
+    risky = [r for r in rows if "SUM(A1)" in r["answer"]]
+    assert risky and all(r["answer"] == "'=SUM(A1)" for r in risky)
+    first = [r for r in rows if r["user"] == USERS[0]]
+    assert {r["vendor"] for r in first} == {"northwind"} and {r["version"] for r in first} == {"1"}
+    assert all(r["right"] in ("true", "false") for r in rows)
+
+
+@pytest.mark.parametrize(
+    "roles,lead_of,asked,result",
+    [
+        ({Role.TRAINER}, (), None, (True, None)),
+        ({Role.ADMIN}, (), "bluebird", (True, "bluebird")),
+        ({Role.VENDOR_LEAD}, ("northwind",), None, (True, "northwind")),
+        ({Role.VENDOR_LEAD}, ("northwind",), "northwind", (True, "northwind")),
+        ({Role.VENDOR_LEAD}, ("northwind",), "bluebird", (False, None)),
+        ({Role.VENDOR_LEAD}, ("northwind", "bluebird"), None, (False, None)),
+        (set(), (), None, (False, None)),
+    ],
+)
+def test_who_may_see_which_vendor(roles, lead_of, asked, result) -> None:  # noqa: ANN001
+    who = UserRoles("U0SOMEONE1", frozenset({Role.LABELER, *roles}), frozenset(lead_of))
+    assert reporting.allowed_vendor(who, asked)[:2] == result
+
+
+def test_arguments_in_any_order() -> None:
+    vendors = {"northwind", "bluebird"}
+    assert reporting.parse_args(["MOD", "since", "2026-11-01", "northwind"], vendors) == (
+        "mod",
+        "northwind",
+        date(2026, 11, 1),
+    )
+    with pytest.raises(reporting.UsageError):
+        reporting.parse_args(["mod", "somewhere"], vendors)
+    with pytest.raises(reporting.UsageError):
+        reporting.parse_args([], vendors)
+
+
+class FakePort:
+    """Records what the handler sends; `files` False behaves like Teams (images only)."""
+
+    def __init__(self, files: bool = True) -> None:
+        self.files = files
+        self.sent: list[tuple[str, object]] = []
+
+    async def dm(self, user: str, message: Message, **_: object) -> MessageRef:
+        self.sent.append(("dm", message))
+        return MessageRef("D0DM00001", "1.0")
+
+    async def reply(self, thread: MessageRef, message: Message, **_: object) -> MessageRef:
+        self.sent.append(("reply", message))
+        return MessageRef(thread.channel, "2.0")
+
+    async def channel_members(self, channel: str) -> list[str]:
+        return []
+
+    async def upload_file(self, channel: str, filename: str, content: bytes, **kw: object) -> None:
+        if not self.files and not filename.endswith(".png"):
+            raise ChatError("files_not_supported")
+        self.sent.append(("file", (filename, content, kw.get("thread"))))
+
+
+def context(db: Database, workspace, user: str, port: FakePort) -> tuple[Context, list[Message]]:  # noqa: ANN001
+    said: list[Message] = []
+
+    async def respond(message: Message, ephemeral: bool) -> None:
+        said.append(message)
+
+    services = Services(port=port, db=db, workspace=workspace, roles=RoleResolver(workspace, _no_groups),
+                        settings=None, clock=lambda: NOW + timedelta(days=5))  # type: ignore[arg-type]  # fmt: skip
+    return Context(services, user=user, channel="C0QAOPS01", responder=respond), said
+
+
+async def _no_groups(group: str) -> list[str]:
+    return []
+
+
+@pytest.mark.parametrize("files", [True, False])
+async def test_the_handler_dms_the_report_chart_and_csv(db: Database, workspace, files: bool) -> None:  # noqa: ANN001
+    await seeded(db)
+    port = FakePort(files)
+    ctx, said = context(db, workspace, "U0TRAINER1", port)
+    await reporting.report_command(ctx, Command("quiz", "report mod", "U0TRAINER1", "C0QAOPS01"), ["mod"])
+    assert "in our DM" in said[0].summary.plain
+    kinds = [kind for kind, _ in port.sent]
+    assert kinds == ["dm", "file", "file" if files else "reply"]
+    report_text = " ".join(getattr(p, "markdown", getattr(p, "text", "")).plain for p in port.sent[0][1].parts
+                           if hasattr(getattr(p, "markdown", getattr(p, "text", None)), "plain"))  # fmt: skip
+    assert "Moderation basics" in report_text and "KR-20" in report_text and "q5" in report_text
+    name, png, thread = port.sent[1][1]
+    assert name.endswith(".png") and png.startswith(b"\x89PNG") and thread == MessageRef("D0DM00001", "1.0")
+    if not files:
+        assert "tsqa quiz report mod --csv FILE" in port.sent[2][1].summary.plain
+
+
+async def test_the_handler_refuses_labelers_and_other_vendors(db: Database, workspace) -> None:  # noqa: ANN001
+    await seeded(db)
+    port = FakePort()
+    ctx, said = context(db, workspace, "U0LAB0001", port)
+    await reporting.report_command(ctx, Command("quiz", "report mod", "U0LAB0001", "C0X"), ["mod"])
+    ctx, said2 = context(db, workspace, "U0NWLEAD1", port)
+    await reporting.report_command(ctx, Command("quiz", "", "U0NWLEAD1", "C0X"), ["mod", "bluebird"])
+    assert port.sent == []
+    assert "⛔" in said[0].summary.plain and "own vendor" in said2[0].summary.plain
