@@ -1,0 +1,512 @@
+"""Assignments: `/quiz assign TOPIC to …`, its DM and reminders, passing marked, `/quiz status`, readiness.
+
+One `QuizAssignment` per (topic, person): assigning again moves the due day, never adds a row. Each
+person's DM is a claim keyed by what it means, `quiz-assigned:{topic}:{user}:{due}`, and each reminder
+a durable timer `quiz-remind:{topic}:{user}:{day}` (09:00 in the workspace timezone, the day before and
+on the due day) scheduled in the assignment's transaction. A reminder reads the assignment when it
+fires: it says nothing to someone who passed, or whose due day has moved since.
+
+Targets. Slack: mentions as Slack sends them (`<@U…>`, `<#C…>`, `<!subteam^S…>`) or bare U…/C…/S… IDs.
+Teams: Entra user IDs (GUIDs) and channel IDs (`19:…@thread.tacv2`); a mention arrives as the person's
+name and is matched against the workspace file's `people`. Both: `group:<id>` from the workspace file
+and `#name` of a channel the file lists.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import weakref
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.chat.events import Command
+from bot.chat.model import ContextLine, Header, Markup, Message, Part, Text, channel, command, md, user
+from bot.chat.port import ChatError, ChatPort
+from bot.context import Context, Services
+from bot.roles import Role
+from bot.routing import Timer, UsageError
+from bot.workspace import (
+    GROUP_PREFIX,
+    SLACK_CHANNEL,
+    SLACK_USER,
+    SLACK_USERGROUP,
+    TEAMS_CHANNEL,
+    TEAMS_USER,
+    Workspace,
+)
+from handlers.quiz import store, views
+from handlers.quiz.bank import Topic
+from handlers.quiz.people import Placement, placements_for
+from storage import claims
+from storage.claims import insert_once, schedule_in
+from storage.engine import Database
+from storage.models import QuizAssignment, QuizAttempt
+
+log = logging.getLogger("tsqa.quiz")
+
+REMIND_KIND = "quiz.remind"
+REMIND_AT = time(9, 0)
+MAX_LISTED = 30
+USAGE = "/quiz assign TOPIC to @person|#channel|@usergroup|group:<id> … [by YYYY-MM-DD]"
+
+_MENTION = re.compile(r"^<(@|#|!subteam\^)([A-Za-z0-9]+)(?:\|[^>]*)?>$")
+_TOKEN = re.compile(r"<[^>]*>|[^\s,]+")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+TargetKind = Literal["user", "channel", "usergroup", "group"]
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: TargetKind
+    id: str
+
+
+@dataclass(frozen=True)
+class Request:
+    topic_id: str
+    targets: tuple[Target, ...]
+    due: date | None
+
+
+# ----- reading the command -----
+
+
+def _target(token: str, ws: Workspace) -> Target | None:
+    """One token as a target, in the workspace platform's terms; None when it names nobody known."""
+    if found := _MENTION.match(token):
+        kinds: dict[str, TargetKind] = {"@": "user", "#": "channel"}
+        return Target(kinds.get(found[1], "usergroup"), found[2])
+    if token.startswith(GROUP_PREFIX):
+        return Target("group", token) if ws.group(token.removeprefix(GROUP_PREFIX)) else None
+    patterns: list[tuple[re.Pattern[str], TargetKind]] = (
+        [(TEAMS_USER, "user"), (TEAMS_CHANNEL, "channel")]
+        if ws.platform == "teams"
+        else [(SLACK_USER, "user"), (SLACK_CHANNEL, "channel"), (SLACK_USERGROUP, "usergroup")]
+    )
+    for pattern, kind in patterns:
+        if pattern.match(token):
+            return Target(kind, ws.normal_user(token) if kind == "user" else token)
+    name = token.removeprefix("#").lower()
+    listed = next((c.id for c in ws.channels if c.name.lower() == name), None)
+    return Target("channel", listed) if listed else None
+
+
+def _person_by_name(words: list[str], ws: Workspace) -> tuple[Target, int] | None:
+    """The longest run of words (up to 4) that is a listed person's name: Teams sends mentions so."""
+    names = {p.name.lower(): p.id for p in ws.people}
+    for length in range(min(4, len(words)), 0, -1):
+        said = " ".join(words[:length]).removeprefix("@").lower()
+        if said in names:
+            return Target("user", names[said]), length
+    return None
+
+
+def parse(text: str, ws: Workspace, today: date) -> Request:
+    """`TOPIC to TARGET… [by YYYY-MM-DD]` (after the verb); UsageError says what is wrong."""
+    tokens = _TOKEN.findall(text)
+    if len(tokens) < 3 or tokens[1].lower() != "to":
+        raise UsageError(md("Say whom to assign it to: `{}`", command(USAGE)))
+    topic_id, rest, due = tokens[0].lower(), tokens[2:], None
+    if len(rest) >= 2 and rest[-2].lower() == "by":
+        if not _DAY.match(rest[-1]):
+            raise UsageError(md("`{}` is not a day like 2026-12-31", rest[-1]))
+        try:
+            due = date.fromisoformat(rest[-1])
+        except ValueError:
+            raise UsageError(md("`{}` is not a day of the calendar", rest[-1])) from None
+        if due < today:
+            raise UsageError(md("{} has passed: give a day from today on", due.isoformat()))
+        rest = rest[:-2]
+    targets: list[Target] = []
+    unknown: list[str] = []
+    index = 0
+    while index < len(rest):
+        word = rest[index]
+        if word.lower() == "and":
+            index += 1
+            continue
+        if (found := _target(word, ws)) is not None:
+            targets.append(found)
+            index += 1
+        elif ws.platform == "teams" and (named := _person_by_name(rest[index:], ws)):
+            targets.append(named[0])
+            index += named[1]
+        else:
+            unknown.append(word)
+            index += 1
+    if unknown:
+        raise UsageError(md("I don't know whom {} means.", md(", ").join(md("`{}`", w) for w in unknown)))
+    if not targets:
+        raise UsageError(md("Say whom to assign it to: `{}`", command(USAGE)))
+    return Request(topic_id, tuple(dict.fromkeys(targets)), due)
+
+
+# ----- who that is -----
+
+_own: weakref.WeakKeyDictionary[object, str | None] = weakref.WeakKeyDictionary()
+
+
+async def own_user(port: ChatPort) -> str | None:
+    """The bot's own user ID, asked once. Slack and the local workspace say it in auth.test (the port's
+    raw Web API call); a Teams roster lists people only, the bot being a `28:` account."""
+    if port in _own:
+        return _own[port]
+    found = None
+    call = getattr(port, "call", None)
+    if call is not None:
+        try:
+            found = (await call("auth_test")).get("user_id")
+        except ChatError:
+            log.warning("could not ask the platform who the bot is", exc_info=True)
+            return None
+    _own[port] = found
+    return found
+
+
+@dataclass
+class Reached:
+    users: set[str] = field(default_factory=set)
+    problems: list[Markup] = field(default_factory=list)  # targets whose members could not be read
+
+
+async def expand(services: Services, targets: Iterable[Target]) -> Reached:
+    """The people behind the targets; the bot and bot accounts are never among them."""
+    reached = Reached()
+    ws = services.workspace
+    for target in targets:
+        try:
+            if target.kind == "user":
+                found = {target.id}
+            elif target.kind == "channel":
+                found = set(await services.port.channel_members(target.id))
+            else:
+                found = await services.roles.members([target.id])
+        except ChatError as exc:
+            what = channel(target.id) if target.kind == "channel" else md("`{}`", target.id)
+            reached.problems.append(md("{} (I could not read its members: {})", what, exc.hint or exc.code))
+            continue
+        reached.users |= {ws.normal_user(u) for u in found}
+    own = await own_user(services.port)
+    reached.users = {u for u in reached.users if u != own and not u.startswith("28:")}
+    return reached
+
+
+# ----- assigning -----
+
+Told = Literal["told", "told_before", "passed", "unreached"]
+
+
+async def _assignment(session, topic_id: str, user_id: str) -> QuizAssignment | None:  # noqa: ANN001
+    row = QuizAssignment
+    return await session.scalar(select(row).where(row.topic_id == topic_id, row.user_id == user_id))
+
+
+async def has_passed(session, topic_id: str, user_id: str) -> bool:  # noqa: ANN001 - an AsyncSession
+    """A finished, passed quiz attempt on the topic (reviews do not count)."""
+    found = await session.scalar(
+        select(QuizAttempt.attempt_id)
+        .where(
+            QuizAttempt.topic_id == topic_id,
+            QuizAttempt.user_id == user_id,
+            QuizAttempt.kind == "quiz",
+            QuizAttempt.passed.is_(True),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def reminder_times(due: date | None, tz: str) -> list[tuple[date, datetime]]:
+    """The day before and the due day itself, at 09:00 local."""
+    if due is None:
+        return []
+    zone = ZoneInfo(tz)
+    return [(day, datetime.combine(day, REMIND_AT, zone)) for day in (due - timedelta(days=1), due)]
+
+
+def remind_key(topic_id: str, user_id: str, day: date) -> str:
+    return f"quiz-remind:{topic_id}:{user_id}:{day.isoformat()}"
+
+
+async def record(services: Services, topic_id: str, user_id: str, due: date | None, by: str) -> bool:
+    """Store (or move) the assignment and make its reminders due, in one transaction; True when the
+    person has passed the topic already (then nothing is scheduled)."""
+    now = services.clock()
+    async with services.db.transaction() as session:
+        values = {"due": due, "assigned_by": by, "assigned_at": now}
+        if not await insert_once(
+            session, QuizAssignment, ["topic_id", "user_id"], topic_id=topic_id, user_id=user_id, **values
+        ):
+            row = await _assignment(session, topic_id, user_id)
+            assert row is not None
+            row.due = due
+            if row.passed_at is not None:
+                return True
+        if await has_passed(session, topic_id, user_id):
+            await _mark_passed(session, topic_id, user_id, now)
+            return True
+        for day, at in reminder_times(due, services.workspace.timezone):
+            if at > now:  # a reminder whose time has gone would only repeat the assignment's DM
+                payload = {"topic": topic_id, "user": user_id, "day": day.isoformat()}
+                payload["until"] = (at + timedelta(hours=12)).isoformat()
+                await schedule_in(session, remind_key(topic_id, user_id, day), REMIND_KIND, at, now, payload)
+    return False
+
+
+async def tell(services: Services, topic: Topic, user_id: str, due: date | None, by: str) -> Told:
+    """The person's one DM about this assignment (per due day), with its Start button."""
+    key = f"quiz-assigned:{topic.id}:{user_id}:{due.isoformat() if due else 'none'}"
+    message = assigned_message(topic, by, due)
+
+    async def send(taken: claims.Taken) -> str:
+        sent = await services.port.dm(user_id, message, key=key, look_first=taken.retaken)
+        return sent.ts
+
+    try:
+        taken = await claims.once(services.db, key, "quiz-assigned", services.clock, send)
+    except ChatError as exc:
+        log.info("could not tell %s about %s: %s", user_id, topic.id, exc)
+        return "unreached"
+    return "told" if taken.won else "told_before"
+
+
+@dataclass
+class Summary:
+    topic: Topic
+    due: date | None
+    outcomes: dict[str, Told] = field(default_factory=dict)
+    problems: list[Markup] = field(default_factory=list)
+
+    def who(self, outcome: Told) -> list[str]:
+        return sorted(u for u, o in self.outcomes.items() if o == outcome)
+
+
+async def assign(services: Services, request: Request, by: str) -> Summary | None:
+    """Assign and tell everyone the request names; None when the topic does not exist."""
+    async with services.db.transaction() as session:
+        topic = await store.topic(session, request.topic_id)
+    if topic is None:
+        return None
+    reached = await expand(services, request.targets)
+    summary = Summary(topic, request.due, problems=reached.problems)
+    for user_id in sorted(reached.users):
+        if await record(services, topic.id, user_id, request.due, by):
+            summary.outcomes[user_id] = "passed"
+        else:
+            summary.outcomes[user_id] = await tell(services, topic, user_id, request.due, by)
+    return summary
+
+
+# ----- reminders and passing -----
+
+
+async def run_reminder(services: Services, taken: claims.Taken) -> str:
+    """The `quiz.remind` timer: a DM unless the person passed or the due day moved meanwhile."""
+    payload = taken.payload or {}
+    topic_id, user_id, day = payload["topic"], payload["user"], date.fromisoformat(payload["day"])
+    async with services.db.transaction() as session:
+        row = await _assignment(session, topic_id, user_id)
+        if row is None:
+            return "not assigned"
+        if row.passed_at is not None or await has_passed(session, topic_id, user_id):
+            return "passed"
+        due = row.due
+        topic = await store.topic(session, topic_id)
+    if due is None or day not in (due, due - timedelta(days=1)) or topic is None:
+        return "moved"
+    message = reminder_message(topic, due, today=day == due)
+    await services.port.dm(user_id, message, key=taken.key, look_first=taken.retaken)
+    return "reminded"
+
+
+REMIND = Timer(REMIND_KIND, run_reminder, max_attempts=5)
+
+
+async def _mark_passed(session, topic_id: str, user_id: str, when: datetime) -> bool:  # noqa: ANN001
+    row = await _assignment(session, topic_id, user_id)
+    if row is None or row.passed_at is not None:
+        return False
+    row.passed_at = when
+    return True
+
+
+async def on_attempt_finished(services: Services, attempt_id: str) -> bool:
+    """Mark the assignment passed when this finished attempt passed; True the first time only."""
+    async with services.db.transaction() as session:
+        attempt = await session.get(QuizAttempt, attempt_id)
+        if attempt is None or attempt.finished_at is None or not attempt.passed or attempt.kind != "quiz":
+            return False
+        return await _mark_passed(session, attempt.topic_id, attempt.user_id, attempt.finished_at)
+
+
+# ----- progress, status and readiness -----
+
+
+@dataclass(frozen=True)
+class Progress:
+    user: str
+    assigned: bool
+    due: date | None
+    finished: bool
+    passed: bool
+
+
+async def progress(db: Database, topic_id: str) -> list[Progress]:
+    """Everyone assigned the topic or who has taken it: finished an attempt, passed it."""
+    async with db.transaction() as session:
+        assigned = (
+            await session.scalars(select(QuizAssignment).where(QuizAssignment.topic_id == topic_id))
+        ).all()
+        tried = (
+            await session.execute(
+                select(QuizAttempt.user_id, QuizAttempt.passed).where(
+                    QuizAttempt.topic_id == topic_id,
+                    QuizAttempt.kind == "quiz",
+                    QuizAttempt.finished_at.is_not(None),
+                )
+            )
+        ).all()
+    finished: dict[str, bool] = defaultdict(bool)
+    for user_id, passed in tried:
+        finished[user_id] |= bool(passed)
+    rows = {
+        a.user_id: Progress(
+            a.user_id, True, a.due, a.user_id in finished, a.passed_at is not None or finished[a.user_id]
+        )
+        for a in assigned
+    }
+    for user_id, passed in finished.items():
+        rows.setdefault(user_id, Progress(user_id, False, None, True, passed))
+    return sorted(rows.values(), key=lambda p: p.user)
+
+
+Group = tuple[str | None, str | None]
+
+
+def by_placement(rows: list[Progress], placed: dict[str, Placement]) -> dict[Group, list[Progress]]:
+    """Rows per (vendor, site), known vendors first, unknown last."""
+    groups: dict[Group, list[Progress]] = defaultdict(list)
+    for row in rows:
+        where = placed.get(row.user, Placement())
+        groups[(where.vendor, where.site)].append(row)
+    return dict(sorted(groups.items(), key=lambda kv: (kv[0][0] is None, kv[0][0] or "", kv[0][1] or "")))
+
+
+async def status_command(ctx: Context, cmd: Command, args: list[str]) -> None:
+    """`/quiz status TOPIC`: trainers and admins see everyone, a vendor lead their own vendors."""
+    roles = await ctx.roles()
+    if not roles.has(Role.TRAINER, Role.ADMIN, Role.VENDOR_LEAD):
+        await ctx.respond(Message.text("⛔ `/quiz status` is for trainers, admins and vendor leads."))
+        return
+    if len(args) != 1:
+        raise UsageError(md("Name one topic: `{}`", command("quiz status TOPIC")))
+    async with ctx.db.transaction() as session:
+        topic = await store.topic(session, args[0].lower())
+    if topic is None:
+        await ctx.respond(Message.text(md("⛔ I know no quiz `{}`. `/quiz` lists them.", args[0])))
+        return
+    rows = [r for r in await progress(ctx.db, topic.id) if r.assigned]
+    placed = await placements_for(ctx.services, [r.user for r in rows])
+    if not roles.has(Role.TRAINER, Role.ADMIN):
+        rows = [r for r in rows if placed[r.user].vendor in roles.lead_of]
+    await ctx.respond(status_message(ctx.workspace, topic, by_placement(rows, placed)))
+
+
+async def assign_command(ctx: Context, cmd: Command, args: list[str]) -> None:
+    """`/quiz assign …`: trainers and admins only; the summary comes back to the assigner."""
+    if not (await ctx.roles()).has(Role.TRAINER, Role.ADMIN):
+        await ctx.respond(Message.text("⛔ Only trainers and admins assign quizzes."))
+        return
+    text = cmd.text.split(None, 1)[1] if len(cmd.text.split(None, 1)) > 1 else ""
+    today = ctx.now().astimezone(ctx.workspace.tz).date()
+    request = parse(text, ctx.workspace, today)
+    summary = await assign(ctx.services, request, cmd.user)
+    if summary is None:
+        await ctx.respond(Message.text(md("⛔ I know no quiz `{}`. `/quiz` lists them.", request.topic_id)))
+        return
+    await ctx.respond(summary_message(summary))
+
+
+# ----- messages -----
+
+
+def _people(users: list[str]) -> Markup:
+    shown = md(", ").join(user(u) for u in users[:MAX_LISTED])
+    return shown + md(" and {} more", len(users) - MAX_LISTED) if len(users) > MAX_LISTED else shown
+
+
+def _by(due: date | None) -> Markup:
+    return md(" by {}", due.isoformat()) if due else md("")
+
+
+def assigned_message(topic: Topic, by: str, due: date | None) -> Message:
+    text = md("{} asked you to take the quiz *{}*{}.", user(by), topic.title, _by(due))
+    hint = md("Pass mark {:.0%}. It happens here in our DM, one question at a time.", topic.pass_mark)
+    return Message(
+        summary=md("Quiz assigned: {}", topic.title),
+        parts=(Header(md("Quiz assigned: {}", topic.title)), Text(text), ContextLine((hint,)),
+               views.start_button(topic.id, topic.title)),
+    )  # fmt: skip
+
+
+def reminder_message(topic: Topic, due: date, *, today: bool) -> Message:
+    when = md("today") if today else md("tomorrow, {}", due.isoformat())
+    text = md("⏰ Your quiz *{}* is due {}.", topic.title, when)
+    return Message(summary=text, parts=(Text(text), views.start_button(topic.id, topic.title)))
+
+
+def summary_message(summary: Summary) -> Message:
+    told, before = summary.who("told"), summary.who("told_before")
+    passed, unreached = summary.who("passed"), summary.who("unreached")
+    total = len(summary.outcomes)
+    lines = [
+        md("*{}* assigned to {} {}{}.", summary.topic.title, total, "person" if total == 1 else "people",
+           _by(summary.due)),
+        md("• {} told in their DM now, {} told before", len(told), len(before)),
+        md("• {} passed it already (no DM, no reminders)", len(passed)),
+    ]  # fmt: skip
+    if unreached:
+        lines.append(md("• ⚠️ {} could not be reached: {}", len(unreached), _people(unreached)))
+    lines += [md("• ⚠️ {}", problem) for problem in summary.problems]
+    parts: list[Part] = [Text(md("\n").join(lines))]
+    if summary.due:
+        parts.append(ContextLine(("Reminders go out at 09:00 the day before and on the due day.",)))
+    return Message(summary=lines[0], parts=tuple(parts))
+
+
+def _share(part: int, whole: int) -> Markup:
+    return md("{:.0%}", part / whole) if whole else md("–")
+
+
+def status_message(ws: Workspace, topic: Topic, groups: dict[Group, list[Progress]]) -> Message:
+    rows = [r for members in groups.values() for r in members]
+    if not rows:
+        text = md("Nobody is assigned *{}* yet: `{}`.", topic.title, command("quiz assign TOPIC to …"))
+        return Message.text(text)
+    lines = []
+    for (vendor_id, site), members in groups.items():
+        vendor = ws.vendor(vendor_id) if vendor_id else None
+        where = md(
+            "{} · {}", vendor.name if vendor else vendor_id or "vendor unknown", site or "site unknown"
+        )
+        done = sum(r.finished for r in members)
+        passed = sum(r.passed for r in members)
+        lines.append(
+            md("• *{}*: {} assigned, {} finished ({}), {} passed (pass rate {} of those who finished)",
+               where, len(members), done, _share(done, len(members)), passed, _share(passed, done))
+        )  # fmt: skip
+    done, passed = sum(r.finished for r in rows), sum(r.passed for r in rows)
+    head = md("{} assigned, {} finished ({}), {} passed.", len(rows), done, _share(done, len(rows)), passed)
+    parts: list[Part] = [Header(md("{} · status", topic.title)), Text(head), Text(md("\n").join(lines))]
+    waiting = sorted(r.user for r in rows if not r.finished)
+    if waiting:
+        parts.append(Text(md("*Not finished yet ({})*: {}", len(waiting), _people(waiting))))
+    return Message(summary=md("{}: {}", topic.title, head), parts=tuple(parts))
