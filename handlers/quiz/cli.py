@@ -113,4 +113,7 @@ def export_command(
 
 def register(app: typer.Typer) -> None:
     report_cli.register(quiz_app)
+    from handlers.quiz import assign_cli  # readiness and roster: imported here, one line per helper module
+
+    assign_cli.register(quiz_app)
     app.add_typer(quiz_app, name="quiz")
