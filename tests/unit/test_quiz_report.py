@@ -4,24 +4,31 @@ who may see what, the CSV neutralised, and the handler's chart, CSV and Teams fa
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import itertools
+import json
 import random
 import statistics
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+import bot.cli
 from bot.chat.events import Command
 from bot.chat.model import Message, MessageRef
 from bot.chat.port import ChatError
 from bot.context import Context, Services
 from bot.roles import Role, RoleResolver, UserRoles
+from bot.workspace import load_workspace
 from handlers.quiz import attempts, report, reporting, store
 from handlers.quiz.bank import Answer, Choice, ImportedBank, Question
 from storage.engine import Database
+from storage.migrate import upgrade
+from tests.conftest import ROOT
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 TOPIC = "mod"
@@ -309,3 +316,30 @@ async def test_the_handler_refuses_labelers_and_other_vendors(db: Database, work
     await reporting.report_command(ctx, Command("quiz", "", "U0NWLEAD1", "C0X"), ["mod", "bluebird"])
     assert port.sent == []
     assert "⛔" in said[0].summary.plain and "own vendor" in said2[0].summary.plain
+
+
+def test_the_cli_prints_the_same_report_and_writes_the_csv(tmp_path) -> None:  # noqa: ANN001
+    url = f"sqlite+aiosqlite:///{tmp_path}/q.db"
+
+    async def prepare() -> dict:
+        db = Database(url)
+        await upgrade(db)
+        await seeded(db)
+        placed = report.placement_lookup(db, load_workspace(ROOT / "examples" / "workspace.yml"))
+        data, _ = await report.report(db, TOPIC, placed, since=date(2026, 11, 1))
+        await db.dispose()
+        return data
+
+    want = asyncio.run(prepare())
+    out = tmp_path / "answers.csv"
+    env = {"DATABASE_URL": url}
+    result = CliRunner().invoke(
+        bot.cli.app, ["quiz", "report", "mod", "--since", "2026-11-01", "--json", "--csv", str(out)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == json.loads(json.dumps(want))
+    assert len(out.read_text().splitlines()) == 1 + 15 * len(QUESTIONS)
+    missing = CliRunner().invoke(bot.cli.app, ["quiz", "report", "nope", "--json"], env=env)
+    assert missing.exit_code == 1
+    bad = CliRunner().invoke(bot.cli.app, ["quiz", "report", "mod", "--vendor", "nobody"], env=env)
+    assert bad.exit_code == 1
