@@ -27,6 +27,7 @@ from handlers.quiz import analysis
 from handlers.quiz.report import Loaded, ReportError, first_attempts, placement_lookup, report
 
 READERS = (Role.ADMIN, Role.TRAINER, Role.VENDOR_LEAD)
+MAX_LINES = 15
 USAGE = "/quiz report TOPIC [vendor] [since YYYY-MM-DD]"
 CSV_COLUMNS = (
     "attempt",
@@ -82,6 +83,14 @@ def allowed_vendor(roles: UserRoles, vendor: str | None) -> tuple[bool, str | No
             f"You lead {', '.join(led)}: name one of them, e.g. `/quiz report TOPIC {led[0]}`.",
         )
     return False, None, f"You lead {', '.join(led)}: you can see the report of your own vendor only."
+
+
+def _capped(title: str, lines: list, topic: str) -> Text:
+    """A titled list of at most MAX_LINES lines: a chat block has a size limit, the CSV and JSON none."""
+    shown = lines[:MAX_LINES]
+    if len(lines) > MAX_LINES:
+        shown.append(md("… and {} more: see `tsqa quiz report {} --json`", len(lines) - MAX_LINES, topic))
+    return Text(md("*{}*\n", title) + md("\n").join(shown))
 
 
 def _pct(value: float | None) -> str:
@@ -141,14 +150,15 @@ def report_message(data: dict[str, Any]) -> Message:
         )
     )
     questions = {q["question"]: q for q in data["questions"]}
+    hardest = sorted(data["questions"], key=lambda q: (q["p"] is None, q["p"] or 0.0))
     item_lines = [
         md("• `{}` p {} · D {} · r {}", q["question"], _pct(q["p"]), _num(q["d"]), _num(q["rpb"]))
-        for q in data["questions"]
+        for q in hardest
     ]
-    parts.append(Text(md("*Per question*\n") + md("\n").join(item_lines)))
+    parts.append(_capped("Per question, hardest first", item_lines, data["topic"]))
     if data["flags"]:
         flagged = [md("• `{}`: {}", f["question"], "; ".join(f["reasons"])) for f in data["flags"]]
-        parts.append(Text(md("*To review*\n") + md("\n").join(flagged)))
+        parts.append(_capped("To review", flagged, data["topic"]))
     weak = [
         md(
             "• `{}` option {}: upper {}, lower {}",
@@ -162,9 +172,7 @@ def report_message(data: dict[str, Any]) -> Message:
         if d["upper"] is not None and d["lower"] is not None and d["upper"] > d["lower"]
     ]
     if weak:
-        parts.append(
-            Text(md("*Distractors drawing the upper group more than the lower*\n") + md("\n").join(weak))
-        )
+        parts.append(_capped("Distractors drawing the upper group more than the lower", weak, data["topic"]))
     if data["most_missed"]:
         todo = [
             md("• {} (`{}`, p {})", m["policy"] or "no policy section", m["question"], _pct(m["p"]))

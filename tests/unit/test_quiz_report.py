@@ -343,3 +343,16 @@ def test_the_cli_prints_the_same_report_and_writes_the_csv(tmp_path) -> None:  #
     assert missing.exit_code == 1
     bad = CliRunner().invoke(bot.cli.app, ["quiz", "report", "mod", "--vendor", "nobody"], env=env)
     assert bad.exit_code == 1
+
+
+def test_a_long_bank_is_listed_in_part_in_chat() -> None:
+    item = {"question": "q", "p": 0.5, "d": 0.1, "rpb": 0.2, "distractors": []}
+    data = {
+        "topic": "big", "title": "Big", "pass_mark": 0.8, "vendor": None, "since": None, "kr20": 0.7,
+        "participation": {"labelers": 3, "finished_attempts": 3, "counted_attempts": 3},
+        "overall": {"mean": 0.5, "median": 0.5, "pass_rate": 0.3}, "groups": [], "item_attempts": 3,
+        "questions": [{**item, "question": f"q{i}"} for i in range(40)], "flags": [], "most_missed": [],
+        "notes": [],
+    }  # fmt: skip
+    shown = " ".join(p.markdown.plain for p in reporting.report_message(data).parts if hasattr(p, "markdown"))
+    assert "q14" in shown and "q39" not in shown and "25 more: see `tsqa quiz report big --json`" in shown
