@@ -15,7 +15,7 @@ from bot.context import Services
 from bot.roles import RoleResolver
 from bot.routing import UsageError
 from bot.workspace import Workspace
-from handlers.quiz import assign, people, store
+from handlers.quiz import assign, assign_cli, people, store
 from handlers.quiz.attempts import answer, start
 from handlers.quiz.bank import Answer, Choice, ImportedBank, Question
 from storage import claims
@@ -340,3 +340,24 @@ async def test_status_splits_by_vendor_and_site_and_lists_who_has_not_finished(d
     said = texts(assign.status_message(svc.workspace, topic, groups))
     assert "42 assigned, 1 finished" in said and "and 11 more" in said
     assert "Not finished yet (41)" in said
+
+
+async def test_readiness_lists_who_passed_per_vendor_and_site_without_a_chat_connection(db: Database) -> None:
+    await store.import_bank(db, bank(), NOW)
+    svc = services(db, FakePort({"C0NWIND01": [], "C0BLUEB01": []}), [NOW])
+    await people.import_roster(
+        db, people.parse_roster(b"user_id,vendor,site\nU0LABEL01,northwind,lisbon\n", svc.workspace), NOW
+    )
+    await assign.assign(svc, assign.parse("spam to U0LABEL01 U0LABEL02", svc.workspace, NOW.date()), TRAINER)
+    step = await start(db, LEE, "spam", NOW)
+    await answer(db, step.attempt_id, 0, LEE, Answer(chosen=(step.order.index(0),)), NOW)
+    step = await start(db, NICO, "spam", NOW)  # passed without being assigned: ready all the same
+    await answer(db, step.attempt_id, 0, NICO, Answer(chosen=(step.order.index(0),)), NOW)
+    data = await assign_cli.readiness(db, svc.workspace, "spam")
+    groups = {(g["vendor"], g["site"]): g for g in data["topics"][0]["groups"]}
+    assert groups[("northwind", "lisbon")]["ready_users"] == [LEE]
+    assert groups[("northwind", None)] == {
+        "vendor": "northwind", "site": None, "assigned": 0, "ready": 1, "not_yet": 0,
+        "ready_users": [NICO], "not_yet_users": [],
+    }  # fmt: skip
+    assert groups[("bluebird", "nairobi")]["not_yet_users"] == [KAI]
