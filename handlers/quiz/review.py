@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from apscheduler.triggers.cron import CronTrigger
 from fsrs import Card, Rating, Scheduler
@@ -34,14 +35,16 @@ from bot.chat.model import Button, Buttons, ContextLine, Message, Text, command,
 from bot.context import Context, Services
 from bot.routing import Job, UsageError
 from bot.workspace import Workspace
-from handlers.quiz import attempts, views
-from handlers.quiz.attempts import SHUFFLED, Plan, Result, Step
+from handlers.quiz import attempts  # the module, read at call time: attempts may import this one
 from handlers.quiz.bank import Question
 from handlers.quiz.store import question_from_json
 from storage import claims
 from storage.claims import claim_in, insert_once
 from storage.engine import Database
 from storage.models import QuizAttempt, QuizQuestion, QuizReviewCard
+
+if TYPE_CHECKING:
+    from handlers.quiz.attempts import Result, Step
 
 log = logging.getLogger("tsqa.quiz.review")
 
@@ -178,7 +181,7 @@ async def _active_versions(session: AsyncSession, cards: list[QuizReviewCard]) -
 
 def _order(question: Question, rng: random.Random) -> list[int]:
     order = list(range(len(question.choices)))
-    if question.type in SHUFFLED:
+    if question.type in attempts.SHUFFLED:
         rng.shuffle(order)
     return order
 
@@ -205,7 +208,7 @@ async def start_review(
         attempt_id = uuid.uuid4().hex
         won = await claim_in(session, _session_key(user, cards), "quiz-review", now)
         if won:
-            plan = Plan([{"version": version, "order": _order(q, rng)} for version, q in chosen])
+            plan = attempts.Plan([{"version": version, "order": _order(q, rng)} for version, q in chosen])
             session.add(
                 QuizAttempt(
                     attempt_id=attempt_id, topic_id=cards[0].topic_id, user_id=user, kind="review",
@@ -342,6 +345,8 @@ async def _start(ctx: Context, user: str) -> None:
         await ctx.respond(Message.text(text))
         return
     await ctx.respond(Message.text(md("Your review of *{}* is in our DM.", step.topic.title)))
+    from handlers.quiz import views  # here: views imports attempts, which may be importing this module
+
     await ctx.port.dm(user, views.question_message(step))
 
 
