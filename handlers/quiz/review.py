@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from apscheduler.triggers.cron import CronTrigger
 from fsrs import Card, Rating, Scheduler
-from sqlalchemy import exists, func, select
+from sqlalchemy import Exists, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chat.events import Action, Command
@@ -99,7 +99,7 @@ async def record(
     await session.flush()
 
 
-def _has_active_version():  # noqa: ANN202 - a SQL expression
+def _has_active_version() -> Exists:
     """A card whose question is no longer in its bank is not asked (nor nagged about)."""
     return exists().where(
         QuizQuestion.topic_id == QuizReviewCard.topic_id,
