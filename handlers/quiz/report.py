@@ -272,14 +272,14 @@ def _items(loaded: Loaded, rows: list[Row], attempt_ids: list[str], notes: list[
     d = analysis.discrimination(complete)
     rpb = analysis.point_biserial(complete)
     totals = complete.sum(axis=1)
-    latest = {
-        q: max({r.version for r in rows if r.question == q}, key=lambda v: loaded.numbers[v]) for q in order
-    }
+    by_question: dict[str, list[Row]] = {}
+    for r in rows:
+        by_question.setdefault(r.question, []).append(r)
     questions = []
     for q in order:
-        version = latest[q]
+        asked = by_question[q]
+        version = max({r.version for r in asked}, key=lambda v: loaded.numbers[v])  # the newest asked
         question = loaded.questions[version]
-        asked = [r for r in rows if r.question == q]
         questions.append(
             {
                 "question": q,

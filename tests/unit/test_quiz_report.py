@@ -356,3 +356,30 @@ def test_a_long_bank_is_listed_in_part_in_chat() -> None:
     }  # fmt: skip
     shown = " ".join(p.markdown.plain for p in reporting.report_message(data).parts if hasattr(p, "markdown"))
     assert "q14" in shown and "q39" not in shown and "25 more: see `tsqa quiz report big --json`" in shown
+
+
+async def test_a_subset_attempt_counts_for_p_only(db: Database) -> None:
+    answers = await seeded(db)
+    step = await attempts.start(
+        db, "U0LABSUB01", TOPIC, NOW + timedelta(days=1), count=2, rng=random.Random(1)
+    )
+    asked = []
+    while step is not None:
+        asked.append(step.question.id)
+        shown = step.order.index(0)
+        done = await attempts.answer(
+            db, step.attempt_id, step.position, "U0LABSUB01", Answer(chosen=(shown,)), NOW
+        )
+        step = done.next_step
+    data, _ = await report.report(db, TOPIC, lookup, since=date(2026, 11, 1))
+    want = expected(answers, USERS)
+    assert data["item_attempts"] == len(USERS) and data["participation"]["labelers"] == len(USERS) + 1
+    for item in data["questions"]:
+        q = item["question"]
+        if q in asked:
+            assert item["p"] == pytest.approx((want["p"][q] * len(USERS) + 1) / (len(USERS) + 1))
+        else:
+            assert item["p"] == pytest.approx(want["p"][q])
+        assert item["d"] == pytest.approx(want["d"][q])
+    assert data["kr20"] == pytest.approx(want["kr20"])
+    assert any("subset" in note for note in data["notes"])
