@@ -420,7 +420,9 @@ async def section(
     """Prepare the database, measure the bare app and the bot on the same payloads, check the result."""
     labelers = [labeler_id(n) for n in range(args.labelers)]
     warmers = [labeler_id(args.labelers + n) for n in range(WARMUP_LABELERS)]
+    setup_began = time.perf_counter()
     started = await prepare(url, [*warmers, *labelers])
+    setup_s = time.perf_counter() - setup_began
     plan = {user: started[user] for user in labelers}
     warmup = {user: started[user] for user in warmers}
     bare, _ = await measure(BARE, url, plan, warmup, args, tmp)
@@ -438,6 +440,7 @@ async def section(
         f"{cpu_ratio:.2f} by server CPU per answer; bot p99 of the HTTP answer (ack) {ack99:.1f} ms "
         f"(target < 150: {verdict(ack99 < 150)}); bot p99 until the next question {next99:.1f} ms "
         f"(< 150: {verdict(next99 < 150)})",
+        f"{database}: setup (topic and {len(started)} attempts, not measured) took {setup_s:.1f} s",
         f"{database}: exactly once in the database: {'PASS' if db_ok else 'FAIL'} ({db_detail})",
         f"{database}: the bot's messages once: {'PASS' if fx_ok else 'FAIL'} ({fx_detail})",
     ]
