@@ -17,7 +17,7 @@ from typing import Literal
 
 from sqlalchemy import select
 
-from handlers.quiz import store
+from handlers.quiz import review, store
 from handlers.quiz.bank import Answer, Question, Score, Topic, score
 from storage.claims import claim_in
 from storage.engine import Database
@@ -61,6 +61,7 @@ class Answered:
     position: int = 0
     total: int = 0
     topic: Topic | None = None
+    kind: str = "quiz"
 
 
 @dataclass
@@ -79,12 +80,16 @@ class QuizError(Exception):
     """The quiz cannot start: the message says why (unknown topic, no questions)."""
 
 
-async def open_attempt(db: Database, user: str, topic_id: str | None = None) -> QuizAttempt | None:
-    """The person's unfinished attempt (of that topic, if given), newest first."""
+async def open_attempt(
+    db: Database, user: str, topic_id: str | None = None, kind: str | None = None
+) -> QuizAttempt | None:
+    """The person's unfinished attempt (of that topic and kind, if given), newest first."""
     async with db.transaction() as session:
         query = select(QuizAttempt).where(QuizAttempt.user_id == user, QuizAttempt.finished_at.is_(None))
         if topic_id:
             query = query.where(QuizAttempt.topic_id == topic_id)
+        if kind:
+            query = query.where(QuizAttempt.kind == kind)
         return (
             (await session.execute(query.order_by(QuizAttempt.started_at.desc()).limit(1))).scalars().first()
         )
@@ -101,7 +106,7 @@ async def start(
     rng: random.Random | None = None,
 ) -> Step:
     """A new attempt, or the unfinished one of the same topic (a second `/quiz TOPIC` resumes)."""
-    if (existing := await open_attempt(db, user, topic_id)) is not None:
+    if (existing := await open_attempt(db, user, topic_id, kind="quiz")) is not None:
         step = await current(db, existing.attempt_id, now)
         if step is not None:
             return step
@@ -217,14 +222,16 @@ async def answer(
                 answered_at=now,
             )
         )
+        # A missed question comes back in spaced review; a review answer moves its card on.
+        await review.record(session, user, attempt.topic_id, question, scored.right, now)
         attempt.position = position + 1
         await session.flush()
         if attempt.position >= total:
             await claim_in(session, f"quiz-finished:{attempt_id}", "quiz-finish", now)
             result = await _finish(session, attempt, now)
-            return Answered("recorded", question, scored, None, result, position, total, topic)
+            return Answered("recorded", question, scored, None, result, position, total, topic, attempt.kind)
         next_step = await _step(session, attempt)
-        return Answered("recorded", question, scored, next_step, None, position, total, topic)
+        return Answered("recorded", question, scored, next_step, None, position, total, topic, attempt.kind)
 
 
 async def close_expired(db: Database, attempt_id: str, now: datetime) -> Answered | None:

@@ -14,7 +14,7 @@ from bot.chat.model import FormErrors, Message, MessageRef, md
 from bot.chat.port import ChatError
 from bot.context import Context, Services
 from bot.routing import Router, Timer, UsageError
-from handlers.quiz import attempts, store, uploads, views
+from handlers.quiz import attempts, review, store, uploads, views
 from handlers.quiz.attempts import Answered, QuizError, Step
 from handlers.quiz.bank import Answer, BankError, parse_number
 from handlers.quiz.formats import parse_bank
@@ -185,6 +185,9 @@ async def after_answer(ctx: Context, answered: Answered, where: MessageRef | Non
 async def _result(ctx: Context, answered: Answered) -> None:
     assert answered.result is not None and answered.topic is not None and ctx.user is not None
     topic = answered.topic
+    if answered.kind == "review":  # a review has no pass mark: how it went, and when they come back
+        await ctx.port.dm(ctx.user, review.done_message(answered.result))
+        return
     await ctx.port.dm(ctx.user, views.result_message(topic.title, answered.result, topic.pass_mark))
 
 
@@ -234,9 +237,15 @@ def register(router: Router) -> None:
     router.subcommand(
         "quiz", "resume", resume, usage="/quiz resume", summary="continue your quiz in progress"
     )
+    router.subcommand(
+        "quiz", "review", review.review_command, usage="/quiz review",
+        summary="a short review of the questions you missed, in our DM",
+    )  # fmt: skip
     router.action(views.ANSWER, answer_button)
     router.action(views.OPEN_ANSWER_FORM, open_answer_form)
     router.action(views.START, start_button)
+    router.action(review.START_REVIEW, review.review_button)
+    router.jobs(review.jobs)
     router.form(views.ANSWER_FORM, answer_submitted)
     router.on_file(uploads.file_shared)
     router.timer(DEADLINE)

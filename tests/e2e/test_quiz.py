@@ -220,3 +220,42 @@ async def test_a_timed_quiz_nobody_finishes_is_closed_by_the_server_once(workspa
         dm = slack.fake.dm_channel(LEE)
         said = [m for m in slack.fake.messages_in(dm) if m.blocks and "result" in texts(m.blocks)]
         assert len(said) == 1 and "Not passed" in texts(said[0].blocks) and "0%" in texts(said[0].blocks)
+
+
+async def test_a_missed_question_comes_back_in_review(workspace, database_url) -> None:
+    from datetime import timedelta
+
+    await imported(database_url)
+    now = [NOW]
+    async with running_bot(workspace, database_url, clock=lambda: now[0]) as (bot, slack):
+        await slack.command("/quiz", "spam-basics", user=LEE)
+        for number in (1, 2):
+            current = (
+                await eventually(
+                    lambda n=number: [m for m in quiz_messages(slack) if f"· {n}/2" in texts(m.blocks)]
+                )
+            )[0]
+            if "Which link" in texts(current.blocks):  # answered wrong on purpose
+                wrong = next(
+                    b for b in buttons(current) if letter_of(current, "One news link") == b["text"]["text"]
+                )
+                await click(slack, current, wrong)
+            else:
+                await answer_number(slack, bot, current, "21")
+            await bot.services.background.drain(10)
+        reply = (await slack.command("/quiz", "review", user=LEE)).json()
+        assert "Nothing to review now" in texts(reply["blocks"])
+        now[0] = NOW + timedelta(days=2)
+        reply = (await slack.command("/quiz", "review", user=LEE)).json()
+        assert "is in our DM" in texts(reply["blocks"])
+        review_q = (
+            await eventually(lambda: [m for m in quiz_messages(slack) if "· 1/1" in texts(m.blocks)])
+        )[0]
+        assert "Which link pattern is spam?" in texts(review_q.blocks)
+        right = next(
+            b for b in buttons(review_q) if letter_of(review_q, "The same short link") == b["text"]["text"]
+        )
+        await click(slack, review_q, right)
+        await bot.services.background.drain(10)
+        dm = slack.fake.dm_channel(LEE)
+        assert any("Review done: 1 of 1 right" in (m.text or "") for m in slack.fake.messages_in(dm))
