@@ -410,7 +410,7 @@ def row(database: str, name: str, run: Run) -> str:
         f"{run.errors:>5}{run.lost:>5}"
         f"{statistics.median(run.ack) * 1000:>9.1f} /{ms(run.ack, 0.99):6.1f}"
         f"{statistics.median(run.answered) * 1000:>9.1f} /{ms(run.answered, 0.99):6.1f}"
-        f"{nxt:>16}{per_answer(run.cpu_s, run):>10.2f}{per_answer(run.load_cpu_s, run):>9.2f}"
+        f"{nxt:>16}{per_answer(run.cpu_s, run):>12.2f}{per_answer(run.load_cpu_s, run):>9.2f}"
     )
 
 
@@ -479,7 +479,7 @@ async def main() -> None:
     )
     print(
         f"{'database':<11}{'server':<16}{'answers/s':>9}{'req/s':>7}{'err':>5}{'lost':>5}"
-        f"{'ack':>16}{'answered':>16}{'next':>16}{'CPU ms/ans':>10}{'load CPU':>9}"
+        f"{'ack':>16}{'answered':>16}{'next':>16}{'CPU ms/ans':>12}{'load CPU':>9}"
     )
     print("\n".join(rows))
     print("CPU ms/ans: the server process per recorded answer (not PostgreSQL's); load CPU: this script's.")
