@@ -115,6 +115,7 @@ class TsqaBot:
 
     async def _sign_in_to_slack(self) -> None:
         assert self.identity is not None and self._runner is not None and self.bolt is not None
+        await self.port.open()
         try:  # after the server is up: the local workspace serves the Web API from this same server
             identity = await self.identity.load()
         except BaseException:
@@ -145,6 +146,8 @@ class TsqaBot:
         if self._runner is not None:
             await self._runner.cleanup()
         await self.services.background.drain()
+        if self.teams is None:
+            await self.port.close()
         await self.db.dispose()
         log.info("stopped")
 

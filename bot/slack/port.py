@@ -94,6 +94,19 @@ class SlackPort:
     def join_hint(self, channel: Markup) -> Markup:
         return md("type `/invite @tsqa` in {}", channel)
 
+    async def open(self) -> None:
+        """One HTTP session for every Web API call, kept open: without it slack_sdk opens (and closes)
+        a session and a TCP connection per call, most of a click's cost under load."""
+        if self.client.session is None or self.client.session.closed:
+            session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
+            self.client.session = session
+            self.keyed.writer.session = session
+
+    async def close(self) -> None:
+        session = self.client.session
+        if session is not None and not session.closed:
+            await session.close()
+
     async def call(self, method: str, **kwargs: Any) -> Any:
         try:
             return await getattr(self.client, method)(**kwargs)

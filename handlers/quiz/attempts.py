@@ -62,6 +62,7 @@ class Answered:
     total: int = 0
     topic: Topic | None = None
     kind: str = "quiz"
+    attempt_id: str = ""
 
 
 @dataclass
@@ -196,7 +197,9 @@ async def answer(
             if not await claim_in(session, f"quiz-finished:{attempt_id}", "quiz-finish", now):
                 return Answered("finished", position=position, total=total)
             result = await _finish(session, attempt, now)
-            return Answered("time_up", result=result, position=position, total=total, topic=topic)
+            return Answered(
+                "time_up", result=result, position=position, total=total, topic=topic, attempt_id=attempt_id
+            )
         if position != attempt.position:
             outcome: Outcome = "already_answered" if position < attempt.position else "not_yet"
             return Answered(outcome, position=position, total=total)
@@ -229,7 +232,9 @@ async def answer(
         if attempt.position >= total:
             await claim_in(session, f"quiz-finished:{attempt_id}", "quiz-finish", now)
             result = await _finish(session, attempt, now)
-            return Answered("recorded", question, scored, None, result, position, total, topic, attempt.kind)
+            return Answered(
+                "recorded", question, scored, None, result, position, total, topic, attempt.kind, attempt_id
+            )
         next_step = await _step(session, attempt)
         return Answered("recorded", question, scored, next_step, None, position, total, topic, attempt.kind)
 
@@ -248,7 +253,14 @@ async def close_expired(db: Database, attempt_id: str, now: datetime) -> Answere
         result = await _finish(session, attempt, now)
         topic = await store.topic(session, attempt.topic_id)
         total = len(Plan.load(attempt.plan).items)
-        return Answered("time_up", result=result, position=attempt.position, total=total, topic=topic)
+        return Answered(
+            "time_up",
+            result=result,
+            position=attempt.position,
+            total=total,
+            topic=topic,
+            attempt_id=attempt_id,
+        )
 
 
 async def _finish(session, attempt: QuizAttempt, now: datetime) -> Result:  # noqa: ANN001

@@ -13,8 +13,9 @@ from bot.chat.events import Action, Command, FormSubmission
 from bot.chat.model import FormErrors, Message, MessageRef, md
 from bot.chat.port import ChatError
 from bot.context import Context, Services
+from bot.roles import Role
 from bot.routing import Router, Timer, UsageError
-from handlers.quiz import attempts, review, store, uploads, views
+from handlers.quiz import assign, attempts, review, store, uploads, views
 from handlers.quiz.attempts import Answered, QuizError, Step
 from handlers.quiz.bank import Answer, BankError, parse_number
 from handlers.quiz.formats import parse_bank
@@ -188,6 +189,8 @@ async def _result(ctx: Context, answered: Answered) -> None:
     if answered.kind == "review":  # a review has no pass mark: how it went, and when they come back
         await ctx.port.dm(ctx.user, review.done_message(answered.result))
         return
+    if answered.attempt_id:
+        await assign.on_attempt_finished(ctx.services, answered.attempt_id)
     await ctx.port.dm(ctx.user, views.result_message(topic.title, answered.result, topic.pass_mark))
 
 
@@ -203,6 +206,7 @@ async def time_up(services: Services, taken: claims.Taken) -> str | None:
     if closed is not None and closed.result is not None and closed.topic is not None:
         topic = closed.topic
         await services.port.dm(payload["user"], Message.text("⏱️ Time is up for this quiz."))
+        await assign.on_attempt_finished(services, payload["attempt"])
         await services.port.dm(
             payload["user"], views.result_message(topic.title, closed.result, topic.pass_mark)
         )
@@ -238,6 +242,16 @@ def register(router: Router) -> None:
         "quiz", "resume", resume, usage="/quiz resume", summary="continue your quiz in progress"
     )
     router.subcommand(
+        "quiz", "assign", assign.assign_command, usage=assign.USAGE,
+        summary="assign a quiz to people, a channel or a group, with a due day",
+        roles=[Role.TRAINER, Role.ADMIN],
+    )  # fmt: skip
+    router.subcommand(
+        "quiz", "status", assign.status_command, usage="/quiz status TOPIC",
+        summary="who finished and passed, by vendor and site",
+        roles=[Role.TRAINER, Role.ADMIN, Role.VENDOR_LEAD],
+    )  # fmt: skip
+    router.subcommand(
         "quiz", "review", review.review_command, usage="/quiz review",
         summary="a short review of the questions you missed, in our DM",
     )  # fmt: skip
@@ -249,4 +263,5 @@ def register(router: Router) -> None:
     router.form(views.ANSWER_FORM, answer_submitted)
     router.on_file(uploads.file_shared)
     router.timer(DEADLINE)
+    router.timer(assign.REMIND)
     router.on_local_seed(seed_example_banks)
