@@ -15,7 +15,7 @@ from bot.chat.port import ChatError
 from bot.context import Context, Services
 from bot.roles import Role
 from bot.routing import Router, Timer, UsageError
-from handlers.quiz import assign, attempts, review, store, uploads, views
+from handlers.quiz import assign, attempts, reporting, review, store, uploads, views
 from handlers.quiz.attempts import Answered, QuizError, Step
 from handlers.quiz.bank import Answer, BankError, parse_number
 from handlers.quiz.formats import parse_bank
@@ -250,6 +250,11 @@ def register(router: Router) -> None:
         "quiz", "status", assign.status_command, usage="/quiz status TOPIC",
         summary="who finished and passed, by vendor and site",
         roles=[Role.TRAINER, Role.ADMIN, Role.VENDOR_LEAD],
+    )  # fmt: skip
+    router.subcommand(
+        "quiz", "report", reporting.report_command, usage=reporting.USAGE,
+        summary="results per vendor and site, per question, with a chart and the answers as CSV",
+        roles=reporting.READERS,
     )  # fmt: skip
     router.subcommand(
         "quiz", "review", review.review_command, usage="/quiz review",

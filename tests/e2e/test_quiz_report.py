@@ -1,16 +1,12 @@
 """`/quiz report` end to end over signed HTTP against the Slack fake: a trainer gets the report in the
-DM with the chart and the CSV in its thread; a labeler and another vendor's lead get nothing but a refusal.
-
-Until the lead registers the handler in routes.py, the test adds it to the router itself."""
+DM with the chart and the CSV in its thread; a labeler and another vendor's lead get nothing but a refusal."""
 
 from __future__ import annotations
 
 import csv
 import io
 
-import handlers
 from bot.roles import Role
-from bot.routing import Router
 from handlers.quiz import reporting
 from storage.engine import Database
 from storage.migrate import upgrade
@@ -18,20 +14,6 @@ from tests.e2e.harness import eventually, running_bot, texts
 from tests.unit.test_quiz_report import NOW, QUESTIONS, seeded
 
 TRAINER = "U0TRAINER1"
-
-
-def router() -> Router | None:
-    """None (the bot's own) once routes.py registers the report; else one with it added first."""
-    if handlers.collect().commands["quiz"].find("report") is not None:
-        return None
-    built = Router()
-    built.command("quiz", "knowledge checks")
-    built.subcommand(
-        "quiz", "report", reporting.report_command, usage=reporting.USAGE,
-        summary="results of a quiz per vendor and site, per question, with chart and CSV",
-        roles=reporting.READERS,
-    )  # fmt: skip
-    return built
 
 
 async def seed(database_url: str) -> None:
@@ -43,7 +25,7 @@ async def seed(database_url: str) -> None:
 
 async def test_a_trainer_gets_the_report_chart_and_csv_in_the_dm(workspace, database_url) -> None:
     await seed(database_url)
-    async with running_bot(workspace, database_url, router=router(), clock=lambda: NOW) as (bot, slack):
+    async with running_bot(workspace, database_url, clock=lambda: NOW) as (bot, slack):
         await slack.command("/quiz", "report mod since 2026-11-01", user=TRAINER)
         dm = slack.fake.dm_channel(TRAINER)
 
@@ -67,7 +49,7 @@ async def test_a_trainer_gets_the_report_chart_and_csv_in_the_dm(workspace, data
 
 async def test_a_labeler_and_another_vendors_lead_are_refused(workspace, database_url) -> None:
     await seed(database_url)
-    async with running_bot(workspace, database_url, router=router(), clock=lambda: NOW) as (bot, slack):
+    async with running_bot(workspace, database_url, clock=lambda: NOW) as (bot, slack):
         labeler = (await slack.command("/quiz", "report mod", user="U0LAB0001")).json()
         assert "Only" in texts(labeler["blocks"]) or "⛔" in texts(labeler["blocks"])
         lead = (await slack.command("/quiz", "report mod bluebird", user="U0NWLEAD1")).json()
