@@ -86,10 +86,14 @@ def _chat_error(exc: SlackApiError) -> ChatError:
     return ChatError(code, hint)
 
 
+MAX_KNOWN_DMS = 20_000
+
+
 class SlackPort:
     def __init__(self, client: AsyncWebClient):
         self.client = client
         self.keyed = KeyedPoster(client)
+        self._dms: dict[str, str] = {}
 
     def join_hint(self, channel: Markup) -> Markup:
         return md("type `/invite @tsqa` in {}", channel)
@@ -165,8 +169,15 @@ class SlackPort:
         )
 
     async def _dm_channel(self, user: str) -> str:
+        """A person's DM with the bot never changes: asked once, not before every DM."""
+        if (known := self._dms.get(user)) is not None:
+            return known
         response = await self.call("conversations_open", users=user)
-        return response["channel"]["id"]
+        channel = response["channel"]["id"]
+        if len(self._dms) >= MAX_KNOWN_DMS:
+            self._dms.pop(next(iter(self._dms)))
+        self._dms[user] = channel
+        return channel
 
     async def dm(
         self, user: str, message: Message, *, key: str | None = None, look_first: bool = False

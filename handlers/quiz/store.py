@@ -195,8 +195,20 @@ async def active_questions(session: AsyncSession, topic_id: str) -> list[tuple[i
     return [(row.version_id, question_from_json(row.content)) for row in rows]
 
 
+# A version is never changed once stored: each is read and parsed once per process (and database).
+_VERSIONS: dict[tuple[str, int], Question] = {}
+MAX_CACHED_VERSIONS = 20_000
+
+
 async def versions(session: AsyncSession, version_ids: list[int]) -> dict[int, Question]:
-    rows = (
-        await session.execute(select(QuizQuestion).where(QuizQuestion.version_id.in_(version_ids)))
-    ).scalars()
-    return {row.version_id: question_from_json(row.content) for row in rows}
+    database = str(session.get_bind().url)
+    found = {v: _VERSIONS[(database, v)] for v in version_ids if (database, v) in _VERSIONS}
+    missing = [v for v in version_ids if v not in found]
+    if missing:
+        query = select(QuizQuestion).where(QuizQuestion.version_id.in_(missing))
+        for row in (await session.execute(query)).scalars():
+            found[row.version_id] = question_from_json(row.content)
+        if len(_VERSIONS) + len(missing) > MAX_CACHED_VERSIONS:
+            _VERSIONS.clear()
+        _VERSIONS.update({(database, v): found[v] for v in missing if v in found})
+    return found
