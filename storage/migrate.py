@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -48,3 +51,20 @@ async def current_revision(db: Database) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+T = TypeVar("T")
+
+
+def run_on_database(url: str, work: Callable[[Database], Awaitable[T]]) -> T:
+    """For a CLI command: the database migrated, `work` run on it, the engine disposed."""
+
+    async def go() -> T:
+        db = Database(url)
+        try:
+            await upgrade(db)
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -20,7 +19,7 @@ from handlers.digest.ingest import IngestReport, ingest_backlog, ingest_decision
 from handlers.digest.service import digest_for_day, digest_from_file
 from handlers.digest.validate import FileRejected
 from storage.engine import Database
-from storage.migrate import upgrade
+from storage.migrate import run_on_database
 
 ingest_app = typer.Typer(no_args_is_help=True, help="Load queue data: decisions and backlog snapshots.")
 err = Console(stderr=True, soft_wrap=True)
@@ -38,15 +37,7 @@ def _workspace() -> tuple[Settings, Workspace]:
 
 
 def _with_db(settings: Settings, work: Callable[[Database], Awaitable[Any]]) -> Any:
-    async def go() -> Any:
-        db = Database(settings.database_url)
-        try:
-            await upgrade(db)
-            return await work(db)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(go())
+    return run_on_database(settings.database_url, work)
 
 
 def _run_ingest(kind: str, files: list[Path], skip_invalid: bool, as_json: bool) -> None:

@@ -6,7 +6,6 @@ Readiness runs without a chat connection, so placement here uses the roster and 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from bot.workspace import Workspace, WorkspaceError, load_workspace
 from handlers.quiz import assign, store
 from handlers.quiz.people import RosterError, import_roster, parse_roster, placements
 from storage.engine import Database
-from storage.migrate import upgrade
+from storage.migrate import run_on_database
 
 err = Console(stderr=True, soft_wrap=True)
 ROSTER_HEADER = "user_id,vendor,site[,labeler_id]"
@@ -39,15 +38,7 @@ def _run(work: Any) -> Any:
             err.print(f"  - {problem}", markup=False, highlight=False)
         raise typer.Exit(2) from None
 
-    async def go() -> Any:
-        db = Database(settings.database_url)
-        try:
-            await upgrade(db)
-            return await work(db, workspace)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(go())
+    return run_on_database(settings.database_url, lambda db: work(db, workspace))
 
 
 async def readiness(db: Database, workspace: Workspace, topic_id: str | None) -> dict[str, Any]:

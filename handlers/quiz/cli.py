@@ -6,7 +6,6 @@ line; a file that cannot be parsed stores nothing and exits 1. `export` prints t
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from handlers.quiz.bank import BankError
 from handlers.quiz.formats import parse_bank
 from handlers.quiz.native import question_dict
 from storage.engine import Database
-from storage.migrate import upgrade
+from storage.migrate import run_on_database
 
 quiz_app = typer.Typer(no_args_is_help=True, help="Knowledge checks: import and export question banks.")
 err = Console(stderr=True, soft_wrap=True)
@@ -29,15 +28,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable J
 
 
 def _with_db(work: Any) -> Any:
-    async def go() -> Any:
-        db = Database(Settings().database_url)
-        try:
-            await upgrade(db)
-            return await work(db)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(go())
+    return run_on_database(Settings().database_url, work)
 
 
 @quiz_app.command("import")

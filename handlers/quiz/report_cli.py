@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import date
 from pathlib import Path
@@ -17,7 +16,7 @@ from bot.workspace import WorkspaceError, load_workspace
 from handlers.quiz.report import ReportError, placement_lookup, report
 from handlers.quiz.reporting import csv_bytes
 from storage.engine import Database
-from storage.migrate import upgrade
+from storage.migrate import run_on_database
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -56,17 +55,12 @@ def report_command(
         raise typer.Exit(1)
     day = _day(since)
 
-    async def go() -> Any:
-        db = Database(settings.database_url)
-        try:
-            await upgrade(db)
-            lookup = placement_lookup(db, workspace)  # no chat connection: roster and workspace file only
-            return await report(db, topic.lower(), lookup, vendor=vendor, since=day)
-        finally:
-            await db.dispose()
+    async def go(db: Database) -> Any:
+        lookup = placement_lookup(db, workspace)  # no chat connection: roster and workspace file only
+        return await report(db, topic.lower(), lookup, vendor=vendor, since=day)
 
     try:
-        data, loaded = asyncio.run(go())
+        data, loaded = run_on_database(settings.database_url, go)
     except ReportError as exc:
         err.print(f"{exc}. `tsqa quiz import FILE` adds quizzes.", markup=False, highlight=False)
         raise typer.Exit(1) from None

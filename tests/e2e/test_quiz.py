@@ -13,6 +13,7 @@ from handlers.quiz.bank import Choice, ImportedBank, NumericAnswer, Question
 from storage.engine import Database
 from storage.migrate import upgrade
 from tests.e2e.harness import eventually, running_bot, texts
+from tests.e2e.test_ingest_uploads import upload
 from tests.fakes import signing
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -158,27 +159,6 @@ async def test_a_restart_in_the_middle_continues_where_the_labeler_was(workspace
             assert "2/2" in "\n".join(texts(m.blocks) for m in quiz_messages(slack))
 
 
-async def send_file_to_bot(slack, user: str, name: str, data: bytes) -> str:  # noqa: ANN001
-    """A file sent in the user's DM with the bot, as Slack announces it; returns its message ts."""
-    from bot.local.state import File
-
-    state = slack.fake.state
-    dm = slack.fake.dm_channel(user)
-    file = File(state.new_id("F"), name, name, data=data, length=len(data), user=user)
-    state.files[file.id] = file
-    message = state.post(dm, user, NOW.timestamp(), text="", files=[file.id])
-    file.channel, file.ts = dm, message.ts
-    event = {
-        "type": "file_shared",
-        "channel_id": dm,
-        "file_id": file.id,
-        "user_id": user,
-        "event_ts": message.ts,
-    }
-    await slack.event(event, f"EvBank{file.id}")
-    return message.ts
-
-
 async def test_a_trainer_sends_a_gift_bank_to_the_bot_and_a_labeler_may_not(workspace, database_url) -> None:
     from pathlib import Path
 
@@ -186,13 +166,13 @@ async def test_a_trainer_sends_a_gift_bank_to_the_bot_and_a_labeler_may_not(work
         Path(__file__).resolve().parents[2] / "examples" / "quiz" / "hate-speech-basics.gift"
     ).read_bytes()
     async with running_bot(workspace, database_url, clock=clock) as (bot, slack):
-        refused_ts = await send_file_to_bot(slack, LEE, "bank.gift", gift)
         dm = slack.fake.dm_channel(LEE)
+        refused_ts = await upload(slack, LEE, "bank.gift", gift, dm)
         refused = await eventually(lambda: slack.fake.messages_in(dm, thread_ts=refused_ts)[1:])
         assert "trainers and admins" in refused[0].text
         assert await store.topics(bot.db) == []
-        ts = await send_file_to_bot(slack, "U0TRAINER1", "bank.gift", gift)
         trainer_dm = slack.fake.dm_channel("U0TRAINER1")
+        ts = await upload(slack, "U0TRAINER1", "bank.gift", gift, trainer_dm)
         answer = await eventually(lambda: slack.fake.messages_in(trainer_dm, thread_ts=ts)[1:])
         assert "imported" in answer[0].text and "0 skipped" in answer[0].text
         assert [t.topic.id for t in await store.topics(bot.db)] == ["hate-speech-basics"]
