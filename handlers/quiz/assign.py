@@ -359,6 +359,19 @@ class Progress:
     passed: bool
 
 
+async def pending(db: Database, user_id: str) -> list[tuple[str, date | None]]:
+    """The topics assigned to a person they have not passed yet, soonest due first."""
+    async with db.transaction() as session:
+        rows = (
+            await session.execute(
+                select(QuizAssignment.topic_id, QuizAssignment.due).where(
+                    QuizAssignment.user_id == user_id, QuizAssignment.passed_at.is_(None)
+                )
+            )
+        ).all()
+    return sorted(((topic, due) for topic, due in rows), key=lambda row: (row[1] is None, row[1] or date.max))
+
+
 async def progress(db: Database, topic_id: str) -> list[Progress]:
     """Everyone assigned the topic or who has taken it: finished an attempt, passed it."""
     async with db.transaction() as session:

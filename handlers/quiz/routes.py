@@ -40,7 +40,8 @@ async def list_topics(ctx: Context, cmd: Command, args: list[str]) -> None:
         return
     found = await store.topics(ctx.db)
     open_attempt = await attempts.open_attempt(ctx.db, cmd.user)
-    await ctx.respond(views.topics_message(found, open_attempt.topic_id if open_attempt else None))
+    waiting = await assign.pending(ctx.db, cmd.user)
+    await ctx.respond(views.topics_message(found, open_attempt.topic_id if open_attempt else None, waiting))
 
 
 async def take(ctx: Context, cmd: Command, args: list[str]) -> None:

@@ -7,6 +7,7 @@ Question texts, options and explanations come from bank files: always values, ne
 
 from __future__ import annotations
 
+from datetime import date
 from string import ascii_uppercase
 
 from bot.chat.model import (
@@ -160,7 +161,9 @@ def result_message(title: str, result: Result, pass_mark: float) -> Message:
     return Message(summary=md("{}: {}", title, text.plain), parts=tuple(parts))
 
 
-def topics_message(found: list[TopicInfo], open_topic: str | None) -> Message:
+def topics_message(
+    found: list[TopicInfo], open_topic: str | None, pending: list[tuple[str, date | None]] = ()
+) -> Message:
     if not found:
         return Message.text("No quizzes yet: a trainer imports them with `tsqa quiz import FILE`.")
     lines = md("\n").join(
@@ -174,6 +177,13 @@ def topics_message(found: list[TopicInfo], open_topic: str | None) -> Message:
         for t in found
     )
     parts: list[Part] = [Header("Quizzes"), Text(lines)]
+    if pending:
+        titles = {t.topic.id: t.topic.title for t in found}
+        assigned = md("\n").join(
+            md("• *{}*{}", titles.get(topic, topic), md(", due {}", due) if due else md(""))
+            for topic, due in pending
+        )
+        parts.append(Text(md("*Assigned to you:*\n") + assigned))
     if open_topic:
         parts.append(Text(md("You have a quiz in progress: `{}` continues it.", command("quiz resume"))))
     parts.append(

@@ -54,7 +54,9 @@ async def test_a_channel_assignment_reaches_each_member_once_with_reminders_afte
         for person in members:
             assert len([m for m in dms(slack, person) if "Quiz assigned" in texts(m.blocks)]) == 1, person
         assert not slack.fake.messages_in(slack.fake.dm_channel("UBOT0001"))
-        # Lee starts from the DM's button and passes.
+        # /quiz lists the assignment; Lee starts from the DM's button and passes.
+        listing = (await slack.command("/quiz", "", user=LEE)).json()
+        assert "Assigned to you:" in texts(listing["blocks"]) and "due 2026-12-02" in texts(listing["blocks"])
         invite = dms(slack, LEE)[0]
         assert "Quiz assigned: Spam basics" in texts(invite.blocks)
         await click(slack, invite, buttons(invite)[0])
