@@ -28,7 +28,7 @@ def test_yesterdays_digest_is_shown_with_its_chart(ui: WorkspacePage) -> None:
     card.locator(".thread-summary").click()
     chart = ui.thread().locator(".file-image img")
     ui.visible(chart)
-    assert chart.evaluate("img => img.complete && img.naturalWidth") > 600
+    assert chart.evaluate("img => img.decode().then(() => img.naturalWidth)") > 600  # once loaded
     ui.shot("chart-in-thread")
 
 
