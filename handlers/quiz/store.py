@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -93,6 +94,7 @@ async def import_bank(db: Database, bank: ImportedBank, now: datetime) -> Import
 
 
 async def _upsert_topic(session: AsyncSession, topic_id: str, bank: ImportedBank, now: datetime) -> None:
+    _TOPICS.pop((str(session.get_bind().url), topic_id), None)
     row = await session.get(QuizTopic, topic_id)
     title = bank.titles.get(topic_id) or (row.title if row else topic_id)
     pass_mark = bank.pass_marks.get(topic_id, row.pass_mark if row else DEFAULT_PASS_MARK)
@@ -178,9 +180,25 @@ def topic_of(row: QuizTopic) -> Topic:
     return Topic(row.topic_id, row.title, (), row.pass_mark, row.time_limit_seconds)
 
 
+# Read on every answer; changed only by imports. This process forgets a topic when it imports it;
+# another replica's import shows here within TOPIC_SECONDS.
+_TOPICS: dict[tuple[str, str], tuple[float, Topic]] = {}
+TOPIC_SECONDS = 30.0
+
+
 async def topic(session: AsyncSession, topic_id: str) -> Topic | None:
+    key = (str(session.get_bind().url), topic_id)
+    cached = _TOPICS.get(key)
+    if cached is not None and time.monotonic() - cached[0] < TOPIC_SECONDS:
+        return cached[1]
     row = await session.get(QuizTopic, topic_id)
-    return topic_of(row) if row else None
+    if row is None:
+        return None
+    found = topic_of(row)
+    if len(_TOPICS) > 10_000:
+        _TOPICS.clear()
+    _TOPICS[key] = (time.monotonic(), found)
+    return found
 
 
 async def active_questions(session: AsyncSession, topic_id: str) -> list[tuple[int, Question]]:
