@@ -225,8 +225,10 @@ async def answer(
                 answered_at=now,
             )
         )
-        # A missed question comes back in spaced review; a review answer moves its card on.
-        await review.record(session, user, attempt.topic_id, question, scored.right, now)
+        # A missed question comes back in spaced review; a review answer moves its card on. A right
+        # answer in a quiz leaves the cards alone (and costs no query).
+        if attempt.kind == "review" or not scored.right:
+            await review.record(session, user, attempt.topic_id, question, scored.right, now)
         attempt.position = position + 1
         await session.flush()
         if attempt.position >= total:
