@@ -368,3 +368,43 @@ async def test_a_quiz_in_a_personal_chat_with_buttons_and_a_dialog(database_url)
         assert "Passed" in card_text(result[0]) and "100%" in card_text(result[0])
         verdicts = [u for u in teams.bf.updates() if "Right" in "\n".join(readable(c) for c in cards(u))]
         assert len(verdicts) == 2  # two questions, each answered once despite the double click
+
+
+async def test_a_trainer_assigns_a_quiz_to_a_group_in_teams_and_each_member_is_told_once(
+    database_url,
+) -> None:
+    from handlers.quiz import store
+    from handlers.quiz.bank import Choice, ImportedBank, Question
+    from storage.engine import Database
+    from storage.migrate import upgrade
+    from tests.e2e.teams_harness import TRAINER
+
+    bank = ImportedBank(titles={"spam-basics": "Spam basics"})
+    bank.add(
+        "spam-basics",
+        Question("links", "single", "Which is spam?", choices=(Choice("Repeats", 1.0), Choice("News"))),
+    )
+    db = Database(database_url)
+    await upgrade(db)
+    await store.import_bank(db, bank, EXAMPLE_NOW)
+    await db.dispose()
+    async with running_teams_bot(database_url, clock=lambda: EXAMPLE_NOW) as (bot, teams):
+        # group:qa-leads holds the QA lead; the trainer assigns it by 2026-11-26, twice (a retry of intent).
+        for _ in range(2):
+            await teams.personal("quiz assign spam-basics to group:qa-leads by 2026-11-26", TRAINER)
+            await bot.services.background.drain(10)
+        lead_chat = personal_conversation_id(LEAD.aad_object_id)
+        invites = [s for s in teams.bf.posts(lead_chat) if "Quiz assigned" in card_text(s)]
+        assert len(invites) == 1
+        start = next(a for a in actions(invites[0]) if a["type"] == "Action.Execute")
+        await teams.send(
+            activities.card_action(
+                start["verb"], start["data"], LEAD, lead_chat, invites[0].activity_id, **teams.where()
+            )
+        )
+        question = await eventually(
+            lambda: [s for s in teams.bf.posts(lead_chat) if "Which is spam?" in card_text(s)]
+        )
+        assert "Spam basics · 1/1" in card_text(question[0])
+        trainer_chat = personal_conversation_id(TRAINER.aad_object_id)
+        assert any("assigned to 1" in card_text(s) for s in teams.bf.posts(trainer_chat))
