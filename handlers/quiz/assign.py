@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.chat.events import Command
-from bot.chat.model import ContextLine, Header, Markup, Message, Part, Text, channel, command, md, user
+from bot.chat.model import Markup, Message, channel, command, md
 from bot.chat.port import ChatError, ChatPort
 from bot.context import Context, Services
 from bot.roles import Role
@@ -41,7 +41,7 @@ from bot.workspace import (
     TEAMS_USER,
     Workspace,
 )
-from handlers.quiz import store, views
+from handlers.quiz import assign_views, store
 from handlers.quiz.bank import Topic
 from handlers.quiz.people import Placement, placements_for
 from storage import claims
@@ -53,7 +53,6 @@ log = logging.getLogger("tsqa.quiz")
 
 REMIND_KIND = "quiz.remind"
 REMIND_AT = time(9, 0)
-MAX_LISTED = 30
 USAGE = "/quiz assign TOPIC to @person|#channel|@usergroup|group:<id> … [by YYYY-MM-DD]"
 
 _MENTION = re.compile(r"^<(@|#|!subteam\^)([A-Za-z0-9]+)(?:\|[^>]*)?>$")
@@ -264,7 +263,7 @@ async def record(services: Services, topic_id: str, user_id: str, due: date | No
 async def tell(services: Services, topic: Topic, user_id: str, due: date | None, by: str) -> Told:
     """The person's one DM about this assignment (per due day), with its Start button."""
     key = f"quiz-assigned:{topic.id}:{user_id}:{due.isoformat() if due else 'none'}"
-    message = assigned_message(topic, by, due)
+    message = assign_views.assigned_message(topic, by, due)
 
     async def send(taken: claims.Taken) -> str:
         sent = await services.port.dm(user_id, message, key=key, look_first=taken.retaken)
@@ -322,7 +321,7 @@ async def run_reminder(services: Services, taken: claims.Taken) -> str:
         topic = await store.topic(session, topic_id)
     if due is None or day not in (due, due - timedelta(days=1)) or topic is None:
         return "moved"
-    message = reminder_message(topic, due, today=day == due)
+    message = assign_views.reminder_message(topic, due, today=day == due)
     await services.port.dm(user_id, message, key=taken.key, look_first=taken.retaken)
     return "reminded"
 
@@ -430,7 +429,7 @@ async def status_command(ctx: Context, cmd: Command, args: list[str]) -> None:
     placed = await placements_for(ctx.services, [r.user for r in rows])
     if not roles.has(Role.TRAINER, Role.ADMIN):
         rows = [r for r in rows if placed[r.user].vendor in roles.lead_of]
-    await ctx.respond(status_message(ctx.workspace, topic, by_placement(rows, placed)))
+    await ctx.respond(assign_views.status_message(ctx.workspace, topic, by_placement(rows, placed)))
 
 
 async def assign_command(ctx: Context, cmd: Command, args: list[str]) -> None:
@@ -445,81 +444,4 @@ async def assign_command(ctx: Context, cmd: Command, args: list[str]) -> None:
     if summary is None:
         await ctx.respond(Message.text(md("⛔ I know no quiz `{}`. `/quiz` lists them.", request.topic_id)))
         return
-    await ctx.respond(summary_message(summary))
-
-
-# ----- messages -----
-
-
-def _people(users: list[str]) -> Markup:
-    shown = md(", ").join(user(u) for u in users[:MAX_LISTED])
-    return shown + md(" and {} more", len(users) - MAX_LISTED) if len(users) > MAX_LISTED else shown
-
-
-def _by(due: date | None) -> Markup:
-    return md(" by {}", due.isoformat()) if due else md("")
-
-
-def assigned_message(topic: Topic, by: str, due: date | None) -> Message:
-    text = md("{} asked you to take the quiz *{}*{}.", user(by), topic.title, _by(due))
-    hint = md("Pass mark {:.0%}. It happens here in our DM, one question at a time.", topic.pass_mark)
-    return Message(
-        summary=md("Quiz assigned: {}", topic.title),
-        parts=(Header(md("Quiz assigned: {}", topic.title)), Text(text), ContextLine((hint,)),
-               views.start_button(topic.id, topic.title)),
-    )  # fmt: skip
-
-
-def reminder_message(topic: Topic, due: date, *, today: bool) -> Message:
-    when = md("today") if today else md("tomorrow, {}", due.isoformat())
-    text = md("⏰ Your quiz *{}* is due {}.", topic.title, when)
-    return Message(summary=text, parts=(Text(text), views.start_button(topic.id, topic.title)))
-
-
-def summary_message(summary: Summary) -> Message:
-    told, before = summary.who("told"), summary.who("told_before")
-    passed, unreached = summary.who("passed"), summary.who("unreached")
-    total = len(summary.outcomes)
-    lines = [
-        md("*{}* assigned to {} {}{}.", summary.topic.title, total, "person" if total == 1 else "people",
-           _by(summary.due)),
-        md("• {} told in their DM now, {} told before", len(told), len(before)),
-        md("• {} passed it already (no DM, no reminders)", len(passed)),
-    ]  # fmt: skip
-    if unreached:
-        lines.append(md("• ⚠️ {} could not be reached: {}", len(unreached), _people(unreached)))
-    lines += [md("• ⚠️ {}", problem) for problem in summary.problems]
-    parts: list[Part] = [Text(md("\n").join(lines))]
-    if summary.due:
-        parts.append(ContextLine(("Reminders go out at 09:00 the day before and on the due day.",)))
-    return Message(summary=lines[0], parts=tuple(parts))
-
-
-def _share(part: int, whole: int) -> Markup:
-    return md("{:.0%}", part / whole) if whole else md("–")
-
-
-def status_message(ws: Workspace, topic: Topic, groups: dict[Group, list[Progress]]) -> Message:
-    rows = [r for members in groups.values() for r in members]
-    if not rows:
-        text = md("Nobody is assigned *{}* yet: `{}`.", topic.title, command("quiz assign TOPIC to …"))
-        return Message.text(text)
-    lines = []
-    for (vendor_id, site), members in groups.items():
-        vendor = ws.vendor(vendor_id) if vendor_id else None
-        where = md(
-            "{} · {}", vendor.name if vendor else vendor_id or "vendor unknown", site or "site unknown"
-        )
-        done = sum(r.finished for r in members)
-        passed = sum(r.passed for r in members)
-        lines.append(
-            md("• *{}*: {} assigned, {} finished ({}), {} passed (pass rate {} of those who finished)",
-               where, len(members), done, _share(done, len(members)), passed, _share(passed, done))
-        )  # fmt: skip
-    done, passed = sum(r.finished for r in rows), sum(r.passed for r in rows)
-    head = md("{} assigned, {} finished ({}), {} passed.", len(rows), done, _share(done, len(rows)), passed)
-    parts: list[Part] = [Header(md("{} · status", topic.title)), Text(head), Text(md("\n").join(lines))]
-    waiting = sorted(r.user for r in rows if not r.finished)
-    if waiting:
-        parts.append(Text(md("*Not finished yet ({})*: {}", len(waiting), _people(waiting))))
-    return Message(summary=md("{}: {}", topic.title, head), parts=tuple(parts))
+    await ctx.respond(assign_views.summary_message(summary))

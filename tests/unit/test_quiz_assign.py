@@ -15,7 +15,7 @@ from bot.context import Services
 from bot.roles import RoleResolver
 from bot.routing import UsageError
 from bot.workspace import Workspace
-from handlers.quiz import assign, assign_cli, people, store
+from handlers.quiz import assign, assign_cli, assign_views, people, store
 from handlers.quiz.attempts import answer, start
 from handlers.quiz.bank import Answer, Choice, ImportedBank, Question
 from storage import claims
@@ -191,7 +191,7 @@ async def test_unreachable_people_and_unreadable_channels_are_reported_to_the_as
     request = assign.parse("spam to <@U0LABEL02> <@U0LABEL01> <#C0BLUEB01>", svc.workspace, NOW.date())
     summary = await assign.assign(svc, request, TRAINER)
     assert summary is not None and summary.who("unreached") == [KAI] and summary.who("told") == [LEE]
-    said = texts(assign.summary_message(summary))
+    said = texts(assign_views.summary_message(summary))
     assert "could not be reached" in said and "invite the bot" in said
     # the unreached person's DM was not recorded as sent: a later assignment tries again
     port.unreachable.clear()
@@ -337,7 +337,7 @@ async def test_status_splits_by_vendor_and_site_and_lists_who_has_not_finished(d
     groups = assign.by_placement(rows, placed)
     assert list(groups) == [("bluebird", "nairobi"), ("northwind", "lisbon"), ("northwind", "manila")]
     topic = (await store.topics(db))[0].topic
-    said = texts(assign.status_message(svc.workspace, topic, groups))
+    said = texts(assign_views.status_message(svc.workspace, topic, groups))
     assert "42 assigned, 1 finished" in said and "and 11 more" in said
     assert "Not finished yet (41)" in said
 
