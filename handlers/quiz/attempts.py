@@ -287,12 +287,3 @@ async def _finish(session, attempt: QuizAttempt, now: datetime) -> Result:  # no
     if attempt.finished_at is None:
         attempt.finished_at, attempt.credit, attempt.passed = now, credit, passed
     return Result(credit, passed, sum(1 for a in answers if a.right), total, missed)
-
-
-async def result_of(db: Database, attempt_id: str, now: datetime) -> Result | None:
-    """A finished attempt's result (the same figures whenever asked)."""
-    async with db.transaction() as session:
-        attempt = await session.get(QuizAttempt, attempt_id)
-        if attempt is None or attempt.finished_at is None:
-            return None
-        return await _finish(session, attempt, now)

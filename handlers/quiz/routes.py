@@ -185,14 +185,21 @@ async def after_answer(ctx: Context, answered: Answered, where: MessageRef | Non
 
 
 async def _result(ctx: Context, answered: Answered) -> None:
-    assert answered.result is not None and answered.topic is not None and ctx.user is not None
+    assert ctx.user is not None
+    await tell_result(ctx.services, ctx.user, answered)
+
+
+async def tell_result(services: Services, user: str, answered: Answered) -> None:
+    """The end of an attempt, said once by whoever closed it: a review's tally, or the quiz's result
+    against the pass mark (an assignment it passes is marked)."""
+    assert answered.result is not None and answered.topic is not None
     topic = answered.topic
     if answered.kind == "review":  # a review has no pass mark: how it went, and when they come back
-        await ctx.port.dm(ctx.user, review.done_message(answered.result))
+        await services.port.dm(user, review.done_message(answered.result))
         return
     if answered.attempt_id:
-        await assign.on_attempt_finished(ctx.services, answered.attempt_id)
-    await ctx.port.dm(ctx.user, views.result_message(topic.title, answered.result, topic.pass_mark))
+        await assign.on_attempt_finished(services, answered.attempt_id)
+    await services.port.dm(user, views.result_message(topic.title, answered.result, topic.pass_mark))
 
 
 async def start_button(ctx: Context, action: Action) -> None:
@@ -205,12 +212,8 @@ async def time_up(services: Services, taken: claims.Taken) -> str | None:
     payload = taken.payload or {}
     closed = await attempts.close_expired(services.db, payload["attempt"], services.clock())
     if closed is not None and closed.result is not None and closed.topic is not None:
-        topic = closed.topic
         await services.port.dm(payload["user"], Message.text("⏱️ Time is up for this quiz."))
-        await assign.on_attempt_finished(services, payload["attempt"])
-        await services.port.dm(
-            payload["user"], views.result_message(topic.title, closed.result, topic.pass_mark)
-        )
+        await tell_result(services, payload["user"], closed)
     return None
 
 
