@@ -456,13 +456,15 @@ async def main() -> None:
     parser.add_argument("--duplicates", type=float, default=0.05, help="share of clicks sent twice at once")
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="tsqa-quiz-bench-"))
     rows, notes = [], []
-    sqlite_rows, sqlite_notes = await section("sqlite", f"sqlite+aiosqlite:///{tmp}/bench.db", args, tmp)
-    rows += sqlite_rows
-    notes += sqlite_notes
+    if not args.skip_sqlite:
+        sqlite_rows, sqlite_notes = await section("sqlite", f"sqlite+aiosqlite:///{tmp}/bench.db", args, tmp)
+        rows += sqlite_rows
+        notes += sqlite_notes
     if not args.skip_postgres:
         async with postgres_database() as url:
             if url is not None:

@@ -11,6 +11,7 @@ future: the poller takes it when due, one replica at a time (PostgreSQL `FOR UPD
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -26,7 +27,7 @@ from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.engine import Database
+from storage.engine import Database, Executor
 from storage.models.core import Claim
 
 log = logging.getLogger("tsqa.claims")
@@ -41,16 +42,29 @@ DONE_RETENTION = timedelta(days=90)
 SHORT_LIVED = ("event",)
 
 
-def insert_ignoring(session: AsyncSession, model: type) -> Any:
-    """An INSERT that can take `.on_conflict_do_nothing()`, in the session's dialect."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+def dialect_of(executor: Executor) -> str:
+    if isinstance(executor, AsyncSession):
+        return executor.bind.dialect.name if executor.bind else "sqlite"
+    return executor.dialect.name
 
 
-async def insert_once(session: AsyncSession, model: type, keys: list[str], **values: Any) -> bool:
+def insert_ignoring(executor: Executor, model: type) -> Any:
+    """An INSERT that can take `.on_conflict_do_nothing()`, in the executor's dialect."""
+    return (postgresql.insert if dialect_of(executor) == "postgresql" else sqlite.insert)(model)
+
+
+@functools.cache
+def _insert_once_statement(dialect: str, model: type, keys: tuple[str, ...]) -> Any:
+    """Built once per table: every claim runs this, and building a statement costs more than
+    running it. On the table, not the ORM class, so a session runs it as plain Core."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model.__table__).on_conflict_do_nothing(index_elements=list(keys))  # type: ignore[attr-defined]
+
+
+async def insert_once(session: Executor, model: type, keys: list[str], **values: Any) -> bool:
     """Insert a row unless its key exists; True when this call inserted it (the claim was won)."""
-    stmt = insert_ignoring(session, model).values(**values).on_conflict_do_nothing(index_elements=keys)
-    return (await session.execute(stmt)).rowcount == 1
+    stmt = _insert_once_statement(dialect_of(session), model, tuple(keys))
+    return (await session.execute(stmt, values)).rowcount == 1
 
 
 @dataclass(frozen=True)
@@ -82,11 +96,12 @@ def _takeable(now: datetime) -> ColumnElement[bool]:
     )
 
 
-async def _row(session: AsyncSession, key: str) -> Claim | None:
-    return await session.scalar(select(Claim).where(Claim.key == key))
+async def _row(session: Executor, key: str) -> Any:
+    """The claim's row (its columns as attributes), on a session or a bare connection."""
+    return (await session.execute(select(Claim.__table__).where(Claim.key == key))).first()
 
 
-def _taken(row: Claim, won: bool) -> Taken:
+def _taken(row: Any, won: bool) -> Taken:
     payload = json.loads(row.payload) if row.payload else None
     return Taken(
         row.key, won, row.done_at is not None, row.result, row.attempts, payload, row.kind, row.lease_until
@@ -103,7 +118,7 @@ class Held(Exception):
 
 
 async def take_in(
-    session: AsyncSession,
+    session: Executor,
     key: str,
     kind: str,
     now: datetime,
@@ -139,7 +154,7 @@ async def take(
         return await take_in(session, key, kind, now, lease=lease, owner=owner)
 
 
-async def claim_in(session: AsyncSession, key: str, kind: str, now: datetime | None = None) -> bool:
+async def claim_in(session: Executor, key: str, kind: str, now: datetime | None = None) -> bool:
     """True the first time `key` is claimed, done at once; rolls back with the caller's transaction."""
     return (await take_in(session, key, kind, now or datetime.now(UTC), lease=None)).won
 

@@ -13,14 +13,14 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 
 from handlers.quiz import review, store
 from handlers.quiz.bank import Answer, Question, Score, Topic, score
 from storage.claims import claim_in
-from storage.engine import Database
+from storage.engine import Database, Executor
 from storage.models import QuizAnswer, QuizAttempt, QuizTopic
 
 SHUFFLED = ("single", "multiple")
@@ -151,25 +151,39 @@ def _order(question: Question, rng: random.Random) -> list[int]:
 
 async def current(db: Database, attempt_id: str, now: datetime) -> Step | None:
     """The question to ask now, or None when the attempt is finished (or unknown)."""
-    async with db.transaction() as session:
-        attempt = await session.get(QuizAttempt, attempt_id)
+    async with db.connection() as conn:
+        attempt = await _attempt(conn, attempt_id)
         if attempt is None or attempt.finished_at is not None:
             return None
-        return await _step(session, attempt)
+        return await _step(conn, attempt, attempt.position)
 
 
-async def _step(session, attempt: QuizAttempt) -> Step | None:  # noqa: ANN001 - an AsyncSession
+# The statements of every answer, built once (building one costs more than running it).
+_ATTEMPTS = QuizAttempt.__table__
+_READ_ATTEMPT = select(_ATTEMPTS).where(_ATTEMPTS.c.attempt_id == bindparam("attempt"))
+_MOVE_ON = (
+    update(_ATTEMPTS).where(_ATTEMPTS.c.attempt_id == bindparam("attempt")).values(position=bindparam("next"))
+)
+_INSERT_ANSWER = insert(QuizAnswer.__table__)
+
+
+async def _attempt(conn: Executor, attempt_id: str) -> Any:
+    """The attempt's columns as attributes. Not locked: what an answer changes is guarded by claims."""
+    return (await conn.execute(_READ_ATTEMPT, {"attempt": attempt_id})).first()
+
+
+async def _step(conn: Executor, attempt: Any, position: int) -> Step | None:
     plan = Plan.load(attempt.plan)
-    if attempt.position >= len(plan.items):
+    if position >= len(plan.items):
         return None
-    item = plan.items[attempt.position]
-    question = (await store.versions(session, [item["version"]]))[item["version"]]
-    topic = await store.topic(session, attempt.topic_id)
+    item = plan.items[position]
+    question = (await store.versions(conn, [item["version"]]))[item["version"]]
+    topic = await store.topic(conn, attempt.topic_id)
     assert topic is not None
     return Step(
         attempt.attempt_id,
         topic,
-        attempt.position,
+        position,
         len(plan.items),
         question,
         tuple(item["order"]),
@@ -181,32 +195,36 @@ async def answer(
     db: Database, attempt_id: str, position: int, user: str, given: Answer, now: datetime
 ) -> Answered:
     """Record `given` for the question at `position` once; displayed option indexes in `given.chosen`
-    are mapped back through the attempt's order. Says what happened either way."""
-    async with db.transaction() as session:
-        attempt = await session.get(QuizAttempt, attempt_id)
+    are mapped back through the attempt's order. Says what happened either way.
+
+    The hot path of a quiz: Core statements on one connection (read the attempt, claim, insert the
+    answer, move on), a review card only for a miss or a review."""
+    async with db.connection() as conn:
+        attempt = await _attempt(conn, attempt_id)
         if attempt is None:
             return Answered("unknown")
         if attempt.user_id != user:
             return Answered("not_yours")
         plan = Plan.load(attempt.plan)
         total = len(plan.items)
+        if position < attempt.position:  # a double click, a retry, an earlier question's button
+            return Answered("already_answered", position=position, total=total)
         if attempt.finished_at is not None:
             return Answered("finished", position=position, total=total)
-        topic = await store.topic(session, attempt.topic_id)
+        topic = await store.topic(conn, attempt.topic_id)
         if attempt.deadline is not None and now > attempt.deadline:
-            if not await claim_in(session, f"quiz-finished:{attempt_id}", "quiz-finish", now):
+            if not await claim_in(conn, f"quiz-finished:{attempt_id}", "quiz-finish", now):
                 return Answered("finished", position=position, total=total)
-            result = await _finish(session, attempt, now)
+            result = await _finish(conn, attempt, now)
             return Answered(
                 "time_up", result=result, position=position, total=total, topic=topic, attempt_id=attempt_id
             )
-        if position != attempt.position:
-            outcome: Outcome = "already_answered" if position < attempt.position else "not_yet"
-            return Answered(outcome, position=position, total=total)
-        if not await claim_in(session, f"quiz-answer:{attempt_id}:{position}", "quiz-answer", now):
+        if position > attempt.position:
+            return Answered("not_yet", position=position, total=total)
+        if not await claim_in(conn, f"quiz-answer:{attempt_id}:{position}", "quiz-answer", now):
             return Answered("already_answered", position=position, total=total)
         item = plan.items[position]
-        question = (await store.versions(session, [item["version"]]))[item["version"]]
+        question = (await store.versions(conn, [item["version"]]))[item["version"]]
         order = item["order"]
         original = Answer(
             chosen=tuple(order[i] for i in given.chosen if 0 <= i < len(order)),
@@ -214,46 +232,47 @@ async def answer(
             matches=given.matches,
         )
         scored = score(question, original)
-        session.add(
-            QuizAnswer(
-                attempt_id=attempt_id,
-                position=position,
-                version_id=item["version"],
-                answer=store.answer_json(original),
-                credit=scored.credit,
-                right=scored.right,
-                answered_at=now,
-            )
+        await conn.execute(
+            _INSERT_ANSWER,
+            {
+                "attempt_id": attempt_id,
+                "position": position,
+                "version_id": item["version"],
+                "answer": store.answer_json(original),
+                "credit": scored.credit,
+                "right": scored.right,
+                "answered_at": now,
+            },
         )
         # A missed question comes back in spaced review; a review answer moves its card on. A right
         # answer in a quiz leaves the cards alone (and costs no query).
         if attempt.kind == "review" or not scored.right:
-            await review.record(session, user, attempt.topic_id, question, scored.right, now)
-        attempt.position = position + 1
-        await session.flush()
-        if attempt.position >= total:
-            await claim_in(session, f"quiz-finished:{attempt_id}", "quiz-finish", now)
-            result = await _finish(session, attempt, now)
+            await review.record(conn, user, attempt.topic_id, question, scored.right, now)
+        await conn.execute(_MOVE_ON, {"attempt": attempt_id, "next": position + 1})
+        if position + 1 >= total:
+            # The deadline's timer may have closed it a moment ago: then it told the result, not us.
+            won = await claim_in(conn, f"quiz-finished:{attempt_id}", "quiz-finish", now)
+            result = await _finish(conn, attempt, now) if won else None
             return Answered(
                 "recorded", question, scored, None, result, position, total, topic, attempt.kind, attempt_id
             )
-        next_step = await _step(session, attempt)
+        next_step = await _step(conn, attempt, position + 1)
         return Answered("recorded", question, scored, next_step, None, position, total, topic, attempt.kind)
 
 
 async def close_expired(db: Database, attempt_id: str, now: datetime) -> Answered | None:
     """Close an attempt whose time ran out with nobody clicking; None when it is already closed
     (answered to the end, or closed by a late click, which told the person itself)."""
-    async with db.transaction() as session:
-        attempt = await session.get(QuizAttempt, attempt_id)
+    async with db.connection() as conn:
+        attempt = await _attempt(conn, attempt_id)
         if attempt is None or attempt.finished_at is not None:
             return None
         if attempt.deadline is not None and now < attempt.deadline:
             return None
-        if not await claim_in(session, f"quiz-finished:{attempt_id}", "quiz-finish", now):
+        if not await claim_in(conn, f"quiz-finished:{attempt_id}", "quiz-finish", now):
             return None
-        result = await _finish(session, attempt, now)
-        topic = await store.topic(session, attempt.topic_id)
+        result = await _finish(conn, attempt, now)
+        topic = await store.topic(conn, attempt.topic_id)
         total = len(Plan.load(attempt.plan).items)
         return Answered(
             "time_up",
@@ -265,17 +284,19 @@ async def close_expired(db: Database, attempt_id: str, now: datetime) -> Answere
         )
 
 
-async def _finish(session, attempt: QuizAttempt, now: datetime) -> Result:  # noqa: ANN001
+async def _finish(conn: Executor, attempt: Any, now: datetime) -> Result:
     """Close the attempt: unanswered questions count as wrong; passed against the topic's mark."""
     plan = Plan.load(attempt.plan)
     answers = (
-        (await session.execute(select(QuizAnswer).where(QuizAnswer.attempt_id == attempt.attempt_id)))
-        .scalars()
-        .all()
-    )
+        await conn.execute(
+            select(QuizAnswer.position, QuizAnswer.credit, QuizAnswer.right).where(
+                QuizAnswer.attempt_id == attempt.attempt_id
+            )
+        )
+    ).all()
     by_position = {a.position: a for a in answers}
-    questions = await store.versions(session, [item["version"] for item in plan.items])
-    topic = await session.get(QuizTopic, attempt.topic_id)
+    questions = await store.versions(conn, [item["version"] for item in plan.items])
+    topic = await store.topic(conn, attempt.topic_id)
     total = len(plan.items)
     credit = sum(a.credit for a in answers) / total if total else 0.0
     missed = tuple(
@@ -284,6 +305,9 @@ async def _finish(session, attempt: QuizAttempt, now: datetime) -> Result:  # no
         if position not in by_position or not by_position[position].right
     )
     passed = credit >= (topic.pass_mark if topic else 1.0) - 1e-9
-    if attempt.finished_at is None:
-        attempt.finished_at, attempt.credit, attempt.passed = now, credit, passed
+    await conn.execute(
+        update(_ATTEMPTS)
+        .where(_ATTEMPTS.c.attempt_id == attempt.attempt_id, _ATTEMPTS.c.finished_at.is_(None))
+        .values(finished_at=now, credit=credit, passed=passed)
+    )
     return Result(credit, passed, sum(1 for a in answers if a.right), total, missed)

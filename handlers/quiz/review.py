@@ -23,11 +23,11 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.triggers.cron import CronTrigger
 from fsrs import Card, Rating, Scheduler
-from sqlalchemy import Exists, exists, func, select
+from sqlalchemy import ColumnElement, Exists, and_, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chat.events import Action, Command
@@ -40,7 +40,7 @@ from handlers.quiz.bank import Question
 from handlers.quiz.store import question_from_json
 from storage import claims
 from storage.claims import claim_in, insert_once
-from storage.engine import Database
+from storage.engine import Database, Executor
 from storage.models import QuizAttempt, QuizQuestion, QuizReviewCard
 
 if TYPE_CHECKING:
@@ -59,20 +59,30 @@ VendorOf = Callable[[str], Awaitable[str | None]]
 # ----- cards -----
 
 
-async def _card_row(
-    session: AsyncSession, user: str, topic_id: str, question_id: str
-) -> QuizReviewCard | None:
-    """The card, locked on PostgreSQL so two answers at once review it one after the other."""
-    query = select(QuizReviewCard).where(
+_CARD = (QuizReviewCard.card, QuizReviewCard.reviews, QuizReviewCard.lapses)
+
+
+def _this_card(user: Any, topic_id: Any, question_id: Any) -> ColumnElement[bool]:
+    return and_(
         QuizReviewCard.user_id == user,
         QuizReviewCard.topic_id == topic_id,
         QuizReviewCard.question_id == question_id,
     )
-    return await session.scalar(query.with_for_update())
+
+
+_THE_CARD = _this_card(bindparam("user"), bindparam("topic"), bindparam("question"))
+_READ_CARD = select(*_CARD).where(_THE_CARD).with_for_update()
+_REVIEW_CARD = update(QuizReviewCard.__table__).where(_THE_CARD)
+
+
+async def _card_row(session: Executor, user: str, topic_id: str, question_id: str) -> Any:
+    """The card's columns, locked on PostgreSQL so two answers at once review it one after the other."""
+    params = {"user": user, "topic": topic_id, "question": question_id}
+    return (await session.execute(_READ_CARD, params)).first()
 
 
 async def record(
-    session: AsyncSession, user: str, topic_id: str, question: Question | str, right: bool, now: datetime
+    session: Executor, user: str, topic_id: str, question: Question | str, right: bool, now: datetime
 ) -> None:
     """Review (or create) the card of an answer just recorded, inside the answer's own transaction.
     `reviews` counts every rating; `lapses` the wrong answers after the first miss."""
@@ -93,10 +103,15 @@ async def record(
         row = await _card_row(session, user, topic_id, question_id)  # another answer created it meanwhile
         assert row is not None
     card, _ = SCHEDULER.review_card(Card.from_json(row.card), Rating.Good if right else Rating.Again, now)
-    row.card, row.due_at, row.reviews = card.to_json(), card.due, row.reviews + 1
-    if not right:
-        row.lapses += 1
-    await session.flush()
+    await session.execute(
+        _REVIEW_CARD.values(
+            card=card.to_json(),
+            due_at=card.due,
+            reviews=row.reviews + 1,
+            lapses=row.lapses + (0 if right else 1),
+        ),
+        {"user": user, "topic": topic_id, "question": question_id},
+    )
 
 
 def _has_active_version() -> Exists:

@@ -6,6 +6,7 @@ position and the option shown; who answers is the platform's user, checked again
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -171,17 +172,24 @@ async def after_answer(ctx: Context, answered: Answered, where: MessageRef | Non
     if answered.outcome != "recorded":
         await ctx.respond(Message.text(SAID[answered.outcome]))
         return
-    message = views.answered_message(answered)
+    # The verdict in place and what comes next are separate messages: sent together, the labeler
+    # waits one round trip to Slack or Teams, not two.
+    verdict = _verdict(ctx, views.answered_message(answered), where)
+    if answered.next_step is not None:
+        await asyncio.gather(verdict, ask(ctx, answered.next_step))
+    elif answered.result is not None:
+        await asyncio.gather(verdict, _result(ctx, answered))
+    else:
+        await verdict
+
+
+async def _verdict(ctx: Context, message: Message, where: MessageRef | None) -> None:
     try:
         if where is None:
             raise ChatError("no_message")
         await ctx.port.update(where, message)
     except ChatError:  # the question's message is gone (deleted, or a form with no message): say it anew
         await ctx.respond(message)
-    if answered.next_step is not None:
-        await ask(ctx, answered.next_step)
-    elif answered.result is not None:
-        await _result(ctx, answered)
 
 
 async def _result(ctx: Context, answered: Answered) -> None:

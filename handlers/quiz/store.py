@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.quiz.bank import Answer, Choice, ImportedBank, NumericAnswer, Pair, Question, Topic
-from storage.engine import Database
+from storage.engine import Database, Executor
 from storage.models import QuizQuestion, QuizTopic
 
 DEFAULT_PASS_MARK = 0.8
@@ -186,12 +186,19 @@ _TOPICS: dict[tuple[str, str], tuple[float, Topic]] = {}
 TOPIC_SECONDS = 30.0
 
 
-async def topic(session: AsyncSession, topic_id: str) -> Topic | None:
-    key = (str(session.get_bind().url), topic_id)
+def _database(executor: Executor) -> str:
+    """Which database a cache entry belongs to (tests run several in one process)."""
+    engine = executor.get_bind() if isinstance(executor, AsyncSession) else executor.engine
+    return str(engine.url)
+
+
+async def topic(session: Executor, topic_id: str) -> Topic | None:
+    key = (_database(session), topic_id)
     cached = _TOPICS.get(key)
     if cached is not None and time.monotonic() - cached[0] < TOPIC_SECONDS:
         return cached[1]
-    row = await session.get(QuizTopic, topic_id)
+    columns = (QuizTopic.topic_id, QuizTopic.title, QuizTopic.pass_mark, QuizTopic.time_limit_seconds)
+    row = (await session.execute(select(*columns).where(QuizTopic.topic_id == topic_id))).first()
     if row is None:
         return None
     found = topic_of(row)
@@ -218,13 +225,15 @@ _VERSIONS: dict[tuple[str, int], Question] = {}
 MAX_CACHED_VERSIONS = 20_000
 
 
-async def versions(session: AsyncSession, version_ids: list[int]) -> dict[int, Question]:
-    database = str(session.get_bind().url)
+async def versions(session: Executor, version_ids: list[int]) -> dict[int, Question]:
+    database = _database(session)
     found = {v: _VERSIONS[(database, v)] for v in version_ids if (database, v) in _VERSIONS}
     missing = [v for v in version_ids if v not in found]
     if missing:
-        query = select(QuizQuestion).where(QuizQuestion.version_id.in_(missing))
-        for row in (await session.execute(query)).scalars():
+        query = select(QuizQuestion.version_id, QuizQuestion.content).where(
+            QuizQuestion.version_id.in_(missing)
+        )
+        for row in await session.execute(query):
             found[row.version_id] = question_from_json(row.content)
         if len(_VERSIONS) + len(missing) > MAX_CACHED_VERSIONS:
             _VERSIONS.clear()
