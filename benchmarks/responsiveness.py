@@ -20,20 +20,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import yaml
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.http_load import command_body, free_port, wait_ready  # noqa: E402
+from benchmarks.scratch_db import drop_database, fresh_database  # noqa: E402
 from bot.local.state import File  # noqa: E402
 from bot.workspace import load_workspace  # noqa: E402
 from handlers.digest.generate import generate_decisions  # noqa: E402
@@ -120,25 +117,6 @@ async def digest_posts(session: aiohttp.ClientSession, url: str, fake, days: int
         ) as response:
             await response.read()
         await asyncio.sleep(2)
-
-
-async def fresh_database(server_url: str) -> str:
-    """A new, empty database on the server, so every run starts from the same state."""
-    server = make_url(server_url)
-    name = f"tsqa_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    return server.set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_database(url: str) -> None:
-    database = make_url(url)
-    admin = create_async_engine(database.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{database.database}" WITH (FORCE)'))
-    await admin.dispose()
 
 
 def percentile(values: list[float], share: float) -> float:
