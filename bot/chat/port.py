@@ -80,6 +80,11 @@ class ChatPort(Protocol):
 
     async def permalink(self, ref: MessageRef) -> str: ...
 
+    async def own_user(self) -> str:
+        """The bot's own user ID as this platform writes it in member lists, so a handler can leave the
+        bot out of the people it reaches."""
+        ...
+
     def join_hint(self, channel: Markup) -> Markup:
         """What to do so the bot can post in `channel` (its name), in this platform's words."""
         ...

@@ -25,7 +25,7 @@ class BotIdentity:
         self.result: AuthorizeResult | None = None
 
     async def load(self) -> AuthorizeResult:
-        response = await self.port.call("auth_test")
+        response = await self.port.identity()
         self.result = AuthorizeResult(
             enterprise_id=response.get("enterprise_id"),
             team_id=response.get("team_id"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.model import MessageRef
+from bot.chat.port import ChatError
 
 log = logging.getLogger("tsqa.slack.keyed")
 
@@ -48,7 +49,7 @@ def _key_of(message: dict[str, Any]) -> str | None:
 class KeyedPoster:
     """`post` sends one page of a message at most once per key."""
 
-    def __init__(self, client: AsyncWebClient, pause: float = 1.0):
+    def __init__(self, client: AsyncWebClient, *, own_user: Callable[[], Awaitable[str]], pause: float = 1.0):
         self.reader = client  # reads are safe to retry: the port's client with every retry handler
         self.writer = AsyncWebClient(
             token=client.token,
@@ -57,7 +58,7 @@ class KeyedPoster:
             retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
         )
         self.pause = pause
-        self._bot_user: str | None = None
+        self.own_user = own_user  # the port's, asked once for the whole process
 
     async def find(self, channel: str, thread_ts: str | None, key: str) -> MessageRef | None:
         """The message posted under `key` in the last day (or in the thread), if Slack has it."""
@@ -66,21 +67,20 @@ class KeyedPoster:
     async def find_file(self, channel: str, thread_ts: str | None, filename: str) -> MessageRef | None:
         """A message of ours carrying a file of that name: uploads cannot carry a key of their own."""
         try:
-            own = await self._own_user()
+            own = await self.own_user()
+        except ChatError as exc:  # better a possible second chart than none
+            log.warning("could not look for file %s in %s: %s", filename, channel, exc.code)
+            return None
 
-            def shared(message: dict[str, Any]) -> bool:
-                names = [f.get("name") for f in message.get("files") or []]
-                return message.get("user") == own and filename in names
+        def shared(message: dict[str, Any]) -> bool:
+            names = [f.get("name") for f in message.get("files") or []]
+            return message.get("user") == own and filename in names
 
+        try:
             return await self._scan(channel, thread_ts, shared)
         except SlackApiError as exc:  # better a possible second chart than none
             log.warning("could not look for file %s in %s: %s", filename, channel, exc.response.get("error"))
             return None
-
-    async def _own_user(self) -> str | None:
-        if self._bot_user is None:
-            self._bot_user = (await self.reader.auth_test()).get("user_id")
-        return self._bot_user
 
     async def _scan(
         self, channel: str, thread_ts: str | None, wanted: Callable[[dict[str, Any]], bool]

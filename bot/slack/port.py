@@ -92,8 +92,9 @@ MAX_KNOWN_DMS = 20_000
 class SlackPort:
     def __init__(self, client: AsyncWebClient):
         self.client = client
-        self.keyed = KeyedPoster(client)
+        self.keyed = KeyedPoster(client, own_user=self.own_user)
         self._dms: dict[str, str] = {}
+        self._identity: dict[str, Any] | None = None
 
     def join_hint(self, channel: Markup) -> Markup:
         return md("type `/invite @tsqa` in {}", channel)
@@ -116,6 +117,17 @@ class SlackPort:
             return await getattr(self.client, method)(**kwargs)
         except SlackApiError as exc:
             raise _chat_error(exc) from exc
+
+    async def identity(self) -> dict[str, Any]:
+        """auth.test's answer, asked once: who the bot is does not change while it runs, and the app's
+        sign-in, the keyed poster and handlers all need it."""
+        if self._identity is None:
+            response = await self.call("auth_test")
+            self._identity = dict(response.data)
+        return self._identity
+
+    async def own_user(self) -> str:
+        return str((await self.identity())["user_id"])
 
     async def _post_pages(
         self, channel: str, message: Message, thread_ts: str | None, key: str | None, look_first: bool

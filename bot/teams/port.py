@@ -321,6 +321,11 @@ class TeamsPort:
             if channel.id:
                 await self.directory.remember_channel(channel.id, channel.name, team_id, service_url)
 
+    async def own_user(self) -> str:
+        """The bot's account: `28:` and the app ID, as activities name it as recipient (the mention the
+        listeners strip), lower-cased as `channel_members` returns IDs."""
+        return f"28:{self.app_id}".lower()
+
     async def usergroup_members(self, usergroup: str) -> list[str]:
         raise ChatError(
             "not_supported", "Teams has no usergroups the bot can read: name a group in `groups:`"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import re
-import weakref
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -150,24 +149,15 @@ def parse(text: str, ws: Workspace, today: date) -> Request:
 
 # ----- who that is -----
 
-_own: weakref.WeakKeyDictionary[object, str | None] = weakref.WeakKeyDictionary()
-
 
 async def own_user(port: ChatPort) -> str | None:
-    """The bot's own user ID, asked once. Slack and the local workspace say it in auth.test (the port's
-    raw Web API call); a Teams roster lists people only, the bot being a `28:` account."""
-    if port in _own:
-        return _own[port]
-    found = None
-    call = getattr(port, "call", None)
-    if call is not None:
-        try:
-            found = (await call("auth_test")).get("user_id")
-        except ChatError:
-            log.warning("could not ask the platform who the bot is", exc_info=True)
-            return None
-    _own[port] = found
-    return found
+    """The bot's own user ID (each port asks once); None when the platform would not say, so that
+    inviting people still works."""
+    try:
+        return await port.own_user()
+    except ChatError:
+        log.warning("could not ask the platform who the bot is", exc_info=True)
+        return None
 
 
 @dataclass

@@ -57,9 +57,8 @@ class FakePort:
         self.unreachable: set[str] = set()
         self.member_calls = 0
 
-    async def call(self, method: str, **kwargs: object) -> dict[str, str]:
-        assert method == "auth_test"
-        return {"user_id": BOT}
+    async def own_user(self) -> str:
+        return BOT
 
     async def dm(
         self, user: str, message: Message, *, key: str | None = None, look_first: bool = False
