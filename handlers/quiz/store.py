@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import URL, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.quiz.bank import Answer, Choice, ImportedBank, NumericAnswer, Pair, Question, Topic
@@ -94,7 +94,7 @@ async def import_bank(db: Database, bank: ImportedBank, now: datetime) -> Import
 
 
 async def _upsert_topic(session: AsyncSession, topic_id: str, bank: ImportedBank, now: datetime) -> None:
-    _TOPICS.pop((str(session.get_bind().url), topic_id), None)
+    _TOPICS.pop((_database(session), topic_id), None)
     row = await session.get(QuizTopic, topic_id)
     title = bank.titles.get(topic_id) or (row.title if row else topic_id)
     pass_mark = bank.pass_marks.get(topic_id, row.pass_mark if row else DEFAULT_PASS_MARK)
@@ -182,14 +182,15 @@ def topic_of(row: QuizTopic) -> Topic:
 
 # Read on every answer; changed only by imports. This process forgets a topic when it imports it;
 # another replica's import shows here within TOPIC_SECONDS.
-_TOPICS: dict[tuple[str, str], tuple[float, Topic]] = {}
+_TOPICS: dict[tuple[URL, str], tuple[float, Topic]] = {}
 TOPIC_SECONDS = 30.0
 
 
-def _database(executor: Executor) -> str:
-    """Which database a cache entry belongs to (tests run several in one process)."""
+def _database(executor: Executor) -> URL:
+    """Which database a cache entry belongs to (tests run several in one process). The URL itself,
+    not its text: rendering it on every answer cost more than the lookup."""
     engine = executor.get_bind() if isinstance(executor, AsyncSession) else executor.engine
-    return str(engine.url)
+    return engine.url
 
 
 async def topic(session: Executor, topic_id: str) -> Topic | None:
@@ -221,7 +222,7 @@ async def active_questions(session: AsyncSession, topic_id: str) -> list[tuple[i
 
 
 # A version is never changed once stored: each is read and parsed once per process (and database).
-_VERSIONS: dict[tuple[str, int], Question] = {}
+_VERSIONS: dict[tuple[URL, int], Question] = {}
 MAX_CACHED_VERSIONS = 20_000
 
 
