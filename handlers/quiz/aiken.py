@@ -17,7 +17,7 @@ import re
 import string
 
 from handlers.quiz.bank import BankError, Choice, ImportedBank, Question
-from handlers.quiz.native import Intake, QuestionError, choice_weights, problem
+from handlers.quiz.intake import Intake, QuestionError, choice_weights, problem
 
 OPTION = re.compile(r"([A-Z])[.)]\s+(\S.*)")
 ANSWER = re.compile(r"ANSWER\s*:\s*(.*)")

@@ -18,7 +18,7 @@ from bot.config import Settings
 from handlers.quiz import report_cli, store
 from handlers.quiz.bank import BankError
 from handlers.quiz.formats import parse_bank
-from handlers.quiz.native import question_dict
+from handlers.quiz.native_export import question_dict
 from storage.engine import Database
 from storage.migrate import run_on_database
 

@@ -30,7 +30,7 @@ from handlers.quiz.bank import (
     Question,
     parse_number,
 )
-from handlers.quiz.native import Intake, QuestionError, choice_weights, problem
+from handlers.quiz.intake import Intake, QuestionError, choice_weights, problem
 
 LETTERS = "abcdef"
 OPTIONS = tuple(f"option_{letter}" for letter in LETTERS)

@@ -13,7 +13,8 @@ from handlers.quiz.aiken import parse_aiken
 from handlers.quiz.bank import Answer, BankError, Choice, NumericAnswer, Pair, Question, Topic, score
 from handlers.quiz.csvbank import parse_csv
 from handlers.quiz.formats import MAX_BYTES, MAX_QUESTIONS, parse_bank
-from handlers.quiz.native import QUESTION_KEYS, dump_topic, parse_yaml, question_dict
+from handlers.quiz.native import QUESTION_KEYS, parse_yaml
+from handlers.quiz.native_export import dump_topic, question_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "quiz"
