@@ -31,14 +31,14 @@ from bot.chat.port import ChatError, ChatPort
 from bot.context import Context, Services
 from bot.roles import Role
 from bot.routing import Timer, UsageError
-from bot.workspace import (
+from bot.workspace import Workspace
+from bot.workspace_ids import (
     GROUP_PREFIX,
     SLACK_CHANNEL,
     SLACK_USER,
     SLACK_USERGROUP,
     TEAMS_CHANNEL,
     TEAMS_USER,
-    Workspace,
 )
 from handlers.quiz import assign_views, store
 from handlers.quiz.bank import Topic

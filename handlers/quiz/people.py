@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy import select
 
 from bot.chat.port import ChatError
-from bot.workspace import SLACK_USER, TEAMS_USER, Workspace
+from bot.workspace import Workspace
+from bot.workspace_ids import SLACK_USER, TEAMS_USER
 from storage.claims import insert_once
 from storage.engine import Database
 from storage.models.quiz import QuizRosterEntry
