@@ -22,6 +22,7 @@ from bot.workspace import Workspace
 from handlers.quiz import analysis
 from handlers.quiz.attempts import Plan
 from handlers.quiz.bank import Question
+from handlers.quiz.retention import retention
 from handlers.quiz.store import question_from_json
 from storage.engine import Database
 from storage.models import QuizAnswer, QuizAttempt, QuizQuestion, QuizTopic
@@ -338,7 +339,12 @@ async def report(
     *,
     vendor: str | None = None,
     since: date | None = None,
+    now: datetime | None = None,
 ) -> tuple[dict[str, Any], Loaded]:
-    """The report dict and the loaded rows (for the CSV) in one read."""
+    """The report dict and the loaded rows (for the CSV) in one read; with the retention of what was
+    missed, in the same vendor scope."""
     loaded = await load(db, topic_id, placement, vendor=vendor, since=since)
-    return build(loaded, vendor=vendor, since=since), loaded
+    data = build(loaded, vendor=vendor, since=since)
+    kept = await retention(db, topic_id, now=now or datetime.now(UTC), placement=placement, vendor=vendor)
+    data["retention"] = kept.as_dict()
+    return data, loaded

@@ -91,6 +91,10 @@ def _print(data: dict[str, Any]) -> None:
         print(f"  {q['question']}: p {pct(q['p'])}, D {q['d']}, r {q['rpb']}")
     for f in data["flags"]:
         print(f"review {f['question']}: {'; '.join(f['reasons'])}")
+    kept = data["retention"]["overall"]
+    if kept:
+        cards, people = kept["cards"], kept["people"]
+        print(f"retention of missed questions: {pct(kept['mean'])} ({cards} cards, {people} labelers)")
     for note in data["notes"]:
         print(note)
 

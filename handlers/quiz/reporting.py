@@ -179,8 +179,25 @@ def report_message(data: dict[str, Any]) -> Message:
             for m in data["most_missed"]
         ]
         parts.append(Text(md("*Training to-do: most missed*\n") + md("\n").join(todo)))
+    if (kept := _retention(data.get("retention"))) is not None:
+        parts.append(kept)
     parts.append(ContextLine(tuple(data["notes"])))
     return Message(summary=head, parts=tuple(parts))
+
+
+def _retention(data: dict[str, Any] | None) -> Text | None:
+    """What was missed and is in spaced review: how much of it is likely remembered now."""
+    if not data or not data["overall"]:
+        return None
+    o = data["overall"]
+    line = md(
+        "*Retention of missed questions* {} likely remembered now ({} review cards, {} labelers)",
+        _pct(o["mean"]),
+        o["cards"],
+        o["people"],
+    )
+    vendors = [md("{} {}", v, _pct(g["mean"])) for v, g in data["vendors"].items()]
+    return Text(line + md(" · by vendor: ") + md(", ").join(vendors) if len(vendors) > 1 else line)
 
 
 def chart_png(data: dict[str, Any], scores: list[float]) -> bytes:
@@ -260,7 +277,7 @@ async def report_command(ctx: Context, cmd: Command, args: list[str]) -> None:
         return
     lookup = placement_lookup(ctx.db, ctx.workspace, ctx.services)
     try:
-        data, loaded = await report(ctx.db, topic, lookup, vendor=vendor, since=since)
+        data, loaded = await report(ctx.db, topic, lookup, vendor=vendor, since=since, now=ctx.now())
     except ReportError as exc:
         await ctx.respond(Message.text(md("⛔ {}. `{}` lists the quizzes.", str(exc), command("quiz"))))
         return

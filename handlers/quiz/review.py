@@ -15,13 +15,10 @@ file): a per-person opt-out would need a claim that can be deleted, and done cla
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
 import random
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -52,9 +49,6 @@ SCHEDULER = Scheduler(enable_fuzzing=False)
 SESSION = 10  # questions per review session: short enough to finish between tasks
 START_REVIEW = "quiz:review"  # a button in the nudge; value unused
 NUDGE_HOUR = 9
-
-VendorOf = Callable[[str], Awaitable[str | None]]
-
 
 # ----- cards -----
 
@@ -234,78 +228,6 @@ async def start_review(
         open_id = await _open_review(db, user)
         return await attempts.current(db, open_id, now) if open_id else None
     return await attempts.current(db, attempt_id, now)
-
-
-# ----- retention -----
-
-
-@dataclass(frozen=True)
-class RetentionGroup:
-    cards: int
-    people: int
-    mean: float  # FSRS retrievability now, averaged over the cards
-
-
-@dataclass(frozen=True)
-class Retention:
-    """How much of what was missed in a topic is likely remembered now, overall and per vendor."""
-
-    topic_id: str
-    overall: RetentionGroup | None  # None: nobody has missed anything in this topic
-    vendors: dict[str, RetentionGroup]
-
-    def as_dict(self) -> dict:
-        return {
-            "topic": self.topic_id,
-            "overall": asdict(self.overall) if self.overall else None,
-            "vendors": {v: asdict(g) for v, g in sorted(self.vendors.items())},
-        }
-
-
-def _group(values: list[tuple[str, float]]) -> RetentionGroup:
-    return RetentionGroup(len(values), len({u for u, _ in values}), sum(r for _, r in values) / len(values))
-
-
-async def retention(
-    db: Database, topic_id: str, *, now: datetime, by_vendor: VendorOf | None = None
-) -> Retention:
-    """Each card's retrievability at `now` (the scheduler's own formula), averaged per topic and per
-    vendor; a person with no known vendor is under "unknown"."""
-    async with db.transaction() as session:
-        rows = (
-            await session.scalars(select(QuizReviewCard).where(QuizReviewCard.topic_id == topic_id))
-        ).all()
-    now = now.astimezone(UTC)
-    values = [(r.user_id, SCHEDULER.get_card_retrievability(Card.from_json(r.card), now)) for r in rows]
-    vendor_of: dict[str, str] = {}
-    for user in sorted({u for u, _ in values}):
-        vendor_of[user] = (await by_vendor(user) if by_vendor else None) or "unknown"
-    per_vendor: dict[str, list[tuple[str, float]]] = {}
-    for user, value in values:
-        per_vendor.setdefault(vendor_of[user], []).append((user, value))
-    return Retention(
-        topic_id, _group(values) if values else None, {v: _group(g) for v, g in per_vendor.items()}
-    )
-
-
-def vendor_lookup(services: Services) -> VendorOf:
-    """A person's vendor from `handlers/quiz/people.placement` when that module exists, else unknown."""
-    try:
-        people = importlib.import_module("handlers.quiz.people")
-    except ModuleNotFoundError as exc:
-        if exc.name != "handlers.quiz.people":
-            raise  # the module is there but something it needs is not: say so
-        return _unknown
-
-    async def vendor(user: str) -> str | None:
-        found, _site = await people.placement(services, user)
-        return found
-
-    return vendor
-
-
-async def _unknown(user: str) -> str | None:
-    return None
 
 
 # ----- chat -----

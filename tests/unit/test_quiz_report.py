@@ -195,6 +195,11 @@ async def test_vendor_and_since_narrow_what_counts(db: Database) -> None:
     assert data["participation"]["labelers"] == len(northwind)
     assert {g["vendor"] for g in data["groups"]} == {"northwind"}
     check_items(data, expected(answers, northwind))
+    # Retention counts the review cards of northwind's misses only: one per person and missed question.
+    missed = {(u, q) for u in northwind for q in QUESTIONS if answers[u][q] != 0}
+    kept = data["retention"]
+    assert set(kept["vendors"]) == {"northwind"} and kept["overall"]["cards"] == len(missed)
+    assert kept["overall"]["people"] == len({u for u, _ in missed})
     everything, _ = await report.report(db, TOPIC, lookup)
     assert everything["participation"]["labelers"] == 15  # the early attempt counts without `since`
     later, _ = await report.report(db, TOPIC, lookup, since=date(2026, 11, 25))
@@ -383,3 +388,21 @@ async def test_a_subset_attempt_counts_for_p_only(db: Database) -> None:
         assert item["d"] == pytest.approx(want["d"][q])
     assert data["kr20"] == pytest.approx(want["kr20"])
     assert any("subset" in note for note in data["notes"])
+
+
+def test_retention_is_told_in_chat_with_each_vendor_when_there_are_several() -> None:
+    data = {
+        "topic": "t", "title": "T", "pass_mark": 0.8, "vendor": None, "since": None, "kr20": None,
+        "participation": {"labelers": 2, "finished_attempts": 2, "counted_attempts": 2},
+        "overall": {"mean": 0.5, "median": 0.5, "pass_rate": 0.5}, "groups": [], "item_attempts": 2,
+        "questions": [], "flags": [], "most_missed": [], "notes": [],
+        "retention": {"topic": "t", "overall": {"cards": 3, "people": 2, "mean": 0.62},
+                      "vendors": {"acme": {"cards": 2, "people": 1, "mean": 0.5},
+                                  "unknown": {"cards": 1, "people": 1, "mean": 0.86}}},
+    }  # fmt: skip
+    shown = " ".join(p.markdown.plain for p in reporting.report_message(data).parts if hasattr(p, "markdown"))
+    assert "62% likely remembered now (3 review cards, 2 labelers)" in shown
+    assert "by vendor: acme 50%, unknown 86%" in shown
+    data["retention"] = {"topic": "t", "overall": None, "vendors": {}}
+    shown = " ".join(p.markdown.plain for p in reporting.report_message(data).parts if hasattr(p, "markdown"))
+    assert "Retention" not in shown

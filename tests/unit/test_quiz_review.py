@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sys
-import types
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +19,7 @@ from bot.routing import UsageError
 from bot.workspace import Workspace
 from handlers.quiz import attempts, review, store
 from handlers.quiz.bank import Answer, Choice, ImportedBank, Question
+from handlers.quiz.retention import retention
 from storage.engine import Database
 from storage.models import QuizAttempt, QuizQuestion, QuizReviewCard
 
@@ -185,31 +184,21 @@ async def test_retention_is_fsrs_retrievability_averaged_per_topic_and_vendor(db
     own = {key: scheduler.get_card_retrievability(by_fsrs(r), at) for key, r in histories.items()}
     vendors = {ANA: "acme", BEN: "acme"}
 
-    async def vendor_of(user: str) -> str | None:
-        return vendors.get(user)
+    async def placement(users: list[str]) -> dict[str, tuple[str | None, str | None]]:
+        return {u: (vendors.get(u), None) for u in users}
 
-    found = await review.retention(db, "spam", now=at, by_vendor=vendor_of)
+    found = await retention(db, "spam", now=at, placement=placement)
     assert found.overall is not None and (found.overall.cards, found.overall.people) == (4, 3)
     assert found.overall.mean == pytest.approx(sum(own.values()) / 4)
     acme = [v for (user, _), v in own.items() if user in vendors]
     assert found.vendors["acme"].mean == pytest.approx(sum(acme) / 3) and found.vendors["acme"].people == 2
     assert found.vendors["unknown"].mean == pytest.approx(own[(CAI, "bots")])
     assert 0 < min(own.values()) < max(own.values()) < 1  # the figures differ: a mix-up would show
-    assert (await review.retention(db, "hate", now=at)).overall is None
-
-
-async def test_the_vendor_comes_from_people_placement_when_that_module_exists(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    people = types.ModuleType("handlers.quiz.people")
-
-    async def placement(services: Any, user: str) -> tuple[str | None, str | None]:
-        return ("acme", "a1") if user == ANA else (None, None)
-
-    people.placement = placement  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "handlers.quiz.people", people)
-    lookup = review.vendor_lookup(None)  # type: ignore[arg-type]
-    assert (await lookup(ANA), await lookup(BEN)) == ("acme", None)
+    assert (await retention(db, "hate", now=at)).overall is None
+    # A vendor lead's scope: only acme's people, overall included; nobody else's cards.
+    scoped = await retention(db, "spam", now=at, placement=placement, vendor="acme")
+    assert scoped.overall is not None and scoped.overall.mean == pytest.approx(sum(acme) / 3)
+    assert set(scoped.vendors) == {"acme"} and scoped.overall.people == 2
 
 
 class Port:
