@@ -17,7 +17,7 @@ from rich.console import Console
 
 from bot.config import Settings
 from bot.workspace import Workspace, WorkspaceError, load_workspace
-from handlers.quiz import assign, store
+from handlers.quiz import progress, store
 from handlers.quiz.people import RosterError, import_roster, parse_roster, placements
 from storage.engine import Database
 from storage.migrate import run_on_database
@@ -50,13 +50,13 @@ async def readiness(db: Database, workspace: Workspace, topic_id: str | None) ->
     found = [t.topic for t in await store.topics(db) if topic_id is None or t.topic.id == topic_id]
     topics = []
     for topic in found:
-        rows = await assign.progress(db, topic.id)
+        rows = await progress.progress(db, topic.id)
         rows = [r for r in rows if r.assigned or r.passed]
         placed = await placements(
             db, workspace, [r.user for r in rows], members=members, channel_members=None
         )
         groups = []
-        for (vendor, site), members_of in assign.by_placement(rows, placed).items():
+        for (vendor, site), members_of in progress.by_placement(rows, placed).items():
             ready = sorted(r.user for r in members_of if r.passed)
             waiting = sorted(r.user for r in members_of if not r.passed)
             groups.append(

@@ -14,7 +14,8 @@ from handlers.quiz import views
 from handlers.quiz.bank import Topic
 
 if TYPE_CHECKING:
-    from handlers.quiz.assign import Group, Progress, Summary
+    from handlers.quiz.assign import Summary
+    from handlers.quiz.progress import Group, Progress
 
 MAX_LISTED = 30  # people named in one list; the rest are counted
 

@@ -16,7 +16,7 @@ from bot.chat.port import ChatError
 from bot.context import Context, Services
 from bot.roles import Role
 from bot.routing import Router, Timer, UsageError
-from handlers.quiz import assign, attempts, reporting, review, store, uploads, views
+from handlers.quiz import assign, attempts, progress, reporting, review, store, uploads, views
 from handlers.quiz.attempts import Answered, QuizError, Step
 from handlers.quiz.bank import Answer, BankError, parse_number
 from handlers.quiz.formats import parse_bank
@@ -41,7 +41,7 @@ async def list_topics(ctx: Context, cmd: Command, args: list[str]) -> None:
         return
     found = await store.topics(ctx.db)
     open_attempt = await attempts.open_attempt(ctx.db, cmd.user)
-    waiting = await assign.pending(ctx.db, cmd.user)
+    waiting = await progress.pending(ctx.db, cmd.user)
     await ctx.respond(views.topics_message(found, open_attempt.topic_id if open_attempt else None, waiting))
 
 
@@ -259,7 +259,7 @@ def register(router: Router) -> None:
         roles=[Role.TRAINER, Role.ADMIN],
     )  # fmt: skip
     router.subcommand(
-        "quiz", "status", assign.status_command, usage="/quiz status TOPIC",
+        "quiz", "status", progress.status_command, usage="/quiz status TOPIC",
         summary="who finished and passed, by vendor and site",
         roles=[Role.TRAINER, Role.ADMIN, Role.VENDOR_LEAD],
     )  # fmt: skip

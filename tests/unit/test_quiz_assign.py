@@ -15,7 +15,7 @@ from bot.context import Services
 from bot.roles import RoleResolver
 from bot.routing import UsageError
 from bot.workspace import Workspace
-from handlers.quiz import assign, assign_cli, assign_views, people, store
+from handlers.quiz import assign, assign_cli, assign_views, people, progress, store
 from handlers.quiz.attempts import answer, start
 from handlers.quiz.bank import Answer, Choice, ImportedBank, Question
 from storage import claims
@@ -331,9 +331,9 @@ async def test_status_splits_by_vendor_and_site_and_lists_who_has_not_finished(d
     await assign.assign(svc, assign.parse(f"spam to {targets}", svc.workspace, NOW.date()), TRAINER)
     step = await start(db, LEE, "spam", NOW)
     await answer(db, step.attempt_id, 0, LEE, Answer(chosen=(step.order.index(0),)), NOW)
-    rows = [r for r in await assign.progress(db, "spam") if r.assigned]
+    rows = [r for r in await progress.progress(db, "spam") if r.assigned]
     placed = await people.placements_for(svc, [r.user for r in rows])
-    groups = assign.by_placement(rows, placed)
+    groups = progress.by_placement(rows, placed)
     assert list(groups) == [("bluebird", "nairobi"), ("northwind", "lisbon"), ("northwind", "manila")]
     topic = (await store.topics(db))[0].topic
     said = texts(assign_views.status_message(svc.workspace, topic, groups))
