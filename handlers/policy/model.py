@@ -55,3 +55,5 @@ class Hit:
     passage: Passage
     score: float
     matched: tuple[str, ...] = field(default_factory=tuple)  # the words to show in bold
+    # Share (0..1) of the question's weight this passage covers: search.confident checks it.
+    coverage: float = 0.0
