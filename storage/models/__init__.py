@@ -10,6 +10,7 @@ from storage.models.digest import (
     IngestedFile,
 )
 from storage.models.local import LocalWorkspaceFile, LocalWorkspaceSnapshot
+from storage.models.policy import PolicySection, PolicyVersion
 from storage.models.quiz import (
     QuizAnswer,
     QuizAssignment,
@@ -30,6 +31,8 @@ __all__ = [
     "IngestedFile",
     "LocalWorkspaceFile",
     "LocalWorkspaceSnapshot",
+    "PolicySection",
+    "PolicyVersion",
     "QuizAnswer",
     "QuizAssignment",
     "QuizAttempt",
