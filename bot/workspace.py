@@ -33,6 +33,7 @@ from bot.workspace_ids import (
     UserId,
     checking_ids,
 )
+from bot.workspace_policy import PolicySettings
 
 TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -174,6 +175,7 @@ class Workspace(_Model):
     digests: list[DigestSchedule] = []
     digest: DigestOptions = DigestOptions()
     ingest: Ingest = Ingest()
+    policy: PolicySettings | None = None
 
     _tz = field_validator("timezone")(_check_timezone)
 
