@@ -3,7 +3,7 @@
 Why these pieces: labelers ask in their own words, with abbreviations and typos, so the index stems
 (Snowball English), drops stop words, folds every glossary term and its synonyms into one shared term
 ("CSAM" and "child sexual abuse material" match each other), and maps a query word it has never seen
-to the closest known word within one edit. A verified answer (an owner's answer to an earlier
+to the closest known word a slip or two away. A verified answer (an owner's answer to an earlier
 question) ranks first when it covers the question. `confident` decides whether the best hit is good
 enough to show, so the bot can say it has no confident answer instead of guessing.
 
@@ -31,8 +31,10 @@ from handlers.policy.model import Hit, Passage
 # reach at most 0.37, so 0.45 rejects them all with a margin, and 85% of the answerable questions are
 # still answered confidently with the right section first (0.40: 87%; 0.60: 66%).
 CONFIDENCE_THRESHOLD = 0.45
-# A verified answer ranks first when it covers at least this share of the question's weight.
+# A verified answer ranks first when it covers at least this share of the question's weight and at
+# least this many of its words: a question of one or two words is too vague to claim an answer's place.
 VERIFIED_COVERAGE = 0.75
+VERIFIED_MIN_TERMS = 3
 
 # Words in how labelers phrase a question that say nothing about which section answers it.
 _QUESTION_WORDS = {"can", "could", "would", "may", "might", "must", "ok", "okay", "please", "hi", "hey"}
@@ -99,7 +101,7 @@ def _merged_groups(glossary: dict[str, list[str]]) -> list[tuple[str, list[str]]
 
 
 class _Typos:
-    """Maps an unknown word to a known one within one edit (a symmetric delete index, cheap to probe)."""
+    """Maps an unknown word to a known one a slip or two away (a symmetric delete index, cheap to probe)."""
 
     def __init__(self, vocabulary: Counter[str]) -> None:
         self.frequency = vocabulary
@@ -112,7 +114,10 @@ class _Typos:
     def correct(self, word: str) -> str | None:
         if len(word) < 4 or word.isdigit():
             return None
-        candidates = {c for v in {word, *_deletes(word)} for c in self.deletes.get(v, ())}
+        allowed = 1 if len(word) < 8 else 2  # a long word may carry two slips ("harrasment")
+        candidates = {
+            c for v in {word, *_deletes(word)} for c in self.deletes.get(v, ()) if _edits(word, c) <= allowed
+        }
         if not candidates:
             return None
         return max(
@@ -123,6 +128,21 @@ class _Typos:
 
 def _deletes(word: str) -> list[str]:
     return [word[:i] + word[i + 1 :] for i in range(len(word))]
+
+
+def _edits(a: str, b: str) -> int:
+    """Edits from a to b: insertions, deletions, substitutions and swaps of neighbours (OSA distance)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[len(b)]
 
 
 @dataclass
@@ -226,7 +246,11 @@ class PolicyIndex:
             if scores[i] <= 0:
                 continue
             cover = self.coverage(query, int(i))
-            first = self.passages[i].verified and cover >= VERIFIED_COVERAGE
+            first = (
+                self.passages[i].verified
+                and cover >= VERIFIED_COVERAGE
+                and sum(t in self._doc_terms[i] for t in query.weights) >= VERIFIED_MIN_TERMS
+            )
             ranked.append((first, float(scores[i]), cover, int(i)))
         ranked.sort(key=lambda r: (r[0], r[1]), reverse=True)
         return [
