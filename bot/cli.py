@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from bot.cli_workspace import workspace_or_exit
 from bot.config import Settings
 from bot.logs import setup_logging
 from bot.teams.package import teams_app
@@ -52,16 +53,6 @@ To connect to Microsoft Teams (the workspace file says `platform: teams`):
 Put them in the environment or in a .env file, then run `tsqa run` again. README: Connecting to Teams."""
 
 
-def _workspace(settings: Settings) -> Workspace:
-    try:
-        return load_workspace(settings.tsqa_workspace)
-    except WorkspaceError as exc:
-        err.print(f"[red]The workspace file {exc.path} has {len(exc.problems)} problem(s):[/red]")
-        for problem in exc.problems:
-            err.print(f"  - {problem}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
-
-
 LOCAL_VARIABLES = "SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL"
 
 
@@ -79,7 +70,7 @@ def run(
     """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on HOST:PORT; when no Slack
     variable is set at all (or with --local), a local workspace on 127.0.0.1 to try the bot in a browser."""
     settings = Settings()
-    workspace = _workspace(settings)
+    workspace = workspace_or_exit(settings)
     if workspace.platform == "teams":
         _run_teams(settings, workspace, local)
         return

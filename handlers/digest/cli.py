@@ -12,8 +12,9 @@ import typer
 from rich.console import Console
 from rich.progress import track
 
+from bot.cli_workspace import workspace_or_exit
 from bot.config import Settings
-from bot.workspace import Workspace, WorkspaceError, load_workspace
+from bot.workspace import Workspace
 from handlers.digest.examples import load_example_data
 from handlers.digest.ingest import IngestReport, ingest_backlog, ingest_decisions, refusal
 from handlers.digest.service import digest_for_day, digest_from_file
@@ -28,12 +29,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable J
 
 def _workspace() -> tuple[Settings, Workspace]:
     settings = Settings()
-    try:
-        return settings, load_workspace(settings.tsqa_workspace)
-    except WorkspaceError as exc:
-        for problem in exc.problems:
-            err.print(problem, markup=False, highlight=False)
-        raise typer.Exit(2) from None
+    return settings, workspace_or_exit(settings)
 
 
 def _with_db(settings: Settings, work: Callable[[Database], Awaitable[Any]]) -> Any:

@@ -15,8 +15,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from bot.cli_workspace import workspace_or_exit
 from bot.config import Settings
-from bot.workspace import Workspace, WorkspaceError, load_workspace
+from bot.workspace import Workspace
 from handlers.policy import store
 from handlers.policy.model import Policy
 from storage.engine import Database
@@ -25,16 +26,6 @@ from storage.migrate import run_on_database
 policy_app = typer.Typer(no_args_is_help=True, help="The policy library: load policy files, list them.")
 err = Console(stderr=True, soft_wrap=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")]
-
-
-def _workspace(settings: Settings) -> Workspace:
-    try:
-        return load_workspace(settings.tsqa_workspace)
-    except WorkspaceError as exc:
-        err.print(f"[red]The workspace file {exc.path} cannot be used:[/red]")
-        for problem in exc.problems:
-            err.print(f"  - {problem}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
 
 
 def _folder(settings: Settings, workspace: Workspace, given: Path | None) -> Path:
@@ -65,7 +56,7 @@ def load_command(
     """Load every policy file of a folder: a new file is loaded, a changed one becomes a new version, an
     unchanged one is left alone, an invalid one loads nothing and says where it is wrong."""
     settings = Settings()
-    workspace = _workspace(settings)
+    workspace = workspace_or_exit(settings)
     where = _folder(settings, workspace, folder)
     if not store.policy_files(where):
         err.print(f"[red]No policy files (*.md) in {where}.[/red]", highlight=False)
@@ -96,7 +87,7 @@ def _today(workspace: Workspace) -> date:
 def list_command(as_json: JsonFlag = False) -> None:
     """Every policy: the version in effect today with its date, and any version still to come."""
     settings = Settings()
-    workspace = _workspace(settings)
+    workspace = workspace_or_exit(settings)
     today = _today(workspace)
 
     async def work(db: Database) -> tuple[list[Policy], list[Policy]]:

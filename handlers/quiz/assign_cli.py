@@ -15,8 +15,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from bot.cli_workspace import workspace_or_exit
 from bot.config import Settings
-from bot.workspace import Workspace, WorkspaceError, load_workspace
+from bot.workspace import Workspace
 from handlers.quiz import progress, store
 from handlers.quiz.people import RosterError, import_roster, parse_roster, placements
 from storage.engine import Database
@@ -30,13 +31,7 @@ roster_app = typer.Typer(no_args_is_help=True, help="Who works for which vendor 
 def _run(work: Any) -> Any:
     """`work(db, workspace)` on a migrated database; a broken workspace file exits 2 saying why."""
     settings = Settings()
-    try:
-        workspace = load_workspace(settings.tsqa_workspace)
-    except WorkspaceError as exc:
-        err.print(f"[red]The workspace file {exc.path} cannot be used:[/red]")
-        for problem in exc.problems:
-            err.print(f"  - {problem}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
+    workspace = workspace_or_exit(settings)
 
     return run_on_database(settings.database_url, lambda db: work(db, workspace))
 

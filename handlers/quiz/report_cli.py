@@ -11,8 +11,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from bot.cli_workspace import workspace_or_exit
 from bot.config import Settings
-from bot.workspace import WorkspaceError, load_workspace
 from handlers.quiz.report import ReportError, placement_lookup, report
 from handlers.quiz.reporting import csv_bytes
 from storage.engine import Database
@@ -43,12 +43,7 @@ def report_command(
 ) -> None:
     """Results of a quiz: scores per vendor and site, item statistics, review flags, training to-do."""
     settings = Settings()
-    try:
-        workspace = load_workspace(settings.tsqa_workspace)
-    except WorkspaceError as exc:
-        for problem in exc.problems:
-            err.print(problem, markup=False, highlight=False)
-        raise typer.Exit(2) from None
+    workspace = workspace_or_exit(settings)
     if vendor is not None and workspace.vendor(vendor) is None:
         known = ", ".join(v.id for v in workspace.vendors) or "none"
         err.print(f"No vendor {vendor!r} in the workspace file (known: {known}).", highlight=False)
