@@ -156,7 +156,8 @@ class Dispatcher:
 
     async def mention(self, mention: Mention, responder: Responder, event_id: str | None = None) -> None:
         """`@tsqa digest …` runs that command, answering as privately as the slash command would;
-        anything else gets the overview, in the thread for all to see (it tells nobody's figures)."""
+        other text goes to the capabilities that answer free text (policy questions); what none
+        answers gets the overview, in the thread for all to see (it tells nobody's figures)."""
         if not await self.first_time(event_id and f"event:{event_id}", "event"):
             log_request("event", "app_mention", mention.user, 0.0, "duplicate")
             return
@@ -170,10 +171,19 @@ class Dispatcher:
             await self.command(cmd, responder)
             return
         start = time.perf_counter()
-        await self.context(mention.user, mention.channel, responder).respond(
-            overview(self.router.commands.values()), ephemeral=False
-        )
-        log_request("event", "app_mention", mention.user, (time.perf_counter() - start) * 1000, "overview")
+        ctx = self.context(mention.user, mention.channel, responder)
+        kind = "message" if mention.direct else "app_mention"
+        try:
+            for handler in self.router.text_handlers:
+                if await handler(ctx, mention):
+                    log_request("event", kind, mention.user, (time.perf_counter() - start) * 1000, "ok")
+                    return
+        except Exception:
+            await self._fail(ctx, kind)
+            log_request("event", kind, mention.user, (time.perf_counter() - start) * 1000, "error")
+            return
+        await ctx.respond(overview(self.router.commands.values()), ephemeral=False)
+        log_request("event", kind, mention.user, (time.perf_counter() - start) * 1000, "overview")
 
     async def home_opened(self, event: HomeOpened, event_id: str | None = None) -> None:
         start = time.perf_counter()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.chat.events import Action, Command, FileShared, FormSubmission
+from bot.chat.events import Action, Command, FileShared, FormSubmission, Mention
 from bot.chat.model import FormErrors, Markup, Part, command, md
 from bot.roles import Role
 
@@ -25,6 +25,7 @@ ActionHandler = Callable[["Context", Action], Awaitable[None]]
 FormHandler = Callable[["Context", FormSubmission], Awaitable[FormErrors | None]]
 HomeSection = Callable[["Context"], Awaitable[list[Part]]]
 FileHandler = Callable[["Context", FileShared], Awaitable[bool]]
+TextHandler = Callable[["Context", Mention], Awaitable[bool]]
 JobRun = Callable[["Services"], Awaitable[Any]]
 TimerRun = Callable[["Services", "Taken"], Awaitable[str | None]]
 GiveUp = Callable[["Services", "Taken", str], Awaitable[None]]
@@ -101,6 +102,7 @@ class Router:
     startup: list[JobRun] = field(default_factory=list)
     local_seeds: list[JobRun] = field(default_factory=list)
     timers: dict[str, Timer] = field(default_factory=dict)
+    text_handlers: list[TextHandler] = field(default_factory=list)
 
     def command(self, name: str, summary: str) -> CommandSpec:
         spec = self.commands.setdefault(name, CommandSpec(name=name, summary=summary))
@@ -150,6 +152,11 @@ class Router:
 
     def on_file(self, handler: FileHandler) -> None:
         self.file_handlers.append(handler)
+
+    def on_text(self, handler: TextHandler) -> None:
+        """Free text addressed to the bot (a mention that names no command, a direct message): the
+        first handler that returns True has answered it; with none, the bot says what it can do."""
+        self.text_handlers.append(handler)
 
     def jobs(self, source: JobSource) -> None:
         self.job_sources.append(source)

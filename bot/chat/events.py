@@ -49,11 +49,15 @@ class FormSubmission:
 
 @dataclass(frozen=True)
 class Mention:
+    """Text addressed to the bot: an @mention in a channel, or (`direct`) a message in the person's
+    own conversation with the bot (a Slack DM, the Teams personal chat, a local-workspace DM)."""
+
     text: str
     user: str
     channel: str
     ts: str
     thread_ts: str | None = None
+    direct: bool = False
 
 
 @dataclass(frozen=True)
