@@ -11,6 +11,7 @@ from storage.models.digest import (
 )
 from storage.models.local import LocalWorkspaceFile, LocalWorkspaceSnapshot
 from storage.models.policy import PolicySection, PolicyVersion
+from storage.models.policy_answers import PolicyFeedback, PolicyOwnerAsk, PolicyQuestion, PolicyVerifiedAnswer
 from storage.models.quiz import (
     QuizAnswer,
     QuizAssignment,
@@ -31,7 +32,11 @@ __all__ = [
     "IngestedFile",
     "LocalWorkspaceFile",
     "LocalWorkspaceSnapshot",
+    "PolicyFeedback",
+    "PolicyOwnerAsk",
+    "PolicyQuestion",
     "PolicySection",
+    "PolicyVerifiedAnswer",
     "PolicyVersion",
     "QuizAnswer",
     "QuizAssignment",
