@@ -12,6 +12,7 @@ from storage.models.digest import (
 from storage.models.local import LocalWorkspaceFile, LocalWorkspaceSnapshot
 from storage.models.policy import PolicySection, PolicyVersion
 from storage.models.policy_answers import PolicyFeedback, PolicyOwnerAsk, PolicyQuestion, PolicyVerifiedAnswer
+from storage.models.policy_cascade import PolicyCascade, PolicyCascadeMember, PolicyCascadeTarget
 from storage.models.quiz import (
     QuizAnswer,
     QuizAssignment,
@@ -32,6 +33,9 @@ __all__ = [
     "IngestedFile",
     "LocalWorkspaceFile",
     "LocalWorkspaceSnapshot",
+    "PolicyCascade",
+    "PolicyCascadeMember",
+    "PolicyCascadeTarget",
     "PolicyFeedback",
     "PolicyOwnerAsk",
     "PolicyQuestion",
