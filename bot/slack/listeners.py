@@ -46,6 +46,23 @@ def missing(event: dict[str, Any], *keys: str) -> bool:
     return bool(absent)
 
 
+def mention_from(event: dict[str, Any], *, direct: bool = False) -> Mention:
+    """The text without mentions of anyone (the bot's own included), where it was said."""
+    return Mention(
+        text=_MENTION.sub("", event.get("text") or "").strip(),
+        user=event["user"],
+        channel=event["channel"],
+        ts=event["ts"],
+        thread_ts=event.get("thread_ts"),
+        direct=direct,
+    )
+
+
+def direct_message(event: dict[str, Any]) -> bool:
+    """A new message in a DM with the bot: Slack marks edits, deletions and file shares with a subtype."""
+    return event.get("channel_type") == "im" and "subtype" not in event
+
+
 def respond_by_url(respond: AsyncRespond | None, port: ChatPort, user: str):  # noqa: ANN201
     """A responder for interactions: the response_url if there is one (messages), else a DM (home tab)."""
 
@@ -129,13 +146,7 @@ def register_listeners(app: AsyncApp, dispatcher: Dispatcher, port: ChatPort) ->
     async def on_mention(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
         if from_a_bot(event, context) or missing(event, "user", "channel", "ts"):
             return
-        mention = Mention(
-            text=_MENTION.sub("", event.get("text") or "").strip(),
-            user=event["user"],
-            channel=event["channel"],
-            ts=event["ts"],
-            thread_ts=event.get("thread_ts"),
-        )
+        mention = mention_from(event)
         thread = MessageRef(mention.channel, mention.thread_ts or mention.ts)
 
         async def in_thread(message: Message, ephemeral: bool) -> None:
@@ -169,8 +180,21 @@ def register_listeners(app: AsyncApp, dispatcher: Dispatcher, port: ChatPort) ->
         background.spawn(dispatcher.file_shared(shared, body.get("event_id")), "file")
 
     @app.event("message")
-    async def on_message() -> None:
-        """Plain messages are not requests; acknowledged so Slack does not retry them."""
+    async def on_message(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
+        """A person's own new message in their DM with the bot is addressed to it; anything else
+        (channel chatter, edits, deletions, joins, file shares, bots) is acknowledged and left alone."""
+        if not direct_message(event) or from_a_bot(event, context) or missing(event, "user", "channel", "ts"):
+            return
+        mention = mention_from(event, direct=True)
+
+        async def in_dm(message: Message, ephemeral: bool) -> None:
+            # The DM is private already: every answer is posted there, in the thread if asked in one.
+            if mention.thread_ts:
+                await port.reply(MessageRef(mention.channel, mention.thread_ts), message)
+            else:
+                await port.post(mention.channel, message)
+
+        background.spawn(dispatcher.mention(mention, in_dm, body.get("event_id")), "direct message")
 
     unhandled: set[str] = set()
 

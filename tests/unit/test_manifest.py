@@ -27,7 +27,12 @@ METHOD_SCOPES: dict[str, set[str] | None] = {
     "views_open": None,
     "views_publish": None,
 }
-EVENT_SCOPES = {"app_mention": {"app_mentions:read"}, "app_home_opened": set(), "file_shared": {"files:read"}}
+EVENT_SCOPES = {
+    "app_mention": {"app_mentions:read"},
+    "app_home_opened": set(),
+    "file_shared": {"files:read"},
+    "message.im": {"im:history"},
+}
 FAMILIES = "auth|bots|chat|conversations|dnd|emoji|files|pins|reactions|reminders|team|usergroups|users|views"
 # `port.call("chat_postMessage", …)` or a client's method, called or passed on.
 CALL = re.compile(rf"""call\(\s*"(\w+)"|\.(?:client|reader|writer)\.((?:{FAMILIES})_\w+)""")
