@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -325,13 +325,23 @@ async def _mark_passed(session, topic_id: str, user_id: str, when: datetime) -> 
     return True
 
 
+# Other capabilities that track a pass (a policy cascade's quiz) listen here: (services, topic, user, when).
+PassListener = Callable[[Services, str, str, datetime], Awaitable[None]]
+PASS_LISTENERS: list[PassListener] = []
+
+
 async def on_attempt_finished(services: Services, attempt_id: str) -> bool:
-    """Mark the assignment passed when this finished attempt passed; True the first time only."""
+    """Mark the assignment passed when this finished attempt passed, and tell PASS_LISTENERS; True the
+    first time the assignment is marked only."""
     async with services.db.transaction() as session:
         attempt = await session.get(QuizAttempt, attempt_id)
         if attempt is None or attempt.finished_at is None or not attempt.passed or attempt.kind != "quiz":
             return False
-        return await _mark_passed(session, attempt.topic_id, attempt.user_id, attempt.finished_at)
+        topic_id, user_id, when = attempt.topic_id, attempt.user_id, attempt.finished_at
+        marked = await _mark_passed(session, topic_id, user_id, when)
+    for listener in PASS_LISTENERS:
+        await listener(services, topic_id, user_id, when)
+    return marked
 
 
 async def assign_command(ctx: Context, cmd: Command, args: list[str]) -> None:

@@ -1,0 +1,288 @@
+"""Policy cascades: the command read against the workspace file, one post per channel, members tracked
+(bot left out, leavers kept and marked), an acknowledgement counted once, a quiz pass tracked, reminders
+and the final summary sent once each."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from bot.chat.model import Markup, Message, MessageRef, md
+from bot.chat.port import ChatError
+from bot.context import Services
+from bot.roles import RoleResolver
+from bot.routing import UsageError
+from handlers.policy import cascade, store
+from handlers.policy.cascade_views import status_message
+from handlers.quiz import store as quiz_store
+from storage import claims
+from storage.engine import Database
+from storage.models import PolicyCascadeMember
+from tests.conftest import ROOT
+from tests.unit.test_quiz_assign import bank, texts
+
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # 10:00 in Dublin
+ADMIN, LEE, KAI, NICO, BOT = "U0QALEAD1", "U0LABEL01", "U0LABEL02", "U0NWLEAD1", "UBOT0001"
+NORTHWIND, BLUEBIRD, QA_OPS = "C0NWIND01", "C0BLUEB01", "C0QAOPS01"
+
+
+class FakePort:
+    """Posts and DMs recorded; channel members from a dict; a channel missing from it is refused."""
+
+    def __init__(self, channels: dict[str, list[str]]) -> None:
+        self.channels = channels
+        self.posts: list[tuple[str, Message]] = []
+        self.dms: list[tuple[str, Message]] = []
+
+    async def own_user(self) -> str:
+        return BOT
+
+    async def post(self, channel: str, message: Message, *, key: str | None = None, look_first: bool = False):  # noqa: ANN201
+        if channel not in self.channels:
+            raise ChatError("not_in_channel", "invite the bot")
+        self.posts.append((channel, message))
+        return MessageRef(channel, str(len(self.posts)))
+
+    async def dm(self, user: str, message: Message, *, key: str | None = None, look_first: bool = False):  # noqa: ANN201
+        self.dms.append((user, message))
+        return MessageRef(f"D{user}", str(len(self.dms)))
+
+    async def channel_members(self, channel: str) -> list[str]:
+        if channel not in self.channels:
+            raise ChatError("not_in_channel", "invite the bot")
+        return self.channels[channel]
+
+    async def usergroup_members(self, usergroup: str) -> list[str]:
+        return []
+
+    def join_hint(self, channel: Markup) -> Markup:
+        return md("invite the bot to {}", channel)
+
+
+@pytest.fixture
+def workspace():  # noqa: ANN201
+    from bot.workspace import load_workspace
+
+    return load_workspace(ROOT / "examples" / "workspace.yml").model_copy(update={"digests": []})
+
+
+@pytest.fixture
+async def library(db: Database) -> Database:
+    await store.load_dir(db, ROOT / "examples" / "policies", NOW)
+    await quiz_store.import_bank(db, bank(), NOW)
+    return db
+
+
+def services(db: Database, port: FakePort, clock: list[datetime], ws) -> Services:  # noqa: ANN001
+    roles = RoleResolver(ws, port.usergroup_members)
+    return Services(port=port, db=db, workspace=ws, roles=roles, settings=None, clock=lambda: clock[0])  # type: ignore[arg-type]
+
+
+def members_port() -> FakePort:
+    return FakePort({NORTHWIND: [NICO, LEE, BOT], BLUEBIRD: [KAI], QA_OPS: [ADMIN]})
+
+
+# ----- what changed, and reading the command -----
+
+
+async def test_the_changes_are_the_sections_added_changed_and_removed_since_the_previous_version(
+    library: Database,
+) -> None:
+    versions = await store.versions(library, "spam")
+    v2 = versions[-1]
+    found = cascade.changes(cascade.previous_version(versions, v2), v2)
+    assert found.added == ("Engagement bait",) and found.changed == ("Repeated identical posts",)
+    assert found.removed == () and not found.first
+    assert cascade.changes(None, versions[0]).first
+    back = cascade.changes(v2, versions[0])
+    assert back.removed == ("Engagement bait",)
+
+
+def test_vendors_channel_mentions_names_and_ids_are_read_with_the_ack_by_day(workspace) -> None:  # noqa: ANN001
+    got = cascade.parse(
+        "Spam --to northwind <#C0BLUEB01|vendor-bluebird> #qa-ops C0NWIND01 --ack-by 2026-12-10 --quiz Spam",
+        workspace,
+        date(2026, 12, 1),
+    )
+    assert got.policy_id == "spam" and got.ack_by == date(2026, 12, 10) and got.quiz == "spam"
+    assert [(t.channel, t.vendor) for t in got.targets] == [
+        (NORTHWIND, "northwind"),
+        (BLUEBIRD, "bluebird"),
+        (QA_OPS, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("--to northwind", "Name the policy"),
+        ("spam --to northwind", "--ack-by"),
+        ("spam --to nowhere --ack-by 2026-12-10", "nowhere"),
+        ("spam --ack-by 2026-12-10", "where to post"),
+        ("spam --to northwind --ack-by 2026-11-30", "has passed"),
+        ("spam --to northwind --ack-by soon", "not a day like"),
+        ("spam --to northwind --ack-by 2026-12-10 --every-day", "--every-day"),
+    ],
+)
+def test_a_command_without_targets_or_a_good_day_is_refused_saying_why(
+    workspace, text: str, said: str
+) -> None:  # noqa: ANN001
+    with pytest.raises(UsageError) as refused:
+        cascade.parse(text, workspace, date(2026, 12, 1))
+    assert said in refused.value.args[0].plain
+
+
+# ----- publishing and acknowledging -----
+
+
+async def test_publishing_posts_once_per_channel_tracks_members_without_the_bot_and_schedules_reminders(
+    library: Database, workspace
+) -> None:  # noqa: ANN001
+    port, clock = members_port(), [NOW]
+    svc = services(library, port, clock, workspace)
+    req = cascade.parse("spam --to northwind #vendor-bluebird --ack-by 2026-12-04", workspace, NOW.date())
+    done = await cascade.publish(svc, req, ADMIN)
+    assert done.outcomes == {NORTHWIND: "posted", BLUEBIRD: "posted"} and done.members == {
+        NORTHWIND: 2,
+        BLUEBIRD: 1,
+    }
+    post = texts(port.posts[0][1])
+    assert "Spam and platform manipulation · version 2" in post and "Added: _Engagement bait_" in post
+    assert "Effective 2026-11-01" in post and "I have read and understood" in post
+    again = await cascade.publish(svc, req, ADMIN)
+    assert again.outcomes == {NORTHWIND: "posted_before", BLUEBIRD: "posted_before"} and len(port.posts) == 2
+    for day in ("2026-12-03", "2026-12-04"):
+        row = await claims.state(library, cascade.remind_key(done.cascade_id, date.fromisoformat(day)))
+        assert row is not None and row.kind == cascade.REMIND_KIND
+    async with library.transaction() as session:
+        users = set(await session.scalars(select(PolicyCascadeMember.user_id)))
+    assert users == {NICO, LEE, KAI}
+
+
+async def test_a_channel_the_bot_is_not_in_is_reported_and_the_others_still_get_the_post(
+    library: Database, workspace
+) -> None:  # noqa: ANN001
+    port = FakePort({NORTHWIND: [LEE]})
+    svc = services(library, port, [NOW], workspace)
+    req = cascade.parse("spam --to northwind bluebird --ack-by 2026-12-04", workspace, NOW.date())
+    done = await cascade.publish(svc, req, ADMIN)
+    assert done.outcomes == {NORTHWIND: "posted", BLUEBIRD: "failed"}
+    assert "invite the bot to" in done.problems[0].plain
+
+
+async def test_an_unknown_policy_or_quiz_is_refused_before_anything_is_posted(
+    library: Database, workspace
+) -> None:  # noqa: ANN001
+    port = members_port()
+    svc = services(library, port, [NOW], workspace)
+    for text, said in (
+        ("nothing --to northwind", "no policy `nothing`"),
+        ("spam --to northwind --quiz x", "no quiz `x`"),
+    ):
+        with pytest.raises(cascade.PublishError) as refused:
+            await cascade.publish(
+                svc, cascade.parse(f"{text} --ack-by 2026-12-04", workspace, NOW.date()), ADMIN
+            )
+        assert said in refused.value.message.plain
+    assert not port.posts
+
+
+async def test_an_acknowledgement_counts_once_a_stranger_is_refused_and_a_newcomer_is_looked_up(
+    library: Database, workspace
+) -> None:  # noqa: ANN001
+    port, clock = members_port(), [NOW]
+    svc = services(library, port, clock, workspace)
+    done = await cascade.publish(
+        svc, cascade.parse("spam --to northwind --ack-by 2026-12-04", workspace, NOW.date()), ADMIN
+    )
+    first = await cascade.acknowledge(svc, done.cascade_id, LEE, NORTHWIND)
+    clock[0] = NOW.replace(hour=11)
+    second = await cascade.acknowledge(svc, done.cascade_id, LEE, f"D{LEE}")
+    assert (first.outcome, second.outcome) == ("recorded", "already")
+    assert (await cascade.acknowledge(svc, done.cascade_id, KAI, f"D{KAI}")).outcome == "not_member"
+    port.channels[NORTHWIND].append(KAI)  # joined after the post: found when clicking in the channel
+    assert (await cascade.acknowledge(svc, done.cascade_id, KAI, NORTHWIND)).outcome == "recorded"
+    assert (await cascade.acknowledge(svc, 999, LEE, NORTHWIND)).outcome == "unknown"
+    cascade_row = await cascade.latest_cascade(svc, "spam")
+    assert cascade_row is not None
+    found = await cascade.status(svc, cascade_row)
+    assert found.channels[0].acked == (LEE, KAI) and found.pending_people() == [NICO]
+    async with library.transaction() as session:
+        acked = await session.scalar(
+            select(PolicyCascadeMember.acked_at).where(PolicyCascadeMember.user_id == LEE)
+        )
+    assert acked == NOW  # the first click's time, not the second's
+
+
+async def test_a_passed_quiz_counts_for_those_who_acknowledged_a_cascade_with_that_quiz(
+    library: Database, workspace
+) -> None:  # noqa: ANN001
+    svc = services(library, members_port(), [NOW], workspace)
+    req = cascade.parse("spam --to northwind --ack-by 2026-12-04 --quiz spam", workspace, NOW.date())
+    done = await cascade.publish(svc, req, ADMIN)
+    await cascade.acknowledge(svc, done.cascade_id, LEE, NORTHWIND)
+    await cascade.quiz_passed(svc, "spam", LEE, NOW)
+    await cascade.quiz_passed(svc, "spam", NICO, NOW)  # passed without acknowledging: not counted yet
+    await cascade.quiz_passed(svc, "other", LEE, NOW)
+    row = await cascade.latest_cascade(svc, "spam")
+    assert row is not None
+    found = await cascade.status(svc, row)
+    assert found.channels[0].passed == (LEE,) and found.pending_people() == [NICO]
+    shown = texts(status_message(workspace, (await store.get(library, "spam")), found))  # type: ignore[arg-type]
+    assert (
+        "1 of 2 acknowledged (50%), 1 passed the quiz (50%)" in shown and "Northwind Review Services" in shown
+    )
+
+
+# ----- reminders, the summary, the daily refresh -----
+
+
+async def test_reminders_go_to_pending_members_once_and_the_summary_to_owners_and_admins_once(
+    library: Database, workspace
+) -> None:  # noqa: ANN001
+    from bot import timers
+    from handlers.policy.cascade_routes import REMIND
+
+    port, clock = members_port(), [NOW]
+    svc = services(library, port, clock, workspace)
+    svc.timers = {REMIND.kind: REMIND}
+    done = await cascade.publish(
+        svc, cascade.parse("spam --to northwind --ack-by 2026-12-03", workspace, NOW.date()), ADMIN
+    )
+    await cascade.acknowledge(svc, done.cascade_id, LEE, NORTHWIND)
+    clock[0] = datetime(2026, 12, 2, 9, 1, tzinfo=UTC)
+    assert await timers.run_due(svc, svc.timers) == 1
+    assert await timers.run_due(svc, svc.timers) == 0
+    assert [u for u, m in port.dms] == [NICO] and "due tomorrow, 2026-12-03" in texts(port.dms[0][1])
+    clock[0] = datetime(2026, 12, 3, 9, 1, tzinfo=UTC)
+    await timers.run_due(svc, svc.timers)
+    await timers.run_due(svc, svc.timers)
+    sent = [(u, texts(m)) for u, m in port.dms[1:]]
+    assert [u for u, t in sent if "due today" in t] == [NICO]
+    assert [u for u, t in sent if "final summary" in t] == [ADMIN]  # the owner is the admin: told once
+    assert "Pending (1)" in next(t for u, t in sent if "final summary" in t)
+
+
+async def test_the_daily_refresh_adds_newcomers_and_marks_leavers_who_then_count_no_more(
+    library: Database, workspace
+) -> None:  # noqa: ANN001
+    port, clock = members_port(), [NOW]
+    svc = services(library, port, clock, workspace)
+    await cascade.publish(
+        svc, cascade.parse("spam --to northwind --ack-by 2026-12-04", workspace, NOW.date()), ADMIN
+    )
+    port.channels[NORTHWIND] = [LEE, KAI]
+    clock[0] = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
+    assert await cascade.refresh(svc) == 1
+    row = await cascade.latest_cascade(svc, "spam")
+    assert row is not None
+    assert (await cascade.status(svc, row)).channels[0].members == (LEE, KAI)
+    async with library.transaction() as session:
+        left = await session.scalar(
+            select(PolicyCascadeMember.left_at).where(PolicyCascadeMember.user_id == NICO)
+        )
+    assert left == clock[0]
+    clock[0] = datetime(2026, 12, 5, 6, 0, tzinfo=UTC)  # past the ack-by day: nothing to refresh
+    assert await cascade.refresh(svc) == 0
