@@ -1,0 +1,204 @@
+"""Policy answers end to end over signed HTTP against the Slack fake: /policy answers privately with
+citations and shares once; a mention is answered in its thread; a question the library cannot answer
+goes to the owners, an owner answers through the form and saves it, and a later paraphrase is
+answered from that saved answer first; feedback counts once per person."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from handlers.policy import answer_views as views
+from handlers.policy.store import load_dir
+from storage.engine import Database
+from storage.migrate import upgrade
+from storage.models import PolicyFeedback, PolicyQuestion, PolicyVerifiedAnswer
+from tests.e2e.harness import SlackSide, eventually, running_bot, texts
+from tests.fakes import signing
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+LEE = "U0LABEL01"
+KAI = "U0LABEL02"
+QUINN = "U0QALEAD1"  # an admin, and the owner of most example policies
+QA_OPS = "C0QAOPS01"
+OWNERS = "C0POLOWN1"
+SPAM_QUESTION = "is it spam to post the same comment many times?"
+UNANSWERABLE = "may labelers take a lunch break during a calibration meeting"
+PARAPHRASE = "can a labeler take lunch breaks in calibration meetings?"
+
+
+def clock() -> datetime:
+    return NOW
+
+
+def quiet(workspace):  # noqa: ANN001, ANN201
+    """No scheduled digests: none falls due mid-test."""
+    return workspace.model_copy(update={"digests": []})
+
+
+async def with_library(database_url: str) -> None:
+    db = Database(database_url)
+    await upgrade(db)
+    await load_dir(db, ROOT / "examples" / "policies", NOW)
+    await db.dispose()
+
+
+async def count(database_url: str, model: type) -> int:
+    db = Database(database_url)
+    async with db.transaction() as session:
+        found = int(await session.scalar(select(func.count()).select_from(model)) or 0)
+    await db.dispose()
+    return found
+
+
+def buttons(blocks: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    return {e["action_id"]: e for b in blocks or [] if b["type"] == "actions" for e in b["elements"]}
+
+
+async def ask(slack: SlackSide, question: str, user: str = LEE) -> list[dict[str, Any]]:
+    """/policy QUESTION: the private answer, in the ack or through the response URL."""
+    reply = await slack.command("/policy", question, user=user)
+    assert reply.status == 200
+    if reply.text and (reply.json() or {}).get("blocks"):
+        return reply.json()["blocks"]
+    found = await eventually(lambda: [m for m in slack.fake.ephemeral_for(user) if m.blocks])
+    return found[-1].blocks
+
+
+async def click(
+    slack: SlackSide, button: dict[str, Any], user: str, channel: str = QA_OPS, ts: str = ""
+) -> None:
+    await slack.action(
+        button["action_id"], button.get("value", ""), user=user, channel=channel, message_ts=ts or None
+    )
+
+
+def posts(slack: SlackSide, channel: str) -> list:  # noqa: ANN202
+    return [m for m in slack.fake.messages_in(channel) if m.blocks]
+
+
+async def test_a_question_is_answered_privately_with_citations_and_shared_once(
+    workspace, database_url
+) -> None:
+    await with_library(database_url)
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        blocks = await ask(slack, SPAM_QUESTION)
+        shown = texts(blocks)
+        assert "Spam and platform manipulation" in shown and "version 2" in shown, shown
+        assert "https://policies.example.com/spam#" in shown
+        assert "*repeat" in shown or "*comment" in shown or "*post" in shown  # matched words in bold
+        share = buttons(blocks)[views.SHARE]
+        assert posts(slack, QA_OPS) == []  # private until shared
+        await click(slack, share, LEE)
+        await click(slack, share, LEE)  # a double click
+        await bot.services.background.drain(10)
+        shared = posts(slack, QA_OPS)
+        assert len(shared) == 1 and "Spam and platform manipulation" in texts(shared[0].blocks)
+        assert views.SHARE not in buttons(shared[0].blocks)
+        # Someone else cannot share it.
+        await click(slack, share, KAI)
+        await bot.services.background.drain(10)
+        assert len(posts(slack, QA_OPS)) == 1
+    assert await count(database_url, PolicyQuestion) == 1
+
+
+async def test_helpful_clicked_twice_is_recorded_once(workspace, database_url) -> None:
+    await with_library(database_url)
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        blocks = await ask(slack, SPAM_QUESTION)
+        helpful = buttons(blocks)[views.HELPFUL]
+        await click(slack, helpful, LEE)
+        await click(slack, helpful, LEE)
+        await click(slack, buttons(blocks)[views.NOT_HELPFUL], LEE)  # a change of mind changes nothing
+        await click(slack, helpful, KAI)
+        await bot.services.background.drain(10)
+        said = [texts(c.args.get("blocks")) for c in slack.fake.calls_to("response_url")]
+        assert sum("already gave feedback" in s for s in said) == 2
+    db = Database(database_url)
+    async with db.transaction() as session:
+        rows = sorted((r.user, r.helpful) for r in await session.scalars(select(PolicyFeedback)))
+    await db.dispose()
+    assert rows == sorted([(LEE, True), (KAI, True)])
+
+
+async def test_a_mention_is_answered_in_its_thread(workspace, database_url) -> None:
+    await with_library(database_url)
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        text = "<@U0TSQABOT> does a quoted insult in a news report count as harassment?"
+        root = slack.fake.add_message(QA_OPS, LEE, "a thread about news items")
+        message = slack.fake.add_message(QA_OPS, LEE, text, thread_ts=root.ts)
+        event = {"type": "app_mention", "user": LEE, "text": text, "channel": QA_OPS}
+        await slack.event(
+            {**event, "ts": message.ts, "thread_ts": root.ts, "event_ts": message.ts}, "EvPOL0001"
+        )
+        replies = await eventually(
+            lambda: [
+                m for m in slack.fake.messages_in(QA_OPS, thread_ts=root.ts) if m.blocks and m.user != LEE
+            ]
+        )
+        assert "Harassment and insults" in texts(replies[0].blocks)
+        assert views.SHARE not in buttons(replies[0].blocks)
+        assert slack.fake.calls_to("chat.postEphemeral") == []  # visible in the thread
+
+
+async def test_an_owner_answers_what_search_could_not_and_it_answers_the_next_question(
+    workspace, database_url
+) -> None:
+    await with_library(database_url)
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        blocks = await ask(slack, UNANSWERABLE)
+        assert "no confident answer" in texts(blocks)
+        ask_owner = buttons(blocks)[views.ASK_OWNER]
+        await click(slack, ask_owner, LEE)
+        await click(slack, ask_owner, LEE)
+        await bot.services.background.drain(10)
+        asked = posts(slack, OWNERS)
+        assert len(asked) == 1 and UNANSWERABLE in texts(asked[0].blocks)
+        # The owner of the closest policy is mentioned, as a mention.
+        assert "<@U0" in texts(asked[0].blocks)
+
+        # A labeler cannot open the form; the owner (an admin here) can, and answers.
+        answer_button = buttons(asked[0].blocks)[views.OPEN_OWNER_ANSWER]
+        await click(slack, answer_button, KAI, OWNERS, asked[0].ts)
+        await bot.services.background.drain(10)
+        assert slack.fake.calls_to("views.open") == []
+        await click(slack, answer_button, QUINN, OWNERS, asked[0].ts)
+        opened = await eventually(lambda: slack.fake.calls_to("views.open"))
+        view = opened[-1].json("view")
+        section = next(b for b in view["blocks"] if b.get("block_id") == "section")
+        first_option = section["element"]["options"][0]["value"]
+        answer = "Yes. Breaks follow the site's schedule; calibration meetings are not live queue time."
+        values = {
+            "answer": {"value": {"type": "plain_text_input", "value": answer}},
+            "section": {"value": {"type": "static_select", "selected_option": {"value": first_option}}},
+            "review_by": {"value": {"type": "plain_text_input", "value": "2027-02-28"}},
+        }
+        submitted = {**view, "id": "V1", "state": {"values": values}}
+        refused = await slack.post("view_submission", signing.view_submission_body(KAI, submitted))
+        assert json.loads(refused.text)["response_action"] == "errors"
+        ok = await slack.post("view_submission", signing.view_submission_body(QUINN, submitted))
+        assert ok.text == ""
+        await bot.services.background.drain(10)
+        thread = await eventually(
+            lambda: [m for m in slack.fake.messages_in(OWNERS, thread_ts=asked[0].ts) if m.ts != asked[0].ts]
+        )
+        assert answer.split(";")[0] in texts(thread[0].blocks)
+        told = [m for m in slack.fake.messages_in(slack.fake.dm_channel(LEE)) if m.blocks]
+        assert len(told) == 1 and "Breaks follow" in texts(told[0].blocks)
+
+        save = buttons(thread[0].blocks)[views.SAVE_ANSWER]
+        await click(slack, save, KAI, OWNERS, thread[0].ts)  # not an owner: refused
+        await click(slack, save, QUINN, OWNERS, thread[0].ts)
+        await click(slack, save, QUINN, OWNERS, thread[0].ts)
+        await bot.services.background.drain(10)
+        assert await count(database_url, PolicyVerifiedAnswer) == 1
+
+        later = await ask(slack, PARAPHRASE, user=KAI)
+        shown = texts(later)
+        assert "A policy owner answered this question" in shown, shown
+        assert shown.index("A policy owner answered") < shown.index("Breaks follow")
