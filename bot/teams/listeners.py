@@ -6,7 +6,8 @@ activity ID with the same claims as Slack's retries.
 
 What maps to what:
 - a message in a personal chat (`digest spam-pt`) or a channel mention (`@tsqa digest spam-pt`) → the
-  command it names, or the overview; private answers go to the asker's personal chat;
+  command it names, else free text (`direct` in the personal chat) for the text handlers, else the
+  overview; private answers go to the asker's personal chat;
 - `Action.Execute` (invoke `adaptiveCard/action`) → Action; `Action.Submit` with `task/fetch` → the
   Action of a button that opens a form, answered with the dialog; `task/submit` → FormSubmission;
 - the app installed in a team or chat (`conversationUpdate`) → its reference stored; installed for a
@@ -201,7 +202,9 @@ class TeamsListeners:
             return None
         root = where.thread or activity_id
         thread = MessageRef(where.conversation, root) if where.kind == "channel" and root else None
-        mention = Mention(text, where.user, where.conversation, activity_id, thread_ts=where.thread)
+        # In channels and group chats the bot hears only @mentions; the personal chat is all for it.
+        direct = where.kind == "personal"
+        mention = Mention(text, where.user, where.conversation, activity_id, where.thread, direct)
         responder = self.answer_in(where, where.user, thread)
         key = event_key(where, activity_id) if activity_id else None
         self.background.spawn(self.dispatcher.mention(mention, responder, key), "teams message")

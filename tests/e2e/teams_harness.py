@@ -19,6 +19,7 @@ import jwt
 from bot.app import TsqaBot
 from bot.config import Settings
 from bot.context import utc_now
+from bot.routing import Router
 from bot.teams.directory import Directory
 from bot.workspace import Workspace, load_workspace
 from storage.engine import Database
@@ -115,9 +116,11 @@ async def running_teams_bot(
     workspace: Workspace | None = None,
     clock: Callable[[], datetime] = utc_now,
     installed: bool = True,
+    router: Router | None = None,
 ) -> AsyncIterator[tuple[TsqaBot, TeamsSide]]:
     """`installed`: the app was added to the team in an earlier run (as a deployment finds it after a
-    restart); False for a first start, when the bot knows no conversation yet."""
+    restart); False for a first start, when the bot knows no conversation yet. `router`: routes a test
+    adds to the real capabilities."""
     # Without a workspace given, no scheduled digests: on the real clock one would fall due during
     # the scenario at some hours of the day (08:00 in Nairobi is 05:00 UTC) and speak in it.
     workspace = workspace or teams_workspace().model_copy(update={"digests": []})
@@ -136,7 +139,7 @@ async def running_teams_bot(
         )
         if installed:
             await install_before(database_url, workspace, bf.url, clock)
-        bot = TsqaBot(settings, workspace, clock=clock, teams_token=outbound_token)
+        bot = TsqaBot(settings, workspace, clock=clock, router=router, teams_token=outbound_token)
         await bot.start()
         try:
             yield bot, TeamsSide(f"http://127.0.0.1:{bot.http_port}/api/messages", bf)
