@@ -18,7 +18,7 @@ from rich.console import Console
 from bot.cli_workspace import workspace_or_exit
 from bot.config import Settings
 from bot.workspace import Workspace
-from handlers.policy import store
+from handlers.policy import cascade_cli, store
 from handlers.policy.model import Policy
 from storage.engine import Database
 from storage.migrate import run_on_database
@@ -127,4 +127,5 @@ def _rows(current: list[Policy], coming: list[Policy]) -> list[dict[str, Any]]:
 
 
 def register(app: typer.Typer) -> None:
+    cascade_cli.register(policy_app)
     app.add_typer(policy_app, name="policy")
