@@ -98,6 +98,7 @@ class Interactions:
         )
         self.api.changed()
         await self._maybe_mention(user, channel, message)
+        await self._maybe_direct(user, channel, message)
         return {"ok": True, "ts": message.ts}
 
     async def _maybe_mention(self, user: str, channel: Channel, message: Message) -> None:
@@ -106,9 +107,24 @@ class Interactions:
             return
         if self.st.bot_user_id not in channel.members:
             return
+        await self._event(self._message_event("app_mention", user, channel, message))
+
+    async def _maybe_direct(self, user: str, channel: Channel, message: Message) -> None:
+        """A person's message in their DM with the bot: Slack sends it as `message` (message.im), with
+        the subtype `file_share` when a file came with it."""
+        if not channel.is_im or self.st.bot_user_id not in channel.members or user == self.st.bot_user_id:
+            return
+        event = self._message_event("message", user, channel, message)
+        event["channel_type"] = "im"
+        if message.files:
+            event["subtype"] = "file_share"
+        await self._event(event)
+
+    def _message_event(self, kind: str, user: str, channel: Channel, message: Message) -> dict[str, Any]:
+        """The inner event Slack sends about a person's new message (app_mention or message)."""
         event: dict[str, Any] = {
             "client_msg_id": str(uuid.uuid4()),
-            "type": "app_mention",
+            "type": kind,
             "text": message.text,
             "user": user,
             "ts": message.ts,
@@ -120,7 +136,7 @@ class Interactions:
             event["thread_ts"] = message.thread_ts
         if message.files:
             event["files"] = [{"id": f} for f in message.files]
-        await self._event(event)
+        return event
 
     async def _event(self, event: dict[str, Any]) -> Delivery:
         body = outbound.event_body(event, _event_id(), self.st.team_id, bot_user_id=self.st.bot_user_id)
@@ -238,6 +254,7 @@ class Interactions:
                 }
             )
         await self._maybe_mention(user, channel, message)
+        await self._maybe_direct(user, channel, message)
         return {"ok": True, "ts": message.ts, "file": file.id}
 
     # ----- interactivity -----
