@@ -26,18 +26,23 @@ from storage import claims
 EXAMPLE_LIBRARY = Path(__file__).resolve().parents[2] / "examples" / "policies"
 
 
-async def _answer(ctx: Context, text: str, user: str, channel: str, via: str) -> tuple[Message, bool]:
-    """The stored question's answer message, and whether it was confident."""
+async def _answer(
+    ctx: Context, text: str, user: str, channel: str, via: str, *, small_talk: bool = False
+) -> Message | None:
+    """The stored question's answer message; with `small_talk`, None for text that matches nothing in
+    the library and asks nothing ("hello there"): the bot's overview answers that instead."""
     built = await current_index(ctx.services)
+    hits = answers.search(built, text)
+    if small_talk and not hits and "?" not in text:
+        return None
     asked = await answers.ask(
-        ctx.db, built, text=text, user=user, channel=channel, via=via, now=ctx.now(),
+        ctx.db, hits, text=text, user=user, channel=channel, via=via, now=ctx.now(),
         confidence=settings(ctx.workspace).confidence,
     )  # fmt: skip
     if not asked.confident:
         can_ask = settings(ctx.workspace).owners_channel is not None
-        return views.no_answer_message(asked.question_id, text, can_ask), False
-    share = via == "command"
-    return views.answer_message(asked.question_id, text, asked.hits, built, share=share), True
+        return views.no_answer_message(asked.question_id, text, can_ask)
+    return views.answer_message(asked.question_id, text, asked.hits, built, share=via == "command")
 
 
 async def question_command(ctx: Context, cmd: Command, args: list[str]) -> None:
@@ -48,7 +53,8 @@ async def question_command(ctx: Context, cmd: Command, args: list[str]) -> None:
             Message.text("Ask a policy question, e.g. `/policy does a quoted insult in a news report count?`")
         )
         return
-    message, _ = await _answer(ctx, text, cmd.user, cmd.channel, "command")
+    message = await _answer(ctx, text, cmd.user, cmd.channel, "command")
+    assert message is not None
     await ctx.respond(message)
 
 
@@ -58,7 +64,9 @@ async def free_text(ctx: Context, mention: Mention) -> bool:
     if not text:
         return False
     via = "direct" if mention.direct else "mention"
-    message, _ = await _answer(ctx, text, mention.user, mention.channel, via)
+    message = await _answer(ctx, text, mention.user, mention.channel, via, small_talk=True)
+    if message is None:
+        return False
     await ctx.respond(message, ephemeral=False)
     return True
 
@@ -75,7 +83,7 @@ async def share(ctx: Context, action: Action) -> None:
         await ctx.respond(Message.text("⛔ Only the person who asked can share this answer."))
         return
     built = await current_index(ctx.services)
-    hits = built.index.search(asked.text, answers.MAX_HITS)
+    hits = answers.search(built, asked.text)
     message = views.shared_message(
         asked.user, views.answer_message(asked.question_id, asked.text, hits, built, share=False)
     )

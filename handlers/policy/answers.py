@@ -37,9 +37,13 @@ def threshold(configured: float) -> float:
     return configured if configured > 0 else CONFIDENCE_THRESHOLD
 
 
+def search(built: AnswerIndex, text: str) -> tuple[Hit, ...]:
+    return tuple(built.index.search(text, MAX_HITS))
+
+
 async def ask(
     db: Database,
-    built: AnswerIndex,
+    hits: tuple[Hit, ...],
     *,
     text: str,
     user: str,
@@ -48,8 +52,7 @@ async def ask(
     now: datetime,
     confidence: float = 0.0,
 ) -> Asked:
-    """Search, then store the question whatever the outcome: unanswered ones are knowledge gaps."""
-    hits = tuple(built.index.search(text, MAX_HITS))
+    """Store the question with what search found, whatever the outcome: unanswered ones are gaps."""
     confident = PolicyIndex.confident(hits, threshold(confidence))
     top = hits[0].passage if hits else None
     async with db.transaction() as session:
