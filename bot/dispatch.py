@@ -158,8 +158,9 @@ class Dispatcher:
         """`@tsqa digest …` runs that command, answering as privately as the slash command would;
         other text goes to the capabilities that answer free text (policy questions); what none
         answers gets the overview, in the thread for all to see (it tells nobody's figures)."""
+        kind = "message" if mention.direct else "app_mention"
         if not await self.first_time(event_id and f"event:{event_id}", "event"):
-            log_request("event", "app_mention", mention.user, 0.0, "duplicate")
+            log_request("event", kind, mention.user, 0.0, "duplicate")
             return
         words = mention.text.split()
         name = words[0].lstrip("/").lower() if words else ""
@@ -172,7 +173,6 @@ class Dispatcher:
             return
         start = time.perf_counter()
         ctx = self.context(mention.user, mention.channel, responder)
-        kind = "message" if mention.direct else "app_mention"
         try:
             for handler in self.router.text_handlers:
                 if await handler(ctx, mention):
