@@ -6,6 +6,7 @@ answered from that saved answer first; feedback counts once per person."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from handlers.policy import answer_views as views
+from handlers.policy import gaps, owners
 from handlers.policy.store import load_dir
 from storage.engine import Database
 from storage.migrate import upgrade
@@ -202,3 +204,17 @@ async def test_an_owner_answers_what_search_could_not_and_it_answers_the_next_qu
         shown = texts(later)
         assert "A policy owner answered this question" in shown, shown
         assert shown.index("A policy owner answered") < shown.index("Breaks follow")
+
+        # Past its review-by day the answer is flagged to its owners, once however often the job runs.
+        later = replace(bot.services, clock=lambda: datetime(2027, 3, 1, 12, 0, tzinfo=UTC))
+        assert await owners.flag_due_reviews(later) >= 1
+        assert await owners.flag_due_reviews(later) == 0
+        flagged = [
+            m for m in slack.fake.messages_in(slack.fake.dm_channel(QUINN)) if "due for review" in m.text
+        ]
+        assert len(flagged) == 1
+        # The week's knowledge gaps go to the owners' channel once per week.
+        next_week = replace(bot.services, clock=lambda: datetime(2026, 12, 7, 10, 0, tzinfo=UTC))
+        assert await gaps.weekly(next_week) is True and await gaps.weekly(next_week) is False
+        summary = [m for m in posts(slack, OWNERS) if "knowledge gaps" in texts(m.blocks)]
+        assert len(summary) == 1 and UNANSWERABLE in texts(summary[0].blocks)
