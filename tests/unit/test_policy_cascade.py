@@ -13,10 +13,13 @@ from bot.chat.model import Markup, Message, MessageRef, md
 from bot.chat.port import ChatError
 from bot.context import Services
 from bot.roles import RoleResolver
-from bot.routing import UsageError
-from handlers.policy import cascade, store
+from bot.routing import Router, UsageError
+from handlers.policy import cascade, routes, store
 from handlers.policy.cascade_views import status_message
+from handlers.quiz import assign
 from handlers.quiz import store as quiz_store
+from handlers.quiz.attempts import answer, start
+from handlers.quiz.bank import Answer
 from storage import claims
 from storage.engine import Database
 from storage.models import PolicyCascadeMember
@@ -286,3 +289,20 @@ async def test_the_daily_refresh_adds_newcomers_and_marks_leavers_who_then_count
     assert left == clock[0]
     clock[0] = datetime(2026, 12, 5, 6, 0, tzinfo=UTC)  # past the ack-by day: nothing to refresh
     assert await cascade.refresh(svc) == 0
+
+
+async def test_a_pass_reaches_the_cascade_through_the_quiz_when_the_routes_are_registered(
+    library: Database, workspace
+) -> None:  # noqa: ANN001
+    routes.register(Router())
+    routes.register(Router())  # a second bot in the process: still one listener
+    assert assign.PASS_LISTENERS.count(cascade.quiz_passed) == 1
+    svc = services(library, members_port(), [NOW], workspace)
+    req = cascade.parse("spam --to northwind --ack-by 2026-12-04 --quiz spam", workspace, NOW.date())
+    done = await cascade.publish(svc, req, ADMIN)
+    await cascade.acknowledge(svc, done.cascade_id, LEE, NORTHWIND)
+    step = await start(library, LEE, "spam", NOW)
+    await answer(library, step.attempt_id, 0, LEE, Answer(chosen=(step.order.index(0),)), NOW)
+    await assign.on_attempt_finished(svc, step.attempt_id)
+    row = await cascade.latest_cascade(svc, "spam")
+    assert row is not None and (await cascade.status(svc, row)).channels[0].passed == (LEE,)
