@@ -81,7 +81,7 @@ def _verified_hit(hit: Hit, built: AnswerIndex) -> list[Part]:
         md("> {}", _clip(answer, ANSWER_WIDTH)),
         md("*{}* › {} · version {}", p.title, heading, p.version or "?"),
     ]
-    link = f"{p.link}#{p.anchor}" if p.link else None
+    link = link_of(p)
     if link:
         lines.append(plain(link))
     return [Text(md("\n").join(lines))]
