@@ -133,7 +133,7 @@ def register(router: Router) -> None:
         "policy", "", question_command, usage="/policy QUESTION",
         summary="answers from the policy library, with citations (only you see it; share it if you like)",
     )  # fmt: skip
-    changes.register(router)
+    changes.register(router, question=question_command)
     router.on_text(free_text)
     router.action(views.SHARE, share)
     router.action(views.HELPFUL, helpful)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from bot.chat.events import Command
 from bot.chat.model import Message, Part, Text, command, md, plain
 from bot.context import Context
-from bot.routing import Router, UsageError
+from bot.routing import CommandHandler, Router, UsageError
 from handlers.policy import store
 from handlers.policy.index import today
 from handlers.policy.model import Policy, Section
@@ -88,12 +88,18 @@ def show_message(policy: Policy, anchor: str | None) -> Message:
     return Message.text(head + md("\n*{}*\n{}", section.heading, text) + where)
 
 
-async def show_command(ctx: Context, cmd: Command, args: list[str]) -> None:
+async def show_command(
+    ctx: Context, cmd: Command, args: list[str], question: CommandHandler | None = None
+) -> None:
     if not args:
         raise UsageError("Name a policy: `/policy show ID [section]`.")
     policy_id = args[0].lower()
     in_effect = {p.id: p for p in await store.in_effect(ctx.db, today(ctx.services))}
     policy = in_effect.get(policy_id)
+    if policy is None and len(args) > 2 and question is not None:
+        # "/policy show me how to label spam" is a question that happens to start with "show"
+        await question(ctx, cmd, ["show", *args])
+        return
     if policy is None:
         known = ", ".join(sorted(in_effect)) or "none loaded"
         await ctx.respond(Message.text(md("⛔ No policy `{}` is in effect. Known: {}", policy_id, known)))
@@ -111,9 +117,14 @@ async def changes_command(ctx: Context, cmd: Command, args: list[str]) -> None:
     await ctx.respond(changes_message(found[-2] if len(found) > 1 else None, found[-1]))
 
 
-def register(router: Router) -> None:
+def register(router: Router, question: CommandHandler | None = None) -> None:
+    """`question` answers a `/policy show …` that names no policy and reads as a question."""
+
+    async def show(ctx: Context, cmd: Command, args: list[str]) -> None:
+        await show_command(ctx, cmd, args, question)
+
     router.subcommand(
-        "policy", "show", show_command, usage="/policy show ID [section]",
+        "policy", "show", show, usage="/policy show ID [section]",
         summary="a policy's sections, or one section's text, as in effect today",
     )  # fmt: skip
     router.subcommand(

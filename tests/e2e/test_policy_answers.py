@@ -218,3 +218,20 @@ async def test_an_owner_answers_what_search_could_not_and_it_answers_the_next_qu
         assert await gaps.weekly(next_week) is True and await gaps.weekly(next_week) is False
         summary = [m for m in posts(slack, OWNERS) if "knowledge gaps" in texts(m.blocks)]
         assert len(summary) == 1 and UNANSWERABLE in texts(summary[0].blocks)
+
+
+async def test_show_and_changes_read_the_library(workspace, database_url) -> None:
+    await with_library(database_url)
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (_bot, slack):
+        listing = texts(await ask(slack, "show spam"))
+        assert "version 2" in listing and "deceptive-links" in listing and "Engagement bait" in listing
+        one = texts(await ask(slack, "show spam deceptive-links"))
+        assert "Deceptive links" in one and "shortened links" in one
+        assert "https://policies.example.com/spam#deceptive-links" in one
+        changed = texts(await ask(slack, "changes spam"))
+        assert "compared with version 1" in changed
+        assert "added* Engagement bait" in changed and "changed* Repeated identical posts" in changed
+        assert "+Two or more identical comments" in changed
+        # A question that happens to start with "show" is answered as a question.
+        question = await ask(slack, "show me the rule on shortened deceptive links")
+        assert "Spam and platform manipulation" in texts(question) and views.SHARE in buttons(question)
