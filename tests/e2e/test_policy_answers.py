@@ -64,11 +64,12 @@ def buttons(blocks: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
 
 async def ask(slack: SlackSide, question: str, user: str = LEE) -> list[dict[str, Any]]:
     """/policy QUESTION: the private answer, in the ack or through the response URL."""
+    before = len([m for m in slack.fake.ephemeral_for(user) if m.blocks])
     reply = await slack.command("/policy", question, user=user)
     assert reply.status == 200
     if reply.text and (reply.json() or {}).get("blocks"):
         return reply.json()["blocks"]
-    found = await eventually(lambda: [m for m in slack.fake.ephemeral_for(user) if m.blocks])
+    found = await eventually(lambda: [m for m in slack.fake.ephemeral_for(user) if m.blocks][before:])
     return found[-1].blocks
 
 
