@@ -4,7 +4,8 @@
 listener before answering (`process_before_response=True`, as the bot runs it) instead of polling for
 the ack every 10 ms; `answering` also acks with the JSON object in `BARE_ANSWER` (the bot's own help,
 so both send the same bytes), where the others ack empty; `yielding` answers so after one turn of the
-event loop, as the bot does (the like-for-like reference). `clicks` (quiz_load.py) handles the
+event loop, as the bot does (the like-for-like reference). `/quiz` and `/policy` are answered alike
+(policy_http.py sends policy questions). `clicks` (quiz_load.py) handles the
 `quiz:answer` button instead: it acks, then makes one Web API call (chat.update of the clicked
 message) after the ack, as the bot answers a click in the background."""
 
@@ -12,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import sys
 from typing import Any
 
@@ -29,7 +31,7 @@ app = AsyncApp(
 )
 
 
-@app.command("/quiz")
+@app.command(re.compile(r"^/(quiz|policy)$"))
 async def quiz(ack):  # noqa: ANN001, ANN201
     if mode == "yielding":
         await asyncio.sleep(0)

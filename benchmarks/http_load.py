@@ -44,7 +44,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def command_body(text: str, user: str = "U0LABEL01") -> bytes:
+def command_body(text: str, user: str = "U0LABEL01", command: str = "/quiz") -> bytes:
     return urlencode(
         {
             "token": "x",
@@ -54,7 +54,7 @@ def command_body(text: str, user: str = "U0LABEL01") -> bytes:
             "channel_name": "qa-ops",
             "user_id": user,
             "user_name": "lee",
-            "command": "/quiz",
+            "command": command,
             "text": text,
             "api_app_id": "A0TEST01",
             "is_enterprise_install": "false",
@@ -84,10 +84,16 @@ def bodies_for(users: int) -> list[bytes]:
 
 
 async def load(
-    url: str, requests: int, concurrency: int, cap_seconds: float, users: int = 1
+    url: str,
+    requests: int,
+    concurrency: int,
+    cap_seconds: float,
+    users: int = 1,
+    bodies: list[bytes] | None = None,
 ) -> dict[str, float]:
-    """`concurrency` workers each send the next request when the previous answered, until done."""
-    bodies = bodies_for(users)
+    """`concurrency` workers each send the next request when the previous answered, until done;
+    the requests cycle through `bodies` (default: `/quiz help` from `users` user IDs)."""
+    bodies = bodies or bodies_for(users)
     latencies: list[float] = []
     errors = 0
     remaining = requests

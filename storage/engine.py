@@ -45,7 +45,9 @@ class Database:
         elif self.is_sqlite and self.url.database not in (None, "", ":memory:"):
             # One connection, so one writer: transactions queue on the event loop instead of
             # colliding on SQLite's write lock and sleeping in its busy handler (benchmarks/quiz_load.py).
-            kwargs.update(pool_size=1, max_overflow=0, pool_timeout=120)
+            # Every transaction ends in a commit or a rollback (`transaction`, `connection`), so the
+            # pool's own rollback on return would be one more trip through aiosqlite's thread each.
+            kwargs.update(pool_size=1, max_overflow=0, pool_timeout=120, pool_reset_on_return=None)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
