@@ -224,7 +224,7 @@ def review_due_message(owners: Sequence[str], question: str, answer: str, review
     who = md(", ").join(user(o) for o in owners)
     text = md(
         "⏰ {}: a verified policy answer was due for review on {}.\n*Question*: {}\n> {}\n"
-        "Check it still holds under the policy in effect; re-answer the question to replace it.",
+        "Check it still holds under the policy in effect.",
         who, review_by.isoformat(), _clip(question, 300), _clip(answer, 1500),
     )  # fmt: skip
     return Message(md("A verified policy answer is due for review"), (Text(text),))
