@@ -27,6 +27,7 @@ from bot.workspace import Workspace
 from bot.workspace_ids import SLACK_CHANNEL, TEAMS_CHANNEL
 from handlers.policy import cascade_views as views
 from handlers.policy import store
+from handlers.policy.changes import compare
 from handlers.policy.model import Policy
 from handlers.quiz import assign
 from handlers.quiz import store as quiz_store
@@ -59,20 +60,15 @@ class Changes:
 
 
 def changes(previous: Policy | None, current: Policy) -> Changes:
-    """Compared section by section on their anchors, which stay stable across versions."""
+    """The headings of `/policy changes`' comparison (sections matched by anchor), for a few lines."""
     if previous is None:
         return Changes(first=True)
-    old = {s.anchor: s for s in previous.sections}
-    new = {s.anchor: s for s in current.sections}
-    return Changes(
-        added=tuple(s.heading or "Introduction" for a, s in new.items() if a not in old),
-        removed=tuple(s.heading or "Introduction" for a, s in old.items() if a not in new),
-        changed=tuple(
-            s.heading or "Introduction"
-            for a, s in new.items()
-            if a in old and (old[a].text.strip(), old[a].heading) != (s.text.strip(), s.heading)
-        ),
-    )
+    found = compare(previous, current)
+
+    def headings(kind: str) -> tuple[str, ...]:
+        return tuple(c.section.heading or "Introduction" for c in found if c.kind == kind)
+
+    return Changes(added=headings("added"), removed=headings("removed"), changed=headings("changed"))
 
 
 def previous_version(versions: list[Policy], current: Policy) -> Policy | None:
