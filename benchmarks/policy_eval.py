@@ -21,6 +21,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from handlers.policy.index import policy_passages  # noqa: E402
 from handlers.policy.library import parse_policy  # noqa: E402
 from handlers.policy.model import Passage, Policy  # noqa: E402
 from handlers.policy.search import CONFIDENCE_THRESHOLD, PolicyIndex  # noqa: E402
@@ -58,21 +59,8 @@ def in_effect(policies: list[Policy], day: date) -> list[Policy]:
 
 
 def passages(policies: list[Policy]) -> list[Passage]:
-    return [
-        Passage(
-            key=f"policy:{p.id}#{s.anchor}",
-            policy_id=p.id,
-            anchor=s.anchor,
-            title=p.title,
-            heading=s.heading,
-            text=s.text,
-            version=p.version,
-            effective=p.effective,
-            link=p.link,
-        )
-        for p in policies
-        for s in p.sections
-    ]
+    """Every section of these versions, as the bot indexes them."""
+    return [passage for policy in policies for passage in policy_passages(policy)]
 
 
 def load_glossary(workspace: Path = WORKSPACE) -> dict[str, list[str]]:
