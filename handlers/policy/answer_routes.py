@@ -29,11 +29,12 @@ EXAMPLE_LIBRARY = Path(__file__).resolve().parents[2] / "examples" / "policies"
 async def _answer(
     ctx: Context, text: str, user: str, channel: str, via: str, *, small_talk: bool = False
 ) -> Message | None:
-    """The stored question's answer message; with `small_talk`, None for text that matches nothing in
-    the library and asks nothing ("hello there"): the bot's overview answers that instead."""
+    """The stored question's answer message; with `small_talk`, None for a greeting or a question
+    about the bot ("hello, what can you do?") and for text that matches nothing in the library and
+    asks nothing: the bot's overview answers those instead."""
     built = await current_index(ctx.services)
     hits = answers.search(built, text)
-    if small_talk and not hits and "?" not in text:
+    if small_talk and (answers.small_talk(text) or (not hits and "?" not in text)):
         return None
     asked = await answers.ask(
         ctx.db, hits, text=text, user=user, channel=channel, via=via, now=ctx.now(),

@@ -6,6 +6,7 @@ No chat here: answer_routes says things, answer_views shapes them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -35,6 +36,21 @@ class Asked:
 def threshold(configured: float) -> float:
     """The workspace's confidence when set (> 0), else search's own default."""
     return configured if configured > 0 else CONFIDENCE_THRESHOLD
+
+
+# Words of conversation, not of policy: "hello, what can you do?" is for the overview, not the library.
+_CHAT_WORDS = frozenset(
+    str.split(
+        "hello hi hey hiya morning afternoon evening good thanks thank you please what can do how are "
+        "who is this bot tsqa help me about cheers ok okay there the a an your yourself"
+    )
+)
+
+
+def small_talk(text: str) -> bool:
+    """A greeting or a question about the bot itself: conversational words only, and few of them."""
+    words = re.findall(r"[a-z']+", text.lower())
+    return bool(words) and len(words) <= 10 and all(word in _CHAT_WORDS for word in words)
 
 
 def search(built: AnswerIndex, text: str) -> tuple[Hit, ...]:

@@ -151,3 +151,9 @@ def test_changes_name_added_removed_and_changed_sections_with_a_diff() -> None:
     assert [(c.kind, c.section.anchor) for c in found] == [("changed", "b"), ("added", "d"), ("removed", "c")]
     assert "-old line" in found[0].diff and "+new line" in found[0].diff
     assert "first version" in changes.changes_message(None, new).summary.plain
+
+
+def test_greetings_and_questions_about_the_bot_are_small_talk() -> None:
+    assert answers.small_talk("hello, what can you do?") and answers.small_talk("Hi tsqa!")
+    assert not answers.small_talk("hello, does a quoted insult in a news report count?")
+    assert not answers.small_talk("")
