@@ -13,7 +13,7 @@ platform writes them differently: `<@U…>` or an `<at>` mention, `<#C…>` or a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from string import Formatter
 from typing import Any, Final, Literal
@@ -73,6 +73,13 @@ def plain(text: str) -> Markup:
 def user(user_id: str) -> Markup:
     """A person, by their ID on the platform (Slack U…, Teams AAD object ID): a mention."""
     return Markup(((USER, user_id),))
+
+
+def people(user_ids: Sequence[str], limit: int = 30) -> Markup:
+    """People as mentions, the first `limit` named and the rest counted: a long list never floods."""
+    shown = md(", ").join(user(u) for u in user_ids[:limit])
+    more = len(user_ids) - limit
+    return shown + md(" and {} more", more) if more > 0 else shown
 
 
 def channel(channel_id: str) -> Markup:

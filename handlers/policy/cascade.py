@@ -398,6 +398,9 @@ class Status:
     cascade: PolicyCascade
     channels: tuple[ChannelStatus, ...]
 
+    def acked_people(self) -> set[str]:
+        return {u for c in self.channels for u in c.acked}
+
     def pending_people(self) -> list[str]:
         """Everyone who still owes an acknowledgement, or with a quiz, its pass."""
         quiz = self.cascade.quiz_topic is not None
@@ -470,9 +473,14 @@ async def run_reminder(services: Services, taken: claims.Taken) -> str:
     if policy is None:
         return "policy gone"
     now = await status(services, cascade)
-    message = views.reminder_message(policy, cascade, today=day == cascade.ack_by)
+    today = day == cascade.ack_by
+    to_ack = views.reminder_message(policy, cascade, today=today)
+    # Acknowledged but the quiz not passed yet: the reminder starts (or resumes) the quiz itself.
+    to_pass = views.reminder_message(policy, cascade, today=today, acked=True)
+    acked = now.acked_people()
     reminded = 0
     for person in now.pending_people():
+        message = to_pass if person in acked else to_ack
         reminded += await _once_dm(services, f"{taken.key}:{person}", person, message)
     if day != cascade.ack_by:
         return f"reminded {reminded}"

@@ -21,23 +21,18 @@ from bot.chat.model import (
     Text,
     channel,
     md,
-    user,
+    people,
 )
 from bot.workspace import Workspace
 from handlers.policy.model import Policy
+from handlers.quiz import views as quiz_views
 from storage.models import PolicyCascade
 
 if TYPE_CHECKING:
     from handlers.policy.cascade import Changes, Published, Status
 
 ACK = "policy-cascade:ack"  # value: the cascade id
-MAX_LISTED = 30  # people named in one list; the rest are counted
 MAX_HEADINGS = 5  # section headings per kind of change in the post
-
-
-def _people(users: Sequence[str]) -> Markup:
-    shown = md(", ").join(user(u) for u in users[:MAX_LISTED])
-    return shown + md(" and {} more", len(users) - MAX_LISTED) if len(users) > MAX_LISTED else shown
 
 
 def _headings(label: str, headings: Sequence[str]) -> Markup:
@@ -102,14 +97,20 @@ def acknowledged_message(policy_title: str, version: str, outcome: str) -> Messa
     return Message.text(said[outcome])
 
 
-def reminder_message(policy: Policy, cascade: PolicyCascade, *, today: bool) -> Message:
+def reminder_message(policy: Policy, cascade: PolicyCascade, *, today: bool, acked: bool = False) -> Message:
+    """To someone pending: the acknowledge button; to someone who acknowledged but has not passed the
+    quiz yet, the quiz's own start button (a second acknowledgement would only say it is recorded)."""
     when = md("today") if today else md("tomorrow, {}", cascade.ack_by.isoformat())
-    what = "acknowledge it and pass its quiz" if cascade.quiz_topic else "acknowledge it"
+    if acked and cascade.quiz_topic:
+        what, button = "pass its quiz", quiz_views.start_button(cascade.quiz_topic, cascade.quiz_topic)
+    else:
+        what = "acknowledge it and pass its quiz" if cascade.quiz_topic else "acknowledge it"
+        button = ack_button(cascade.cascade_id)
     text = md("⏰ The policy update *{}* is due {}: please read it and {}.", _title(policy), when, what)
     parts: list[Part] = [Text(text)]
     if policy.link:
         parts.append(ContextLine((md("Full policy: {}", policy.link),)))
-    return Message(summary=text, parts=(*parts, ack_button(cascade.cascade_id)))
+    return Message(summary=text, parts=(*parts, button))
 
 
 def published_message(done: Published) -> Message:
@@ -163,5 +164,5 @@ def status_message(ws: Workspace, policy: Policy, found: Status, *, final: bool 
         parts.append(Text(md("No channel of yours is among this update's targets.")))
     pending = found.pending_people()
     if pending:
-        parts.append(Text(md("*Pending ({})*: {}", len(pending), _people(pending))))
+        parts.append(Text(md("*Pending ({})*: {}", len(pending), people(pending))))
     return Message(summary=md("{}: {}", _title(policy), head), parts=tuple(parts))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from bot.chat.model import ContextLine, Header, Markup, Message, Part, Text, command, md, user
+from bot.chat.model import ContextLine, Header, Markup, Message, Part, Text, command, md, people, user
 from bot.workspace import Workspace
 from handlers.quiz import views
 from handlers.quiz.bank import Topic
@@ -16,13 +16,6 @@ from handlers.quiz.bank import Topic
 if TYPE_CHECKING:
     from handlers.quiz.assign import Summary
     from handlers.quiz.progress import Group, Progress
-
-MAX_LISTED = 30  # people named in one list; the rest are counted
-
-
-def _people(users: list[str]) -> Markup:
-    shown = md(", ").join(user(u) for u in users[:MAX_LISTED])
-    return shown + md(" and {} more", len(users) - MAX_LISTED) if len(users) > MAX_LISTED else shown
 
 
 def _by(due: date | None) -> Markup:
@@ -56,7 +49,7 @@ def summary_message(summary: Summary) -> Message:
         md("• {} passed it already (no DM, no reminders)", len(passed)),
     ]  # fmt: skip
     if unreached:
-        lines.append(md("• ⚠️ {} could not be reached: {}", len(unreached), _people(unreached)))
+        lines.append(md("• ⚠️ {} could not be reached: {}", len(unreached), people(unreached)))
     lines += [md("• ⚠️ {}", problem) for problem in summary.problems]
     parts: list[Part] = [Text(md("\n").join(lines))]
     if summary.due:
@@ -90,5 +83,5 @@ def status_message(ws: Workspace, topic: Topic, groups: dict[Group, list[Progres
     parts: list[Part] = [Header(md("{} · status", topic.title)), Text(head), Text(md("\n").join(lines))]
     waiting = sorted(r.user for r in rows if not r.finished)
     if waiting:
-        parts.append(Text(md("*Not finished yet ({})*: {}", len(waiting), _people(waiting))))
+        parts.append(Text(md("*Not finished yet ({})*: {}", len(waiting), people(waiting))))
     return Message(summary=md("{}: {}", topic.title, head), parts=tuple(parts))

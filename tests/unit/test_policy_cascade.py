@@ -306,3 +306,23 @@ async def test_a_pass_reaches_the_cascade_through_the_quiz_when_the_routes_are_r
     await assign.on_attempt_finished(svc, step.attempt_id)
     row = await cascade.latest_cascade(svc, "spam")
     assert row is not None and (await cascade.status(svc, row)).channels[0].passed == (LEE,)
+
+
+def test_a_reminder_to_someone_who_acknowledged_starts_the_quiz_instead() -> None:
+    from datetime import date as _date
+
+    from bot.chat.model import Buttons
+    from handlers.policy import cascade_views
+    from handlers.policy.model import Policy
+    from storage.models import PolicyCascade
+
+    policy = Policy("spam", "Spam", "2", _date(2026, 11, 1), ("group:policy-owners",))
+    row = PolicyCascade(
+        cascade_id=7, policy_id="spam", version="2", ack_by=_date(2026, 12, 4), quiz_topic="spam-basics"
+    )
+    to_ack = cascade_views.reminder_message(policy, row, today=False)
+    to_pass = cascade_views.reminder_message(policy, row, today=True, acked=True)
+    ack_buttons = [p for p in to_ack.parts if isinstance(p, Buttons)][0].buttons
+    quiz_buttons = [p for p in to_pass.parts if isinstance(p, Buttons)][0].buttons
+    assert ack_buttons[0].action == cascade_views.ACK and quiz_buttons[0].action == "quiz:start"
+    assert quiz_buttons[0].value == "spam-basics"
