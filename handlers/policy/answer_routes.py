@@ -20,6 +20,7 @@ from bot.workspace import Workspace
 from handlers.policy import answer_views as views
 from handlers.policy import answers, changes, gaps, owners
 from handlers.policy.index import current_index, settings
+from handlers.policy.search import PolicyIndex
 from handlers.policy.store import load_dir
 from storage import claims
 
@@ -30,11 +31,16 @@ async def _answer(
     ctx: Context, text: str, user: str, channel: str, via: str, *, small_talk: bool = False
 ) -> Message | None:
     """The stored question's answer message; with `small_talk`, None for a greeting or a question
-    about the bot ("hello, what can you do?") and for text that matches nothing in the library and
-    asks nothing: the bot's overview answers those instead."""
+    about the bot ("hello, what can you do?") and for a statement without a question mark that the
+    library does not answer confidently: the bot's overview answers those instead."""
     built = await current_index(ctx.services)
     hits = answers.search(built, text)
-    if small_talk and (answers.small_talk(text) or (not hits and "?" not in text)):
+    # Free text without a question mark ("a note to myself", "hello") is conversation unless the
+    # library answers it confidently on more than one word: the overview answers it, and it is not
+    # stored as a knowledge gap. A slash command is always a question.
+    sure = PolicyIndex.confident(hits, answers.threshold(settings(ctx.workspace).confidence))
+    strong = sure and answers.content_words(text) >= 2
+    if small_talk and (answers.small_talk(text) or ("?" not in text and not strong)):
         return None
     asked = await answers.ask(
         ctx.db, hits, text=text, user=user, channel=channel, via=via, now=ctx.now(),

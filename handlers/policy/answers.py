@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from handlers.policy.index import AnswerIndex
 from handlers.policy.model import Hit
-from handlers.policy.search import CONFIDENCE_THRESHOLD, PolicyIndex
+from handlers.policy.search import CONFIDENCE_THRESHOLD, STOP_WORDS, PolicyIndex, words
 from storage.claims import insert_once
 from storage.engine import Database
 from storage.models import PolicyFeedback, PolicyOwnerAsk, PolicyQuestion, PolicyVerifiedAnswer
@@ -51,6 +51,11 @@ def small_talk(text: str) -> bool:
     """A greeting or a question about the bot itself: conversational words only, and few of them."""
     words = re.findall(r"[a-z']+", text.lower())
     return bool(words) and len(words) <= 10 and all(word in _CHAT_WORDS for word in words)
+
+
+def content_words(text: str) -> int:
+    """Words that can carry a question's meaning (not stop words): "a note to myself" has one."""
+    return sum(1 for _start, _end, word in words(text) if word.lower() not in STOP_WORDS)
 
 
 def search(built: AnswerIndex, text: str) -> tuple[Hit, ...]:

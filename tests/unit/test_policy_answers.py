@@ -157,3 +157,8 @@ def test_greetings_and_questions_about_the_bot_are_small_talk() -> None:
     assert answers.small_talk("hello, what can you do?") and answers.small_talk("Hi tsqa!")
     assert not answers.small_talk("hello, does a quoted insult in a news report count?")
     assert not answers.small_talk("")
+
+
+def test_content_words_leave_out_stop_words() -> None:
+    assert answers.content_words("a note to myself") == 1
+    assert answers.content_words("does a quoted insult in a news report count?") >= 4
