@@ -12,9 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator
+
+if TYPE_CHECKING:
+    from bot.workspace import Workspace
 
 Platform = Literal["slack", "teams"]
 PLATFORMS: tuple[Platform, ...] = ("slack", "teams")
@@ -28,6 +31,10 @@ SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 TEAMS_USER = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 # Channels (@thread.tacv2, older @thread.skype) and group chats (@thread.v2).
 TEAMS_CHANNEL = re.compile(r"^19:[A-Za-z0-9_.-]+@thread\.(tacv2|skype|v2)$")
+# A Slack mention as commands carry it: <@U…>, <#C…|name>, <!subteam^S…>.
+MENTION = re.compile(r"^<(@|#|!subteam\^)([A-Za-z0-9]+)(?:\|[^>]*)?>$")
+
+ReferenceKind = Literal["user", "channel", "usergroup", "group"]
 
 WHERE = {
     ("slack", "user"): "open the person's Slack profile → ⋮ → Copy member ID (e.g. U0123ABCD)",
@@ -135,3 +142,25 @@ def checking_ids(platform: str, groups: frozenset[str]) -> Iterator[None]:
         yield
     finally:
         _SCOPE.reset(token)
+
+
+def reference(token: str, ws: Workspace) -> tuple[ReferenceKind, str] | None:
+    """One word of a command as the user, channel, usergroup or `group:` it names, in the workspace
+    platform's terms (a mention, an ID, a `#name` the file lists); None when it names nothing known.
+    Commands share it so that `#qa-ops` or a pasted ID means the same everywhere."""
+    if found := MENTION.match(token):
+        kinds: dict[str, ReferenceKind] = {"@": "user", "#": "channel"}
+        return kinds.get(found[1], "usergroup"), found[2]
+    if token.startswith(GROUP_PREFIX):
+        return ("group", token) if ws.group(token.removeprefix(GROUP_PREFIX)) else None
+    patterns: list[tuple[re.Pattern[str], ReferenceKind]] = (
+        [(TEAMS_USER, "user"), (TEAMS_CHANNEL, "channel")]
+        if ws.platform == "teams"
+        else [(SLACK_USER, "user"), (SLACK_CHANNEL, "channel"), (SLACK_USERGROUP, "usergroup")]
+    )
+    for pattern, kind in patterns:
+        if pattern.match(token):
+            return kind, ws.normal_user(token) if kind == "user" else token
+    name = token.removeprefix("#").lower()
+    listed = next((c.id for c in ws.channels if c.name.lower() == name), None)
+    return ("channel", listed) if listed else None

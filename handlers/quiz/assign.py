@@ -32,14 +32,7 @@ from bot.context import Context, Services
 from bot.roles import Role
 from bot.routing import Timer, UsageError
 from bot.workspace import Workspace
-from bot.workspace_ids import (
-    GROUP_PREFIX,
-    SLACK_CHANNEL,
-    SLACK_USER,
-    SLACK_USERGROUP,
-    TEAMS_CHANNEL,
-    TEAMS_USER,
-)
+from bot.workspace_ids import ReferenceKind, reference
 from handlers.quiz import assign_views, store
 from handlers.quiz.bank import Topic
 from storage import claims
@@ -52,11 +45,10 @@ REMIND_KIND = "quiz.remind"
 REMIND_AT = time(9, 0)
 USAGE = "/quiz assign TOPIC to @person|#channel|@usergroup|group:<id> … [by YYYY-MM-DD]"
 
-_MENTION = re.compile(r"^<(@|#|!subteam\^)([A-Za-z0-9]+)(?:\|[^>]*)?>$")
 _TOKEN = re.compile(r"<[^>]*>|[^\s,]+")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-TargetKind = Literal["user", "channel", "usergroup", "group"]
+TargetKind = ReferenceKind
 
 
 @dataclass(frozen=True)
@@ -77,22 +69,8 @@ class Request:
 
 def _target(token: str, ws: Workspace) -> Target | None:
     """One token as a target, in the workspace platform's terms; None when it names nobody known."""
-    if found := _MENTION.match(token):
-        kinds: dict[str, TargetKind] = {"@": "user", "#": "channel"}
-        return Target(kinds.get(found[1], "usergroup"), found[2])
-    if token.startswith(GROUP_PREFIX):
-        return Target("group", token) if ws.group(token.removeprefix(GROUP_PREFIX)) else None
-    patterns: list[tuple[re.Pattern[str], TargetKind]] = (
-        [(TEAMS_USER, "user"), (TEAMS_CHANNEL, "channel")]
-        if ws.platform == "teams"
-        else [(SLACK_USER, "user"), (SLACK_CHANNEL, "channel"), (SLACK_USERGROUP, "usergroup")]
-    )
-    for pattern, kind in patterns:
-        if pattern.match(token):
-            return Target(kind, ws.normal_user(token) if kind == "user" else token)
-    name = token.removeprefix("#").lower()
-    listed = next((c.id for c in ws.channels if c.name.lower() == name), None)
-    return Target("channel", listed) if listed else None
+    found = reference(token, ws)
+    return Target(*found) if found else None
 
 
 def _person_by_name(words: list[str], ws: Workspace) -> tuple[Target, int] | None:
