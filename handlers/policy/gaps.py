@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot import once
 from bot.chat.model import Message, Part, Text, md
 from bot.context import Services
 from handlers.policy import answers
 from handlers.policy.index import settings
-from storage import claims
 
 TOP = 10
 
@@ -42,11 +42,5 @@ async def weekly(services: Services) -> bool:
     week, start, end = last_week(services.clock().astimezone(services.workspace.tz))
     found = await answers.gaps(services.db, start, end, TOP)
 
-    async def post(taken: claims.Taken) -> str:
-        sent = await services.port.post(
-            channel, gaps_message(week, found), key=taken.key, look_first=taken.retaken
-        )
-        return sent.ts
-
-    taken = await claims.once(services.db, f"policy-gaps:{week}", "policy", services.clock, post)
+    taken = await once.post(services, f"policy-gaps:{week}", "policy", channel, gaps_message(week, found))
     return taken.won
