@@ -12,6 +12,7 @@ from pathlib import Path
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot import once
 from bot.chat.events import Action, Command, Mention
 from bot.chat.model import Message
 from bot.context import Context, Services
@@ -23,6 +24,7 @@ from handlers.policy.index import current_index, settings
 from handlers.policy.search import PolicyIndex
 from handlers.policy.store import load_dir
 from storage import claims
+from storage.models import PolicyQuestion
 
 EXAMPLE_LIBRARY = Path(__file__).resolve().parents[2] / "examples" / "policies"
 
@@ -78,13 +80,9 @@ async def free_text(ctx: Context, mention: Mention) -> bool:
     return True
 
 
-def _question_id(action: Action) -> int | None:
-    return int(action.value) if action.value.isdigit() else None
-
-
 async def share(ctx: Context, action: Action) -> None:
     """The asker's private answer posted in the channel it was asked in, once per question."""
-    qid = _question_id(action)
+    qid = views.id_of(action.value)
     asked = qid is not None and await answers.question(ctx.db, qid)
     if not asked or asked.user != action.user or asked.via != "command":
         await ctx.respond(Message.text("⛔ Only the person who asked can share this answer."))
@@ -95,21 +93,34 @@ async def share(ctx: Context, action: Action) -> None:
         asked.user, views.answer_message(asked.question_id, asked.text, hits, built, share=False)
     )
 
-    async def post(taken: claims.Taken) -> str:
-        sent = await ctx.port.post(asked.channel, message, key=taken.key, look_first=taken.retaken)
-        return sent.ts
-
-    taken = await claims.once(ctx.db, f"policy-share:{asked.question_id}", "policy", ctx.services.clock, post)
+    taken = await once.post(ctx.services, _share_key(asked.question_id), "policy", asked.channel, message)
     if taken.done and not taken.won:
         await ctx.respond(Message.text("This answer is already shared in the channel."))
 
 
+def _share_key(question_id: int) -> str:
+    return f"policy-share:{question_id}"
+
+
+async def _may_judge(ctx: Context, asked: PolicyQuestion, user: str) -> bool:
+    """A private answer (a command's, a DM's) is the asker's to judge until it is shared; an answer
+    in a channel thread (a mention's) is anyone's there."""
+    if asked.via == "mention" or asked.user == user:
+        return True
+    shared = await claims.state(ctx.db, _share_key(asked.question_id))
+    return shared is not None and shared.done_at is not None
+
+
 async def _feedback(ctx: Context, action: Action, helpful: bool) -> None:
-    qid = _question_id(action)
-    if qid is None or await answers.question(ctx.db, qid) is None:
+    qid = views.id_of(action.value)
+    asked = qid is not None and await answers.question(ctx.db, qid)
+    if not asked:
         await ctx.respond(Message.text("⛔ This button is not one of mine."))
         return
-    first = await answers.feedback(ctx.db, qid, action.user, helpful, ctx.now())
+    if not await _may_judge(ctx, asked, action.user):
+        await ctx.respond(Message.text("⛔ Only the person who asked can give feedback on this answer."))
+        return
+    first = await answers.feedback(ctx.db, asked.question_id, action.user, helpful, ctx.now())
     await ctx.respond(views.feedback_noted(helpful, first))
 
 

@@ -92,6 +92,11 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
+def id_of(value: str) -> int | None:
+    """The id a button or form of ours carries (a question, an ask, an owner's answer), else None."""
+    return int(value) if value.isdigit() else None
+
+
 def feedback_buttons(question_id: int, *, share: bool) -> Buttons:
     value = str(question_id)
     buttons = [Button("Share in channel", SHARE, value, style="primary")] if share else []
@@ -190,8 +195,9 @@ def owner_answer_form(question_id: int, question: str, options: tuple[Option, ..
 
 
 def owner_answer_message(
-    question_id: int, owner: str, answer: str, section: Markup, review_by: date
+    answer_id: int, owner: str, answer: str, section: Markup, review_by: date
 ) -> Message:
+    """The owner's answer in the owners' thread; its "Save as answer" saves exactly this answer."""
     text = md(
         "💬 {} answered:\n> {}\n{} · review by {}",
         user(owner),
@@ -201,19 +207,23 @@ def owner_answer_message(
     )
     return Message(
         md("{} answered a policy question", user(owner)),
-        (Text(text), Buttons((Button("Save as answer", SAVE_ANSWER, str(question_id), style="primary"),))),
+        (Text(text), Buttons((Button("Save as answer", SAVE_ANSWER, str(answer_id), style="primary"),))),
     )
 
 
-def asker_answer_message(question: str, owner: str, answer: str, section: Markup) -> Message:
+def asker_answer_message(
+    question: str, owner: str, answer: str, section: Markup, *, correction: bool = False
+) -> Message:
+    said = "corrected their answer to" if correction else "answered"
     text = md(
-        "💬 A policy owner, {}, answered your question “{}”:\n> {}\n{}",
-        user(owner), _clip(question, 300), _clip(answer, 2900), section,
+        "💬 A policy owner, {}, {} your question “{}”:\n> {}\n{}",
+        user(owner), said, _clip(question, 300), _clip(answer, 2900), section,
     )  # fmt: skip
     return Message.text(text)
 
 
 def saved_message(saver: str, review_by: date) -> Message:
+    """Under the owners' thread; a later save (a correction) replaces the earlier verified answer."""
     return Message.text(
         md("✅ Saved as a verified answer by {}: it answers this question first from now on (review by {}).",
            user(saver), review_by.isoformat())

@@ -1,23 +1,28 @@
 """Policy answers, the domain side: searching the index, keeping every question, feedback once per
-person, questions sent to owners, their answers, and saving one as a verified answer once.
+person, questions sent to owners (once per meaning), each of their answers, and saving one as the
+question's verified answer (a later one replaces it).
 
 No chat here: answer_routes says things, answer_views shapes them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.policy.index import AnswerIndex
 from handlers.policy.model import Hit
 from handlers.policy.search import CONFIDENCE_THRESHOLD, STOP_WORDS, PolicyIndex, words
-from storage.claims import insert_once
+from storage.claims import insert_once, schedule_in
 from storage.engine import Database
 from storage.models import PolicyFeedback, PolicyOwnerAsk, PolicyQuestion, PolicyVerifiedAnswer
+from storage.models.policy_answers import PolicyOwnerAnswer
 
 REVIEW_AFTER = timedelta(days=90)
 MAX_HITS = 3
@@ -107,25 +112,95 @@ async def feedback(db: Database, question_id: int, user: str, helpful: bool, now
         )  # fmt: skip
 
 
-async def record_owner_ask(
-    db: Database, question_id: int, policy_id: str | None, channel: str, ts: str, user: str, now: datetime
-) -> None:
+def meaning(text: str, policy_id: str | None) -> str:
+    """What an ask to the owners means: the question (lower-case, punctuation and extra spaces gone)
+    about one policy. "Is it OK?" and "is it ok" are one ask; hashed to fit a key."""
+    normal = " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+    return hashlib.sha256(f"{policy_id or ''}\n{normal}".encode()).hexdigest()
+
+
+async def attach_to_ask(
+    db: Database, question: PolicyQuestion, policy_id: str | None, channel: str, user: str, now: datetime
+) -> PolicyOwnerAsk:
+    """The ask for this question's meaning (made now if it is the first), with the question attached."""
+    key = meaning(question.text, policy_id)
     async with db.transaction() as session:
         await insert_once(
-            session, PolicyOwnerAsk, ["question_id"],
-            question_id=question_id, policy_id=policy_id, channel=channel, ts=ts, asked_by=user,
-            asked_at=now,
+            session, PolicyOwnerAsk, ["meaning"],
+            question_id=question.question_id, meaning=key, policy_id=policy_id, channel=channel, ts=None,
+            asked_by=user, asked_at=now,
         )  # fmt: skip
+        ask = await session.scalar(select(PolicyOwnerAsk).where(PolicyOwnerAsk.meaning == key))
+        assert ask is not None
+        await session.execute(
+            update(PolicyQuestion)
+            .where(PolicyQuestion.question_id == question.question_id)
+            .values(owner_ask_id=ask.question_id)
+        )
+        return ask
 
 
-async def owner_ask(db: Database, question_id: int) -> PolicyOwnerAsk | None:
+async def record_ask_post(db: Database, ask_id: int, channel: str, ts: str) -> None:
     async with db.transaction() as session:
-        return await session.get(PolicyOwnerAsk, question_id)
+        await session.execute(
+            update(PolicyOwnerAsk).where(PolicyOwnerAsk.question_id == ask_id).values(channel=channel, ts=ts)
+        )
+
+
+async def owner_ask(db: Database, ask_id: int) -> PolicyOwnerAsk | None:
+    async with db.transaction() as session:
+        return await session.get(PolicyOwnerAsk, ask_id)
+
+
+async def askers(session: AsyncSession, ask_id: int) -> list[str]:
+    """Everyone who asked the ask's question, each once."""
+    rows = await session.scalars(
+        select(PolicyQuestion.user).where(PolicyQuestion.owner_ask_id == ask_id).distinct()
+    )
+    return sorted(rows)
+
+
+async def latest_answer(db: Database, ask_id: int) -> PolicyOwnerAnswer | None:
+    async with db.transaction() as session:
+        return await session.scalar(
+            select(PolicyOwnerAnswer)
+            .where(PolicyOwnerAnswer.question_id == ask_id)
+            .order_by(PolicyOwnerAnswer.answer_id.desc())
+            .limit(1)
+        )
+
+
+async def answered_before(db: Database, given: PolicyOwnerAnswer) -> bool:
+    """Whether an earlier answer to the same ask exists: then this one is a correction."""
+    async with db.transaction() as session:
+        earlier = await session.scalar(
+            select(func.count()).where(
+                PolicyOwnerAnswer.question_id == given.question_id,
+                PolicyOwnerAnswer.answer_id < given.answer_id,
+            )
+        )
+        return bool(earlier)
+
+
+async def owner_answer(db: Database, answer_id: int) -> PolicyOwnerAnswer | None:
+    async with db.transaction() as session:
+        return await session.get(PolicyOwnerAnswer, answer_id)
+
+
+# Durable timers scheduled with the state they tell about (bot/timers runs them; owners.py says it).
+POST_ANSWER = "policy.owner-answer"  # the owner's answer in the owners' thread
+TELL_ASKER = "policy.tell-asker"  # the owner's answer to one asker, by DM
+POST_SAVED = "policy.saved"  # "Saved as a verified answer" in the owners' thread
+
+
+async def schedule_tell(session: AsyncSession, answer_id: int, user: str, now: datetime) -> None:
+    payload = {"answer": answer_id, "user": user}
+    await schedule_in(session, f"policy-tell:{answer_id}:{user}", TELL_ASKER, now, now, payload)
 
 
 async def record_owner_answer(
     db: Database,
-    question_id: int,
+    ask_id: int,
     *,
     answer: str,
     policy_id: str,
@@ -133,51 +208,85 @@ async def record_owner_answer(
     review_by: date,
     owner: str,
     now: datetime,
-) -> None:
-    """The owner's answer (the latest one given counts), and who answered the question."""
+) -> int:
+    """The owner's answer as its own row (the same submission twice is one row); in the same
+    transaction its post in the owners' thread and a DM to each asker as durable timers (idempotent
+    keys), so a restart loses neither and a second submit repeats neither. Returns the answer's id."""
+    submitted = f"{ask_id}\n{owner}\n{policy_id}#{anchor}\n{review_by}\n{' '.join(answer.split())}"
+    key = hashlib.sha256(submitted.encode()).hexdigest()
     async with db.transaction() as session:
-        await session.execute(
-            update(PolicyOwnerAsk)
-            .where(PolicyOwnerAsk.question_id == question_id)
-            .values(
-                answer=answer, policy_id=policy_id, anchor=anchor, review_by=review_by,
-                answered_by=owner, answered_at=now,
-            )
+        await insert_once(
+            session, PolicyOwnerAnswer, ["meaning"],
+            question_id=ask_id, meaning=key, answer=answer, policy_id=policy_id, anchor=anchor,
+            review_by=review_by, answered_by=owner, answered_at=now,
         )  # fmt: skip
+        row = await session.scalar(select(PolicyOwnerAnswer).where(PolicyOwnerAnswer.meaning == key))
+        assert row is not None
         await session.execute(
             update(PolicyQuestion)
-            .where(PolicyQuestion.question_id == question_id)
+            .where(PolicyQuestion.owner_ask_id == ask_id)
             .values(answered_by_owner=owner)
         )
+        payload = {"answer": row.answer_id}
+        await schedule_in(session, f"policy-owner-answer:{row.answer_id}", POST_ANSWER, now, now, payload)
+        for user in await askers(session, ask_id):
+            await schedule_tell(session, row.answer_id, user, now)
+        return row.answer_id
 
 
-async def record_answer_post(db: Database, question_id: int, ts: str) -> None:
+async def record_answer_post(db: Database, answer_id: int, ts: str) -> None:
     async with db.transaction() as session:
         await session.execute(
-            update(PolicyOwnerAsk).where(PolicyOwnerAsk.question_id == question_id).values(answer_ts=ts)
+            update(PolicyOwnerAnswer).where(PolicyOwnerAnswer.answer_id == answer_id).values(reply_ts=ts)
         )
 
 
-async def save_verified(db: Database, question_id: int, saved_by: str, now: datetime) -> int | None:
-    """The owner's answer to `question_id` as a verified answer, once: None when it was already saved
-    or there is no answer yet."""
+Saved = Literal["saved", "replaced", "already", "older", "missing"]
+
+
+async def save_verified(db: Database, answer_id: int, saved_by: str, now: datetime) -> Saved:
+    """That owner's answer as its question's verified answer: the first save, or a later answer (a
+    correction) replacing the earlier text and review-by. With it, the "Saved" post as a timer."""
     async with db.transaction() as session:
-        asked = await session.get(PolicyOwnerAsk, question_id)
-        q = await session.get(PolicyQuestion, question_id)
-        if asked is None or q is None or not asked.answer or not asked.policy_id or not asked.anchor:
-            return None
-        inserted = await insert_once(
-            session, PolicyVerifiedAnswer, ["question_id"],
-            question_id=question_id, policy_id=asked.policy_id, anchor=asked.anchor, question=q.text,
-            answer=asked.answer, saved_by=saved_by, saved_at=now,
-            review_by=asked.review_by or (now.date() + REVIEW_AFTER), source_channel=asked.channel,
-            source_ts=asked.answer_ts, active=True,
+        given = await session.get(PolicyOwnerAnswer, answer_id)
+        ask = given and await session.get(PolicyOwnerAsk, given.question_id)
+        q = ask and await session.get(PolicyQuestion, ask.question_id)
+        if given is None or ask is None or q is None:
+            return "missing"
+        values = dict(
+            policy_id=given.policy_id, anchor=given.anchor, answer=given.answer, saved_by=saved_by,
+            saved_at=now, review_by=given.review_by, source_channel=ask.channel, source_ts=given.reply_ts,
+            owner_answer_id=answer_id, active=True,
         )  # fmt: skip
-        if not inserted:
-            return None
-        return await session.scalar(
-            select(PolicyVerifiedAnswer.answer_id).where(PolicyVerifiedAnswer.question_id == question_id)
-        )
+        if await insert_once(
+            session,
+            PolicyVerifiedAnswer,
+            ["question_id"],
+            question_id=ask.question_id,
+            question=q.text,
+            **values,
+        ):
+            outcome: Saved = "saved"
+        else:
+            replaced = await session.execute(
+                update(PolicyVerifiedAnswer)
+                .where(
+                    PolicyVerifiedAnswer.question_id == ask.question_id,
+                    PolicyVerifiedAnswer.owner_answer_id < answer_id,
+                )
+                .values(**values)
+            )
+            if replaced.rowcount != 1:
+                current = await session.scalar(
+                    select(PolicyVerifiedAnswer.owner_answer_id).where(
+                        PolicyVerifiedAnswer.question_id == ask.question_id
+                    )
+                )
+                return "already" if current == answer_id else "older"
+            outcome = "replaced"
+        payload = {"answer": answer_id, "by": saved_by}
+        await schedule_in(session, f"policy-saved:{answer_id}", POST_SAVED, now, now, payload)
+        return outcome
 
 
 async def due_for_review(db: Database, today: date) -> list[PolicyVerifiedAnswer]:

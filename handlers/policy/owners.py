@@ -1,10 +1,13 @@
 """Asking a policy's owners what search could not answer, their answer, and keeping it.
 
-"Ask a policy owner" posts the question in `policy.owners_channel` once, mentioning the owners of the
-best-matching policy. An owner (or an admin, per the workspace file) answers through a form; the
-answer goes in that thread and to the asker once; "Save as answer" keeps it as a verified answer,
-once, which the index then ranks first for that question and its close variants. A daily job flags
-verified answers past their review-by day to their owners, once per answer and review-by day.
+"Ask a policy owner" (by the asker only) posts the question in `policy.owners_channel` once per
+meaning (the same question about the same policy), mentioning the owners of the best-matching policy;
+later askers attach to it. An owner (or an admin, per the workspace file) answers through a form: each
+answer is its own row, and its post in the thread and its DM to each asker are durable timers stored
+with it, so neither is lost on a restart nor repeated. "Save as answer" under an answer makes that one
+the question's verified answer, which the index then ranks first for that question and its close
+variants. A daily job flags verified answers past their review-by day to their owners, once per answer
+and review-by day.
 """
 
 from __future__ import annotations
@@ -12,15 +15,17 @@ from __future__ import annotations
 import logging
 from datetime import date
 
+from bot import once, timers
 from bot.chat.events import Action, FormSubmission
-from bot.chat.model import FormErrors, Markup, Message, MessageRef, channel, md
+from bot.chat.model import FormErrors, Markup, Message, MessageRef, Option, channel, md
 from bot.context import Context, Services
-from bot.routing import Router
+from bot.routing import Router, Timer
 from handlers.policy import answer_views as views
 from handlers.policy import answers
 from handlers.policy import index as answer_index
 from handlers.policy.model import Policy
 from storage import claims
+from storage.models.policy_answers import PolicyOwnerAnswer
 
 log = logging.getLogger("tsqa.policy")
 
@@ -46,38 +51,44 @@ async def _policy(services: Services, policy_id: str | None) -> Policy | None:
 
 
 async def ask_owner(ctx: Context, action: Action) -> None:
-    """The question in the owners' channel, once per question, however often the button is clicked."""
-    qid = int(action.value) if action.value.isdigit() else None
+    """The question in the owners' channel, once per meaning (the same question about the same
+    policy), however often and by whomever it is asked; each asker is attached and told the answer.
+    Only the person who asked may ask the owners about their question."""
+    qid = views.id_of(action.value)
     asked = qid is not None and await answers.question(ctx.db, qid)
     owners_channel = answer_index.settings(ctx.workspace).owners_channel
     if not asked or owners_channel is None:
         await ctx.respond(Message.text("⛔ I cannot ask the owners about that."))
         return
+    if asked.user != action.user:
+        await ctx.respond(Message.text("⛔ Only the person who asked can ask the owners about it."))
+        return
     policy = await _policy(ctx.services, asked.top_policy_id)
+    ask = await answers.attach_to_ask(
+        ctx.db, asked, policy.id if policy else None, owners_channel, action.user, ctx.now()
+    )
+    first = asked if ask.question_id == asked.question_id else await answers.question(ctx.db, ask.question_id)
+    assert first is not None
     people = await _owners(ctx.services, policy)
-    message = views.owner_ask_message(asked.question_id, asked.user, asked.text, people, policy)
+    message = views.owner_ask_message(first.question_id, first.user, first.text, people, policy)
 
-    async def post(taken: claims.Taken) -> str:
-        sent = await ctx.port.post(owners_channel, message, key=taken.key, look_first=taken.retaken)
-        await answers.record_owner_ask(
-            ctx.db,
-            asked.question_id,
-            policy.id if policy else None,
-            sent.channel,
-            sent.ts,
-            action.user,
-            ctx.now(),
-        )
-        return sent.ts
+    async def recorded(sent: MessageRef) -> None:
+        await answers.record_ask_post(ctx.db, ask.question_id, sent.channel, sent.ts)
 
-    await claims.once(ctx.db, f"policy-ask:{asked.question_id}", "policy", ctx.services.clock, post)
-    await ctx.respond(views.asked_owner(channel(owners_channel)))
+    key = f"policy-ask:{ask.question_id}"
+    await once.post(ctx.services, key, "policy", ask.channel, message, then=recorded)
+    answered = await answers.latest_answer(ctx.db, ask.question_id)
+    if answered is not None:  # asked again after the owners answered: this asker gets that answer too
+        async with ctx.db.transaction() as session:
+            await answers.schedule_tell(session, answered.answer_id, action.user, ctx.now())
+        ctx.later(timers.run_due(ctx.services, ctx.services.timers), "policy answer")
+    await ctx.respond(views.asked_owner(channel(ask.channel)))
 
 
 async def open_answer_form(ctx: Context, action: Action) -> None:
-    qid = int(action.value) if action.value.isdigit() else None
-    ask = qid is not None and await answers.owner_ask(ctx.db, qid)
-    asked = qid is not None and await answers.question(ctx.db, qid)
+    ask_id = views.id_of(action.value)
+    ask = ask_id is not None and await answers.owner_ask(ctx.db, ask_id)
+    asked = ask_id is not None and await answers.question(ctx.db, ask_id)
     if not ask or not asked:
         await ctx.respond(Message.text("⛔ I know no such question."))
         return
@@ -86,12 +97,15 @@ async def open_answer_form(ctx: Context, action: Action) -> None:
     if not await _may_answer(ctx, action.user, policy):
         await ctx.respond(Message.text(NOT_ALLOWED))
         return
-    options = views.section_options([policy] if policy else built.policies.values())
     review_by = answer_index.today(ctx.services) + answers.REVIEW_AFTER
     if action.trigger:
-        await ctx.port.open_form(
-            action.trigger, views.owner_answer_form(asked.question_id, asked.text, options, review_by)
-        )
+        form = views.owner_answer_form(asked.question_id, asked.text, _options(built, policy), review_by)
+        await ctx.port.open_form(action.trigger, form)
+
+
+def _options(built: answer_index.AnswerIndex, policy: Policy | None) -> tuple[Option, ...]:
+    """The sections an answer may cite: the asked policy's, or any when the ask named none."""
+    return views.section_options([policy] if policy else built.policies.values())
 
 
 def _section(built: answer_index.AnswerIndex, value: str) -> tuple[Policy, str, str] | None:
@@ -106,15 +120,18 @@ def _section_markup(policy: Policy, heading: str) -> Markup:
 
 
 async def answer_submitted(ctx: Context, submission: FormSubmission) -> FormErrors | None:
-    """Checked here: the submitter's rights (workspace file), the section, the review-by day."""
-    qid = int(submission.state) if submission.state.isdigit() else None
-    ask = qid is not None and await answers.owner_ask(ctx.db, qid)
-    asked = qid is not None and await answers.question(ctx.db, qid)
-    if not ask or not asked:
+    """Checked here: the submitter's rights (workspace file), the section (one of the form's own
+    options: the asked policy's), the review-by day. The answer is kept and told through timers."""
+    ask_id = views.id_of(submission.state)
+    ask = ask_id is not None and await answers.owner_ask(ctx.db, ask_id)
+    if not ask:
         return FormErrors({"answer": "This form is not one of mine."})
     built = await answer_index.current_index(ctx.services)
+    asked_policy = built.policies.get(ask.policy_id or "")
     text = str(submission.values.get("answer") or "").strip()
-    found = _section(built, str(submission.values.get("section") or ""))
+    chosen = str(submission.values.get("section") or "")
+    offered = {o.value for o in _options(built, asked_policy)}
+    found = _section(built, chosen) if chosen in offered else None
     raw_date = str(submission.values.get("review_by") or "").strip()
     errors: dict[str, str] = {}
     if not text:
@@ -131,62 +148,98 @@ async def answer_submitted(ctx: Context, submission: FormSubmission) -> FormErro
     if errors:
         return FormErrors(errors)
     assert found is not None
-    policy, anchor, heading = found
-    asked_policy = built.policies.get(ask.policy_id or "")
-    if not (
-        await _may_answer(ctx, submission.user, asked_policy)
-        or await _may_answer(ctx, submission.user, policy)
-    ):
+    policy, anchor, _heading = found
+    # Rights follow the asked policy; an ask that named none is answered by an admin or the chosen
+    # policy's owners.
+    if not await _may_answer(ctx, submission.user, asked_policy or policy):
         return FormErrors({"answer": "Only this policy's owners or an admin can answer it."})
     await answers.record_owner_answer(
-        ctx.db, asked.question_id, answer=text, policy_id=policy.id, anchor=anchor, review_by=review_by,
+        ctx.db, ask.question_id, answer=text, policy_id=policy.id, anchor=anchor, review_by=review_by,
         owner=submission.user, now=ctx.now(),
     )  # fmt: skip
-    section = _section_markup(policy, heading)
-    ctx.later(
-        _tell(ctx.services, asked.question_id, submission.user, text, section, review_by), "policy answer"
-    )
+    ctx.later(timers.run_due(ctx.services, ctx.services.timers), "policy answer")
     return None
 
 
-async def _tell(
-    services: Services, qid: int, owner: str, text: str, section: Markup, review_by: date
-) -> None:
-    """The owner's answer in the owners' thread (each time they answer) and to the asker (once)."""
-    ask = await answers.owner_ask(services.db, qid)
-    asked = await answers.question(services.db, qid)
-    assert ask is not None and asked is not None
-    posted = await services.port.reply(
-        MessageRef(ask.channel, ask.ts), views.owner_answer_message(qid, owner, text, section, review_by)
+async def _given(services: Services, taken: claims.Taken) -> tuple[PolicyOwnerAnswer, Markup] | None:
+    """The owner's answer a timer is about, with its section as cited; None if it is gone."""
+    given = await answers.owner_answer(services.db, int((taken.payload or {})["answer"]))
+    if given is None:
+        return None
+    built = await answer_index.current_index(services)
+    found = _section(built, f"{given.policy_id}#{given.anchor}")
+    section = _section_markup(found[0], found[2]) if found else md("{} › {}", given.policy_id, given.anchor)
+    return given, section
+
+
+async def post_answer(services: Services, taken: claims.Taken) -> str:
+    """The `policy.owner-answer` timer: the owner's answer in the owners' thread, once per answer."""
+    found = await _given(services, taken)
+    ask = found and await answers.owner_ask(services.db, found[0].question_id)
+    if not found or not ask or not ask.ts:
+        return "gone"
+    given, section = found
+    message = views.owner_answer_message(
+        given.answer_id, given.answered_by, given.answer, section, given.review_by
     )
-    await answers.record_answer_post(services.db, qid, posted.ts)
+    sent = await services.port.reply(
+        MessageRef(ask.channel, ask.ts), message, key=taken.key, look_first=taken.retaken
+    )
+    await answers.record_answer_post(services.db, given.answer_id, sent.ts)
+    return sent.ts
 
-    async def dm(taken: claims.Taken) -> str:
-        message = views.asker_answer_message(asked.text, owner, text, section)
-        sent = await services.port.dm(asked.user, message, key=taken.key, look_first=taken.retaken)
-        return sent.ts
 
-    await claims.once(services.db, f"policy-owner-answer:{qid}", "policy", services.clock, dm)
+async def tell_asker(services: Services, taken: claims.Taken) -> str:
+    """The `policy.tell-asker` timer: one owner's answer (a correction too) to one asker, once."""
+    found = await _given(services, taken)
+    ask = found and await answers.owner_ask(services.db, found[0].question_id)
+    first = ask and await answers.question(services.db, ask.question_id)
+    if not found or not first:
+        return "gone"
+    given, section = found
+    correction = await answers.answered_before(services.db, given)
+    message = views.asker_answer_message(
+        first.text, given.answered_by, given.answer, section, correction=correction
+    )
+    user = str((taken.payload or {})["user"])
+    sent = await services.port.dm(user, message, key=taken.key, look_first=taken.retaken)
+    return sent.ts
+
+
+async def post_saved(services: Services, taken: claims.Taken) -> str:
+    """The `policy.saved` timer: "Saved as a verified answer" under that answer's thread, once."""
+    found = await _given(services, taken)
+    ask = found and await answers.owner_ask(services.db, found[0].question_id)
+    if not found or not ask or not ask.ts:
+        return "gone"
+    message = views.saved_message(str((taken.payload or {})["by"]), found[0].review_by)
+    sent = await services.port.reply(
+        MessageRef(ask.channel, ask.ts), message, key=taken.key, look_first=taken.retaken
+    )
+    return sent.ts
 
 
 async def save_answer(ctx: Context, action: Action) -> None:
-    """The owner's answer kept as a verified answer, once; only owners or admins may save it."""
-    qid = int(action.value) if action.value.isdigit() else None
-    ask = qid is not None and await answers.owner_ask(ctx.db, qid)
-    if not ask or not ask.answer:
+    """The owner's answer this button sits under, as the question's verified answer (a later,
+    corrected answer replaces an earlier one); only the asked policy's owners or admins may."""
+    answer_id = views.id_of(action.value)
+    given = answer_id is not None and await answers.owner_answer(ctx.db, answer_id)
+    ask = given and await answers.owner_ask(ctx.db, given.question_id)
+    if not given or not ask:
         await ctx.respond(Message.text("⛔ There is no owner's answer to save."))
         return
-    policy = await _policy(ctx.services, ask.policy_id)
+    policy = await _policy(ctx.services, ask.policy_id or given.policy_id)
     if not await _may_answer(ctx, action.user, policy):
         await ctx.respond(Message.text(NOT_ALLOWED))
         return
-    saved = await answers.save_verified(ctx.db, ask.question_id, action.user, ctx.now())
-    if saved is None:
+    saved = await answers.save_verified(ctx.db, given.answer_id, action.user, ctx.now())
+    if saved == "already":
         await ctx.respond(Message.text("This answer is already saved."))
-        return
-    answer_index.invalidate(ctx.db)
-    review_by = ask.review_by or answer_index.today(ctx.services) + answers.REVIEW_AFTER
-    await ctx.port.reply(MessageRef(ask.channel, ask.ts), views.saved_message(action.user, review_by))
+    elif saved == "older":
+        await ctx.respond(Message.text("A later answer to this question is saved already."))
+    elif saved in ("saved", "replaced"):
+        answer_index.invalidate(ctx.db)
+        ctx.later(timers.run_due(ctx.services, ctx.services.timers), "policy saved")
 
 
 async def flag_due_reviews(services: Services) -> int:
@@ -201,20 +254,22 @@ async def flag_due_reviews(services: Services) -> int:
         message = views.review_due_message(people, row.question, row.answer, row.review_by)
         for person in people:
             key = f"policy-review:{row.answer_id}:{row.review_by.isoformat()}:{person}"
-
-            async def dm(taken: claims.Taken, person: str = person, message: Message = message) -> str:
-                sent = await services.port.dm(person, message, key=taken.key, look_first=taken.retaken)
-                return sent.ts
-
             try:
-                taken = await claims.once(services.db, key, "policy", services.clock, dm)
-                flagged += int(taken.won)
+                flagged += int((await once.dm(services, key, "policy", person, message)).won)
             except Exception:
                 log.exception("could not flag answer %s to %s", row.answer_id, person)
     return flagged
 
 
+POST_ANSWER = Timer(answers.POST_ANSWER, post_answer, max_attempts=8)
+TELL_ASKER = Timer(answers.TELL_ASKER, tell_asker, max_attempts=8)
+POST_SAVED = Timer(answers.POST_SAVED, post_saved, max_attempts=8)
+
+
 def register(router: Router) -> None:
+    router.timer(POST_ANSWER)
+    router.timer(TELL_ASKER)
+    router.timer(POST_SAVED)
     router.action(views.ASK_OWNER, ask_owner)
     router.action(views.OPEN_OWNER_ANSWER, open_answer_form)
     router.action(views.SAVE_ANSWER, save_answer)

@@ -28,6 +28,8 @@ class PolicyQuestion(Base):
     top_key: Mapped[str | None] = mapped_column(String(255))  # the best passage's key, even if unsure
     top_policy_id: Mapped[str | None] = mapped_column(String(64))
     answered_by_owner: Mapped[str | None] = mapped_column(String(64))  # the owner who answered it
+    # The owners' ask this question is attached to (that ask's first question id), once asked.
+    owner_ask_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class PolicyFeedback(Base):
@@ -42,22 +44,37 @@ class PolicyFeedback(Base):
 
 
 class PolicyOwnerAsk(Base):
-    """A question posted in the owners' channel, and the owner's answer once given."""
+    """A question posted in the owners' channel, once per meaning: the same question (normalised
+    text) about the same policy is one ask, whoever asks it; later askers attach to it."""
 
     __tablename__ = "policy_owner_asks"
 
     question_id: Mapped[int] = mapped_column(ForeignKey("policy_questions.question_id"), primary_key=True)
+    meaning: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of policy and normalised text
     policy_id: Mapped[str | None] = mapped_column(String(64))  # the best-matching policy when asked
     channel: Mapped[str] = mapped_column(String(255))
-    ts: Mapped[str] = mapped_column(String(255))
+    ts: Mapped[str | None] = mapped_column(String(255))  # None until the post is made
     asked_by: Mapped[str] = mapped_column(String(64))
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    answer: Mapped[str | None] = mapped_column(Text)
-    anchor: Mapped[str | None] = mapped_column(String(255))
-    review_by: Mapped[date | None] = mapped_column(Date)
-    answered_by: Mapped[str | None] = mapped_column(String(64))
-    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    answer_ts: Mapped[str | None] = mapped_column(String(255))  # the owner's answer in the thread
+
+
+class PolicyOwnerAnswer(Base):
+    """One owner's answer to an ask: every answer (a correction too) is its own row, so "Save as
+    answer" under it saves exactly that one."""
+
+    __tablename__ = "policy_owner_answers"
+
+    answer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("policy_owner_asks.question_id"), index=True)
+    # sha256 of the ask, the owner and what they submitted: the same form submitted twice is one answer.
+    meaning: Mapped[str] = mapped_column(String(64), unique=True)
+    answer: Mapped[str] = mapped_column(Text)
+    policy_id: Mapped[str] = mapped_column(String(64))
+    anchor: Mapped[str] = mapped_column(String(255))
+    review_by: Mapped[date] = mapped_column(Date)
+    answered_by: Mapped[str] = mapped_column(String(64))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reply_ts: Mapped[str | None] = mapped_column(String(255))  # the answer in the owners' thread
 
 
 class PolicyVerifiedAnswer(Base):
@@ -77,4 +94,5 @@ class PolicyVerifiedAnswer(Base):
     review_by: Mapped[date] = mapped_column(Date)
     source_channel: Mapped[str | None] = mapped_column(String(255))
     source_ts: Mapped[str | None] = mapped_column(String(255))
+    owner_answer_id: Mapped[int | None] = mapped_column(Integer)  # the owner's answer saved (the latest)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

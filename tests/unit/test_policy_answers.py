@@ -1,5 +1,6 @@
 """Policy answering below the chat: the index (what it holds, when it is rebuilt), questions and
-feedback in storage (one verdict per person), saving an owner's answer once, the views (citations,
+feedback in storage (one verdict per person), each owner's answer its own row and
+the one saved the verified answer (a correction replaces it), asks once per meaning, the views (citations,
 escaping, coming versions), what changed between versions, and the week's knowledge gaps."""
 
 from __future__ import annotations
@@ -7,12 +8,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bot.chat.model import Buttons
 from handlers.policy import answer_views as views
 from handlers.policy import answers, changes, gaps, store
 from handlers.policy import index as answer_index
 from handlers.policy.model import Hit, Passage, Policy, Section
 from storage.engine import Database
+from storage.models import PolicyVerifiedAnswer
+from storage.models.core import Claim
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -40,28 +45,100 @@ async def test_the_index_holds_the_versions_in_effect_and_says_what_is_coming(db
     assert await answer_index.current(db, TODAY, GLOSSARY) is await answer_index.current(db, TODAY, GLOSSARY)
 
 
-async def test_a_saved_owner_answer_is_stored_once_and_ranks_first_for_its_question(db: Database) -> None:
+async def _verified(db: Database) -> list[PolicyVerifiedAnswer]:
+    async with db.transaction() as session:
+        return list(await session.scalars(select(PolicyVerifiedAnswer)))
+
+
+async def _timers(db: Database) -> list[str]:
+    async with db.transaction() as session:
+        return sorted(await session.scalars(select(Claim.key).where(Claim.kind.like("policy.%"))))
+
+
+async def test_each_owner_answer_is_its_own_row_and_the_one_saved_becomes_the_verified_answer(
+    db: Database,
+) -> None:
     built = await loaded(db)
     hits = answers.search(built, QUESTION)
     asked = await answers.ask(db, hits, text=QUESTION, user="U0LABEL01", channel="C1", via="command", now=NOW)
     assert not asked.confident
-    await answers.record_owner_ask(db, asked.question_id, "spam", "C0POLOWN1", "10.1", "U0LABEL01", NOW)
-    assert await answers.save_verified(db, asked.question_id, "U0QALEAD1", NOW) is None  # no answer yet
-    await answers.record_owner_answer(
-        db, asked.question_id, answer="Breaks follow the site's schedule.", policy_id="spam",
-        anchor="definitions", review_by=TODAY + timedelta(days=30), owner="U0QALEAD1", now=NOW,
+    question = await answers.question(db, asked.question_id)
+    ask = await answers.attach_to_ask(db, question, "spam", "C0POLOWN1", "U0LABEL01", NOW)
+    assert ask.question_id == asked.question_id
+    month = TODAY + timedelta(days=30)
+    given = dict(policy_id="spam", anchor="definitions", owner="U0QALEAD1", now=NOW)
+    first = await answers.record_owner_answer(
+        db, ask.question_id, answer="Breaks follow the site's schedule.", review_by=month, **given
+    )
+    # The same form submitted again is the same answer: no second row, no second post or DM.
+    again = await answers.record_owner_answer(
+        db, ask.question_id, answer="Breaks follow the site's  schedule.", review_by=month, **given
+    )
+    assert again == first
+    assert await _timers(db) == [f"policy-owner-answer:{first}", f"policy-tell:{first}:U0LABEL01"]
+    corrected = await answers.record_owner_answer(
+        db, ask.question_id, answer="Breaks follow the site's schedule, calibration included.",
+        review_by=TODAY + timedelta(days=60), **given,
     )  # fmt: skip
-    saved = await answers.save_verified(db, asked.question_id, "U0QALEAD1", NOW)
-    assert saved is not None
-    assert await answers.save_verified(db, asked.question_id, "U0QALEAD1", NOW) is None
+    assert corrected != first
+
+    assert await answers.save_verified(db, first, "U0QALEAD1", NOW) == "saved"
+    assert await answers.save_verified(db, first, "U0QALEAD1", NOW) == "already"
+    [saved] = await _verified(db)
+    assert saved.answer == "Breaks follow the site's schedule." and saved.owner_answer_id == first
     answer_index.invalidate(db)
     rebuilt = await answer_index.current(db, TODAY, GLOSSARY)
     top = answers.search(rebuilt, "can a labeler take lunch breaks in calibration meetings?")[0]
-    assert top.passage.key == f"answer:{saved}" and top.passage.verified
+    assert top.passage.key == f"answer:{saved.answer_id}" and top.passage.verified
     assert (await answers.question(db, asked.question_id)).answered_by_owner == "U0QALEAD1"
+
+    # Saving the corrected answer replaces the text and the review-by day; the earlier one cannot
+    # come back over it.
+    assert await answers.save_verified(db, corrected, "U0QALEAD1", NOW) == "replaced"
+    assert await answers.save_verified(db, first, "U0QALEAD1", NOW) == "older"
+    [replaced] = await _verified(db)
+    assert replaced.answer_id == saved.answer_id and "calibration included" in replaced.answer
+    assert replaced.review_by == TODAY + timedelta(days=60)
+    assert f"policy-saved:{first}" in await _timers(db) and f"policy-saved:{corrected}" in await _timers(db)
     # Due for review on its review-by day, not before.
-    assert await answers.due_for_review(db, TODAY) == []
-    assert [r.answer_id for r in await answers.due_for_review(db, TODAY + timedelta(days=30))] == [saved]
+    assert await answers.due_for_review(db, TODAY + timedelta(days=30)) == []
+    due = await answers.due_for_review(db, TODAY + timedelta(days=60))
+    assert [r.answer_id for r in due] == [saved.answer_id]
+
+
+async def test_the_same_question_about_the_same_policy_is_one_ask_and_its_askers_are_attached(
+    db: Database,
+) -> None:
+    built = await loaded(db)
+    hits = answers.search(built, QUESTION)
+    ids = []
+    for user, text in (
+        ("U0LABEL01", QUESTION),
+        ("U0LABEL02", "  May labelers take a LUNCH break, during a calibration meeting?"),
+    ):
+        asked = await answers.ask(db, hits, text=text, user=user, channel="C1", via="command", now=NOW)
+        ids.append(asked.question_id)
+        await answers.attach_to_ask(
+            db, await answers.question(db, asked.question_id), "spam", "C0POLOWN1", user, NOW
+        )
+    other = await answers.ask(db, hits, text=QUESTION, user="U0LABEL03", channel="C1", via="command", now=NOW)
+    elsewhere = await answers.attach_to_ask(
+        db, await answers.question(db, other.question_id), "harassment", "C0POLOWN1", "U0LABEL03", NOW
+    )
+    assert elsewhere.question_id == other.question_id  # another policy: another ask
+    async with db.transaction() as session:
+        assert await answers.askers(session, ids[0]) == ["U0LABEL01", "U0LABEL02"]
+    answer_id = await answers.record_owner_answer(
+        db, ids[0], answer="Yes.", policy_id="spam", anchor="definitions",
+        review_by=TODAY + timedelta(days=30), owner="U0QALEAD1", now=NOW,
+    )  # fmt: skip
+    assert await _timers(db) == [
+        f"policy-owner-answer:{answer_id}",
+        f"policy-tell:{answer_id}:U0LABEL01",
+        f"policy-tell:{answer_id}:U0LABEL02",
+    ]
+    assert answers.meaning("Is it OK?", "spam") == answers.meaning("is it   ok", "spam")
+    assert answers.meaning("Is it OK?", "spam") != answers.meaning("Is it OK?", "ncii")
 
 
 async def test_feedback_is_one_verdict_per_person_and_question(db: Database) -> None:

@@ -35,9 +35,13 @@ def upgrade() -> None:
         sa.Column("top_key", sa.String(length=255), nullable=True),
         sa.Column("top_policy_id", sa.String(length=64), nullable=True),
         sa.Column("answered_by_owner", sa.String(length=64), nullable=True),
+        sa.Column("owner_ask_id", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("question_id", name=op.f("pk_policy_questions")),
     )
     op.create_index(op.f("ix_policy_questions_asked_at"), "policy_questions", ["asked_at"], unique=False)
+    op.create_index(
+        op.f("ix_policy_questions_owner_ask_id"), "policy_questions", ["owner_ask_id"], unique=False
+    )
     op.create_table(
         "policy_feedback",
         sa.Column("question_id", sa.Integer(), nullable=False),
@@ -50,19 +54,38 @@ def upgrade() -> None:
     op.create_table(
         "policy_owner_asks",
         sa.Column("question_id", sa.Integer(), nullable=False),
+        sa.Column("meaning", sa.String(length=64), nullable=False),
         sa.Column("policy_id", sa.String(length=64), nullable=True),
         sa.Column("channel", sa.String(length=255), nullable=False),
-        sa.Column("ts", sa.String(length=255), nullable=False),
+        sa.Column("ts", sa.String(length=255), nullable=True),
         sa.Column("asked_by", sa.String(length=64), nullable=False),
         sa.Column("asked_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("answer", sa.Text(), nullable=True),
-        sa.Column("anchor", sa.String(length=255), nullable=True),
-        sa.Column("review_by", sa.Date(), nullable=True),
-        sa.Column("answered_by", sa.String(length=64), nullable=True),
-        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("answer_ts", sa.String(length=255), nullable=True),
         _question_fk("policy_owner_asks"),
         sa.PrimaryKeyConstraint("question_id", name=op.f("pk_policy_owner_asks")),
+        sa.UniqueConstraint("meaning", name=op.f("uq_policy_owner_asks_meaning")),
+    )
+    op.create_table(
+        "policy_owner_answers",
+        sa.Column("answer_id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("question_id", sa.Integer(), nullable=False),
+        sa.Column("meaning", sa.String(length=64), nullable=False),
+        sa.Column("answer", sa.Text(), nullable=False),
+        sa.Column("policy_id", sa.String(length=64), nullable=False),
+        sa.Column("anchor", sa.String(length=255), nullable=False),
+        sa.Column("review_by", sa.Date(), nullable=False),
+        sa.Column("answered_by", sa.String(length=64), nullable=False),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reply_ts", sa.String(length=255), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["question_id"],
+            ["policy_owner_asks.question_id"],
+            name=op.f("fk_policy_owner_answers_question_id_policy_owner_asks"),
+        ),
+        sa.PrimaryKeyConstraint("answer_id", name=op.f("pk_policy_owner_answers")),
+        sa.UniqueConstraint("meaning", name=op.f("uq_policy_owner_answers_meaning")),
+    )
+    op.create_index(
+        op.f("ix_policy_owner_answers_question_id"), "policy_owner_answers", ["question_id"], unique=False
     )
     op.create_table(
         "policy_verified_answers",
@@ -77,6 +100,7 @@ def upgrade() -> None:
         sa.Column("review_by", sa.Date(), nullable=False),
         sa.Column("source_channel", sa.String(length=255), nullable=True),
         sa.Column("source_ts", sa.String(length=255), nullable=True),
+        sa.Column("owner_answer_id", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         _question_fk("policy_verified_answers"),
         sa.PrimaryKeyConstraint("answer_id", name=op.f("pk_policy_verified_answers")),
@@ -86,7 +110,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("policy_verified_answers")
+    op.drop_index(op.f("ix_policy_owner_answers_question_id"), table_name="policy_owner_answers")
+    op.drop_table("policy_owner_answers")
     op.drop_table("policy_owner_asks")
     op.drop_table("policy_feedback")
+    op.drop_index(op.f("ix_policy_questions_owner_ask_id"), table_name="policy_questions")
     op.drop_index(op.f("ix_policy_questions_asked_at"), table_name="policy_questions")
     op.drop_table("policy_questions")
