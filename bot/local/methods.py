@@ -287,20 +287,23 @@ def cursor_arg(args: dict[str, Any], kind: str) -> str | None:
     return decoded[len(kind) + 1 :]
 
 
+def user_page(users: list[str], args: dict[str, Any], maximum: int) -> tuple[list[str], str]:
+    """One page of user IDs from the request's cursor, and the cursor of the next ("" at the end)."""
+    limit = limit_arg(args, maximum)
+    start = 0
+    after = cursor_arg(args, "user")
+    if after is not None:
+        if after not in users:
+            raise SlackError("invalid_cursor")
+        start = users.index(after)
+    rest = users[start + limit :]
+    return users[start : start + limit], make_cursor("user", rest[0]) if rest else ""
+
+
 @method("conversations.members")
 def conversations_members(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     channel = ctx.state.visible_channel(str_arg(args, "channel"))
-    members = sorted(channel.members)
-    limit = limit_arg(args, 1000)
-    start = 0
-    member = cursor_arg(args, "user")
-    if member is not None:
-        if member not in members:
-            raise SlackError("invalid_cursor")
-        start = members.index(member)
-    page = members[start : start + limit]
-    rest = members[start + limit :]
-    next_cursor = make_cursor("user", rest[0]) if rest else ""
+    page, next_cursor = user_page(sorted(channel.members), args, 1000)
     return {"members": page, "response_metadata": {"next_cursor": next_cursor}}
 
 
@@ -324,6 +327,16 @@ def users_info(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     if user is None:
         raise SlackError("user_not_found")
     return {"user": user_json(ctx.state, user, ctx.now)}
+
+
+@method("users.list")
+def users_list(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Every user, the bot and bot users with `is_bot`, paged by cursor as Slack does."""
+    page, next_cursor = user_page(sorted(ctx.state.users), args, 200)
+    return {
+        "members": [user_json(ctx.state, ctx.state.users[u], ctx.now) for u in page],
+        "response_metadata": {"next_cursor": next_cursor},
+    }
 
 
 @method("users.lookupByEmail")

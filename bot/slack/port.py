@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from typing import Any
 
@@ -87,6 +88,8 @@ def _chat_error(exc: SlackApiError) -> ChatError:
 
 
 MAX_KNOWN_DMS = 20_000
+BOTS_TTL = 3600.0  # seconds: a bot added to the workspace is left out of member lists within the hour
+SLACKBOT = "USLACKBOT"  # users.list says is_bot: false for it
 
 
 class SlackPort:
@@ -95,6 +98,7 @@ class SlackPort:
         self.keyed = KeyedPoster(client, own_user=self.own_user)
         self._dms: dict[str, str] = {}
         self._identity: dict[str, Any] | None = None
+        self._bots: tuple[float, frozenset[str]] | None = None  # (read at, bot user IDs): channel_members
 
     def join_hint(self, channel: Markup) -> Markup:
         return md("type `/invite @tsqa` in {}", channel)
@@ -273,7 +277,31 @@ class SlackPort:
                 return items
 
     async def channel_members(self, channel: str) -> list[str]:
-        return await self._paged("conversations_members", "members", channel=channel)
+        """The channel's people: bot and app users (the bot itself too) left out."""
+        members = await self._paged("conversations_members", "members", channel=channel)
+        bots = await self._bot_users()
+        return [m for m in members if m not in bots]
+
+    async def _bot_users(self) -> frozenset[str]:
+        """Every bot user of the workspace from users.list, read again after BOTS_TTL. users.info per
+        member would cost one call per person (1,000 for a channel of 1,000, at Tier 4's ~100 a minute);
+        users.list costs one call per 200 people of the whole workspace (5 for 1,000), once an hour."""
+        now = time.monotonic()
+        if self._bots is None or now - self._bots[0] > BOTS_TTL:
+            bots: set[str] = set()
+            cursor = None
+            while True:
+                response = await self.call("users_list", cursor=cursor, limit=200)
+                bots |= {
+                    u["id"]
+                    for u in response["members"]
+                    if u.get("is_bot") or u.get("is_app_user") or u["id"] == SLACKBOT
+                }
+                cursor = (response.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+            self._bots = (now, frozenset(bots))
+        return self._bots[1]
 
     async def is_member(self, channel: str) -> bool:
         response = await self.call("conversations_info", channel=channel)

@@ -298,7 +298,9 @@ class TeamsPort:
         service_url = await self._service_url(channel)
         api = self.app.api.clone(service_url=service_url)
         members = await self._call(lambda: api.conversations.get_members(target), idempotent=True)
-        return [(m.aad_object_id or m.id).lower() for m in members]
+        # Bots (this one too) are `28:<app id>` accounts without an Entra object: not people to track.
+        people = [m for m in members if m.aad_object_id or not (m.id or "").startswith("28:")]
+        return [(m.aad_object_id or m.id).lower() for m in people]
 
     async def is_member(self, channel: str) -> bool:
         """Installed in the team or chat: Teams says so with a conversationUpdate the bot stored."""

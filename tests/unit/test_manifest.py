@@ -22,6 +22,7 @@ METHOD_SCOPES: dict[str, set[str] | None] = {
     "conversations_history": {"channels:history", "groups:history", "im:history"},
     "conversations_replies": {"channels:history", "groups:history", "im:history"},
     "usergroups_users_list": {"usergroups:read"},
+    "users_list": {"users:read"},
     "files_info": {"files:read"},
     "files_upload_v2": {"files:write"},
     "views_open": None,
