@@ -17,7 +17,7 @@ from rich.console import Console
 from bot.cli_workspace import workspace_or_exit
 from bot.config import Settings
 from bot.routing import UsageError
-from handlers.policy import cascade, store
+from handlers.policy import cascade, cascade_targets, store
 from handlers.quiz import store as quiz_store
 from storage import claims
 from storage.engine import Database
@@ -26,7 +26,7 @@ from storage.migrate import run_on_database
 err = Console(stderr=True, soft_wrap=True)
 
 
-async def queue(db: Database, req: cascade.Request, now: datetime) -> dict[str, Any]:
+async def queue(db: Database, req: cascade_targets.Request, now: datetime) -> dict[str, Any]:
     """The publish as a due timer; what it will do, or `problem` when the policy or quiz is unknown."""
     policy = await store.get(db, req.policy_id)
     if policy is None:
@@ -60,7 +60,7 @@ def publish_command(
     now = datetime.now(UTC)
     targets = [part for given in to for part in given.split(",") if part.strip()]
     try:
-        req = cascade.request(
+        req = cascade_targets.request(
             policy_id, targets, ack_by, quiz, workspace, now.astimezone(workspace.tz).date()
         )
     except UsageError as exc:

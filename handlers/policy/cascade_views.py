@@ -29,7 +29,8 @@ from handlers.quiz import views as quiz_views
 from storage.models import PolicyCascade
 
 if TYPE_CHECKING:
-    from handlers.policy.cascade import Changes, Published, Status
+    from handlers.policy.cascade import Changes, Published
+    from handlers.policy.cascade_status import Status
 
 ACK = "policy-cascade:ack"  # value: the cascade id
 MAX_HEADINGS = 5  # section headings per kind of change in the post
@@ -53,6 +54,8 @@ def change_lines(changed: Changes, sections: int) -> list[Markup]:
         )
         if found
     ]
+    if changed.diff:  # a few lines of the text itself, as `/policy changes` shows them in full
+        lines.append(md("```{}```", "\n".join(changed.diff)))
     return lines or [md("• No section changed in substance (wording or layout only)")]
 
 
@@ -128,7 +131,10 @@ def published_message(done: Published) -> Message:
     if done.quiz_title:
         lines.append(md("• acknowledging starts the quiz _{}_", done.quiz_title))
     lines += [md("• ⚠️ {}", problem) for problem in done.problems]
-    note = "Pending members get a DM at 09:00 the day before and on the ack-by day; nobody else is pinged."
+    note = (
+        "Pending members get a DM at 09:00 the day before and on the ack-by day (not when that has passed: "
+        "they just got the post); the owners and admins get the final summary at 17:00 on the ack-by day."
+    )
     return Message(summary=head, parts=(Text(md("\n").join(lines)), ContextLine((note,))))
 
 

@@ -23,6 +23,7 @@ from tests.e2e.test_quiz_assign import answered
 
 ADMIN, TRAINER, LEE, KAI, NICO = "U0QALEAD1", "U0TRAINER1", "U0LABEL01", "U0LABEL02", "U0NWLEAD1"
 NORTHWIND = "C0NWIND01"
+HELPER_BOT = "U0HELPBOT"
 PUBLISH = "publish spam --to northwind --ack-by 2026-12-03 --quiz spam-basics"
 
 
@@ -36,9 +37,11 @@ async def library(database_url: str) -> None:
 
 
 def northwind_fake(workspace: Workspace):  # noqa: ANN201
-    """Everyone in every channel, except Northwind's: its lead and Lee only (and the bot)."""
+    """Everyone in every channel, except Northwind's: its lead and Lee only (and the bot, and another
+    app's bot user, neither of them a member to track)."""
     fake = seeded_fake(workspace)
-    fake.add_channel(NORTHWIND, "vendor-northwind", members=[NICO, LEE])
+    fake.add_user(HELPER_BOT, "helper", real_name="Helper app", is_bot=True)
+    fake.add_channel(NORTHWIND, "vendor-northwind", members=[NICO, LEE, HELPER_BOT])
     return fake
 
 
@@ -71,6 +74,7 @@ async def test_an_update_is_posted_once_acknowledged_once_and_reminded_once_acro
         assert "published to 1 channel(s), 2 members to acknowledge by 2026-12-03" in summary
         await slack.command("/policy", PUBLISH, user=ADMIN)  # again: nothing posted twice
         await bot.services.background.drain(10)
+        assert len(slack.fake.calls_to("users.list")) == 1  # the bot users, read once for both
         [post] = updates(slack)
         shown = texts(post.blocks)
         assert "Spam and platform manipulation · version 2" in shown and "Engagement bait" in shown

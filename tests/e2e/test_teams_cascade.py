@@ -19,6 +19,11 @@ NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 async def test_an_update_is_published_to_a_vendor_channel_and_acknowledged_once(database_url) -> None:
     await library(database_url)
     async with running_teams_bot(database_url, clock=lambda: NOW) as (bot, teams):
+        # Another app's bot on the team's roster: a `28:` account without an Entra object, not tracked.
+        helper = teams.bf.add_member(
+            TEAM_ID, "", "Helper app", bf_id="28:0f0e0d0c-0b0a-4909-8807-060504030201"
+        )
+        helper.pop("aadObjectId")
         await teams.personal("policy publish spam --to northwind --ack-by 2026-12-03", LEAD)
         assert await said(teams, LEAD, "published to 1 channel(s)")
         await teams.personal("policy publish spam --to northwind --ack-by 2026-12-03", LEAD)

@@ -14,7 +14,15 @@ from bot.chat.port import ChatError
 from bot.context import Services
 from bot.roles import RoleResolver
 from bot.routing import Router, UsageError
-from handlers.policy import cascade, routes, store
+from handlers.policy import (
+    cascade,
+    cascade_members,
+    cascade_reminders,
+    cascade_status,
+    cascade_targets,
+    routes,
+    store,
+)
 from handlers.policy.cascade_views import status_message
 from handlers.quiz import assign
 from handlers.quiz import store as quiz_store
@@ -38,6 +46,7 @@ class FakePort:
         self.channels = channels
         self.posts: list[tuple[str, Message]] = []
         self.dms: list[tuple[str, Message]] = []
+        self.updates: list[tuple[MessageRef, Message]] = []
 
     async def own_user(self) -> str:
         return BOT
@@ -59,6 +68,9 @@ class FakePort:
 
     async def usergroup_members(self, usergroup: str) -> list[str]:
         return []
+
+    async def update(self, ref: MessageRef, message: Message) -> None:
+        self.updates.append((ref, message))
 
     def join_hint(self, channel: Markup) -> Markup:
         return md("invite the bot to {}", channel)
@@ -84,7 +96,8 @@ def services(db: Database, port: FakePort, clock: list[datetime], ws) -> Service
 
 
 def members_port() -> FakePort:
-    return FakePort({NORTHWIND: [NICO, LEE, BOT], BLUEBIRD: [KAI], QA_OPS: [ADMIN]})
+    """Members as the ports give them: bots (the bot itself too) already left out."""
+    return FakePort({NORTHWIND: [NICO, LEE], BLUEBIRD: [KAI], QA_OPS: [ADMIN]})
 
 
 # ----- what changed, and reading the command -----
@@ -101,10 +114,33 @@ async def test_the_changes_are_the_sections_added_changed_and_removed_since_the_
     assert cascade.changes(None, versions[0]).first
     back = cascade.changes(v2, versions[0])
     assert back.removed == ("Engagement bait",)
+    # A few lines of the changed text itself, added and removed lines only, none empty or long.
+    assert found.diff and len(found.diff) <= cascade.DIFF_LINES
+    assert all(
+        line[0] in "+-" and line[1:].strip() and len(line) <= cascade.DIFF_WIDTH for line in found.diff
+    )
+
+
+async def test_the_post_shows_a_few_lines_of_the_changed_text(library: Database, workspace) -> None:  # noqa: ANN001
+    port = members_port()
+    svc = services(library, port, [NOW], workspace)
+    await cascade.publish(
+        svc, cascade_targets.parse("spam --to northwind --ack-by 2026-12-04", workspace, NOW.date()), ADMIN
+    )
+    versions = await store.versions(library, "spam")
+    diff = cascade.changes(versions[0], versions[1]).diff
+    assert diff[0] in texts(port.posts[0][1])
+
+
+@pytest.mark.parametrize("token", ["C0NOTLISTED", "<#C0NOTLISTED|elsewhere>", "<@U0LABEL01>", "U0LABEL01"])
+def test_only_channels_the_workspace_file_lists_are_targets(workspace, token: str) -> None:  # noqa: ANN001
+    with pytest.raises(UsageError) as refused:
+        cascade_targets.parse(f"spam --to {token} --ack-by 2026-12-10", workspace, date(2026, 12, 1))
+    assert "I know no vendor or channel" in refused.value.args[0].plain
 
 
 def test_vendors_channel_mentions_names_and_ids_are_read_with_the_ack_by_day(workspace) -> None:  # noqa: ANN001
-    got = cascade.parse(
+    got = cascade_targets.parse(
         "Spam --to northwind <#C0BLUEB01|vendor-bluebird> #qa-ops C0NWIND01 --ack-by 2026-12-10 --quiz Spam",
         workspace,
         date(2026, 12, 1),
@@ -133,19 +169,21 @@ def test_a_command_without_targets_or_a_good_day_is_refused_saying_why(
     workspace, text: str, said: str
 ) -> None:  # noqa: ANN001
     with pytest.raises(UsageError) as refused:
-        cascade.parse(text, workspace, date(2026, 12, 1))
+        cascade_targets.parse(text, workspace, date(2026, 12, 1))
     assert said in refused.value.args[0].plain
 
 
 # ----- publishing and acknowledging -----
 
 
-async def test_publishing_posts_once_per_channel_tracks_members_without_the_bot_and_schedules_reminders(
+async def test_publishing_posts_once_per_channel_tracks_members_and_schedules_reminders_and_the_summary(
     library: Database, workspace
 ) -> None:  # noqa: ANN001
     port, clock = members_port(), [NOW]
     svc = services(library, port, clock, workspace)
-    req = cascade.parse("spam --to northwind #vendor-bluebird --ack-by 2026-12-04", workspace, NOW.date())
+    req = cascade_targets.parse(
+        "spam --to northwind #vendor-bluebird --ack-by 2026-12-04", workspace, NOW.date()
+    )
     done = await cascade.publish(svc, req, ADMIN)
     assert done.outcomes == {NORTHWIND: "posted", BLUEBIRD: "posted"} and done.members == {
         NORTHWIND: 2,
@@ -157,8 +195,12 @@ async def test_publishing_posts_once_per_channel_tracks_members_without_the_bot_
     again = await cascade.publish(svc, req, ADMIN)
     assert again.outcomes == {NORTHWIND: "posted_before", BLUEBIRD: "posted_before"} and len(port.posts) == 2
     for day in ("2026-12-03", "2026-12-04"):
-        row = await claims.state(library, cascade.remind_key(done.cascade_id, date.fromisoformat(day)))
-        assert row is not None and row.kind == cascade.REMIND_KIND
+        row = await claims.state(
+            library, cascade_reminders.remind_key(done.cascade_id, date.fromisoformat(day))
+        )
+        assert row is not None and row.kind == cascade_reminders.REMIND_KIND
+    summary = await claims.state(library, cascade_reminders.summary_key(done.cascade_id, date(2026, 12, 4)))
+    assert summary is not None and summary.due_at == datetime(2026, 12, 4, 17, 0, tzinfo=UTC)  # Dublin
     async with library.transaction() as session:
         users = set(await session.scalars(select(PolicyCascadeMember.user_id)))
     assert users == {NICO, LEE, KAI}
@@ -169,7 +211,7 @@ async def test_a_channel_the_bot_is_not_in_is_reported_and_the_others_still_get_
 ) -> None:  # noqa: ANN001
     port = FakePort({NORTHWIND: [LEE]})
     svc = services(library, port, [NOW], workspace)
-    req = cascade.parse("spam --to northwind bluebird --ack-by 2026-12-04", workspace, NOW.date())
+    req = cascade_targets.parse("spam --to northwind bluebird --ack-by 2026-12-04", workspace, NOW.date())
     done = await cascade.publish(svc, req, ADMIN)
     assert done.outcomes == {NORTHWIND: "posted", BLUEBIRD: "failed"}
     assert "invite the bot to" in done.problems[0].plain
@@ -186,7 +228,7 @@ async def test_an_unknown_policy_or_quiz_is_refused_before_anything_is_posted(
     ):
         with pytest.raises(cascade.PublishError) as refused:
             await cascade.publish(
-                svc, cascade.parse(f"{text} --ack-by 2026-12-04", workspace, NOW.date()), ADMIN
+                svc, cascade_targets.parse(f"{text} --ack-by 2026-12-04", workspace, NOW.date()), ADMIN
             )
         assert said in refused.value.message.plain
     assert not port.posts
@@ -198,19 +240,19 @@ async def test_an_acknowledgement_counts_once_a_stranger_is_refused_and_a_newcom
     port, clock = members_port(), [NOW]
     svc = services(library, port, clock, workspace)
     done = await cascade.publish(
-        svc, cascade.parse("spam --to northwind --ack-by 2026-12-04", workspace, NOW.date()), ADMIN
+        svc, cascade_targets.parse("spam --to northwind --ack-by 2026-12-04", workspace, NOW.date()), ADMIN
     )
-    first = await cascade.acknowledge(svc, done.cascade_id, LEE, NORTHWIND)
+    first = await cascade_members.acknowledge(svc, done.cascade_id, LEE, NORTHWIND)
     clock[0] = NOW.replace(hour=11)
-    second = await cascade.acknowledge(svc, done.cascade_id, LEE, f"D{LEE}")
+    second = await cascade_members.acknowledge(svc, done.cascade_id, LEE, f"D{LEE}")
     assert (first.outcome, second.outcome) == ("recorded", "already")
-    assert (await cascade.acknowledge(svc, done.cascade_id, KAI, f"D{KAI}")).outcome == "not_member"
+    assert (await cascade_members.acknowledge(svc, done.cascade_id, KAI, f"D{KAI}")).outcome == "not_member"
     port.channels[NORTHWIND].append(KAI)  # joined after the post: found when clicking in the channel
-    assert (await cascade.acknowledge(svc, done.cascade_id, KAI, NORTHWIND)).outcome == "recorded"
-    assert (await cascade.acknowledge(svc, 999, LEE, NORTHWIND)).outcome == "unknown"
-    cascade_row = await cascade.latest_cascade(svc, "spam")
+    assert (await cascade_members.acknowledge(svc, done.cascade_id, KAI, NORTHWIND)).outcome == "recorded"
+    assert (await cascade_members.acknowledge(svc, 999, LEE, NORTHWIND)).outcome == "unknown"
+    cascade_row = await cascade_status.latest_cascade(svc, "spam")
     assert cascade_row is not None
-    found = await cascade.status(svc, cascade_row)
+    found = await cascade_status.status(svc, cascade_row)
     assert found.channels[0].acked == (LEE, KAI) and found.pending_people() == [NICO]
     async with library.transaction() as session:
         acked = await session.scalar(
@@ -223,15 +265,15 @@ async def test_a_passed_quiz_counts_for_those_who_acknowledged_a_cascade_with_th
     library: Database, workspace
 ) -> None:  # noqa: ANN001
     svc = services(library, members_port(), [NOW], workspace)
-    req = cascade.parse("spam --to northwind --ack-by 2026-12-04 --quiz spam", workspace, NOW.date())
+    req = cascade_targets.parse("spam --to northwind --ack-by 2026-12-04 --quiz spam", workspace, NOW.date())
     done = await cascade.publish(svc, req, ADMIN)
-    await cascade.acknowledge(svc, done.cascade_id, LEE, NORTHWIND)
-    await cascade.quiz_passed(svc, "spam", LEE, NOW)
-    await cascade.quiz_passed(svc, "spam", NICO, NOW)  # passed without acknowledging: not counted yet
-    await cascade.quiz_passed(svc, "other", LEE, NOW)
-    row = await cascade.latest_cascade(svc, "spam")
+    await cascade_members.acknowledge(svc, done.cascade_id, LEE, NORTHWIND)
+    await cascade_members.quiz_passed(svc, "spam", LEE, NOW)
+    await cascade_members.quiz_passed(svc, "spam", NICO, NOW)  # passed without acknowledging: not counted yet
+    await cascade_members.quiz_passed(svc, "other", LEE, NOW)
+    row = await cascade_status.latest_cascade(svc, "spam")
     assert row is not None
-    found = await cascade.status(svc, row)
+    found = await cascade_status.status(svc, row)
     assert found.channels[0].passed == (LEE,) and found.pending_people() == [NICO]
     shown = texts(status_message(workspace, (await store.get(library, "spam")), found))  # type: ignore[arg-type]
     assert (
@@ -242,19 +284,93 @@ async def test_a_passed_quiz_counts_for_those_who_acknowledged_a_cascade_with_th
 # ----- reminders, the summary, the daily refresh -----
 
 
+async def _timers(db: Database, cascade_id: int, days: list[str]) -> dict[str, datetime | None]:
+    """When each of the cascade's reminder and summary timers is due (None: not scheduled)."""
+    found: dict[str, datetime | None] = {}
+    for day in days:
+        for what, key in (
+            ("remind", cascade_reminders.remind_key(cascade_id, date.fromisoformat(day))),
+            ("summary", cascade_reminders.summary_key(cascade_id, date.fromisoformat(day))),
+        ):
+            row = await claims.state(db, key)
+            found[f"{what} {day}"] = row.due_at if row else None
+    return found
+
+
+@pytest.mark.parametrize(
+    ("published", "remind_before", "remind_on", "summary"),
+    [
+        # the day before, after 09:00: that reminder would follow the post within hours, so it is left out
+        (datetime(2026, 12, 2, 10, 0, tzinfo=UTC), None, datetime(2026, 12, 3, 9, 0, tzinfo=UTC), "17:00"),
+        # on the ack-by day after 09:00: the post is the reminder; the summary still comes at the day's end
+        (datetime(2026, 12, 3, 10, 0, tzinfo=UTC), None, None, "17:00"),
+        # on the ack-by day after its end: the summary at once
+        (datetime(2026, 12, 3, 18, 0, tzinfo=UTC), None, None, "now"),
+    ],
+)
+async def test_a_late_publish_skips_reminders_that_would_follow_the_post_but_never_the_summary(
+    library: Database, workspace, published: datetime, remind_before, remind_on, summary: str
+) -> None:  # noqa: ANN001
+    port, clock = members_port(), [published]
+    svc = services(library, port, clock, workspace)
+    req = cascade_targets.parse("spam --to northwind --ack-by 2026-12-03", workspace, published.date())
+    done = await cascade.publish(svc, req, ADMIN)
+    due = await _timers(library, done.cascade_id, ["2026-12-02", "2026-12-03"])
+    assert due["remind 2026-12-02"] == remind_before and due["remind 2026-12-03"] == remind_on
+    assert due["summary 2026-12-03"] == (
+        datetime(2026, 12, 3, 17, 0, tzinfo=UTC) if summary == "17:00" else published
+    )
+
+
+async def test_moving_the_ack_by_day_schedules_its_own_timers_updates_the_posts_and_keeps_the_quiz(
+    library: Database, workspace
+) -> None:  # noqa: ANN001
+    from bot import timers
+    from handlers.policy.cascade_routes import REMIND, SUMMARY
+
+    port, clock = members_port(), [NOW]
+    svc = services(library, port, clock, workspace)
+    svc.timers = {REMIND.kind: REMIND, SUMMARY.kind: SUMMARY}
+    first = cascade_targets.parse(
+        "spam --to northwind --ack-by 2026-12-03 --quiz spam", workspace, NOW.date()
+    )
+    done = await cascade.publish(svc, first, ADMIN)
+    assert not port.updates
+    moved = cascade_targets.parse("spam --to northwind bluebird --ack-by 2026-12-08", workspace, NOW.date())
+    again = await cascade.publish(svc, moved, ADMIN)
+    assert again.quiz_title == "Spam basics" and again.outcomes == {
+        NORTHWIND: "posted_before",
+        BLUEBIRD: "posted",
+    }
+    row = await cascade_status.latest_cascade(svc, "spam")
+    assert row is not None and row.quiz_topic == "spam" and row.ack_by == date(2026, 12, 8)
+    [(ref, updated)] = port.updates  # Northwind's post, in place; Bluebird's is new
+    assert ref.channel == NORTHWIND and "2026-12-08" in texts(updated) and "Spam basics" in texts(updated)
+    assert "2026-12-08" in texts(port.posts[1][1]) and "Spam basics" in texts(port.posts[1][1])
+    due = await _timers(library, done.cascade_id, ["2026-12-07", "2026-12-08"])
+    assert due["remind 2026-12-07"] and due["remind 2026-12-08"] and due["summary 2026-12-08"]
+    clock[0] = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)  # the old days' timers fire and do nothing
+    await timers.run_due(svc, svc.timers)
+    assert not port.dms
+    clock[0] = datetime(2026, 12, 8, 17, 1, tzinfo=UTC)
+    await timers.run_due(svc, svc.timers)
+    assert [u for u, m in port.dms if "final summary" in texts(m)] == [ADMIN]
+    assert await cascade.publish(svc, moved, ADMIN) and len(port.updates) == 1  # nothing moved: no edit
+
+
 async def test_reminders_go_to_pending_members_once_and_the_summary_to_owners_and_admins_once(
     library: Database, workspace
 ) -> None:  # noqa: ANN001
     from bot import timers
-    from handlers.policy.cascade_routes import REMIND
+    from handlers.policy.cascade_routes import REMIND, SUMMARY
 
     port, clock = members_port(), [NOW]
     svc = services(library, port, clock, workspace)
-    svc.timers = {REMIND.kind: REMIND}
+    svc.timers = {REMIND.kind: REMIND, SUMMARY.kind: SUMMARY}
     done = await cascade.publish(
-        svc, cascade.parse("spam --to northwind --ack-by 2026-12-03", workspace, NOW.date()), ADMIN
+        svc, cascade_targets.parse("spam --to northwind --ack-by 2026-12-03", workspace, NOW.date()), ADMIN
     )
-    await cascade.acknowledge(svc, done.cascade_id, LEE, NORTHWIND)
+    await cascade_members.acknowledge(svc, done.cascade_id, LEE, NORTHWIND)
     clock[0] = datetime(2026, 12, 2, 9, 1, tzinfo=UTC)
     assert await timers.run_due(svc, svc.timers) == 1
     assert await timers.run_due(svc, svc.timers) == 0
@@ -263,7 +379,11 @@ async def test_reminders_go_to_pending_members_once_and_the_summary_to_owners_an
     await timers.run_due(svc, svc.timers)
     await timers.run_due(svc, svc.timers)
     sent = [(u, texts(m)) for u, m in port.dms[1:]]
-    assert [u for u, t in sent if "due today" in t] == [NICO]
+    assert [u for u, t in sent] == [NICO] and "due today" in sent[0][1]  # the summary waits for 17:00
+    clock[0] = datetime(2026, 12, 3, 17, 1, tzinfo=UTC)
+    await timers.run_due(svc, svc.timers)
+    await timers.run_due(svc, svc.timers)
+    sent = [(u, texts(m)) for u, m in port.dms[1:]]
     assert [u for u, t in sent if "final summary" in t] == [ADMIN]  # the owner is the admin: told once
     assert "Pending (1)" in next(t for u, t in sent if "final summary" in t)
 
@@ -274,21 +394,21 @@ async def test_the_daily_refresh_adds_newcomers_and_marks_leavers_who_then_count
     port, clock = members_port(), [NOW]
     svc = services(library, port, clock, workspace)
     await cascade.publish(
-        svc, cascade.parse("spam --to northwind --ack-by 2026-12-04", workspace, NOW.date()), ADMIN
+        svc, cascade_targets.parse("spam --to northwind --ack-by 2026-12-04", workspace, NOW.date()), ADMIN
     )
     port.channels[NORTHWIND] = [LEE, KAI]
     clock[0] = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
-    assert await cascade.refresh(svc) == 1
-    row = await cascade.latest_cascade(svc, "spam")
+    assert await cascade_members.refresh(svc) == 1
+    row = await cascade_status.latest_cascade(svc, "spam")
     assert row is not None
-    assert (await cascade.status(svc, row)).channels[0].members == (LEE, KAI)
+    assert (await cascade_status.status(svc, row)).channels[0].members == (LEE, KAI)
     async with library.transaction() as session:
         left = await session.scalar(
             select(PolicyCascadeMember.left_at).where(PolicyCascadeMember.user_id == NICO)
         )
     assert left == clock[0]
     clock[0] = datetime(2026, 12, 5, 6, 0, tzinfo=UTC)  # past the ack-by day: nothing to refresh
-    assert await cascade.refresh(svc) == 0
+    assert await cascade_members.refresh(svc) == 0
 
 
 async def test_a_pass_reaches_the_cascade_through_the_quiz_when_the_routes_are_registered(
@@ -296,16 +416,16 @@ async def test_a_pass_reaches_the_cascade_through_the_quiz_when_the_routes_are_r
 ) -> None:  # noqa: ANN001
     routes.register(Router())
     routes.register(Router())  # a second bot in the process: still one listener
-    assert assign.PASS_LISTENERS.count(cascade.quiz_passed) == 1
+    assert assign.PASS_LISTENERS.count(cascade_members.quiz_passed) == 1
     svc = services(library, members_port(), [NOW], workspace)
-    req = cascade.parse("spam --to northwind --ack-by 2026-12-04 --quiz spam", workspace, NOW.date())
+    req = cascade_targets.parse("spam --to northwind --ack-by 2026-12-04 --quiz spam", workspace, NOW.date())
     done = await cascade.publish(svc, req, ADMIN)
-    await cascade.acknowledge(svc, done.cascade_id, LEE, NORTHWIND)
+    await cascade_members.acknowledge(svc, done.cascade_id, LEE, NORTHWIND)
     step = await start(library, LEE, "spam", NOW)
     await answer(library, step.attempt_id, 0, LEE, Answer(chosen=(step.order.index(0),)), NOW)
     await assign.on_attempt_finished(svc, step.attempt_id)
-    row = await cascade.latest_cascade(svc, "spam")
-    assert row is not None and (await cascade.status(svc, row)).channels[0].passed == (LEE,)
+    row = await cascade_status.latest_cascade(svc, "spam")
+    assert row is not None and (await cascade_status.status(svc, row)).channels[0].passed == (LEE,)
 
 
 def test_a_reminder_to_someone_who_acknowledged_starts_the_quiz_instead() -> None:
