@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot import timers
 from bot.workspace import Workspace
 from handlers.policy import store
+from handlers.policy.cascade_reminders import REMIND_KIND
+from handlers.quiz import attempts
 from handlers.quiz import store as quiz_store
 from storage.engine import Database
 from storage.migrate import upgrade
-from storage.models import PolicyCascadeMember
+from storage.models import Claim, PolicyCascadeMember, QuizAttempt
 from tests.conftest import ROOT
 from tests.e2e.harness import eventually, running_bot, seeded_fake, texts
 from tests.e2e.test_quiz import buttons, click, spam_bank
@@ -24,7 +26,26 @@ from tests.e2e.test_quiz_assign import answered
 ADMIN, TRAINER, LEE, KAI, NICO = "U0QALEAD1", "U0TRAINER1", "U0LABEL01", "U0LABEL02", "U0NWLEAD1"
 NORTHWIND = "C0NWIND01"
 HELPER_BOT = "U0HELPBOT"
+BLUEBIRD, BLUEBIRD_LEAD = "C0BLUEB01", "U0BBLEAD1"
 PUBLISH = "publish spam --to northwind --ack-by 2026-12-03 --quiz spam-basics"
+
+
+async def done_timers(db: Database, kind: str) -> list[str]:
+    """The keys of the timers of one kind that have run."""
+    async with db.transaction() as session:
+        return list(
+            await session.scalars(select(Claim.key).where(Claim.kind == kind, Claim.done_at.is_not(None)))
+        )
+
+
+async def reopen(database_url: str, key: str) -> None:
+    """A timer back to due and unowned, as a process that died while running it leaves it."""
+    db = Database(database_url)
+    async with db.transaction() as session:
+        await session.execute(
+            update(Claim).where(Claim.key == key).values(done_at=None, owner=None, lease_until=None)
+        )
+    await db.dispose()
 
 
 async def library(database_url: str) -> None:
@@ -107,14 +128,16 @@ async def test_an_update_is_posted_once_acknowledged_once_and_reminded_once_acro
             == 1
         )
 
-    now[0] = datetime(2026, 12, 2, 9, 5, tzinfo=UTC)  # the day before, after 09:00 Dublin, after a restart
-    async with running_bot(workspace, database_url, fake=northwind_fake(workspace), clock=lambda: now[0]) as (
-        bot,
-        slack,
-    ):
-        await timers.run_due(bot.services, bot.services.timers)
-        await timers.run_due(bot.services, bot.services.timers)  # nothing is sent twice
+    fake = northwind_fake(workspace)  # one Slack across the restart, so its DMs add up
+    now[0] = datetime(2026, 12, 2, 9, 5, tzinfo=UTC)  # the day before, after 09:00 Dublin
+    async with running_bot(workspace, database_url, fake=fake, clock=lambda: now[0]) as (bot, slack):
+        assert await timers.run_due(bot.services, bot.services.timers) == 1
         assert len(reminders(slack, NICO)) == 1
+        [remind] = await done_timers(bot.db, REMIND_KIND)
+    await reopen(database_url, remind)  # as if the process had died before recording the timer done
+    async with running_bot(workspace, database_url, fake=fake, clock=lambda: now[0]) as (bot, slack):
+        assert await timers.run_due(bot.services, bot.services.timers) == 1  # a new process fires it again
+        assert len(reminders(slack, NICO)) == 1  # and sends nobody a second DM
         # Lee acknowledged but has not passed the quiz yet: still pending; Kai was never a member.
         assert len(reminders(slack, LEE)) == 1 and not reminders(slack, KAI)
         status = await answered(slack, await slack.command("/policy", "cascade spam", user=ADMIN), ADMIN)
@@ -124,3 +147,47 @@ async def test_an_update_is_posted_once_acknowledged_once_and_reminded_once_acro
         assert "1/2 acknowledged" in lead
         labeler = await answered(slack, await slack.command("/policy", "cascade spam", user=KAI), KAI)
         assert "may run `/policy cascade`" in labeler
+
+
+async def test_each_vendor_lead_sees_only_their_channels_and_a_later_click_restarts_a_quiz_not_passed(
+    workspace, database_url
+) -> None:
+    workspace = workspace.model_copy(update={"digests": []})
+    await library(database_url)
+    fake = northwind_fake(workspace)
+    fake.add_channel(BLUEBIRD, "vendor-bluebird", members=[KAI, BLUEBIRD_LEAD])
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    async with running_bot(workspace, database_url, fake=fake, clock=lambda: now) as (bot, slack):
+        both = "publish spam --to northwind bluebird --ack-by 2026-12-03 --quiz spam-basics"
+        summary = await answered(slack, await slack.command("/policy", both, user=ADMIN), ADMIN)
+        assert "published to 2 channel(s), 4 members" in summary
+        north = await answered(slack, await slack.command("/policy", "cascade spam", user=NICO), NICO)
+        assert "Northwind Review Services" in north and "Pending (2)" in north and LEE in north
+        assert "Bluebird" not in north and KAI not in north and BLUEBIRD_LEAD not in north
+        blue = await answered(
+            slack, await slack.command("/policy", "cascade spam", user=BLUEBIRD_LEAD), BLUEBIRD_LEAD
+        )
+        assert "Bluebird Moderation" in blue and "Pending (2)" in blue and KAI in blue
+        assert "Northwind" not in blue and LEE not in blue and NICO not in blue
+
+        [post] = updates(slack)
+        button = buttons(post)[0]
+
+        def starts() -> list:
+            return [m for m in slack.fake.messages_in(slack.fake.dm_channel(LEE)) if "1/2" in texts(m.blocks)]
+
+        await click(slack, post, button, user=LEE)
+        assert len(await eventually(starts)) == 1
+        await click(slack, post, button, user=LEE)  # the attempt is still open: nothing new starts
+        assert await said_to(slack, LEE, "already recorded")
+        await bot.services.background.drain(10)
+        assert len(starts()) == 1
+        attempt = await attempts.open_attempt(bot.db, LEE, "spam-basics")
+        assert attempt is not None
+        async with bot.db.transaction() as session:  # the attempt ends without a pass (time ran out)
+            await session.execute(
+                update(QuizAttempt).where(QuizAttempt.attempt_id == attempt.attempt_id).values(deadline=now)
+            )
+        assert await attempts.close_expired(bot.db, attempt.attempt_id, now) is not None
+        await click(slack, post, button, user=LEE)  # acknowledged, not passed, nothing open: again
+        assert len(await eventually(lambda: starts() if len(starts()) == 2 else [])) == 2
