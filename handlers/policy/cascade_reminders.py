@@ -11,9 +11,10 @@ person: a restart or a second replica never sends one twice.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import once
 from bot.chat.model import Message
 from bot.chat.port import ChatError
 from bot.context import Services
@@ -79,11 +80,12 @@ async def run_reminder(services: Services, taken: claims.Taken) -> str:
     # Acknowledged but the quiz not passed yet: the reminder starts (or resumes) the quiz itself.
     to_pass = views.reminder_message(policy, cascade, today=today, acked=True)
     acked = now.acked_people()
-    reminded = 0
+    sent = _Sent()
     for person in now.pending_people():
         message = to_pass if person in acked else to_ack
-        reminded += await _once_dm(services, f"{taken.key}:{person}", person, message)
-    return f"reminded {reminded}"
+        await sent.dm(services, f"{taken.key}:{person}", person, message)
+    sent.raise_if_held()
+    return f"reminded {sent.count}"
 
 
 async def run_summary(services: Services, taken: claims.Taken) -> str:
@@ -97,21 +99,35 @@ async def run_summary(services: Services, taken: claims.Taken) -> str:
         return "policy gone"
     summary = views.status_message(services.workspace, policy, await status(services, cascade), final=True)
     readers = await services.roles.members([*policy.owners, *services.workspace.admins])
-    told = 0
+    sent = _Sent()
     for person in sorted(readers):
-        told += await _once_dm(services, f"{taken.key}:{person}", person, summary)
-    return f"summary to {told}"
+        await sent.dm(services, f"{taken.key}:{person}", person, summary)
+    sent.raise_if_held()
+    return f"summary to {sent.count}"
 
 
-async def _once_dm(services: Services, key: str, person: str, message: Message) -> int:
-    """One DM under its own key; a person who cannot be reached does not stop the others."""
+class _Sent:
+    """The DMs of one timer run, each once under its own key. A person who cannot be reached does not
+    stop the others; a DM whose key another worker still holds (it crashed mid-send, its lease not run
+    out yet) makes the whole timer try again after that lease, so nobody is silently skipped: those
+    already told are not told twice."""
 
-    async def send(taken: claims.Taken) -> str:
-        return (await services.port.dm(person, message, key=key, look_first=taken.retaken)).ts
+    def __init__(self) -> None:
+        self.count = 0
+        self.held: list[claims.Taken] = []
 
-    try:
-        taken = await claims.once(services.db, key, "policy-cascade-dm", services.clock, send)
-    except ChatError as exc:
-        log.info("could not DM %s: %s", person, exc)
-        return 0
-    return int(taken.won)
+    async def dm(self, services: Services, key: str, person: str, message: Message) -> None:
+        try:
+            taken = await once.dm(services, key, "policy-cascade-dm", person, message)
+        except ChatError as exc:
+            log.info("could not DM %s: %s", person, exc)
+            return
+        if taken.won:
+            self.count += 1
+        elif not taken.done:
+            self.held.append(taken)
+
+    def raise_if_held(self) -> None:
+        if self.held:
+            latest = max(self.held, key=lambda t: t.lease_until or datetime.min.replace(tzinfo=UTC))
+            raise claims.Held(latest.key, latest.lease_until)

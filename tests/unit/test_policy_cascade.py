@@ -446,3 +446,33 @@ def test_a_reminder_to_someone_who_acknowledged_starts_the_quiz_instead() -> Non
     quiz_buttons = [p for p in to_pass.parts if isinstance(p, Buttons)][0].buttons
     assert ack_buttons[0].action == cascade_views.ACK and quiz_buttons[0].action == "quiz:start"
     assert quiz_buttons[0].value == "spam-basics"
+
+
+async def test_a_reminder_whose_dm_another_worker_still_holds_is_tried_again_not_skipped(
+    library: Database, workspace
+) -> None:  # noqa: ANN001
+    """A worker died mid-DM to NICO, its lease on that DM still live when the timer is retaken: the run
+    tells the others and comes back after that lease, so NICO is reminded once, and nobody twice."""
+    from datetime import timedelta
+
+    from bot import timers
+    from handlers.policy.cascade_routes import REMIND, SUMMARY
+
+    port, clock = members_port(), [NOW]
+    svc = services(library, port, clock, workspace)
+    svc.timers = {REMIND.kind: REMIND, SUMMARY.kind: SUMMARY}
+    done = await cascade.publish(
+        svc, cascade_targets.parse("spam --to northwind --ack-by 2026-12-03", workspace, NOW.date()), ADMIN
+    )
+    due = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    key = cascade_reminders.remind_key(done.cascade_id, due.date())
+    await claims.take(
+        library, f"{key}:{NICO}", "policy-cascade-dm", due + timedelta(seconds=30), owner="dead"
+    )
+    clock[0] = due + timedelta(seconds=60)
+    await timers.run_due(svc, svc.timers)
+    assert [u for u, _ in port.dms].count(LEE) == 1 and NICO not in [u for u, _ in port.dms]
+    clock[0] = due + timedelta(hours=1)  # the dead worker's lease has run out: the timer comes back
+    await timers.run_due(svc, svc.timers)
+    told = [u for u, _ in port.dms]
+    assert told.count(NICO) == 1 and told.count(LEE) == 1
