@@ -292,11 +292,8 @@ class SlackPort:
             cursor = None
             while True:
                 response = await self.call("users_list", cursor=cursor, limit=200)
-                bots |= {
-                    u["id"]
-                    for u in response["members"]
-                    if u.get("is_bot") or u.get("is_app_user") or u["id"] == SLACKBOT
-                }
+                # Not `is_app_user`: Slack sets it on people who authorised the app, who are members.
+                bots |= {u["id"] for u in response["members"] if u.get("is_bot") or u["id"] == SLACKBOT}
                 cursor = (response.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
                     break
