@@ -23,6 +23,8 @@ def channels_used(services: Services) -> dict[str, str]:
         used[schedule.channel] = f"the {schedule.at} digest"
     for channel in ws.ingest.channels:
         used.setdefault(channel, "queue-data uploads")
+    if ws.policy is not None and ws.policy.owners_channel:
+        used.setdefault(ws.policy.owners_channel, "policy questions for the owners")
     return used
 
 
