@@ -25,7 +25,7 @@ from handlers.policy import answers
 from handlers.policy import index as answer_index
 from handlers.policy.model import Policy
 from storage import claims
-from storage.models.policy_answers import PolicyOwnerAnswer
+from storage.models.policy_answers import PolicyOwnerAnswer, PolicyOwnerAsk
 
 log = logging.getLogger("tsqa.policy")
 
@@ -50,6 +50,43 @@ async def _policy(services: Services, policy_id: str | None) -> Policy | None:
     return built.policies.get(policy_id)
 
 
+async def post_ask(services: Services, ask: PolicyOwnerAsk) -> MessageRef | None:
+    """The ask's post in the owners' channel, made once under `policy-ask:{id}`; its thread. Called
+    by the button and, when the post's ts was never recorded (a crash between posting and recording),
+    by the answer timers: a retaken claim looks for the earlier post before posting. None while
+    another worker holds the claim."""
+    if ask.ts:
+        return MessageRef(ask.channel, ask.ts)
+    first = await answers.question(services.db, ask.question_id)
+    assert first is not None
+    policy = await _policy(services, ask.policy_id)
+    people = await _owners(services, policy)
+    message = views.owner_ask_message(first.question_id, first.user, first.text, people, policy)
+    made: list[MessageRef] = []
+
+    async def recorded(sent: MessageRef) -> None:
+        made.append(sent)
+        await answers.record_ask_post(services.db, ask.question_id, sent.channel, sent.ts)
+
+    taken = await once.post(
+        services, f"policy-ask:{ask.question_id}", "policy", ask.channel, message, then=recorded
+    )
+    if made:
+        return made[0]
+    if taken.done and taken.result:
+        return MessageRef(ask.channel, taken.result)
+    return None
+
+
+async def _thread(services: Services, taken: claims.Taken, ask: PolicyOwnerAsk) -> MessageRef:
+    """Where an answer timer replies: the ask's thread, posted now if it never was; a claim held by
+    another worker makes the timer come back after its lease."""
+    thread = await post_ask(services, ask)
+    if thread is None:
+        raise claims.Held(f"policy-ask:{ask.question_id}", services.clock() + claims.LEASE)
+    return thread
+
+
 async def ask_owner(ctx: Context, action: Action) -> None:
     """The question in the owners' channel, once per meaning (the same question about the same
     policy), however often and by whomever it is asked; each asker is attached and told the answer.
@@ -67,16 +104,7 @@ async def ask_owner(ctx: Context, action: Action) -> None:
     ask = await answers.attach_to_ask(
         ctx.db, asked, policy.id if policy else None, owners_channel, action.user, ctx.now()
     )
-    first = asked if ask.question_id == asked.question_id else await answers.question(ctx.db, ask.question_id)
-    assert first is not None
-    people = await _owners(ctx.services, policy)
-    message = views.owner_ask_message(first.question_id, first.user, first.text, people, policy)
-
-    async def recorded(sent: MessageRef) -> None:
-        await answers.record_ask_post(ctx.db, ask.question_id, sent.channel, sent.ts)
-
-    key = f"policy-ask:{ask.question_id}"
-    await once.post(ctx.services, key, "policy", ask.channel, message, then=recorded)
+    await post_ask(ctx.services, ask)
     answered = await answers.latest_answer(ctx.db, ask.question_id)
     if answered is not None:  # asked again after the owners answered: this asker gets that answer too
         async with ctx.db.transaction() as session:
@@ -176,15 +204,14 @@ async def post_answer(services: Services, taken: claims.Taken) -> str:
     """The `policy.owner-answer` timer: the owner's answer in the owners' thread, once per answer."""
     found = await _given(services, taken)
     ask = found and await answers.owner_ask(services.db, found[0].question_id)
-    if not found or not ask or not ask.ts:
+    if not found or not ask:
         return "gone"
     given, section = found
     message = views.owner_answer_message(
         given.answer_id, given.answered_by, given.answer, section, given.review_by
     )
-    sent = await services.port.reply(
-        MessageRef(ask.channel, ask.ts), message, key=taken.key, look_first=taken.retaken
-    )
+    thread = await _thread(services, taken, ask)
+    sent = await services.port.reply(thread, message, key=taken.key, look_first=taken.retaken)
     await answers.record_answer_post(services.db, given.answer_id, sent.ts)
     return sent.ts
 
@@ -210,12 +237,11 @@ async def post_saved(services: Services, taken: claims.Taken) -> str:
     """The `policy.saved` timer: "Saved as a verified answer" under that answer's thread, once."""
     found = await _given(services, taken)
     ask = found and await answers.owner_ask(services.db, found[0].question_id)
-    if not found or not ask or not ask.ts:
+    if not found or not ask:
         return "gone"
     message = views.saved_message(str((taken.payload or {})["by"]), found[0].review_by)
-    sent = await services.port.reply(
-        MessageRef(ask.channel, ask.ts), message, key=taken.key, look_first=taken.retaken
-    )
+    thread = await _thread(services, taken, ask)
+    sent = await services.port.reply(thread, message, key=taken.key, look_first=taken.retaken)
     return sent.ts
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot import timers
 from handlers.policy import answer_views as views
@@ -324,6 +324,45 @@ async def test_an_answer_stored_before_a_restart_is_posted_and_told_once_after_i
             thread_of(slack, asked)[0].blocks
         )
         assert len(dms(slack, LEE)) == 1 and "Breaks follow" in texts(dms(slack, LEE)[0].blocks)
+
+
+async def test_an_ask_posted_but_not_recorded_before_a_crash_still_gets_its_answer_in_its_thread(
+    workspace, database_url
+) -> None:
+    """The process died between posting the question to the owners and recording the post: its claim
+    is left leased and the ask has no ts. Once that lease runs out, the answer's timer finds the
+    earlier post (it looks first), records it, and replies under it: no second post, nothing lost."""
+    from storage.models.core import Claim
+
+    await with_library(database_url)
+    fake = seeded_fake(quiet(workspace))
+    async with running_bot(quiet(workspace), database_url, clock=clock, fake=fake) as (bot, slack):
+        asked = await owners_asked(slack, bot)
+    db = Database(database_url)
+    [ask_row] = await _rows(db, PolicyOwnerAsk)
+    async with db.transaction() as session:  # as the dead process left it
+        await session.execute(
+            update(PolicyOwnerAsk).where(PolicyOwnerAsk.question_id == ask_row.question_id).values(ts=None)
+        )
+        await session.execute(
+            update(Claim)
+            .where(Claim.key == f"policy-ask:{ask_row.question_id}")
+            .values(done_at=None, result=None, owner="dead", lease_until=NOW - timedelta(minutes=1))
+        )
+    await answers.record_owner_answer(
+        db, ask_row.question_id, answer="Breaks follow the site's schedule.", policy_id="harassment",
+        anchor="harassment-and-insults", review_by=NOW.date() + timedelta(days=30), owner=QUINN, now=NOW,
+    )  # fmt: skip
+    await db.dispose()
+    async with running_bot(quiet(workspace), database_url, clock=clock, fake=fake) as (bot, slack):
+        for _ in range(2):
+            await timers.run_due(bot.services, bot.services.timers)
+        await eventually(lambda: thread_of(slack, asked))
+        await bot.services.background.drain(10)
+        assert len(thread_of(slack, asked)) == 1 and "Breaks follow" in texts(
+            thread_of(slack, asked)[0].blocks
+        )
+        assert len(posts(slack, OWNERS)) == 1  # the question was not posted to the owners twice
 
 
 async def _rows(db: Database, model: type) -> list[Any]:
