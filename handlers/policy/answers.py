@@ -122,7 +122,12 @@ def meaning(text: str, policy_id: str | None) -> str:
 async def attach_to_ask(
     db: Database, question: PolicyQuestion, policy_id: str | None, channel: str, user: str, now: datetime
 ) -> PolicyOwnerAsk:
-    """The ask for this question's meaning (made now if it is the first), with the question attached."""
+    """The ask for this question's meaning (made now if it is the first), with the question attached;
+    if the owners already answered it, telling this asker is scheduled in the same transaction.
+
+    The ask's row is locked (PostgreSQL) here and in `record_owner_answer`, so an asker attaching
+    while an owner's answer is being stored is either among that answer's askers or sees the answer:
+    never neither."""
     key = meaning(question.text, policy_id)
     async with db.transaction() as session:
         await insert_once(
@@ -130,13 +135,23 @@ async def attach_to_ask(
             question_id=question.question_id, meaning=key, policy_id=policy_id, channel=channel, ts=None,
             asked_by=user, asked_at=now,
         )  # fmt: skip
-        ask = await session.scalar(select(PolicyOwnerAsk).where(PolicyOwnerAsk.meaning == key))
+        ask = await session.scalar(
+            select(PolicyOwnerAsk).where(PolicyOwnerAsk.meaning == key).with_for_update()
+        )
         assert ask is not None
         await session.execute(
             update(PolicyQuestion)
             .where(PolicyQuestion.question_id == question.question_id)
             .values(owner_ask_id=ask.question_id)
         )
+        answered = await session.scalar(
+            select(PolicyOwnerAnswer.answer_id)
+            .where(PolicyOwnerAnswer.question_id == ask.question_id)
+            .order_by(PolicyOwnerAnswer.answer_id.desc())
+            .limit(1)
+        )
+        if answered is not None:  # asked again after the owners answered: this asker gets it too
+            await schedule_tell(session, answered, user, now)
         return ask
 
 
@@ -215,6 +230,10 @@ async def record_owner_answer(
     submitted = f"{ask_id}\n{owner}\n{policy_id}#{anchor}\n{review_by}\n{' '.join(answer.split())}"
     key = hashlib.sha256(submitted.encode()).hexdigest()
     async with db.transaction() as session:
+        # Locked first: an asker attaching now waits, then sees this answer (see `attach_to_ask`).
+        await session.scalar(
+            select(PolicyOwnerAsk.question_id).where(PolicyOwnerAsk.question_id == ask_id).with_for_update()
+        )
         await insert_once(
             session, PolicyOwnerAnswer, ["meaning"],
             question_id=ask_id, meaning=key, answer=answer, policy_id=policy_id, anchor=anchor,

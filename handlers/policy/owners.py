@@ -105,10 +105,7 @@ async def ask_owner(ctx: Context, action: Action) -> None:
         ctx.db, asked, policy.id if policy else None, owners_channel, action.user, ctx.now()
     )
     await post_ask(ctx.services, ask)
-    answered = await answers.latest_answer(ctx.db, ask.question_id)
-    if answered is not None:  # asked again after the owners answered: this asker gets that answer too
-        async with ctx.db.transaction() as session:
-            await answers.schedule_tell(session, answered.answer_id, action.user, ctx.now())
+    if await answers.latest_answer(ctx.db, ask.question_id) is not None:  # told by a timer, now
         ctx.later(timers.run_due(ctx.services, ctx.services.timers), "policy answer")
     await ctx.respond(views.asked_owner(channel(ask.channel)))
 
