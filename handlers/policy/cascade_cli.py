@@ -7,6 +7,7 @@ get its summary in a DM. Queuing the same publish again changes nothing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -35,8 +36,10 @@ async def queue(db: Database, req: cascade_targets.Request, now: datetime) -> di
         async with db.transaction() as session:
             if await quiz_store.topic(session, req.quiz) is None:
                 return {"problem": f"no quiz {req.quiz!r}: `tsqa quiz import FILE` adds topics"}
-    channels = ",".join(t.channel for t in req.targets)
-    key = f"policy-publish:{policy.id}:{policy.version}:{req.ack_by.isoformat()}:{channels}"
+    # What this publish means, hashed: a long list of channels must not be cut into another's key.
+    meaning = "\n".join([req.ack_by.isoformat(), req.quiz or "", *sorted(t.channel for t in req.targets)])
+    digest = hashlib.sha256(meaning.encode()).hexdigest()[:32]
+    key = f"policy-publish:{policy.id}:{policy.version}:{digest}"
     payload = {
         "policy": policy.id, "ack_by": req.ack_by.isoformat(), "quiz": req.quiz, "by": "cli",
         "targets": [{"channel": t.channel, "vendor": t.vendor} for t in req.targets],
