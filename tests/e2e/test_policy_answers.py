@@ -8,6 +8,8 @@ answered in the DM; feedback counts once per person, on a private answer the ask
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -299,31 +301,47 @@ async def test_an_owner_answers_what_search_could_not_and_it_answers_the_next_qu
         assert len(summary) == 1 and UNANSWERABLE in texts(summary[0].blocks)
 
 
-async def test_an_answer_stored_before_a_restart_is_posted_and_told_once_after_it(
-    workspace, database_url
-) -> None:
-    """The form's transaction stores the answer and its timers; the process dies before telling
-    anyone. The next process posts it in the thread and DMs the asker, once each."""
+async def answered_while_down(
+    workspace, database_url, before: Callable[[Database, Any], Awaitable[None]] | None = None
+) -> tuple[Any, Any]:  # noqa: ANN001
+    """LEE's question asked of the owners; the bot stops; `before` (what a dead process left), then
+    an owner's answer stored with its timers while no bot runs. The fake Slack and the owners' post."""
     await with_library(database_url)
     fake = seeded_fake(quiet(workspace))
     async with running_bot(quiet(workspace), database_url, clock=clock, fake=fake) as (bot, slack):
         asked = await owners_asked(slack, bot)
     db = Database(database_url)
     [ask_row] = await _rows(db, PolicyOwnerAsk)
+    if before is not None:
+        await before(db, ask_row)
     await answers.record_owner_answer(
         db, ask_row.question_id, answer="Breaks follow the site's schedule.", policy_id="harassment",
         anchor="harassment-and-insults", review_by=NOW.date() + timedelta(days=30), owner=QUINN, now=NOW,
     )  # fmt: skip
     await db.dispose()
+    return fake, asked
+
+
+@asynccontextmanager
+async def restarted(workspace, database_url, fake) -> AsyncIterator[SlackSide]:  # noqa: ANN001
+    """The next process, its due timers run (twice: a second run must add nothing)."""
     async with running_bot(quiet(workspace), database_url, clock=clock, fake=fake) as (bot, slack):
         for _ in range(2):
             await timers.run_due(bot.services, bot.services.timers)
-        await eventually(lambda: thread_of(slack, asked) and dms(slack, LEE))
+        yield slack
         await bot.services.background.drain(10)
-        assert len(thread_of(slack, asked)) == 1 and "Breaks follow" in texts(
-            thread_of(slack, asked)[0].blocks
-        )
-        assert len(dms(slack, LEE)) == 1 and "Breaks follow" in texts(dms(slack, LEE)[0].blocks)
+
+
+async def test_an_answer_stored_before_a_restart_is_posted_and_told_once_after_it(
+    workspace, database_url
+) -> None:
+    """The form's transaction stores the answer and its timers; the process dies before telling
+    anyone. The next process posts it in the thread and DMs the asker, once each."""
+    fake, asked = await answered_while_down(workspace, database_url)
+    async with restarted(workspace, database_url, fake) as slack:
+        await eventually(lambda: thread_of(slack, asked) and dms(slack, LEE))
+    assert len(thread_of(slack, asked)) == 1 and "Breaks follow" in texts(thread_of(slack, asked)[0].blocks)
+    assert len(dms(slack, LEE)) == 1 and "Breaks follow" in texts(dms(slack, LEE)[0].blocks)
 
 
 async def test_an_ask_posted_but_not_recorded_before_a_crash_still_gets_its_answer_in_its_thread(
@@ -334,35 +352,24 @@ async def test_an_ask_posted_but_not_recorded_before_a_crash_still_gets_its_answ
     earlier post (it looks first), records it, and replies under it: no second post, nothing lost."""
     from storage.models.core import Claim
 
-    await with_library(database_url)
-    fake = seeded_fake(quiet(workspace))
-    async with running_bot(quiet(workspace), database_url, clock=clock, fake=fake) as (bot, slack):
-        asked = await owners_asked(slack, bot)
-    db = Database(database_url)
-    [ask_row] = await _rows(db, PolicyOwnerAsk)
-    async with db.transaction() as session:  # as the dead process left it
-        await session.execute(
-            update(PolicyOwnerAsk).where(PolicyOwnerAsk.question_id == ask_row.question_id).values(ts=None)
-        )
-        await session.execute(
-            update(Claim)
-            .where(Claim.key == f"policy-ask:{ask_row.question_id}")
-            .values(done_at=None, result=None, owner="dead", lease_until=NOW - timedelta(minutes=1))
-        )
-    await answers.record_owner_answer(
-        db, ask_row.question_id, answer="Breaks follow the site's schedule.", policy_id="harassment",
-        anchor="harassment-and-insults", review_by=NOW.date() + timedelta(days=30), owner=QUINN, now=NOW,
-    )  # fmt: skip
-    await db.dispose()
-    async with running_bot(quiet(workspace), database_url, clock=clock, fake=fake) as (bot, slack):
-        for _ in range(2):
-            await timers.run_due(bot.services, bot.services.timers)
+    async def as_the_dead_process_left_it(db: Database, ask_row: Any) -> None:  # noqa: ANN401
+        async with db.transaction() as session:
+            await session.execute(
+                update(PolicyOwnerAsk)
+                .where(PolicyOwnerAsk.question_id == ask_row.question_id)
+                .values(ts=None)
+            )
+            await session.execute(
+                update(Claim)
+                .where(Claim.key == f"policy-ask:{ask_row.question_id}")
+                .values(done_at=None, result=None, owner="dead", lease_until=NOW - timedelta(minutes=1))
+            )
+
+    fake, asked = await answered_while_down(workspace, database_url, as_the_dead_process_left_it)
+    async with restarted(workspace, database_url, fake) as slack:
         await eventually(lambda: thread_of(slack, asked))
-        await bot.services.background.drain(10)
-        assert len(thread_of(slack, asked)) == 1 and "Breaks follow" in texts(
-            thread_of(slack, asked)[0].blocks
-        )
-        assert len(posts(slack, OWNERS)) == 1  # the question was not posted to the owners twice
+    assert len(thread_of(slack, asked)) == 1 and "Breaks follow" in texts(thread_of(slack, asked)[0].blocks)
+    assert len(posts(slack, OWNERS)) == 1  # the question was not posted to the owners twice
 
 
 async def _rows(db: Database, model: type) -> list[Any]:
