@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.workspace_escalation import EscalationPlatform, EscalationSettings, VendorContacts
 from bot.workspace_ids import (
     GROUP_PREFIX,
     SLACK_USERGROUP,
@@ -66,7 +67,7 @@ class Vendor(_Model):
     name: str
     channel: ChannelId
     leads: list[PersonRef] = []
-    contacts: list[PersonRef] = []
+    contacts: VendorContacts = VendorContacts()
     sites: list[str] = []
 
 
@@ -176,6 +177,8 @@ class Workspace(_Model):
     digest: DigestOptions = DigestOptions()
     ingest: Ingest = Ingest()
     policy: PolicySettings | None = None
+    platforms: list[EscalationPlatform] = []
+    escalation: EscalationSettings | None = None
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -214,6 +217,14 @@ class Workspace(_Model):
                 raise ValueError(
                     f"queues[{index}].vendor {queue.vendor!r} is not one of the vendors {vendor_ids}"
                 )
+        platform_ids = [p.id for p in self.platforms]
+        if len(set(platform_ids)) != len(platform_ids):
+            raise ValueError("platform ids must be unique")
+        if self.escalation is not None:
+            unknown = [v for v in self.escalation.vendor_channels if v not in vendor_ids]
+            unknown += [q for q in self.escalation.queue_channels if q not in queue_ids]
+            if unknown:
+                raise ValueError(f"escalation channels name unknown vendors or queues: {', '.join(unknown)}")
         for index, entry in enumerate(self.digests):
             unknown = [q for q in entry.queues if q not in queue_ids]
             unknown += [v for v in entry.vendors if v not in vendor_ids]
@@ -235,6 +246,9 @@ class Workspace(_Model):
 
     def vendor(self, vendor_id: str) -> Vendor | None:
         return next((v for v in self.vendors if v.id == vendor_id), None)
+
+    def platform_entry(self, platform_id: str) -> EscalationPlatform | None:
+        return next((p for p in self.platforms if p.id == platform_id), None)
 
     def group(self, group_id: str) -> Group | None:
         return next((g for g in self.groups if g.id == group_id), None)

@@ -61,7 +61,7 @@ def seed(api: SlackWebAPI, workspace: Workspace) -> None:
             api.add_channel(channel.id, channel.name, members=people)
     refs = list(workspace.admins) + list(workspace.trainers)
     for vendor in workspace.vendors:
-        refs += list(vendor.leads) + list(vendor.contacts)
+        refs += list(vendor.leads) + vendor.contacts.everyone
     for ref in refs:  # usergroups without known members still answer, as an empty group would
         if ref.startswith("S") and ref not in st.usergroups:
             api.add_usergroup(ref, [])

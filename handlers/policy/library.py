@@ -225,7 +225,7 @@ def _known_people(workspace: Workspace) -> set[str]:
     """Every person or usergroup the workspace file names, wherever it names them."""
     refs = [*workspace.admins, *workspace.trainers, *(p.id for p in workspace.people)]
     for vendor in workspace.vendors:
-        refs += [*vendor.leads, *vendor.contacts]
+        refs += [*vendor.leads, *vendor.contacts.everyone]
     for group in workspace.groups:
         refs += group.members
     return {workspace.normal_user(ref) for ref in refs}

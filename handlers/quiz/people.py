@@ -108,7 +108,11 @@ async def placements(
     for vendor in workspace.vendors:
         if not left:
             break
-        named = await members([*vendor.leads, *vendor.contacts]) if vendor.leads or vendor.contacts else set()
+        named = (
+            await members([*vendor.leads, *vendor.contacts.everyone])
+            if vendor.leads or vendor.contacts.everyone
+            else set()
+        )
         for user in [u for u in left if u in named]:
             found[user] = Placement(vendor.id, _only_site(workspace, vendor.id), "workspace")
         left = [u for u in left if u not in found]

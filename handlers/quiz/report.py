@@ -75,7 +75,7 @@ def _expand(workspace: Workspace) -> Callable[[Any], Awaitable[set[str]]]:
 def workspace_placement(workspace: Workspace, user: str) -> Where:
     """A vendor's leads and contacts belong to it; its site is known only when it has one site."""
     for vendor in workspace.vendors:
-        if user in workspace.expand([*vendor.leads, *vendor.contacts]):
+        if user in workspace.expand([*vendor.leads, *vendor.contacts.everyone]):
             return vendor.id, vendor.sites[0] if len(vendor.sites) == 1 else None
     return None, None
 

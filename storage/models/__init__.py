@@ -9,6 +9,7 @@ from storage.models.digest import (
     Decision,
     IngestedFile,
 )
+from storage.models.escalation import DirectoryContact, Escalation, EscalationEvent
 from storage.models.local import LocalWorkspaceFile, LocalWorkspaceSnapshot
 from storage.models.policy import PolicySection, PolicyVersion
 from storage.models.policy_answers import PolicyFeedback, PolicyOwnerAsk, PolicyQuestion, PolicyVerifiedAnswer
@@ -30,6 +31,9 @@ __all__ = [
     "DailyErrorPair",
     "DailyLabelerOutput",
     "Decision",
+    "DirectoryContact",
+    "Escalation",
+    "EscalationEvent",
     "IngestedFile",
     "LocalWorkspaceFile",
     "LocalWorkspaceSnapshot",
