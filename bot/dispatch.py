@@ -11,7 +11,7 @@ import time
 import uuid
 from typing import NamedTuple
 
-from bot.chat.events import Action, Command, FileShared, FormSubmission, HomeOpened, Mention
+from bot.chat.events import Action, Command, FileShared, FormSubmission, HomeOpened, Mention, Shortcut
 from bot.chat.model import FormErrors, Message, command, md
 from bot.context import Context, Responder, Services
 from bot.logs import log_request
@@ -132,6 +132,23 @@ class Dispatcher:
             await self._fail(ctx, action.action)
         finally:
             log_request("action", action.action, action.user, (time.perf_counter() - start) * 1000, outcome)
+
+    async def shortcut(self, event: Shortcut, responder: Responder) -> None:
+        """A message shortcut; like a click, nothing to claim: opening a form twice changes nothing."""
+        start = time.perf_counter()
+        ctx = self.context(event.user, event.channel, responder)
+        spec = self.router.shortcuts.get(event.name)
+        outcome = "ok"
+        try:
+            if spec is None:
+                outcome = "unhandled"
+            else:
+                await spec.handler(ctx, event)
+        except Exception:
+            outcome = "error"
+            await self._fail(ctx, event.name)
+        finally:
+            log_request("shortcut", event.name, event.user, (time.perf_counter() - start) * 1000, outcome)
 
     async def form(self, submission: FormSubmission) -> FormErrors | None:
         start = time.perf_counter()

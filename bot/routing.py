@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.chat.events import Action, Command, FileShared, FormSubmission, Mention
+from bot.chat.events import Action, Command, FileShared, FormSubmission, Mention, Shortcut
 from bot.chat.model import FormErrors, Markup, Part, command, md
 from bot.roles import Role
 
@@ -26,6 +26,7 @@ FormHandler = Callable[["Context", FormSubmission], Awaitable[FormErrors | None]
 HomeSection = Callable[["Context"], Awaitable[list[Part]]]
 FileHandler = Callable[["Context", FileShared], Awaitable[bool]]
 TextHandler = Callable[["Context", Mention], Awaitable[bool]]
+ShortcutHandler = Callable[["Context", Shortcut], Awaitable[None]]
 JobRun = Callable[["Services"], Awaitable[Any]]
 TimerRun = Callable[["Services", "Taken"], Awaitable[str | None]]
 GiveUp = Callable[["Services", "Taken", str], Awaitable[None]]
@@ -62,6 +63,17 @@ class CommandSpec:
     def usage_lines(self) -> list[Markup]:
         lines = [md("`{}`: {}", command(s.usage), s.summary) for s in self.subcommands]
         return lines + [md("`{}`: this help", command(f"{self.name} help"))]
+
+
+@dataclass(frozen=True)
+class ShortcutSpec:
+    """A message shortcut: `label` is what a message's menu shows (Slack's shortcut name, the Teams
+    action's title), `description` the line under it; `name` is the callback id platforms send back."""
+
+    name: str
+    label: str
+    description: str
+    handler: ShortcutHandler
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,7 @@ class Router:
     local_seeds: list[JobRun] = field(default_factory=list)
     timers: dict[str, Timer] = field(default_factory=dict)
     text_handlers: list[TextHandler] = field(default_factory=list)
+    shortcuts: dict[str, ShortcutSpec] = field(default_factory=dict)
 
     def command(self, name: str, summary: str) -> CommandSpec:
         spec = self.commands.setdefault(name, CommandSpec(name=name, summary=summary))
@@ -141,6 +154,14 @@ class Router:
             return self.actions[action_id]
         prefix = action_id.split(":", 1)[0] + ":"
         return self.actions.get(prefix)
+
+    def shortcut(self, name: str, label: str, handler: ShortcutHandler, description: str = "") -> None:
+        """A message shortcut every message offers; the handler usually opens a form with
+        `ctx.port.open_form(event.trigger, form)` at once (Slack's trigger lasts 3 s, a Teams dialog
+        must answer within about 5). Slack's manifest.yml lists each one by hand; Teams' is generated."""
+        if name in self.shortcuts:
+            raise ValueError(f"shortcut {name} is registered twice")
+        self.shortcuts[name] = ShortcutSpec(name, label, description, handler)
 
     def form(self, form_id: str, handler: FormHandler) -> None:
         if form_id in self.forms:

@@ -61,6 +61,22 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class Shortcut:
+    """A message shortcut ("Escalate this message") chosen on a message. `text` is the message as
+    plain text, `author` who wrote it (None when the platform did not say): both come from the
+    person's client, so a handler shows them but never trusts them for rights. `trigger` opens a form."""
+
+    name: str
+    user: str
+    channel: str
+    message_ts: str
+    text: str
+    author: str | None
+    trigger: str | None
+    permalink: str | None = None
+
+
+@dataclass(frozen=True)
 class HomeOpened:
     user: str
 
@@ -80,4 +96,4 @@ class FileShared:
     direct: bool = False
 
 
-Event = Command | Action | FormSubmission | Mention | HomeOpened | FileShared
+Event = Command | Action | FormSubmission | Mention | Shortcut | HomeOpened | FileShared

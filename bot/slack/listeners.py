@@ -9,13 +9,14 @@ no background task at all.
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
-from bot.chat.events import Action, Command, FileShared, FormSubmission, HomeOpened, Mention
+from bot.chat.events import Action, Command, FileShared, FormSubmission, HomeOpened, Mention, Shortcut
 from bot.chat.model import Message, MessageRef
 from bot.chat.port import ChatPort
 from bot.dispatch import Dispatcher
@@ -25,6 +26,8 @@ from bot.slack.ack import AckDeadlines, AckResponder, response, settle
 log = logging.getLogger("tsqa.slack")
 
 _MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
+# Slack's tokens in message text: <@U…>, <#C…|name>, <!here>, <!subteam^S…>, <https://…|label>.
+_TOKEN = re.compile(r"<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>")
 
 
 def from_a_bot(event: dict[str, Any], context: AsyncBoltContext) -> bool:
@@ -55,6 +58,37 @@ def mention_from(event: dict[str, Any], *, direct: bool = False) -> Mention:
         ts=event["ts"],
         thread_ts=event.get("thread_ts"),
         direct=direct,
+    )
+
+
+def plain_text(text: str) -> str:
+    """A message's text as a person reads it: people and channels as @ID and #name, links as their
+    label, Slack's &amp; &lt; &gt; unescaped."""
+
+    def readable(match: re.Match[str]) -> str:
+        sigil, target, label = match.groups()
+        if sigil == "@":
+            return f"@{target}"
+        if sigil == "#":
+            return f"#{label or target}"
+        if sigil == "!":
+            return "@" + (label or target.split("^", 1)[-1]).lstrip("@")
+        return label or target
+
+    return html.unescape(_TOKEN.sub(readable, text))
+
+
+def shortcut_from(body: dict[str, Any]) -> Shortcut:
+    """A message_action payload as the neutral event; the author is a person's ID or a bot's."""
+    message = body.get("message") or {}
+    return Shortcut(
+        name=body["callback_id"],
+        user=body["user"]["id"],
+        channel=(body.get("channel") or {}).get("id") or "",
+        message_ts=body.get("message_ts") or message.get("ts") or "",
+        text=plain_text(message.get("text") or ""),
+        author=message.get("user") or message.get("bot_id"),
+        trigger=body.get("trigger_id"),
     )
 
 
@@ -126,6 +160,14 @@ def register_listeners(app: AsyncApp, dispatcher: Dispatcher, port: ChatPort) ->
         # No key per click: action_ts differs on every click. Handlers claim what a click means
         # (see Router.action), so a double click does nothing twice.
         background.spawn(dispatcher.action(action, respond_by_url(respond, port, user)), "action")
+
+    @app.message_shortcut(re.compile(".+"))
+    async def on_shortcut(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """Ack, then dispatch at once: the handler opens its form with a trigger that lasts 3 s."""
+        await ack()
+        event = shortcut_from(body)
+        responder = respond_by_url(respond, port, event.user)
+        background.spawn(dispatcher.shortcut(event, responder), f"shortcut {event.name}")
 
     @app.view(re.compile(".+"))
     async def on_submission(ack: AsyncAck, body: dict[str, Any]) -> None:

@@ -10,6 +10,9 @@ What maps to what:
   overview; private answers go to the asker's personal chat;
 - `Action.Execute` (invoke `adaptiveCard/action`) → Action; `Action.Submit` with `task/fetch` → the
   Action of a button that opens a form, answered with the dialog; `task/submit` → FormSubmission;
+- a message action ("Escalate this message" in a message's "More actions") → Shortcut: its
+  `composeExtension/fetchTask` is answered with the dialog, and its `composeExtension/submitAction`
+  is the same FormSubmission as `task/submit`;
 - the app installed in a team or chat (`conversationUpdate`) → its reference stored; installed for a
   person → their home card; removed → the reference marked uninstalled;
 - a file sent in a personal chat → FileShared.
@@ -22,12 +25,13 @@ import hashlib
 import html
 import logging
 import re
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from microsoft_teams.apps import App
 from microsoft_teams.apps.routing.activity_context import ActivityContext
 
-from bot.chat.events import Action, FileShared, FormSubmission, HomeOpened, Mention
+from bot.chat.events import Action, FileShared, FormSubmission, HomeOpened, Mention, Shortcut
 from bot.chat.model import Form, Message, MessageRef, md
 from bot.chat.model import user as user_ref
 from bot.chat.port import ChatError
@@ -43,6 +47,8 @@ log = logging.getLogger("tsqa.teams")
 DIALOG_BUDGET = 4.0
 FILE_DOWNLOAD = "application/vnd.microsoft.teams.file.download.info"
 _TAGS = re.compile(r"<[^>]+>")
+_BREAKS = re.compile(r"<br\s*/?>|</(p|div|li|h[1-6])>", re.IGNORECASE)
+_AT = re.compile(r"<at\b[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
 
 def where_from(activity: dict[str, Any]) -> Where | None:
@@ -104,6 +110,38 @@ def command_text(activity: dict[str, Any]) -> str:
     return " ".join(html.unescape(text).split())
 
 
+def html_text(content: str) -> str:
+    """A Teams message's HTML body as plain text: paragraphs and breaks as lines, mentions as @name."""
+    text = _AT.sub(lambda m: "@" + m.group(1), content)
+    text = _TAGS.sub("", _BREAKS.sub("\n", text))
+    lines = (" ".join(line.split()) for line in html.unescape(text).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def shortcut_from(activity: dict[str, Any], where: Where, trigger: str) -> Shortcut:
+    """A message action's fetchTask as the neutral event. `messagePayload` is what the person's client
+    sent about the message: its author (an Entra user, lower-cased like everyone's, or an app) and text."""
+    value = activity.get("value") or {}
+    payload = value.get("messagePayload") or {}
+    body = payload.get("body") or {}
+    content = str(body.get("content") or "")
+    sender = payload.get("from") or {}
+    author = (sender.get("user") or {}).get("id") or (sender.get("application") or {}).get("id")
+    if isinstance(author, str) and (sender.get("user") or {}).get("userIdentityType") == "aadUser":
+        author = author.lower()
+    link = payload.get("linkToMessage")
+    return Shortcut(
+        name=str(value.get("commandId") or ""),
+        user=where.user,
+        channel=where.conversation,
+        message_ts=str(payload.get("id") or activity.get("replyToId") or ""),
+        text=html_text(content) if body.get("contentType") == "html" else " ".join(content.split()),
+        author=author if isinstance(author, str) else None,
+        trigger=trigger,
+        permalink=link if isinstance(link, str) else None,
+    )
+
+
 def event_key(where: Where, activity_id: str) -> str:
     """A delivery's key, short enough for any conversation ID or file name: the same activity retried
     finds it."""
@@ -157,7 +195,10 @@ class TeamsListeners:
                 return self.on_card_action(activity, where)
             if name == "task/fetch":
                 return await self.on_dialog_open(activity, where)
-            if name == "task/submit":
+            if name == "composeExtension/fetchTask":
+                return await self.on_shortcut(activity, where)
+            # A message action's dialog submits as a dialog opened by a button does: `value.data`.
+            if name in ("task/submit", "composeExtension/submitAction"):
                 return await self.on_dialog_submit(activity, where)
             return None
         if kind in ("conversationUpdate", "installationUpdate"):
@@ -263,6 +304,25 @@ class TeamsListeners:
 
     async def on_dialog_open(self, activity: dict[str, Any], where: Where) -> dict[str, Any]:
         data = (activity.get("value") or {}).get("data") or {}
+
+        def run(trigger: str, answer: Responder) -> Coroutine[Any, Any, None]:
+            return self.dispatcher.action(self._action(activity, where, data, trigger), answer)
+
+        return await self._dialog(where, run, "teams dialog")
+
+    async def on_shortcut(self, activity: dict[str, Any], where: Where) -> dict[str, Any]:
+        """A message action chosen on a message: the shortcut's handler opens the dialog."""
+
+        def run(trigger: str, answer: Responder) -> Coroutine[Any, Any, None]:
+            return self.dispatcher.shortcut(shortcut_from(activity, where, trigger), answer)
+
+        return await self._dialog(where, run, "teams shortcut")
+
+    async def _dialog(
+        self, where: Where, run: Callable[[str, Responder], Coroutine[Any, Any, None]], name: str
+    ) -> dict[str, Any]:
+        """Run the handler until it opens a form (answered with the dialog) or says something first
+        (shown in the dialog's place); what it says after goes to the personal chat."""
         trigger, opened = self.port.dialogs.expect()
         first_answer: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         private = self.answer_in(where, where.user, None)
@@ -273,8 +333,7 @@ class TeamsListeners:
             else:
                 await private(message, ephemeral)
 
-        action = self._action(activity, where, data, trigger)
-        work = self.background.spawn(self.dispatcher.action(action, answer), "teams dialog")
+        work = self.background.spawn(run(trigger, answer), name)
         try:
             await asyncio.wait(
                 {opened, first_answer, work}, timeout=DIALOG_BUDGET, return_when=asyncio.FIRST_COMPLETED

@@ -1,7 +1,8 @@
 """The Teams app package: manifest.json and two icons in a zip, to upload in Teams or the Developer Portal.
 
-Slack reads manifest.yml; Teams needs this zip instead. Its command menu is built from the router, so a
-new capability's command shows up without editing anything here.
+Slack reads manifest.yml; Teams needs this zip instead. Its command menu and its message actions ("More
+actions" on a message) are built from the router, so a new capability's command or shortcut shows up
+without editing anything here.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ SCOPES = ("personal", "team", "groupChat")
 MAX_COMMANDS = 10
 TITLE_MAX = 32
 DESCRIPTION_MAX = 128
+COMMAND_ID_MAX = 64  # a message extension command's id
 ACCENT = "#2C3E50"  # the Slack app's background colour
 HELP = ("help", "what tsqa can do, and how to use each command")
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -77,6 +79,26 @@ def command_menu(commands: Iterable[tuple[str, str]]) -> list[Command]:
     return entries[: MAX_COMMANDS - 1] + [Command(*HELP)]
 
 
+def message_actions(shortcuts: Iterable[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    """(name, label, description) of router shortcuts as message-extension action commands: offered in
+    a message's "More actions", their dialog fetched from the bot (`composeExtension/fetchTask`)."""
+    actions = []
+    for name, label, description in shortcuts:
+        if len(name) > COMMAND_ID_MAX:
+            raise PackageError(f"the shortcut name {name!r} is over Teams' {COMMAND_ID_MAX} characters")
+        actions.append(
+            {
+                "id": name,
+                "type": "action",
+                "title": _clip(label, TITLE_MAX),
+                "description": _clip(description or label, DESCRIPTION_MAX),
+                "context": ["message"],
+                "fetchTask": True,
+            }
+        )
+    return actions[:MAX_COMMANDS]
+
+
 def app_id_or_refuse(app_id: str | None) -> str:
     """The Teams app ID as a lower-case GUID, or a PackageError saying where to get one."""
     if not app_id or not app_id.strip():
@@ -116,13 +138,15 @@ def manifest(
     *,
     app_version: str,
     host: str | None = None,
+    shortcuts: Iterable[tuple[str, str, str]] = (),
 ) -> dict[str, Any]:
-    """The manifest.json of the Teams app; `app_id` is both the Teams app ID and the bot's ID."""
+    """The manifest.json of the Teams app; `app_id` is both the Teams app ID and the bot's ID.
+    `shortcuts`: (name, label, description) of the router's message shortcuts."""
     bot_id = app_id_or_refuse(app_id)
     domain = host_or_refuse(host)
     developer = Developer.at(domain)
     menu = [{"title": c.title, "description": c.description} for c in command_menu(commands)]
-    return {
+    made: dict[str, Any] = {
         "$schema": SCHEMA,
         "manifestVersion": MANIFEST_VERSION,
         "version": app_version,
@@ -148,6 +172,9 @@ def manifest(
         ],
         "validDomains": [domain] if domain else [],
     }
+    if actions := message_actions(shortcuts):
+        made["composeExtensions"] = [{"botId": bot_id, "commands": actions}]
+    return made
 
 
 def build_package(
@@ -156,12 +183,12 @@ def build_package(
     *,
     app_version: str,
     host: str | None = None,
+    shortcuts: Iterable[tuple[str, str, str]] = (),
 ) -> bytes:
     """The zip Teams accepts: the three files at its root, with fixed dates so a rebuild is identical."""
+    made = manifest(app_id, commands, app_version=app_version, host=host, shortcuts=shortcuts)
     files = {
-        "manifest.json": json.dumps(
-            manifest(app_id, commands, app_version=app_version, host=host), indent=2, ensure_ascii=False
-        ).encode(),
+        "manifest.json": json.dumps(made, indent=2, ensure_ascii=False).encode(),
         "color.png": color_icon(ACCENT),
         "outline.png": outline_icon(),
     }
@@ -189,10 +216,16 @@ def package_command(
     from bot.config import Settings
     from handlers import collect
 
-    commands = [(spec.name, spec.summary) for spec in collect().commands.values()]
+    router = collect()
+    commands = [(spec.name, spec.summary) for spec in router.commands.values()]
+    shortcuts = [(s.name, s.label, s.description) for s in router.shortcuts.values()]
     try:
         data = build_package(
-            app_id or Settings().teams_app_id, commands, app_version=installed_version(), host=host
+            app_id or Settings().teams_app_id,
+            commands,
+            app_version=installed_version(),
+            host=host,
+            shortcuts=shortcuts,
         )
     except PackageError as exc:
         typer.echo(f"Cannot build the Teams package: {exc}", err=True)

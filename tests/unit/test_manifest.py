@@ -59,3 +59,20 @@ def test_manifest_scopes_are_what_the_code_calls_and_nothing_more() -> None:
     events = manifest["settings"]["event_subscriptions"]["bot_events"]
     needed = needed.union(*(EVENT_SCOPES[e] for e in events))
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(needed)
+
+
+def test_every_registered_shortcut_is_a_message_shortcut_in_the_manifest() -> None:
+    from handlers import collect
+
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    listed = {s["callback_id"]: s for s in manifest["features"]["shortcuts"]}
+    assert listed["escalate_message"] == {
+        "name": "Escalate this message",
+        "type": "message",
+        "callback_id": "escalate_message",
+        "description": "Open an escalation pre-filled from this message",
+    }
+    for spec in collect().shortcuts.values():
+        assert spec.name in listed, f"add the shortcut {spec.name} to manifest.yml's features.shortcuts"
+        assert (listed[spec.name]["name"], listed[spec.name]["description"]) == (spec.label, spec.description)
+    assert all(shortcut["type"] == "message" for shortcut in listed.values())

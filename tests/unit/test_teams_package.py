@@ -115,3 +115,32 @@ def test_the_cli_writes_the_package_or_says_what_is_missing(tmp_path: Path) -> N
     made = runner.invoke(app, ["teams", "package", "--out", str(out), "--app-id", APP_ID], env=env)
     assert made.exit_code == 0, made.output
     assert json.loads(_zip(out.read_bytes())["manifest.json"])["id"] == APP_ID
+
+
+def test_router_shortcuts_are_message_actions_that_fetch_their_dialog() -> None:
+    shortcuts = [
+        ("escalate_message", "Escalate this message", "Open an escalation pre-filled from this message")
+    ]
+    made = manifest(APP_ID, _registered(), app_version="0.1.0", shortcuts=shortcuts)
+    assert made["composeExtensions"] == [
+        {
+            "botId": APP_ID,
+            "commands": [
+                {
+                    "id": "escalate_message",
+                    "type": "action",
+                    "title": "Escalate this message",
+                    "description": "Open an escalation pre-filled from this message",
+                    "context": ["message"],
+                    "fetchTask": True,
+                }
+            ],
+        }
+    ]
+    long = [(f"shortcut_{i}", "a label far longer than a Teams title may be", "") for i in range(12)]
+    (extension,) = manifest(APP_ID, [], app_version="0.1.0", shortcuts=long)["composeExtensions"]
+    assert len(extension["commands"]) == MAX_COMMANDS
+    assert all(len(c["title"]) <= TITLE_MAX and c["description"] for c in extension["commands"])
+    assert "composeExtensions" not in manifest(APP_ID, [], app_version="0.1.0")
+    with pytest.raises(PackageError, match="over Teams' 64 characters"):
+        manifest(APP_ID, [], app_version="0.1.0", shortcuts=[("x" * 65, "Too long", "")])
