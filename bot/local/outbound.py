@@ -30,6 +30,7 @@ _KINDS = {
     "block_actions": FORM,
     "view_submission": FORM,
     "view_closed": FORM,
+    "message_action": FORM,
     "interactive": FORM,
     "form": FORM,
     "event": JSON,
@@ -179,6 +180,38 @@ def block_actions_body(
         if payload["container"] is None:
             payload["container"] = {"type": "view", "view_id": full_view["id"]}
     payload["actions"] = [_action(a, i) for i, a in enumerate(actions)]
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def message_action_body(
+    callback_id: str,
+    user_id: str,
+    channel_id: str,
+    message: dict[str, Any],
+    trigger_id: str,
+    response_url: str,
+    *,
+    team_id: str = TEAM_ID,
+    user_name: str | None = None,
+    channel_name: str | None = None,
+) -> bytes:
+    """A message shortcut chosen on `message` (its ts, user, text as stored) as `payload=<json>`."""
+    name = channel_name or ("directmessage" if channel_id.startswith("D") else channel_id.lower())
+    payload = {
+        "type": "message_action",
+        "token": VERIFICATION_TOKEN,
+        "action_ts": _action_ts(),
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": _user(user_id, team_id, user_name),
+        "channel": {"id": channel_id, "name": name},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id,
+        "response_url": response_url,
+        "message_ts": message.get("ts", ""),
+        "message": message,
+    }
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 

@@ -17,6 +17,7 @@ import aiohttp
 from bot.app import TsqaBot
 from bot.config import Settings
 from bot.context import utc_now
+from bot.local.shapes import message_json
 from bot.local.webapi import SlackWebAPI
 from bot.routing import Router
 from bot.workspace import Workspace
@@ -125,6 +126,28 @@ class SlackSide:
             response_url=self.fake.new_response_url(channel, user, message_ts=message["ts"]),
         )
         return await self.post("block_actions", body)
+
+    async def shortcut(
+        self,
+        callback_id: str,
+        message_ts: str,
+        *,
+        user: str = "U0LABEL01",
+        channel: str = "C0QAOPS01",
+    ) -> Reply:
+        """A message shortcut chosen on a message the fake holds, sent as Slack sends message_action."""
+        stored = self.fake.state.find_message(channel, message_ts)
+        assert stored is not None, f"no message {message_ts} in {channel}: add_message it first"
+        message = message_json(self.fake.state, stored, self.fake.base_url or "")
+        body = signing.message_action_body(
+            callback_id,
+            user,
+            channel,
+            message,
+            self.fake.new_trigger_id(user),
+            self.fake.new_response_url(channel, user, message_ts=message_ts),
+        )
+        return await self.post("message_action", body)
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
