@@ -33,6 +33,7 @@ class Escalation(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)  # open, acknowledged, resolved
     generation: Mapped[int] = mapped_column(Integer, default=0)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    since_at: Mapped[datetime] = mapped_column(UTCDateTime)  # opened or last reopened: the chase starts
     first_acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     owner: Mapped[str | None] = mapped_column(String(255))
@@ -41,6 +42,9 @@ class Escalation(Base):
     resolution: Mapped[str | None] = mapped_column(Text)
     cause: Mapped[str | None] = mapped_column(String(32))
     updates: Mapped[int] = mapped_column(Integer, default=0)
+    # The timeline event whose reminders are current: a reminder scheduled by an earlier change
+    # (before a severity change, an update, a reopening) finds it moved on and does nothing.
+    chased_by: Mapped[int | None] = mapped_column(Integer)
     last_update: Mapped[str | None] = mapped_column(Text)
     last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_update_by: Mapped[str | None] = mapped_column(String(255))

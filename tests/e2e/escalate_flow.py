@@ -1,0 +1,128 @@
+"""Shared steps of the escalation stories over signed HTTP against the Slack fake: raise one through
+the form, find its message and thread, click its buttons, submit its forms, move the clock."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot import timers
+from tests.e2e.harness import SlackSide, eventually, texts
+from tests.fakes import signing
+
+NOW = datetime(2026, 11, 24, 10, 15, tzinfo=UTC)  # a Tuesday
+QUINN = "U0QALEAD1"  # admin
+ROBIN = "U0RDONCALL"  # R&D on-call (tier 1)
+REMY = "U0RDLEAD1"  # R&D escalation (tier 2)
+NICO = "U0NWLEAD1"  # Northwind lead and BPO operations contact
+KAI = "U0LABEL02"  # a labeler
+ESCALATIONS = "C0ESCAL01"
+QA_OPS = "C0QAOPS01"
+
+
+@dataclass
+class Clock:
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def quiet(workspace: Any) -> Any:  # noqa: ANN401
+    """No scheduled digests: none falls due mid-test."""
+    return workspace.model_copy(update={"digests": []})
+
+
+def text_value(value: str) -> dict[str, Any]:
+    return {"value": {"type": "plain_text_input", "value": value}}
+
+
+def choice(value: str) -> dict[str, Any]:
+    return {"value": {"type": "static_select", "selected_option": {"value": value}}}
+
+
+def raise_values(
+    *, queue: str = "hate-en", platform: str = "media-service", severity: str = "SEV2",
+    title: str = "Media not loading", description: str = "Images stay blank for every labeler.",
+    impact: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    values = {
+        "queue": choice(queue), "platform": choice(platform), "severity": choice(severity),
+        "title": text_value(title), "description": text_value(description),
+        "link": text_value(""),
+    }  # fmt: skip
+    if impact is not None:
+        values["impact"] = text_value(impact)
+    return values
+
+
+async def opened_view(slack: SlackSide, before: int) -> dict[str, Any]:
+    opened = await eventually(lambda: slack.fake.calls_to("views.open")[before:])
+    assert opened, "no form opened"
+    return opened[-1].json("view")
+
+
+async def submit(slack: SlackSide, view: dict[str, Any], user: str, values: dict[str, Any]) -> dict[str, Any]:
+    """A form submitted; {} when accepted, else Slack's response (its errors)."""
+    submitted = {**view, "id": "V1", "state": {"values": values}}
+    reply = await slack.post("view_submission", signing.view_submission_body(user, submitted))
+    assert reply.status == 200
+    return json.loads(reply.text) if reply.text else {}
+
+
+def posts(slack: SlackSide, channel: str) -> list[Any]:
+    return [m for m in slack.fake.messages_in(channel) if m.blocks]
+
+
+def thread(slack: SlackSide, channel: str, root: Any) -> list[Any]:  # noqa: ANN401
+    return [m for m in slack.fake.messages_in(channel, thread_ts=root.ts) if m.ts != root.ts]
+
+
+def dms(slack: SlackSide, user: str) -> list[Any]:
+    return [m for m in slack.fake.messages_in(slack.fake.dm_channel(user)) if m.blocks]
+
+
+def buttons(blocks: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    return {e["action_id"]: e for b in blocks or [] if b["type"] == "actions" for e in b["elements"]}
+
+
+def current(slack: SlackSide, channel: str, root: Any) -> str:  # noqa: ANN401
+    """The message as it reads now (updates in place applied by the fake)."""
+    found = next(m for m in slack.fake.messages_in(channel) if m.ts == root.ts)
+    return texts(found.blocks)
+
+
+async def raise_one(
+    slack: SlackSide,
+    bot: Any,
+    user: str = QUINN,
+    text: str = "hate-en Media not loading",
+    **values: Any,  # noqa: ANN401
+) -> Any:  # noqa: ANN401
+    """`/escalate …`, the form submitted; the escalation's message in the channel."""
+    before = len(slack.fake.calls_to("views.open"))
+    reply = await slack.command("/escalate", text, user=user, channel=QA_OPS)
+    assert reply.status == 200
+    view = await opened_view(slack, before)
+    assert await submit(slack, view, user, raise_values(**values)) == {}
+    await bot.services.background.drain(10)
+    return posts(slack, ESCALATIONS)[-1]
+
+
+async def click(slack: SlackSide, root: Any, action: str, user: str, channel: str = ESCALATIONS) -> None:  # noqa: ANN401
+    button = buttons(root.blocks)[action]
+    await slack.action(action, button.get("value", ""), user=user, channel=channel, message_ts=root.ts)
+
+
+async def run_timers(bot: Any) -> int:  # noqa: ANN401
+    """What is due at the test clock's time, run now (the poll would do the same)."""
+    ran = 0
+    while done := await timers.run_due(bot.services, bot.services.timers):
+        ran += done
+    await bot.services.background.drain(10)
+    return ran
