@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import timers
+from bot.local.webapi import SlackWebAPI
 from tests.e2e.harness import SlackSide, eventually, texts
 from tests.fakes import signing
 
@@ -42,8 +43,9 @@ def text_value(value: str) -> dict[str, Any]:
     return {"value": {"type": "plain_text_input", "value": value}}
 
 
-def choice(value: str) -> dict[str, Any]:
-    return {"value": {"type": "static_select", "selected_option": {"value": value}}}
+def choice(name: str, value: str) -> dict[str, Any]:
+    """A select's state as Slack sends it, under its block."""
+    return {name: {"value": {"type": "static_select", "selected_option": {"value": value}}}}
 
 
 def raise_values(
@@ -52,7 +54,7 @@ def raise_values(
     impact: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     values = {
-        "queue": choice(queue), "platform": choice(platform), "severity": choice(severity),
+        **choice("queue", queue), **choice("platform", platform), **choice("severity", severity),
         "title": text_value(title), "description": text_value(description),
         "link": text_value(""),
     }  # fmt: skip
@@ -83,8 +85,10 @@ def thread(slack: SlackSide, channel: str, root: Any) -> list[Any]:  # noqa: ANN
     return [m for m in slack.fake.messages_in(channel, thread_ts=root.ts) if m.ts != root.ts]
 
 
-def dms(slack: SlackSide, user: str) -> list[Any]:
-    return [m for m in slack.fake.messages_in(slack.fake.dm_channel(user)) if m.blocks]
+def dms(slack: SlackSide | SlackWebAPI, user: str) -> list[Any]:
+    """A person's DMs from the bot; takes the Slack side or the fake itself (for real processes)."""
+    fake = slack.fake if isinstance(slack, SlackSide) else slack
+    return [m for m in fake.messages_in(fake.dm_channel(user)) if m.blocks]
 
 
 def buttons(blocks: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]]:

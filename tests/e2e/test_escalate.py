@@ -20,6 +20,7 @@ from tests.e2e.escalate_flow import (
     ROBIN,
     Clock,
     buttons,
+    choice,
     click,
     current,
     dms,
@@ -86,8 +87,7 @@ async def test_raise_work_and_close_an_escalation(workspace, database_url) -> No
         before = len(slack.fake.calls_to("views.open"))
         await click(slack, root, views.SEVERITY, ROBIN)
         view = await opened_view(slack, before)
-        sev = {"severity": {"value": {"type": "static_select", "selected_option": {"value": "SEV1"}}},
-               "reason": text_value("two sites idle")}  # fmt: skip
+        sev = {**choice("severity", "SEV1"), "reason": text_value("two sites idle")}
         assert await submit(slack, view, ROBIN, sev) == {}
         await bot.services.background.drain(10)
         assert "ESC-1 · SEV1" in current(slack, ESCALATIONS, root)
@@ -95,8 +95,10 @@ async def test_raise_work_and_close_an_escalation(workspace, database_url) -> No
         before = len(slack.fake.calls_to("views.open"))
         await click(slack, root, views.RESOLVE, ROBIN)
         view = await opened_view(slack, before)
-        done = {"resolution": text_value("Cache release rolled back; media loads again."),
-                "cause": {"value": {"type": "static_select", "selected_option": {"value": "release"}}}}  # fmt: skip
+        done = {
+            "resolution": text_value("Cache release rolled back; media loads again."),
+            **choice("cause", "release"),
+        }
         assert await submit(slack, view, ROBIN, done) == {}
         await bot.services.background.drain(10)
         now = current(slack, ESCALATIONS, root)
