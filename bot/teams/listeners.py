@@ -344,6 +344,8 @@ class TeamsListeners:
             return dialogs.response(opened.result())
         if first_answer.done():
             return render.dialog_message(render.fallback_text(first_answer.result(), self.port.names))
+        if work.done():  # the handler ended without opening a form or saying why
+            return render.dialog_message("There is nothing to open for that here.")
         return render.dialog_message("That took too long to open: please click again.")
 
     async def on_dialog_submit(self, activity: dict[str, Any], where: Where) -> dict[str, Any] | None:

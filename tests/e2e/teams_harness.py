@@ -89,6 +89,68 @@ class TeamsSide:
             assert status == 200
 
 
+def message_payload(message_id: str, author: User, html: str, *, link: str | None = None) -> dict[str, Any]:
+    """What Teams sends about the message a message action was chosen on (`value.messagePayload`)."""
+    return {
+        "id": message_id,
+        "createdDateTime": "2026-11-30T09:40:00.000Z",
+        "deleted": False,
+        "importance": "normal",
+        "locale": "en-us",
+        "linkToMessage": link,
+        "from": {
+            "user": {
+                "id": author.aad_object_id,
+                "displayName": author.name,
+                "userIdentityType": "aadUser",
+            },
+        },
+        "body": {"contentType": "html", "content": html},
+        "attachments": [],
+        "mentions": [],
+        "reactions": [],
+    }
+
+
+def message_action_open(
+    command_id: str,
+    payload: dict[str, Any],
+    user: User,
+    conversation: str,
+    **where: Any,
+) -> dict[str, Any]:
+    """A message action chosen in a message's "More actions": `composeExtension/fetchTask`."""
+    activity = activities.dialog_open({}, user, conversation, payload["id"], **where)
+    activity["name"] = "composeExtension/fetchTask"
+    activity["value"] = {
+        "commandId": command_id,
+        "commandContext": "message",
+        "messagePayload": payload,
+        "context": {"theme": "default"},
+    }
+    return activity
+
+
+def message_action_submit(
+    command_id: str,
+    data: dict[str, Any],
+    user: User,
+    conversation: str,
+    message_id: str,
+    **where: Any,
+) -> dict[str, Any]:
+    """The message action's dialog submitted: `composeExtension/submitAction`, its fields in `data`."""
+    activity = activities.dialog_submit(data, user, conversation, message_id, **where)
+    activity["name"] = "composeExtension/submitAction"
+    activity["value"] = {
+        "commandId": command_id,
+        "commandContext": "message",
+        "data": data,
+        "context": {"theme": "default"},
+    }
+    return activity
+
+
 def seed_team(bf: BotFramework, workspace: Workspace) -> None:
     """The team's channels and people as Teams would list them to the bot."""
     bf.add_team(TEAM_ID, [(c.id, c.name) for c in workspace.channels])
