@@ -130,3 +130,15 @@ async def run_timers(bot: Any) -> int:  # noqa: ANN401
         ran += done
     await bot.services.background.drain(10)
     return ran
+
+
+async def answer(slack: SlackSide, command: str, user: str, channel: str = QA_OPS) -> str:
+    """`/escalate …`'s private answer as text: in the ack, or through the response URL after it."""
+    before = len(slack.fake.calls_to("response_url"))
+    reply = await slack.command("/escalate", command, user=user, channel=channel)
+    assert reply.status == 200
+    if reply.text and (reply.json() or {}).get("blocks"):
+        return texts(reply.json()["blocks"])
+    said = await eventually(lambda: slack.fake.calls_to("response_url")[before:])
+    assert said, f"no answer to /escalate {command}"
+    return texts(said[-1].args.get("blocks"))
