@@ -23,7 +23,7 @@ from bot.routing import Timer
 from bot.workspace import DigestSchedule, Workspace
 from handlers.digest.aggregate import DailyAggregates
 from handlers.digest.chart import DAYS, chart_frame, render_chart
-from handlers.digest.service import digest_for_day, schedule_queues
+from handlers.digest.service import digest_for_day, open_escalations, schedule_queues
 from handlers.digest.views import digest_message
 from storage import claims, queue_data
 
@@ -120,9 +120,9 @@ async def run_scheduled_post(services: Services, timer: claims.Taken) -> str:
         await _tell_admins_no_data(services, payload, day)
         return "no data"
     title = f"Queue digest · {payload['label']}"
-    taken = await post_once(
-        services, channel, day, tz, queues, digest_message(digest, title=title, scope=queues)
-    )
+    escalations = await open_escalations(services.db, digest)
+    message = digest_message(digest, title=title, scope=queues, escalations=escalations, now=services.clock())
+    taken = await post_once(services, channel, day, tz, queues, message)
     if not taken.done:
         raise claims.Held(taken.key, taken.lease_until)
     return "posted" if taken.won else "already posted"

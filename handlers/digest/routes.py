@@ -19,7 +19,7 @@ from bot.workspace import Workspace
 from handlers.digest import files, uploads, views, watch
 from handlers.digest.examples import load_example_data
 from handlers.digest.posting import CHART, POST, catch_up, post_due, post_once
-from handlers.digest.service import digest_for_day, latest_day, scope_queues
+from handlers.digest.service import digest_for_day, latest_day, open_escalations, scope_queues
 from storage import claims
 
 SUMMARY = "daily queue output per vendor, site and queue against target: SLA, handle time, quality, backlog"
@@ -77,7 +77,11 @@ async def _digest(
         latest = await latest_day(ctx.db, ctx.workspace, queues)
         return digest, views.no_data(day, label, latest)
     title = md("Queue digest · {}", label)
-    return digest, views.digest_message(digest, title=title, in_channel=in_channel, scope=queues)
+    escalations = await open_escalations(ctx.db, digest)
+    message = views.digest_message(
+        digest, title=title, in_channel=in_channel, scope=queues, escalations=escalations, now=ctx.now()
+    )
+    return digest, message
 
 
 # Vendors are often competitors: a vendor lead sees and posts their own vendor's figures only.

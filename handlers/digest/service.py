@@ -12,9 +12,11 @@ from handlers.digest.aggregate import DailyAggregates, daily_aggregates
 from handlers.digest.frames import Source, read_backlog, read_decisions
 from handlers.digest.ingest import day_bounds_us
 from handlers.digest.metrics import build_digest
+from handlers.escalate.open_list import open_on_queues
 from storage import queue_data
 from storage.engine import Database
 from storage.models.digest import DailyLabelerOutput
+from storage.models.escalation import Escalation
 
 # The digest compares with the previous day and the 7 days before it.
 HISTORY_DAYS = 8
@@ -53,6 +55,11 @@ async def digest_for_day(
     return build_digest(
         day, aggregates, workspace, backlog, queues=queues, deviation=workspace.digest.deviation
     )
+
+
+async def open_escalations(db: Database, digest: dict[str, Any]) -> list[Escalation]:
+    """Escalations still open on the digest's queues: a digest that says output fell should say why."""
+    return await open_on_queues(db, [q["id"] for q in digest["queues"]])
 
 
 def digest_from_file(

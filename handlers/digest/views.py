@@ -5,7 +5,8 @@ Compact on purpose: a QA lead reads it before coffee. Flags are stated plainly, 
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from bot.chat.model import (
@@ -22,15 +23,20 @@ from bot.chat.model import (
     Part,
     Text,
     TextInput,
+    channel,
     command,
     md,
+    user,
 )
 from bot.workspace import Workspace
+from storage.models.escalation import Escalation
 
 BREAKDOWN = "digest:breakdown"
 REQUEST_FORM = "digest:request"
 OPEN_REQUEST_FORM = "digest:open-request"
 ALL_QUEUES = "*"
+# Open escalations listed in a digest; the rest are counted, so the message stays one short block.
+ESCALATIONS_SHOWN = 5
 
 
 def pct(value: float | None, digits: int = 1) -> str:
@@ -107,18 +113,62 @@ def summary_line(digest: dict[str, Any]) -> str:
     return f"{overall['output']:,} decisions{target}, SLA {pct(overall['sla_adherence'])}; {tail}."
 
 
+def _ago(then: datetime, now: datetime) -> str:
+    minutes = max(0, int((now - then).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = minutes // 60
+    return f"{hours} h ago" if hours < 48 else f"{hours // 24} days ago"
+
+
+def _escalation(escalation: Escalation, now: datetime) -> Markup:
+    """`ESC-12 SEV2 Media not loading (acknowledged by @owner), opened 2 h ago, in #channel`: the
+    channel is where its message is (a link costs a call per escalation; the channel is free)."""
+    if escalation.status == "acknowledged":
+        state = md("acknowledged by {}", user(escalation.owner)) if escalation.owner else md("acknowledged")
+    else:
+        state = md("not acknowledged")
+    line = md(
+        "• ESC-{} {} {} ({}), opened {}",
+        escalation.number,
+        escalation.severity,
+        escalation.title,
+        state,
+        _ago(escalation.opened_at, now),
+    )
+    if escalation.channel and escalation.ts:
+        line += md(", in {}", channel(escalation.channel))
+    return line
+
+
+def open_escalations(escalations: Sequence[Escalation], now: datetime) -> Text:
+    """The digest's "Open escalations" section: the first few (worst first, as given), then a count."""
+    lines = [_escalation(e, now) for e in escalations[:ESCALATIONS_SHOWN]]
+    more = len(escalations) - ESCALATIONS_SHOWN
+    if more > 0:
+        lines.append(md("and {} more", more))
+    return Text(md("*Open escalations*\n") + md("\n").join(lines))
+
+
 def digest_message(
     digest: dict[str, Any],
     *,
     title: str | Markup = "Queue digest",
     in_channel: bool = True,
     scope: list[str] | None = None,
+    escalations: Sequence[Escalation] = (),
+    now: datetime | None = None,
 ) -> Message:
     """`scope`: the queues asked for, None for all (the Breakdown button carries it back).
-    `title` is markup: a plain str is taken as text."""
+    `title` is markup: a plain str is taken as text. `escalations`: those still open on the
+    digest's queues, listed as of `now`."""
     day = digest["date"]
     parts: list[Part] = [Header(md("{} · {}", title, day)), Text(summary_line(digest)), Divider()]
     parts += [Text(_line(q)) for q in digest["queues"]]
+    if escalations:
+        if now is None:
+            raise ValueError("open escalations are listed as of a time: pass now")
+        parts.append(open_escalations(escalations, now))
     errors = digest["overall"]["top_errors"]
     if errors:
         # Labels come straight from the decision files.
