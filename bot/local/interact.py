@@ -11,6 +11,7 @@ import secrets
 import string
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from bot.local import outbound
@@ -35,13 +36,30 @@ def _event_id() -> str:
     return "Ev" + "".join(secrets.choice(_EVENT_ID_CHARS) for _ in range(10))
 
 
+@dataclass(frozen=True)
+class MenuShortcut:
+    """A message shortcut as the app's configuration shows it in a message's "More actions" menu."""
+
+    callback_id: str
+    name: str
+    description: str = ""
+
+
 class Interactions:
     """The Slack client side: every method acts as `user` and returns `{"ok": ...}` for the page."""
 
-    def __init__(self, api: SlackWebAPI, link: BotLink, commands: Iterable[str]) -> None:
+    def __init__(
+        self,
+        api: SlackWebAPI,
+        link: BotLink,
+        commands: Iterable[str],
+        shortcuts: Iterable[MenuShortcut] = (),
+    ) -> None:
+        """`shortcuts`: what every message's menu offers, as the Slack app's configuration lists them."""
         self.api = api
         self.link = link
         self.commands = set(commands)
+        self.shortcuts = {s.callback_id: s for s in shortcuts}
 
     @property
     def st(self) -> WorkspaceState:
@@ -333,6 +351,37 @@ class Interactions:
                 is_ephemeral=ephemeral,
             )
         delivery = await self.link.send("block_actions", body)
+        if not delivery.ok:
+            return {"ok": False, "error": "The app did not respond. Try again in a moment."}
+        return {"ok": True}
+
+    async def shortcut(self, user: str, channel: str, ts: str, callback_id: str) -> Result:
+        """A message shortcut chosen in a message's menu: one message_action, as Slack sends it. Slack
+        offers shortcuts on messages everyone sees, never on ephemeral ones."""
+        self._person(user)
+        if callback_id not in self.shortcuts:
+            raise SlackError("invalid_callback_id")
+        message = self._message(user, channel, ts)
+        if message.ephemeral_for is not None:
+            raise SlackError("message_not_found")
+        conversation = self._conversation(user, message.channel)
+        body = outbound.message_action_body(
+            callback_id,
+            user,
+            message.channel,
+            message_json(self.st, message, self.api.base_url or ""),
+            self.api.new_trigger_id(user),
+            self.api.new_response_url(
+                message.channel,
+                user,
+                message_ts=message.ts,
+                thread_ts=message.thread_ts if message.is_reply else None,
+            ),
+            team_id=self.st.team_id,
+            user_name=self.st.users[user].name,
+            channel_name=self._channel_name(conversation),
+        )
+        delivery = await self.link.send("message_action", body)
         if not delivery.ok:
             return {"ok": False, "error": "The app did not respond. Try again in a moment."}
         return {"ok": True}

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from bot.app import TsqaBot
 from bot.config import Settings, is_loopback
+from bot.local.interact import MenuShortcut
 from bot.local.server import LocalWorkspace
 from bot.routing import Router
 from bot.workspace import Workspace
@@ -91,6 +92,9 @@ class LocalRun:
             signing_secret=secret,
             base_url=self.url,
             commands=self.bot.router.commands,
+            shortcuts=[
+                MenuShortcut(s.name, s.label, s.description) for s in self.bot.router.shortcuts.values()
+            ],
             save_delay=save_delay,
         )
         self.bot.mounts.append(self.local.mount)

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from bot.local.bridge import BotLink
 from bot.local.guard import local_only
-from bot.local.interact import SLACKBOT, Interactions
+from bot.local.interact import SLACKBOT, Interactions, MenuShortcut
 from bot.local.persist import DebouncedSaver, SnapshotStore
 from bot.local.ui import UiRoutes
 from bot.local.webapi import SlackWebAPI
@@ -79,15 +79,17 @@ class LocalWorkspace:
         signing_secret: str,
         base_url: str,
         commands: Iterable[str],
+        shortcuts: Iterable[MenuShortcut] = (),
         save_delay: float = 0.5,
     ) -> None:
-        """`base_url` is where the bot's server is reached from this process (its /slack/events too)."""
+        """`base_url` is where the bot's server is reached from this process (its /slack/events too);
+        `shortcuts` are the message shortcuts the page offers on every message."""
         self.workspace = workspace
         self.db = db
         self.api = SlackWebAPI(bot_token=bot_token, bot_name=BOT_NAME, keep_calls=KEEP_CALLS)
         self.api.base_url = base_url
         self.link = BotLink(f"{base_url}/slack/events", signing_secret)
-        self.interactions = Interactions(self.api, self.link, commands)
+        self.interactions = Interactions(self.api, self.link, commands, shortcuts)
         self.ui = UiRoutes(self)
         self.store = SnapshotStore(db)
         self.save_delay = save_delay

@@ -41,6 +41,7 @@ class UiRoutes:
             web.get("/ui/view", guard(self.view, post=False)),
             web.post("/ui/message", guard(self.message)),
             web.post("/ui/action", guard(self.action)),
+            web.post("/ui/shortcut", guard(self.shortcut)),
             web.post("/ui/submit", guard(self.submit)),
             web.post("/ui/close", guard(self.close)),
             web.post("/ui/home", guard(self.home)),
@@ -83,6 +84,10 @@ class UiRoutes:
                 "bot": {"id": st.bot_user_id, "name": bot.name if bot else "tsqa"},
                 "people": people,
                 "commands": sorted(local.interactions.commands),
+                "shortcuts": [
+                    {"callback_id": s.callback_id, "name": s.name, "description": s.description}
+                    for s in local.interactions.shortcuts.values()
+                ],
             }
         )
 
@@ -154,6 +159,17 @@ class UiRoutes:
             ts=body.get("ts"),
             view_id=body.get("view_id"),
             values=values if isinstance(values, dict) else None,
+        )
+        return web.json_response(result)
+
+    async def shortcut(self, request: web.Request) -> web.Response:
+        """A message shortcut chosen in a message's menu: as, channel, ts and the shortcut's callback_id."""
+        body = await self._body(request)
+        result = await self.local.interactions.shortcut(
+            self._person(body.get("as")),
+            str(body.get("channel") or ""),
+            str(body.get("ts") or ""),
+            str(body.get("callback_id") or ""),
         )
         return web.json_response(result)
 

@@ -1,7 +1,7 @@
 """Message shortcuts on Slack, end to end over signed HTTP: "Escalate this message" on a message is acked
 at once, its handler opens a form pre-filled from the message with the shortcut's own trigger, and the
 form's submission reaches the form handler; an unknown shortcut is acked and logged, a failing handler
-tells the person by the response_url."""
+tells the person by the response_url. In the local workspace, a message's menu does the same."""
 
 from __future__ import annotations
 
@@ -11,13 +11,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiohttp
+
 from bot.app import TsqaBot
 from bot.chat.events import FormSubmission, Shortcut
 from bot.chat.model import Form, FormErrors, TextInput
+from bot.config import Settings
 from bot.context import Context
+from bot.local.run import LocalRun
 from bot.routing import Router
 from bot.workspace import Workspace
 from tests.e2e.harness import SlackSide, eventually, running_bot
+from tests.e2e.test_local_quiz import PAGE, Page, example_workspace, polled
 from tests.fakes import signing
 
 LABELER, LEAD = "U0LABEL01", "U0QALEAD1"
@@ -131,3 +136,42 @@ async def test_unknown_and_failing_shortcuts_are_acked_logged_and_told(
         ("shortcut", "retired_shortcut", "unhandled"),
         ("shortcut", "broken_example", "error"),
     } <= outcomes
+
+
+async def test_in_the_local_workspace_the_menu_opens_the_form_as_a_modal(database_url) -> None:
+    """The page's "⋯" menu sends what Slack sends; the form opens in the person's modal, pre-filled."""
+    heard: list[Shortcut] = []
+    submitted: list[FormSubmission] = []
+    settings = Settings(
+        database_url=database_url, host="127.0.0.1", port=0, log_level="WARNING", _env_file=None
+    )
+    run = LocalRun(settings, example_workspace(), router=escalating(heard, submitted), save_delay=0.05)
+    await run.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            page = Page(run.url, session)
+            async with session.get(f"{run.url}/ui/workspace") as response:
+                offered = (await response.json())["shortcuts"]
+            assert {"callback_id": EXAMPLE, "name": "Escalate this message"}.items() <= offered[0].items()
+            await page.send(LABELER, "Queue hate-en stalled & backlog < 2h, cc @quinn")
+            [said] = await page.messages(LEAD, QA_OPS, "Queue hate-en stalled")
+            chosen = {"as": LEAD, "channel": QA_OPS, "ts": said["ts"], "callback_id": EXAMPLE}
+            async with session.post(f"{run.url}/ui/shortcut", json=chosen, headers=PAGE) as response:
+                assert response.status == 200 and (await response.json()) == {"ok": True}
+
+            async def modal() -> dict | None:
+                return (await page.view(LEAD, QA_OPS)).get("modal")
+
+            shown = await polled(modal, bool)
+            assert shown is not None and shown["title"]["text"] == "Escalate"
+            [block] = [b for b in shown["blocks"] if b.get("block_id") == "summary"]
+            assert block["element"]["initial_value"] == "Queue hate-en stalled & backlog < 2h, cc @U0QALEAD1"
+            assert (await page.view(LABELER, QA_OPS)).get("modal") is None  # only the person who chose it
+            sent = {"as": LEAD, "view_id": shown["id"], "values": {"summary": "Backlog cleared by 11:00"}}
+            async with session.post(f"{run.url}/ui/submit", json=sent, headers=PAGE) as response:
+                assert (await response.json()) == {"ok": True}
+            assert await modal() is None
+        assert [s.values["summary"] for s in submitted] == ["Backlog cleared by 11:00"]
+        assert [(e.user, e.author, e.message_ts) for e in heard] == [(LEAD, LABELER, said["ts"])]
+    finally:
+        await run.stop()

@@ -60,7 +60,7 @@ function ctx() {
   return {
     users: d.users || {}, channels: d.channels || {}, me: S.as, people: S.ws.people, namesKey: S.as,
     act: (target, block, element, selected, source) => act(target, block, element, selected, source),
-    openThread,
+    shortcuts: S.ws.shortcuts || [], shortcut, openThread,
   };
 }
 
@@ -231,6 +231,13 @@ async function act(target, block, element, selected, source) {
   if (source && source.tagName === "BUTTON") source.disabled = true;
   const res = await send("/ui/action", body);
   if (source && source.tagName === "BUTTON") setTimeout(() => (source.disabled = false), 400);
+  if (!res.ok) toast(res.error || "The app did not respond.");
+  burst();
+}
+
+// A message shortcut chosen in a message's "⋯" menu; the form it opens shows as any modal does.
+async function shortcut(target, callbackId) {
+  const res = await send("/ui/shortcut", { as: S.as, ...target, callback_id: callbackId });
   if (!res.ok) toast(res.error || "The app did not respond.");
   burst();
 }

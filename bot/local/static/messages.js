@@ -113,8 +113,62 @@ export function messageNode(m, ctx, { inThread = false, continued = false } = {}
     reply.addEventListener("click", () => ctx.openThread(m.ts));
     node.append(reply);
   }
+  // Like Slack, message shortcuts are offered on every message everyone sees, never on ephemeral ones.
+  if (!m.ephemeral && (ctx.shortcuts || []).length) node.append(moreActions(m, ctx));
   node.append(body);
   return node;
+}
+
+// The "⋯" menu of a message: the app's message shortcuts ("Escalate this message").
+function moreActions(m, ctx) {
+  const box = el("div", "more-actions");
+  const toggle = el("button", "more-toggle", "⋯");
+  toggle.type = "button";
+  toggle.title = "More actions";
+  toggle.setAttribute("aria-label", "More actions");
+  toggle.setAttribute("aria-haspopup", "menu");
+  toggle.setAttribute("aria-expanded", "false");
+  const menu = el("div", "more-menu");
+  menu.setAttribute("role", "menu");
+  menu.hidden = true;
+  const close = () => {
+    menu.hidden = true;
+    box.classList.remove("open");
+    toggle.setAttribute("aria-expanded", "false");
+    document.removeEventListener("click", outside, true);
+  };
+  const outside = (e) => {
+    if (!box.contains(e.target)) close();
+  };
+  for (const shortcut of ctx.shortcuts) {
+    const item = el("button", "more-item");
+    item.type = "button";
+    item.setAttribute("role", "menuitem");
+    item.dataset.callbackId = shortcut.callback_id;
+    item.append(el("span", "more-name", shortcut.name));
+    if (shortcut.description) item.append(el("span", "more-description", shortcut.description));
+    item.addEventListener("click", () => {
+      close();
+      ctx.shortcut({ channel: m.channel, ts: m.ts }, shortcut.callback_id);
+    });
+    menu.append(item);
+  }
+  toggle.addEventListener("click", () => {
+    if (!menu.hidden) return close();
+    menu.hidden = false;
+    box.classList.add("open");
+    toggle.setAttribute("aria-expanded", "true");
+    document.addEventListener("click", outside, true);
+  });
+  menu.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      e.stopPropagation();
+      close();
+      toggle.focus();
+    }
+  });
+  box.append(toggle, menu);
+  return box;
 }
 
 // Render `messages` into `container`, reusing nodes whose message did not change.
