@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, time, timedelta
 
 from bot import timers
-from bot.chat.events import Action, Command, FormSubmission
+from bot.chat.events import Action, Command, FormSubmission, Shortcut
 from bot.chat.model import FormErrors, Message, MessageRef, command, md
 from bot.chat.port import ChatError
 from bot.context import Context
@@ -87,15 +87,17 @@ async def open_form_button(ctx: Context, action: Action) -> None:
     await _open_raise_form(ctx, action.trigger, title=action.value)
 
 
-async def message_shortcut(ctx: Context, event: object) -> None:
-    """ "Escalate this message": the form with the message as what is happening, and a link to it."""
-    text = str(getattr(event, "text", "") or "").strip()
+async def message_shortcut(ctx: Context, event: Shortcut) -> None:
+    """The "Escalate this message" shortcut: the form with the message as what is happening, and a
+    link to it. The text comes from the person's client: shown in their own form, never trusted."""
+    text = event.text.strip()
     first = text.splitlines()[0] if text else ""
-    link = getattr(event, "permalink", None)
+    link = event.permalink or await lifecycle.permalink(
+        ctx.services, MessageRef(event.channel, event.message_ts)
+    )
     description = text + (f"\n\n(From {link})" if link else "")
-    source = (str(getattr(event, "channel", "")), str(getattr(event, "message_ts", "")))
-    await _open_raise_form(ctx, getattr(event, "trigger", None), title=first[: v.TITLE_MAX],
-                           description=description[:2500], source=source)  # fmt: skip
+    await _open_raise_form(ctx, event.trigger, title=first[: v.TITLE_MAX], description=description[:2500],
+                           source=(event.channel, event.message_ts))  # fmt: skip
 
 
 def _text(values: dict[str, object], name: str) -> str:
@@ -358,6 +360,5 @@ def register(router: Router) -> None:
     router.form(v.RESOLVE_FORM, resolve_submitted)
     for timer in (ANNOUNCE, NOTE, REMIND, NUDGE):
         router.timer(timer)
-    if hasattr(router, "shortcut"):
-        router.shortcut(SHORTCUT, "Escalate this message", message_shortcut,
-                        description="Open an escalation pre-filled from this message")  # fmt: skip
+    router.shortcut(SHORTCUT, "Escalate this message", message_shortcut,
+                    description="Open an escalation pre-filled from this message")  # fmt: skip

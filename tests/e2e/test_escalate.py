@@ -15,6 +15,7 @@ from tests.e2e.escalate_flow import (
     ESCALATIONS,
     KAI,
     NICO,
+    QA_OPS,
     QUINN,
     REMY,
     ROBIN,
@@ -27,6 +28,7 @@ from tests.e2e.escalate_flow import (
     opened_view,
     quiet,
     raise_one,
+    raise_values,
     submit,
     text_value,
     thread,
@@ -121,3 +123,26 @@ async def test_raise_work_and_close_an_escalation(workspace, database_url) -> No
         [row] = (await session.scalars(select(Escalation))).all()
     await db.dispose()
     assert row.status == "open" and row.generation == 1 and row.first_acknowledged_at is not None
+
+
+async def test_escalate_this_message_prefills_the_form_from_the_message(workspace, database_url) -> None:
+    async with running_bot(quiet(workspace), database_url, clock=Clock()) as (bot, slack):
+        said = slack.fake.add_message(QA_OPS, NICO, "Queue routing stuck for spam-pt\nNobody gets new items.")
+        before = len(slack.fake.calls_to("views.open"))
+        reply = await slack.shortcut("escalate_message", said.ts, user=QUINN, channel=QA_OPS)
+        assert reply.status == 200
+        view = await opened_view(slack, before)
+        fields = {b.get("block_id"): b.get("element", {}) for b in view["blocks"]}
+        assert fields["title"]["initial_value"] == "Queue routing stuck for spam-pt"
+        described = fields["description"]["initial_value"]
+        assert "Nobody gets new items." in described and "/archives/C0QAOPS01/p" in described
+        values = raise_values(queue="spam-pt", platform="routing", title="Queue routing stuck")
+        assert await submit(slack, view, QUINN, values) == {}
+        await bot.services.background.drain(10)
+        [root] = [m for m in slack.fake.messages_in(ESCALATIONS) if m.blocks]
+        assert "Queue routing stuck" in texts(root.blocks) and "Spam PT" in texts(root.blocks)
+    db = Database(database_url)
+    async with db.transaction() as session:
+        [row] = (await session.scalars(select(Escalation))).all()
+    await db.dispose()
+    assert (row.source_channel, row.source_ts) == (QA_OPS, said.ts)
