@@ -19,10 +19,10 @@ from bot.cli_workspace import workspace_or_exit
 from bot.config import Settings
 from bot.workspace import Workspace
 from handlers.escalate.contacts import ContactsError, ImportSummary, import_contacts, parse_contacts
+from handlers.escalate.durations import minutes
 from handlers.escalate.report import (
     Group,
     Report,
-    duration,
     escalations_since,
     report_chart,
     report_csv,
@@ -137,14 +137,14 @@ def _print(report: Report, day: date) -> None:
         for group in groups:
             _line(f"  {group.key}", group)
     if report.oldest_open_minutes is not None:
-        print(f"oldest still open: {duration(report.oldest_open_minutes)}")
+        print(f"oldest still open: {minutes(report.oldest_open_minutes)}")
 
 
 def _line(label: str, g: Group) -> None:
     print(
         f"{label}: {g.opened} opened, {g.still_open} open; time to acknowledge median "
-        f"{duration(g.mtta.median)}, p90 {duration(g.mtta.p90)}; time to resolve median "
-        f"{duration(g.mttr.median)}, p90 {duration(g.mttr.p90)}"
+        f"{minutes(g.mtta.median)}, p90 {minutes(g.mtta.p90)}; time to resolve median "
+        f"{minutes(g.mttr.median)}, p90 {minutes(g.mttr.p90)}"
     )
 
 

@@ -6,14 +6,11 @@ list for the roles they name. What is missing is said in words, so the admins ca
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-
-from sqlalchemy import select
 
 from bot.context import Services
 from bot.workspace_escalation import CONTACT_ROLES
-from storage.models.escalation import DirectoryContact
+from handlers.escalate import contacts as directory_file
 
 
 @dataclass(frozen=True)
@@ -26,12 +23,6 @@ class Reach:
     @property
     def contact_people(self) -> list[str]:
         return list(dict.fromkeys(p for _, people in self.contacts for p in people))
-
-
-async def _imported(services: Services) -> dict[tuple[str, str, str], list[str]]:
-    async with services.db.transaction() as session:
-        rows = (await session.scalars(select(DirectoryContact))).all()
-    return {(r.scope, r.scope_id, r.role): list(json.loads(r.people)) for r in rows}
 
 
 def _listed(
@@ -51,7 +42,7 @@ def _listed(
 async def reach(services: Services, platform_id: str, vendor_id: str | None) -> Reach:
     """The people to mention for an escalation on this platform and vendor, groups expanded."""
     ws = services.workspace
-    imported = await _imported(services)
+    imported = await directory_file.imported(services.db)
 
     async def people(scope: str, scope_id: str, role: str) -> tuple[str, ...]:
         listed = _listed(services, imported, scope, scope_id, role)

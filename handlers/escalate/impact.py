@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, exists, func, select
 
+from handlers.escalate.durations import span
 from storage.engine import Database
 from storage.models.digest import BacklogSnapshot, Decision
 
@@ -125,21 +126,6 @@ async def queue_impact(db: Database, queue: str, now: datetime, hours: int = 3) 
     )
 
 
-def duration(seconds: float) -> str:
-    """How long, as a person says it: "3 h 10 min", "45 min", "40 s", "2 d 3 h"."""
-    whole = int(round(seconds))
-    if whole < 60:
-        return f"{whole} s"
-    minutes = whole // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
-
-
 def _clock(at: datetime, now: datetime, zone: tzinfo) -> str:
     """A time of day, with its date when it is not today's (both in the workspace's timezone)."""
     local = at.astimezone(zone)
@@ -163,9 +149,7 @@ def impact_text(impact: Impact, queue_name: str, tz: tzinfo | str) -> str:
     if impact.backlog is None or impact.backlog_at is None:
         lines.append("No backlog snapshot for this queue yet.")
     else:
-        oldest = (
-            "" if impact.oldest_age_seconds is None else f", oldest {duration(impact.oldest_age_seconds)}"
-        )
+        oldest = "" if impact.oldest_age_seconds is None else f", oldest {span(impact.oldest_age_seconds)}"
         at = _clock(impact.backlog_at, impact.now, zone)
         lines.append(f"Backlog {impact.backlog:,} items{oldest} (at {at}).")
     if impact.data_until is None:
@@ -182,6 +166,6 @@ def impact_text(impact: Impact, queue_name: str, tz: tzinfo | str) -> str:
     lines.append(f"Active labelers {window}: {impact.active_labelers:,}.")
     age = impact.now - impact.data_until
     if age > STALE_AFTER:
-        at, ago = _clock(impact.data_until, impact.now, zone), duration(age.total_seconds())
+        at, ago = _clock(impact.data_until, impact.now, zone), span(age)
         lines.append(f"Latest decision from {queue_name} in the queue data: {at} ({ago} ago).")
     return "\n".join(lines)

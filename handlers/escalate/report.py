@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from bot.csvsafe import write_csv
 from bot.workspace_escalation import SEVERITIES
+from handlers.escalate.durations import minutes
 from storage.engine import Database
 from storage.models.escalation import Escalation
 
 NO_VENDOR = "no vendor"
-NONE_SHOWN = "–"
 CSV_COLUMNS = (
     "escalation",
     "opened_at",
@@ -167,20 +167,6 @@ def summarise(rows: list[Escalation], now: datetime) -> Report:
     )
 
 
-def duration(minutes: float | None) -> str:
-    """Minutes as people read them: "4 min", "2 h 5 min", "1 d 3 h"; "–" when there is none."""
-    if minutes is None:
-        return NONE_SHOWN
-    whole = round(minutes)
-    if whole < 60:
-        return f"{whole} min"
-    if whole < 24 * 60:
-        hours, rest = divmod(whole, 60)
-        return f"{hours} h {rest} min" if rest else f"{hours} h"
-    days, hours = divmod(round(minutes / 60), 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
-
-
 def report_csv(rows: list[Escalation]) -> bytes:
     """One line per escalation, neutralised for spreadsheets: titles and causes come from people."""
     frame = minutes_frame(rows)
@@ -222,7 +208,7 @@ def report_chart(report: Report) -> bytes:
             bars = panel.barh(
                 [p + offset for p in positions], [v or 0 for v in values], height=height, label=label
             )
-            panel.bar_label(bars, labels=[duration(v) for v in values], padding=3, fontsize=7)
+            panel.bar_label(bars, labels=[minutes(v) for v in values], padding=3, fontsize=7)
         panel.set_title(f"{name} (minutes)")
         panel.grid(axis="x", alpha=0.3)
         panel.margins(x=0.25)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 from bot.chat.model import ContextLine, Fields, Header, Markup, Message, Part, Text, md
-from handlers.escalate.report import Group, Report, duration
+from handlers.escalate.durations import minutes
+from handlers.escalate.report import Group, Report
 
 # A Slack section holds 3,000 characters; a table row is ~60, so this many rows always fit.
 MAX_ROWS = 30
@@ -18,10 +19,10 @@ def _cells(group: Group) -> tuple[str, ...]:
         group.key,
         str(group.opened),
         str(group.still_open),
-        duration(group.mtta.median),
-        duration(group.mtta.p90),
-        duration(group.mttr.median),
-        duration(group.mttr.p90),
+        minutes(group.mtta.median),
+        minutes(group.mtta.p90),
+        minutes(group.mttr.median),
+        minutes(group.mttr.p90),
     )
 
 
@@ -63,10 +64,8 @@ def report_message(report: Report, since: date) -> Message:
         Text(counts),
         Fields(
             (
-                md(
-                    "*Time to acknowledge*\nmedian {} · p90 {}", duration(o.mtta.median), duration(o.mtta.p90)
-                ),
-                md("*Time to resolve*\nmedian {} · p90 {}", duration(o.mttr.median), duration(o.mttr.p90)),
+                md("*Time to acknowledge*\nmedian {} · p90 {}", minutes(o.mtta.median), minutes(o.mtta.p90)),
+                md("*Time to resolve*\nmedian {} · p90 {}", minutes(o.mttr.median), minutes(o.mttr.p90)),
             )
         ),
         Text(table("platform", report.platforms)),
@@ -75,12 +74,12 @@ def report_message(report: Report, since: date) -> Message:
     ]
     notes = [md("p90: 9 in 10 were faster. MTTR counts resolved escalations only; – means none yet.")]
     if report.oldest_open_minutes is not None:
-        notes.append(md("The oldest still open has waited {}.", duration(report.oldest_open_minutes)))
+        notes.append(md("The oldest still open has waited {}.", minutes(report.oldest_open_minutes)))
     parts.append(ContextLine(tuple(notes)))
     summary = md(
         "Escalations since {}: {} opened, median time to acknowledge {}",
         since.isoformat(),
         o.opened,
-        duration(o.mtta.median),
+        minutes(o.mtta.median),
     )
     return Message(summary=summary, parts=tuple(parts))

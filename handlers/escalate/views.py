@@ -28,6 +28,7 @@ from bot.chat.model import (
 from bot.workspace import Workspace
 from bot.workspace_escalation import SEVERITIES, SEVERITY_MEANINGS
 from handlers.escalate.directory import Reach
+from handlers.escalate.durations import span
 from storage.models.escalation import Escalation, EscalationEvent
 
 NEW_FORM = "escalate:new"
@@ -51,18 +52,6 @@ CAUSES = {
     "unknown": "not known yet",
 }
 STATUS_ICON = {"open": "🔴", "acknowledged": "🟠", "resolved": "✅"}
-
-
-def span(delta: timedelta) -> str:
-    """A duration as people say it: 4 min, 2 h 5 min, 1 d 3 h."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {mins} min" if mins else f"{hours} h"
-    return f"{mins} min"
 
 
 def at(moment: datetime, ws: Workspace) -> str:

@@ -64,10 +64,11 @@ async def test_raise_work_and_close_an_escalation(workspace, database_url) -> No
         await click(slack, root, views.ACK, KAI)
         await bot.services.background.drain(10)
         assert "Not acknowledged" in current(slack, ESCALATIONS, root)
+        clock.advance(minutes=4)
         await asyncio.gather(click(slack, root, views.ACK, ROBIN), click(slack, root, views.ACK, ROBIN))
         await bot.services.background.drain(10)
         assert await events(database_url, "acknowledged") == 1
-        assert f"Acknowledged by <@{ROBIN}> after 0 min" in current(slack, ESCALATIONS, root)
+        assert f"Acknowledged by <@{ROBIN}> after 4 min" in current(slack, ESCALATIONS, root)
         notes = thread(slack, ESCALATIONS, root)
         assert sum("acknowledged this" in texts(n.blocks) for n in notes) == 1
 
@@ -104,7 +105,7 @@ async def test_raise_work_and_close_an_escalation(workspace, database_url) -> No
         assert await submit(slack, view, ROBIN, done) == {}
         await bot.services.background.drain(10)
         now = current(slack, ESCALATIONS, root)
-        assert f"Resolved by <@{ROBIN}> after 37 min" in now and "a release or configuration change" in now
+        assert f"Resolved by <@{ROBIN}> after 41 min" in now and "a release or configuration change" in now
         assert any("is resolved" in texts(m.blocks) for m in dms(slack, QUINN))
         notes = texts([b for n in thread(slack, ESCALATIONS, root) for b in n.blocks])
         assert "Update from" in notes and "SEV2 → SEV1 (two sites idle)" in notes and "resolved this" in notes

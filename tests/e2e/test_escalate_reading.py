@@ -14,8 +14,9 @@ import pandas as pd
 from sqlalchemy import select
 
 from bot.workspace_escalation import EscalationPlatform, VendorContacts
-from handlers.escalate import views
+from handlers.escalate import contacts, views
 from storage.engine import Database
+from storage.migrate import upgrade
 from storage.models import BacklogSnapshot, Decision
 from tests.e2e.escalate_flow import (
     ESCALATIONS,
@@ -155,3 +156,22 @@ async def test_the_report_comes_as_a_dm_with_chart_and_csv(workspace, database_u
         assert png.data[:4] == b"\x89PNG" and {png.thread_ts, table.thread_ts} == {report.ts}
         [row] = list(csv.DictReader(io.StringIO(table.data.decode())))
         assert not row["title"].startswith("=")
+
+
+async def test_imported_contacts_replace_the_files_for_their_roles(workspace, database_url) -> None:
+    """`tsqa contacts import`'s rows win over the workspace file for the roles they name only."""
+    db = Database(database_url)
+    await upgrade(db)
+    csv_text = (
+        "scope,id,role,people\n"
+        "vendor,northwind,workforce,U0LABEL01\n"
+        "platform,media-service,rd_oncall,U0TRAINER1\n"
+    )
+    await contacts.import_file(db, csv_text, workspace, by="test", now=NOW)
+    await db.dispose()
+    async with running_bot(quiet(workspace), database_url, clock=Clock()) as (bot, slack):
+        root = await raise_one(slack, bot)
+        [first] = await eventually(lambda: thread(slack, ESCALATIONS, root))
+        said = texts(first.blocks)
+        assert "<@U0TRAINER1>" in said and "<@U0RDONCALL>" not in said  # rd_oncall replaced
+        assert f"<@{NICO}>" in said and "<@U0LABEL01>" in said  # operations kept, workforce added

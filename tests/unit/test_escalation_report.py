@@ -15,11 +15,11 @@ import pytest
 from PIL import Image as PILImage
 
 from bot.chat.model import Header, Text
+from handlers.escalate import durations
 from handlers.escalate.report import (
     CSV_COLUMNS,
     NO_VENDOR,
     Group,
-    duration,
     escalations_since,
     report_chart,
     report_csv,
@@ -204,7 +204,7 @@ def test_nothing_acknowledged_or_resolved_gives_none() -> None:
     ("minutes", "shown"),
     [
         (None, "–"),
-        (0.2, "0 min"),
+        (0.2, "12 s"),
         (4, "4 min"),
         (59.4, "59 min"),
         (60, "1 h"),
@@ -214,7 +214,7 @@ def test_nothing_acknowledged_or_resolved_gives_none() -> None:
     ],
 )
 def test_durations_read_as_people_say_them(minutes: float | None, shown: str) -> None:
-    assert duration(minutes) == shown
+    assert durations.minutes(minutes) == shown
 
 
 # ----- the CSV and the chart -----
