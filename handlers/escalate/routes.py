@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 
 from bot import timers
 from bot.chat.events import Action, Command, FormSubmission, Shortcut
-from bot.chat.model import FormErrors, Message, MessageRef, command, md
+from bot.chat.model import FormErrors, Message, MessageRef, Part, command, md
 from bot.chat.port import ChatError
 from bot.context import Context
 from bot.roles import Role
@@ -63,7 +63,7 @@ async def _open_raise_form(
         await ctx.respond(Message.text(f"⛔ Escalations are raised by {access.RAISERS}."))
         return
     if trigger is None:
-        await ctx.respond(v.open_form_message(title))
+        await ctx.respond(v.open_form_message(queue, title))
         return
     queue = queue if queue in queues else None
     impact = await _impact(ctx, queue)
@@ -84,7 +84,18 @@ async def escalate_command(ctx: Context, cmd: Command, args: list[str]) -> None:
 
 
 async def open_form_button(ctx: Context, action: Action) -> None:
-    await _open_raise_form(ctx, action.trigger, title=action.value)
+    queue, title = v.parse_open_value(action.value)
+    await _open_raise_form(ctx, action.trigger, title=title, queue=queue)
+
+
+async def home(ctx: Context) -> list[Part]:
+    """Open escalations this person may see (the same checks as `/escalate list`)."""
+    if ctx.workspace.escalation is None:
+        return []
+    rows = await store.listing(ctx.db, open_only=True)
+    visible = [r for r in rows if await access.can_see(ctx, r)]
+    may_raise = await access.raisable_queues(ctx) is not None
+    return v.home_section(visible, ctx.workspace, ctx.now(), may_raise)
 
 
 async def message_shortcut(ctx: Context, event: Shortcut) -> None:
@@ -349,6 +360,7 @@ def register(router: Router) -> None:
                       summary="counts and time to acknowledge and resolve, with a chart and CSV",
                       roles=REPORT_READERS)  # fmt: skip
     router.action(v.OPEN_FORM, open_form_button)
+    router.home_section(home)
     router.action(v.ACK, ack_button)
     router.action(v.REOPEN, reopen_button)
     router.action(v.UPDATE, _form_button(v.update_form, work=False))

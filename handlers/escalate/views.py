@@ -21,6 +21,7 @@ from bot.chat.model import (
     Text,
     TextInput,
     channel,
+    command,
     md,
     people,
     user,
@@ -111,11 +112,36 @@ def raise_form(
     )  # fmt: skip
 
 
-def open_form_message(title: str) -> Message:
-    """Where a command cannot open a form itself (Teams): a button that does."""
-    button = Button("Open the escalation form", OPEN_FORM, value=title[:TITLE_MAX], style="primary",
-                    opens_form=True)  # fmt: skip
-    return Message.of("Escalate an issue", Text("Describe the issue in the form."), Buttons((button,)))
+def open_form_button(queue: str | None = None, title: str = "") -> Button:
+    """Opens the raise form; its value carries what the command already said (queue, title)."""
+    value = f"{queue or ''}|{title[:TITLE_MAX]}"
+    return Button("Open the escalation form", OPEN_FORM, value=value, style="primary", opens_form=True)
+
+
+def parse_open_value(value: str) -> tuple[str | None, str]:
+    queue, _, title = value.partition("|")
+    return queue or None, title[:TITLE_MAX]
+
+
+def open_form_message(queue: str | None, title: str) -> Message:
+    """Where a command cannot open a form itself (Teams, a mention): a button that does."""
+    return Message.of("Escalate an issue", Text("Describe the issue in the form."),
+                      Buttons((open_form_button(queue, title),)))  # fmt: skip
+
+
+def home_section(rows: Sequence[Escalation], ws: Workspace, now: datetime, may_raise: bool) -> list[Part]:
+    """The home tab: the open escalations this person may see, and a button to raise one."""
+    shown = [
+        md("{} *{}* {} · {} · {} ago", STATUS_ICON.get(r.status, ""), esc_id(r.number), r.severity, r.title,
+           span(now - r.opened_at))
+        for r in rows[:5]
+    ]  # fmt: skip
+    more = [md("… and {} more: {}", len(rows) - 5, command("escalate list"))] if len(rows) > 5 else []
+    body = md("\n").join([*shown, *more]) if rows else md("No open escalations you follow.")
+    parts: list[Part] = [Text(md("*Escalations*\n{}", body))]
+    if may_raise:
+        parts.append(Buttons((open_form_button(),)))
+    return parts
 
 
 def _status_line(esc: Escalation, ws: Workspace) -> Markup:

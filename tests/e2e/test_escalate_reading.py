@@ -175,3 +175,26 @@ async def test_imported_contacts_replace_the_files_for_their_roles(workspace, da
         said = texts(first.blocks)
         assert "<@U0TRAINER1>" in said and "<@U0RDONCALL>" not in said  # rd_oncall replaced
         assert f"<@{NICO}>" in said and "<@U0LABEL01>" in said  # operations kept, workforce added
+
+
+async def test_the_home_tab_lists_open_escalations_by_scope(workspace, database_url) -> None:
+    async with running_bot(quiet(workspace), database_url, clock=Clock()) as (bot, slack):
+        await raise_one(slack, bot, title="Labelling tool slow")
+
+        async def home_of(user: str, event_id: str) -> str:
+            before = len(slack.fake.calls_to("views.publish"))
+            await slack.event({"type": "app_home_opened", "user": user, "tab": "home"}, event_id)
+            published = await eventually(lambda: slack.fake.calls_to("views.publish")[before:])
+            return texts(published[-1].json("view")["blocks"])
+
+        assert "ESC-1" in await home_of(NICO, "EvEscHome1") and "Labelling tool slow" in await home_of(
+            QUINN, "EvEscHome2"
+        )
+        bea = await home_of(BEA, "EvEscHome3")
+        assert (
+            "ESC-1" not in bea
+            and "No open escalations you follow" in bea
+            and "Open the escalation form" in bea
+        )
+        kai = await home_of(KAI, "EvEscHome4")
+        assert "ESC-1" not in kai and "Open the escalation form" not in kai
