@@ -210,3 +210,18 @@ async def running_teams_bot(
         # Every card the bot sent in the scenario: valid Adaptive Cards 1.5, under Teams' size limit.
         for sent in bf.posts() + bf.updates():
             validate_activity(sent.activity)
+
+
+# The escalation directory of the Teams example (examples/workspace-teams.yml).
+ESCALATION_CHANNEL = "19:4d5e6f708192a3b4c5d6e7f8091a2b3c@thread.tacv2"
+ONCALL = User("3c0f6e2a-7b41-4d8e-9a15-0000000d0001", "Robin Oncall")  # R&D on-call (tier 1)
+RD_LEAD = User("3c0f6e2a-7b41-4d8e-9a15-0000000d0002", "Remy Englead")  # R&D escalation (tier 2)
+
+
+def mentioned(activity: dict[str, Any] | None) -> set[str]:
+    """The people a bot's card mentions (its `msteams.entities`), by Entra object ID."""
+    found: set[str] = set()
+    for attachment in (activity or {}).get("attachments") or []:
+        entities = ((attachment.get("content") or {}).get("msteams") or {}).get("entities") or []
+        found |= {e["mentioned"]["id"] for e in entities if e.get("type") == "mention"}
+    return found
