@@ -26,9 +26,9 @@ from bot.chat.model import (
     channel,
     command,
     md,
-    user,
 )
 from bot.workspace import Workspace
+from handlers.escalate.durations import span
 from storage.models.escalation import Escalation
 
 BREAKDOWN = "digest:breakdown"
@@ -113,28 +113,18 @@ def summary_line(digest: dict[str, Any]) -> str:
     return f"{overall['output']:,} decisions{target}, SLA {pct(overall['sla_adherence'])}; {tail}."
 
 
-def _ago(then: datetime, now: datetime) -> str:
-    minutes = max(0, int((now - then).total_seconds() // 60))
-    if minutes < 60:
-        return f"{minutes} min ago"
-    hours = minutes // 60
-    return f"{hours} h ago" if hours < 48 else f"{hours // 24} days ago"
-
-
 def _escalation(escalation: Escalation, now: datetime) -> Markup:
-    """`ESC-12 SEV2 Media not loading (acknowledged by @owner), opened 2 h ago, in #channel`: the
-    channel is where its message is (a link costs a call per escalation; the channel is free)."""
-    if escalation.status == "acknowledged":
-        state = md("acknowledged by {}", user(escalation.owner)) if escalation.owner else md("acknowledged")
-    else:
-        state = md("not acknowledged")
+    """`ESC-12 SEV2 Media not loading (acknowledged), opened 2 h ago, in #channel`: the channel is
+    where its message is (a link costs a call per escalation; the channel is free). The owner is not
+    mentioned: a daily digest must not ping someone every morning; the escalation's message names them."""
+    state = md("acknowledged") if escalation.status == "acknowledged" else md("not acknowledged")
     line = md(
         "• ESC-{} {} {} ({}), opened {}",
         escalation.number,
         escalation.severity,
         escalation.title,
         state,
-        _ago(escalation.opened_at, now),
+        f"{span(now - escalation.opened_at)} ago",
     )
     if escalation.channel and escalation.ts:
         line += md(", in {}", channel(escalation.channel))

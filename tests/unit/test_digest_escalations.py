@@ -81,8 +81,8 @@ async def test_open_escalations_listed_worst_first_with_owner_and_channel(db: Da
     assert text == (
         "*Open escalations*\n"
         "• ESC-13 SEV1 Routing stuck (not acknowledged), opened 45 min ago\n"
-        "• ESC-14 SEV2 Images &lt;!channel&gt; *slow* (not acknowledged), opened 3 days ago\n"
-        f"• ESC-12 SEV2 Media not loading (acknowledged by <@{LEAD}>), opened 2 h ago, in <#{ESCALATIONS}>"
+        "• ESC-14 SEV2 Images &lt;!channel&gt; *slow* (not acknowledged), opened 3 d ago\n"
+        f"• ESC-12 SEV2 Media not loading (acknowledged), opened 2 h 5 min ago, in <#{ESCALATIONS}>"
     )
 
 
