@@ -198,3 +198,26 @@ async def test_the_home_tab_lists_open_escalations_by_scope(workspace, database_
         )
         kai = await home_of(KAI, "EvEscHome4")
         assert "ESC-1" not in kai and "Open the escalation form" not in kai
+
+
+async def test_the_queues_digest_lists_its_open_escalation(workspace, loaded_url) -> None:
+    """Raised on hate-en: the digest for hate-en's vendor lists it until it is resolved."""
+    async with running_bot(quiet(workspace), loaded_url, clock=Clock()) as (bot, slack):
+        await raise_one(slack, bot, title="Media not loading")
+        await raise_one(slack, bot, title="Graphic queue idle", queue="graphic-img", text="graphic-img Idle")
+        northwind = await answer_digest(slack, "northwind")
+        assert (
+            "Open escalations" in northwind and "ESC-1 SEV2 Media not loading (not acknowledged)" in northwind
+        )
+        assert "ESC-2" not in northwind  # another vendor's queue
+        everyone = await answer_digest(slack, "")
+        assert "ESC-1" in everyone and "ESC-2" in everyone
+
+
+async def answer_digest(slack, scope: str) -> str:  # noqa: ANN001
+    before = len(slack.fake.calls_to("response_url"))
+    reply = await slack.command("/digest", scope, user=QUINN, channel=QA_OPS)
+    if reply.text and (reply.json() or {}).get("blocks"):
+        return texts(reply.json()["blocks"])
+    said = await eventually(lambda: slack.fake.calls_to("response_url")[before:], 20)
+    return texts(said[-1].args.get("blocks"))
