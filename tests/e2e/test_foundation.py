@@ -54,9 +54,17 @@ async def test_bad_signatures_are_refused_and_nothing_runs(workspace, sqlite_db)
 
 
 async def test_unknown_subcommand_gets_usage(workspace, sqlite_db) -> None:
-    async with running_bot(workspace, str(sqlite_db.url)) as (_bot, slack):
-        body = (await slack.command("/escalate", "frobnicate now")).json()
-        assert "I don't know `/escalate frobnicate`" in texts(body["blocks"])
+    """A command made of verbs only (every product command has a default, so a test one)."""
+    router = Router()
+    router.command("probe", "verbs only")
+
+    async def ping(ctx, cmd, args) -> None:  # noqa: ANN001
+        await ctx.respond(Message.text("pong"))
+
+    router.subcommand("probe", "ping", ping, usage="/probe ping", summary="answers pong")
+    async with running_bot(workspace, str(sqlite_db.url), router=router) as (_bot, slack):
+        body = (await slack.command("/probe", "frobnicate now")).json()
+        assert "I don't know `/probe frobnicate`" in texts(body["blocks"])
         assert body["response_type"] == "ephemeral"
 
 
