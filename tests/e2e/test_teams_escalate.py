@@ -310,6 +310,12 @@ async def test_escalate_this_message_prefills_the_dialog_and_raises_from_it(data
         described = fields["description"]["value"]
         assert "Nobody gets new items & the backlog grows." in described and LINK in described
 
+        status, refused = await teams.send(
+            message_action_open(SHORTCUT, payload, LABELER, QA_OPS, **IN_TEAM, **teams.where())
+        )
+        assert status == 200 and refused["task"]["type"] == "message"  # said in the dialog's place
+        assert "Escalations are raised by admins" in refused["task"]["value"]
+
         submit = next(a for a in _actions_of(as_card(dialog)) if a["type"] == "Action.Submit")
         typed = {name: field.get("value", "") for name, field in fields.items()}
         chosen = {
@@ -338,3 +344,24 @@ async def test_escalate_this_message_prefills_the_dialog_and_raises_from_it(data
     row = await escalation_row(database_url)
     assert (row.source_channel, row.source_ts) == (QA_OPS, MESSAGE_ID)
     assert row.reporter == LEAD.aad_object_id and row.queue == "spam-pt"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="PRODUCT BUG (handlers/escalate/views.py:220, first_reply): `label.capitalize()` turns the "
+    "role label 'BPO operations' into 'Bpo operations' in the thread's first reply (Slack too).",
+)
+async def test_the_first_reply_names_the_vendor_role_as_written(database_url) -> None:
+    async with running_teams_bot(database_url, clock=Clock()) as (bot, teams):
+        payload = message_payload(MESSAGE_ID, NORTHWIND_LEAD, HTML, link=LINK)
+        status, opened = await teams.send(
+            message_action_open(SHORTCUT, payload, LEAD, QA_OPS, **IN_TEAM, **teams.where())
+        )
+        assert status == 200
+        dialog = opened["task"]["value"]["card"]["content"]
+        chosen = {"queue": "hate-en", "platform": "media-service", "severity": "SEV2"}
+        assert await submit_dialog(teams, dialog, chosen, LEAD, QA_OPS, MESSAGE_ID, **IN_TEAM) is None
+        await bot.services.background.drain(10)
+        [root] = await eventually(lambda: teams.bf.posts(ESCALATION_CHANNEL), 10)
+        [first] = await eventually(lambda: replies(teams, root), 10)
+        assert "BPO operations" in card_text(first), card_text(first)
