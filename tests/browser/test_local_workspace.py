@@ -43,10 +43,10 @@ def test_digest_help_is_only_visible_to_the_person_who_asked(ui: WorkspacePage) 
 
 def test_unknown_subcommand_gets_usage_with_the_problem(ui: WorkspacePage) -> None:
     ui.open(LABELER)
-    ui.send("/escalate bogus")
-    answer = ui.visible(ui.ephemeral().filter(has_text="I don't know"))
+    ui.send("/escalate list bogus")
+    answer = ui.visible(ui.ephemeral().filter(has_text="Say"))
     expect(answer).to_contain_text("⚠️")  # ⚠️ shown as the emoji
-    expect(answer.locator("code").first).to_have_text("/escalate bogus")
+    expect(answer.locator("code").first).to_have_text("/escalate list open")
     ui.send("/nosuch thing")
     expect(ui.ephemeral().filter(has_text="is not a valid command")).to_be_visible()
     ui.shot("usage-and-unknown-command")
