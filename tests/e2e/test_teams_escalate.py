@@ -45,6 +45,9 @@ from tests.fakes.bot_framework import cards
 from tests.teams_cards import readable, validate_card, validate_dialog_response
 
 IN_TEAM = {"team_id": TEAM_ID}
+MESSAGE_ID = "1764495600456"
+HTML = "<p>Queue routing stuck for <b>spam-pt</b></p><p>Nobody gets new items &amp; the backlog grows.</p>"
+LINK = f"https://teams.microsoft.com/l/message/{QA_OPS}/{MESSAGE_ID}?parentMessageId={MESSAGE_ID}"
 
 
 def button(card: Any, title: str) -> dict[str, Any]:  # noqa: ANN401 - a Sent, or an activity dict
@@ -134,6 +137,23 @@ async def press(teams: TeamsSide, root: Any, title: str, person: User) -> None: 
         )
     )
     assert status == 200
+
+
+async def raise_from_message(teams: TeamsSide, bot: Any, **chosen: str) -> Any:  # noqa: ANN401
+    """Raise ESC-n by "Escalate this message" on a Northwind lead's message; the card in the channel."""
+    before = len(teams.bf.posts(ESCALATION_CHANNEL))
+    payload = message_payload(MESSAGE_ID, NORTHWIND_LEAD, HTML, link=LINK)
+    status, opened = await teams.send(
+        message_action_open(SHORTCUT, payload, LEAD, QA_OPS, **IN_TEAM, **teams.where())
+    )
+    assert status == 200 and opened["task"]["type"] == "continue", opened
+    dialog = opened["task"]["value"]["card"]["content"]
+    values = {"queue": "hate-en", "platform": "media-service", "severity": "SEV2", **chosen}
+    assert await submit_dialog(teams, dialog, values, LEAD, QA_OPS, MESSAGE_ID, **IN_TEAM) is None
+    await bot.services.background.drain(10)
+    posted = await eventually(lambda: teams.bf.posts(ESCALATION_CHANNEL)[before:], 10)
+    assert len(posted) == 1
+    return posted[0]
 
 
 async def escalation_row(database_url: str) -> Escalation:
@@ -291,11 +311,6 @@ async def test_the_queue_named_in_the_command_is_chosen_in_the_dialog(database_u
         assert "Hate speech EN" in (fields["impact"].get("value") or "")
 
 
-MESSAGE_ID = "1764495600456"
-HTML = "<p>Queue routing stuck for <b>spam-pt</b></p><p>Nobody gets new items &amp; the backlog grows.</p>"
-LINK = f"https://teams.microsoft.com/l/message/{QA_OPS}/{MESSAGE_ID}?parentMessageId={MESSAGE_ID}"
-
-
 async def test_escalate_this_message_prefills_the_dialog_and_raises_from_it(database_url) -> None:
     async with running_teams_bot(database_url, clock=Clock()) as (bot, teams):
         payload = message_payload(MESSAGE_ID, NORTHWIND_LEAD, HTML, link=LINK)
@@ -353,15 +368,67 @@ async def test_escalate_this_message_prefills_the_dialog_and_raises_from_it(data
 )
 async def test_the_first_reply_names_the_vendor_role_as_written(database_url) -> None:
     async with running_teams_bot(database_url, clock=Clock()) as (bot, teams):
-        payload = message_payload(MESSAGE_ID, NORTHWIND_LEAD, HTML, link=LINK)
-        status, opened = await teams.send(
-            message_action_open(SHORTCUT, payload, LEAD, QA_OPS, **IN_TEAM, **teams.where())
-        )
-        assert status == 200
-        dialog = opened["task"]["value"]["card"]["content"]
-        chosen = {"queue": "hate-en", "platform": "media-service", "severity": "SEV2"}
-        assert await submit_dialog(teams, dialog, chosen, LEAD, QA_OPS, MESSAGE_ID, **IN_TEAM) is None
-        await bot.services.background.drain(10)
-        [root] = await eventually(lambda: teams.bf.posts(ESCALATION_CHANNEL), 10)
+        root = await raise_from_message(teams, bot)
         [first] = await eventually(lambda: replies(teams, root), 10)
         assert "BPO operations" in card_text(first), card_text(first)
+
+
+async def test_severity_change_moves_the_reminder_and_a_double_reopen_reopens_once(database_url) -> None:
+    """SEV2 waits fifteen minutes; changed to SEV1 in its dialog (the current severity chosen), tier 1
+    hears at five. Resolved by the reporter, then Reopen (Action.Execute) pressed twice: reopened once,
+    Acknowledge back on the card."""
+    clock = Clock()
+    start = clock.now
+    async with running_teams_bot(database_url, clock=clock) as (bot, teams):
+        root = await raise_from_message(teams, bot, severity="SEV2")
+        clock.now = start + timedelta(minutes=2)
+        severity = await open_dialog(
+            teams,
+            button(teams.bf.activity(root.activity_id), "Change severity"),
+            ONCALL,
+            ESCALATION_CHANNEL,
+            root.activity_id,
+            **IN_TEAM,
+        )
+        assert inputs(severity)["severity"]["value"] == "SEV2"
+        sev1 = {"severity": "SEV1", "reason": "two sites idle"}
+        assert (
+            await submit_dialog(
+                teams, severity, sev1, ONCALL, ESCALATION_CHANNEL, root.activity_id, **IN_TEAM
+            )
+            is None
+        )
+        await bot.services.background.drain(10)
+        await eventually(lambda: replies(teams, root, "changed the severity"), 10)
+        assert "ESC-1 · SEV1 · Queue routing stuck" in now_reads(teams, root.activity_id)
+        clock.now = start + timedelta(minutes=5)
+        await run_timers(bot)
+        await run_timers(bot)
+        assert len(replies(teams, root, "is not acknowledged after 5 min")) == 1
+
+        resolve = await open_dialog(
+            teams,
+            button(teams.bf.activity(root.activity_id), "Resolve"),
+            LEAD,
+            ESCALATION_CHANNEL,
+            root.activity_id,
+            **IN_TEAM,
+        )
+        done = {"resolution": "Routing rules restored.", "cause": "data"}
+        assert (
+            await submit_dialog(teams, resolve, done, LEAD, ESCALATION_CHANNEL, root.activity_id, **IN_TEAM)
+            is None
+        )
+        await bot.services.background.drain(10)
+        await eventually(lambda: replies(teams, root, "resolved this"), 10)
+        await asyncio.gather(*(press(teams, root, "Reopen", LEAD) for _ in range(2)))
+        await bot.services.background.drain(10)
+        await eventually(lambda: replies(teams, root, "reopened this"), 10)
+        assert await events(database_url, "reopened") == 1
+        assert len(replies(teams, root, "reopened this")) == 1
+        assert "Not acknowledged yet (reopened)" in now_reads(teams, root.activity_id)
+        assert "Acknowledge" in {
+            a.get("title") for a in _actions_of(teams.bf.activity(root.activity_id) or {})
+        }
+    row = await escalation_row(database_url)
+    assert (row.status, row.severity, row.generation) == ("open", "SEV1", 1)
