@@ -216,10 +216,15 @@ def first_reply(esc: Escalation, reach: Reach, ws: Workspace) -> Message:
         lines.append(md("R&D on-call for {}: {}", platform, people(list(reach.tier1))))
     else:
         lines.append(md("⚠️ No R&D on-call is configured for {}: the admins have been told.", platform))
+    vendor = ws.vendor(esc.vendor) if esc.vendor else None
     for label, found in reach.contacts:
-        lines.append(md("{} ({}): {}", label.capitalize(), esc.vendor or "", people(list(found))))
+        role = label[:1].upper() + label[1:]  # "BPO operations" keeps its capitals
+        lines.append(
+            md("{} at {}: {}", role, vendor.name if vendor else esc.vendor or "", people(list(found)))
+        )
     if esc.vendor and not reach.contacts:
-        lines.append(md("⚠️ No BPO contacts are configured for {}: the admins have been told.", esc.vendor))
+        lines.append(md("⚠️ No BPO contacts are configured for {}: the admins have been told.",
+                        vendor.name if vendor else esc.vendor))  # fmt: skip
     lines.append(md("Please *Acknowledge* on the message above when you take it; updates go in this thread."))
     text = md("\n").join(lines)
     return Message(summary=md("{} needs you: {}", esc_id(esc.number), esc.title), parts=(Text(text),))

@@ -129,7 +129,7 @@ async def test_no_contacts_configured_still_posts_and_tells_the_admins(workspace
         assert "ESC-1" in texts(root.blocks)
         [first] = await eventually(lambda: thread(slack, ESCALATIONS, root))
         assert "No R&D on-call is configured for Tool X" in texts(first.blocks)
-        assert "No BPO contacts are configured for bluebird" in texts(first.blocks)
+        assert "No BPO contacts are configured for Bluebird Moderation" in texts(first.blocks)
         told = html.unescape(texts([b for m in dms(slack, QUINN) for b in m.blocks]))  # Slack's &amp;
         assert "Tool X (tool-x) has no R&D on-call (rd_oncall)" in told
         assert "has no R&D escalation (rd_escalation)" in told

@@ -14,7 +14,7 @@ from tests.e2e.harness import running_bot, texts
     ("command", "text", "outcome", "shown"),
     [
         ("/quiz", "help", "help", "*/quiz*"),
-        ("/escalate", "frobnicate", "usage", "I don't know `/escalate frobnicate`"),
+        ("/escalate", "?", "help", "*/escalate*"),
     ],
 )
 async def test_answers_that_need_no_handler_start_no_background_work(
