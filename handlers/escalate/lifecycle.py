@@ -36,15 +36,20 @@ def settings(services: Services) -> EscalationSettings:
     return found
 
 
-def _ack_timers(services: Services, esc: Escalation, event: int) -> list[Timer]:
-    """Tier 1 again, then tier 2, while the escalation stays unacknowledged."""
+def _ack_timers(services: Services, esc: Escalation, now: datetime) -> list[Timer]:
+    """Tier 1 again, then tier 2, while this generation stays unacknowledged. Keyed by generation and
+    step, so a step that was said is never said again; stored again after a severity change they move
+    (a step not yet said), and tier 1 always gets one interval before tier 2 is paged."""
     config, tz = settings(services), services.workspace.timezone
+    first = timing.ack_due(config, esc.severity, esc.since_at, 1, tz)
+    second = timing.ack_due(config, esc.severity, esc.since_at, 2, tz)
+    due_first = max(first, now)
+    due_second = max(second, due_first + (second - first))
+    payload = {"number": esc.number, "generation": esc.generation}
     return [
-        (f"escalate-remind:{esc.number}:{event}:{step}", REMIND_KIND,
-         timing.ack_due(config, esc.severity, esc.since_at, step, tz),
-         {"number": esc.number, "event": event, "step": step})
-        for step in timing.ACK_STEPS
-    ]  # fmt: skip
+        (f"escalate-remind:{esc.number}:{esc.generation}:{step}", REMIND_KIND, due, {**payload, "step": step})
+        for step, due in ((1, due_first), (2, due_second))
+    ]
 
 
 def _nudge_timers(services: Services, esc: Escalation, event: int) -> list[Timer]:
@@ -58,11 +63,13 @@ def _nudge_timers(services: Services, esc: Escalation, event: int) -> list[Timer
     return [(f"escalate-nudge:{esc.number}:{event}", NUDGE_KIND, due, {"number": esc.number, "event": event})]
 
 
-def _chase(services: Services, esc: Escalation, event: int) -> list[Timer]:
-    """The reminders for the escalation as it now stands, made current (older ones go quiet)."""
+def _chase(services: Services, esc: Escalation, event: int, now: datetime) -> list[Timer]:
+    """The reminders for the escalation as it now stands: while open, tier 1 then tier 2 (the same
+    keys, so an update changes nothing and a severity change moves what is still to come); once
+    acknowledged, the owner's nudge for this change (earlier nudges go quiet)."""
     esc.chased_by = event
     if esc.status == OPEN:
-        return _ack_timers(services, esc, event)
+        return _ack_timers(services, esc, now)
     return _nudge_timers(services, esc, event)
 
 
@@ -77,7 +84,7 @@ async def raise_escalation(services: Services, key: str, draft: Draft, reporter:
 
     def timers(esc: Escalation, event: int) -> list[Timer]:
         announce = (f"escalate-announce:{esc.number}", ANNOUNCE_KIND, now, {"number": esc.number})
-        return [announce, *_chase(services, esc, event)]
+        return [announce, *_chase(services, esc, event, now)]
 
     return await store.open_escalation(services.db, key, draft, reporter, now, timers)
 
@@ -172,7 +179,7 @@ async def _change(
     now = services.clock()
 
     def timers(row: Escalation, event: int) -> list[Timer]:
-        return [_note(row, event, now), *(_chase(services, row, event) if chase else [])]
+        return [_note(row, event, now), *(_chase(services, row, event, now) if chase else [])]
 
     return await store.change_once(services.db, esc.number, key, kind, user, now, apply, timers)
 

@@ -21,11 +21,15 @@ log = logging.getLogger("tsqa.escalate")
 
 
 async def _current(services: Services, taken: claims.Taken, status: str) -> Escalation | None:
+    """The escalation if this timer still applies: the reminders of its generation while it is open,
+    the nudge of its latest change while it is acknowledged."""
     payload = taken.payload or {}
     esc = await store.get(services.db, int(payload["number"]))
-    if esc is None or esc.status != status or esc.chased_by != int(payload["event"]):
+    if esc is None or esc.status != status:
         return None
-    return esc
+    if "generation" in payload:
+        return esc if esc.generation == int(payload["generation"]) else None
+    return esc if esc.chased_by == int(payload["event"]) else None
 
 
 async def run_remind(services: Services, taken: claims.Taken) -> str:

@@ -242,7 +242,10 @@ async def update_submitted(ctx: Context, submission: FormSubmission) -> FormErro
         return FormErrors({"update": "Write what changed, even “no change yet, still investigating”."})
     user = ctx.workspace.normal_user(submission.user)
     await _after(
-        ctx, await lifecycle.post_update(ctx.services, found[0], user, text[:2500], found[1]), "updated"
+        ctx,
+        await lifecycle.post_update(ctx.services, found[0], user, text[:2500], found[1]),
+        "updated",
+        quiet=True,
     )
     return None
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import claims
 from storage.engine import Database
+from storage.models.core import Claim
 from storage.models.escalation import Escalation, EscalationEvent
 
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
@@ -80,8 +81,13 @@ async def _event(
 
 
 async def _schedule(session: AsyncSession, timers: Sequence[Timer], now: datetime) -> None:
+    """New timers are stored; one that exists and has not run yet moves to its new due time (a
+    severity change), and one that has run stays run (a step already said is never said again)."""
     for key, kind, due, payload in timers:
-        await claims.schedule_in(session, key, kind, due, now, payload)
+        if not await claims.schedule_in(session, key, kind, due, now, payload):
+            await session.execute(
+                update(Claim).where(Claim.key == key[:255], Claim.done_at.is_(None)).values(due_at=due)
+            )
 
 
 async def open_escalation(
@@ -90,8 +96,9 @@ async def open_escalation(
     """A new escalation under `key` (what was submitted: the opened form); a second submit of the
     same form finds the first. `timers(escalation)` gives the timers to store with it."""
     async with db.transaction() as session:
-        found = (await session.scalars(select(Escalation).where(Escalation.opened_key == key))).first()
-        if found is not None:
+        # The claim first: a second replica taking the same form waits on it, then finds the row.
+        if not await claims.claim_in(session, key, "escalation", now):
+            found = (await session.scalars(select(Escalation).where(Escalation.opened_key == key))).first()
             return Changed(found, False, "already")
         row = Escalation(
             opened_key=key, queue=draft.queue, vendor=draft.vendor, site=draft.site,

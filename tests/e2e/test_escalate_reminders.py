@@ -145,3 +145,53 @@ async def test_two_bot_processes_fire_a_due_reminder_once(workspace, database_ur
         assert [await b.wait() for b in bots] == [0, 0]
     finally:
         await fake.stop()
+
+
+async def change_severity(slack, bot, root, severity: str) -> None:  # noqa: ANN001
+    before = len(slack.fake.calls_to("views.open"))
+    await click(slack, root, views.SEVERITY, ROBIN)
+    view = await opened_view(slack, before)
+    assert await submit(slack, view, ROBIN, {**choice("severity", severity), "reason": text_value("")}) == {}
+    await bot.services.background.drain(10)
+
+
+async def test_an_update_or_a_severity_change_never_repeats_a_step(workspace, database_url) -> None:
+    """Pinged at 5 and paged at 10 (SEV1); an update at 12 and a change to SEV2 at 13 say neither
+    again, however long it stays unacknowledged."""
+    clock = Clock()
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        root = await raise_one(slack, bot, severity="SEV1")
+        start = clock.now
+        clock.now = start + timedelta(minutes=12)
+        await run_timers(bot)
+        assert said(slack, root, "is not acknowledged") == 1 and said(slack, root, "Paging") == 1
+        before = len(slack.fake.calls_to("views.open"))
+        await click(slack, root, views.UPDATE, REMY)
+        view = await opened_view(slack, before)
+        assert await submit(slack, view, REMY, {"update": text_value("still broken")}) == {}
+        await bot.services.background.drain(10)
+        clock.now = start + timedelta(minutes=13)
+        await change_severity(slack, bot, root, "SEV2")
+        clock.now = start + timedelta(hours=4)
+        await run_timers(bot)
+        assert said(slack, root, "is not acknowledged") == 1 and said(slack, root, "Paging") == 1
+        assert len(dms(slack, REMY)) == 1, [m.text for m in dms(slack, REMY)]
+
+
+async def test_raised_severity_gives_tier_one_an_interval_before_tier_two(workspace, database_url) -> None:
+    """SEV3 for 20 minutes (no step due yet), then SEV1: tier 1 at once, tier 2 five minutes later,
+    not both at the same moment."""
+    clock = Clock()
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        root = await raise_one(slack, bot, severity="SEV3")
+        start = clock.now
+        clock.now = start + timedelta(minutes=20)
+        await change_severity(slack, bot, root, "SEV1")
+        await run_timers(bot)
+        assert said(slack, root, "is not acknowledged after 20 min") == 1 and said(slack, root, "Paging") == 0
+        clock.now = start + timedelta(minutes=25) - timedelta(seconds=1)
+        await run_timers(bot)
+        assert said(slack, root, "Paging") == 0
+        clock.now = start + timedelta(minutes=25)
+        await run_timers(bot)
+        assert said(slack, root, "Paging") == 1
