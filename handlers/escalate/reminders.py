@@ -18,6 +18,11 @@ from storage import claims
 from storage.models.escalation import Escalation
 
 log = logging.getLogger("tsqa.escalate")
+# Errors that no retry mends: the person cannot get a DM from the bot at all.
+UNREACHABLE = frozenset(
+    {"user_not_found", "cannot_dm_bot", "not_installed_for_user", "user_disabled", "account_inactive",
+     "channel_not_found", "is_archived", "users_not_found"}
+)  # fmt: skip
 
 
 async def _current(services: Services, taken: claims.Taken, status: str) -> Escalation | None:
@@ -58,6 +63,8 @@ async def run_remind(services: Services, taken: claims.Taken) -> str:
                     services, f"{taken.key}:{person}", "escalation", person, v.page_dm(esc, link, waited)
                 )
             except ChatError as exc:
+                if exc.code not in UNREACHABLE:
+                    raise  # passing (a rate limit, a 5xx): the timer tries again; the paged stay paged
                 log.info("could not page %s: %s", person, exc)
         if not targets:
             missing = [f"platform {esc.platform} has no R&D escalation (rd_escalation) to page"]

@@ -220,23 +220,29 @@ def _form_button(make: type | object, work: bool):  # noqa: ANN202 - a small fac
 
 
 async def _submitted(
-    ctx: Context, submission: FormSubmission, *, work: bool
-) -> tuple[Escalation, str] | None:
+    ctx: Context, submission: FormSubmission, *, work: bool, same_generation: bool = False
+) -> tuple[Escalation, str] | str:
+    """The escalation and form token a button's form names, checked against the submitter's rights;
+    else why not. With `same_generation`, a form opened before a reopening is refused: resolving or
+    re-rating the reopened escalation needs a fresh look."""
     number, _, token = submission.state.partition(":")
     generation, _, token = token.partition(":")
-    if not (number.isdigit() and generation.isdigit() and re.fullmatch(r"[0-9a-f]{16}", token)):
-        return None
-    esc = await store.get(ctx.db, int(number))
+    esc = None
+    if number.isdigit() and generation.isdigit() and re.fullmatch(r"[0-9a-f]{16}", token):
+        esc = await store.get(ctx.db, int(number))
     if esc is None:
-        return None
-    allowed = await access.can_work(ctx, esc) if work else await access.can_see(ctx, esc)
-    return (esc, token) if allowed else None
+        return "This form is not one of mine: open it again from the escalation."
+    if not (await access.can_work(ctx, esc) if work else await access.can_see(ctx, esc)):
+        return NOT_ALLOWED.removeprefix("⛔ ") if work else "That escalation is not yours to see."
+    if same_generation and int(generation) != esc.generation:
+        return f"{v.esc_id(esc.number)} was reopened since you opened this form: open it again."
+    return esc, token
 
 
 async def update_submitted(ctx: Context, submission: FormSubmission) -> FormErrors | None:
     found = await _submitted(ctx, submission, work=False)
-    if found is None:
-        return FormErrors({"update": "You cannot post updates to this escalation."})
+    if isinstance(found, str):
+        return FormErrors({"update": found})
     text = _text(submission.values, "update")
     if not text:
         return FormErrors({"update": "Write what changed, even “no change yet, still investigating”."})
@@ -251,11 +257,9 @@ async def update_submitted(ctx: Context, submission: FormSubmission) -> FormErro
 
 
 async def severity_submitted(ctx: Context, submission: FormSubmission) -> FormErrors | None:
-    found = await _submitted(ctx, submission, work=True)
-    if found is None:
-        return FormErrors(
-            {"severity": "Only admins, this platform's R&D people, the reporter or the owner can."}
-        )
+    found = await _submitted(ctx, submission, work=True, same_generation=True)
+    if isinstance(found, str):
+        return FormErrors({"severity": found})
     severity = _text(submission.values, "severity").upper()
     if severity not in SEVERITIES:
         return FormErrors({"severity": "Pick a severity, SEV1 to SEV4."})
@@ -267,11 +271,9 @@ async def severity_submitted(ctx: Context, submission: FormSubmission) -> FormEr
 
 
 async def resolve_submitted(ctx: Context, submission: FormSubmission) -> FormErrors | None:
-    found = await _submitted(ctx, submission, work=True)
-    if found is None:
-        return FormErrors(
-            {"resolution": "Only admins, this platform's R&D people, the reporter or the owner can."}
-        )
+    found = await _submitted(ctx, submission, work=True, same_generation=True)
+    if isinstance(found, str):
+        return FormErrors({"resolution": found})
     resolution = _text(submission.values, "resolution")
     cause = _text(submission.values, "cause")
     errors = {}

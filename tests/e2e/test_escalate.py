@@ -147,3 +147,25 @@ async def test_escalate_this_message_prefills_the_form_from_the_message(workspac
         [row] = (await session.scalars(select(Escalation))).all()
     await db.dispose()
     assert (row.source_channel, row.source_ts) == (QA_OPS, said.ts)
+
+
+async def test_a_form_opened_before_a_reopening_is_refused(workspace, database_url) -> None:
+    """Robin opens Resolve; meanwhile Quinn resolves and reopens it. Robin's old form must not close
+    the reopened escalation."""
+    async with running_bot(quiet(workspace), database_url, clock=Clock()) as (bot, slack):
+        root = await raise_one(slack, bot)
+        before = len(slack.fake.calls_to("views.open"))
+        await click(slack, root, views.RESOLVE, ROBIN)
+        stale = await opened_view(slack, before)
+        before = len(slack.fake.calls_to("views.open"))
+        await click(slack, root, views.RESOLVE, QUINN)
+        fresh = await opened_view(slack, before)
+        done = {"resolution": text_value("Fixed by a restart."), **choice("cause", "infrastructure")}
+        assert await submit(slack, fresh, QUINN, done) == {}
+        await bot.services.background.drain(10)
+        root = next(m for m in slack.fake.messages_in(ESCALATIONS) if m.ts == root.ts)
+        await click(slack, root, views.REOPEN, QUINN)
+        await bot.services.background.drain(10)
+        refused = await submit(slack, stale, ROBIN, done)
+        assert "reopened since you opened this form" in refused["errors"]["resolution"]
+        assert "Not acknowledged yet (reopened)" in current(slack, ESCALATIONS, root)

@@ -195,3 +195,21 @@ async def test_raised_severity_gives_tier_one_an_interval_before_tier_two(worksp
         clock.now = start + timedelta(minutes=25)
         await run_timers(bot)
         assert said(slack, root, "Paging") == 1
+
+
+async def test_a_page_that_fails_for_a_moment_is_tried_again_and_sent_once(workspace, database_url) -> None:
+    """Slack fails the tier-2 DM once (an internal error): the page is retried after the back-off,
+    reaches the person once, and the thread says it once."""
+    clock = Clock()
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        root = await raise_one(slack, bot, severity="SEV1")
+        start = clock.now
+        clock.now = start + timedelta(minutes=5)
+        await run_timers(bot)
+        slack.fake.error_next("conversations.open", "internal_error")
+        clock.now = start + timedelta(minutes=10)
+        await run_timers(bot)
+        assert said(slack, root, "Paging") == 1 and dms(slack, REMY) == []
+        clock.now = start + timedelta(minutes=12)
+        await run_timers(bot)
+        assert said(slack, root, "Paging") == 1 and len(dms(slack, REMY)) == 1
