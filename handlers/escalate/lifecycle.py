@@ -17,7 +17,7 @@ from bot.chat.model import MessageRef
 from bot.chat.port import ChatError
 from bot.context import Services
 from bot.workspace_escalation import EscalationSettings
-from handlers.escalate import directory, store, timing
+from handlers.escalate import directory, impact, store, timing
 from handlers.escalate import views as v
 from handlers.escalate.store import ACKNOWLEDGED, OPEN, RESOLVED, Changed, Draft, Refused, Timer
 from storage import claims
@@ -125,12 +125,26 @@ async def permalink(services: Services, ref: MessageRef) -> str | None:
         return None
 
 
+async def _fill_impact(services: Services, esc: Escalation) -> Escalation:
+    """An impact left empty is the queue's figures at the time it was raised (off the form's path,
+    which must answer within Slack's 3 seconds)."""
+    queue = services.workspace.queue(esc.queue) if esc.queue else None
+    text = "Not stated."
+    if queue is not None:
+        figures = await impact.queue_impact(services.db, queue.id, esc.opened_at)
+        text = impact.impact_text(figures, queue.name, services.workspace.tz)
+    await store.fill_impact(services.db, esc.number, text)
+    return await store.get(services.db, esc.number) or esc
+
+
 async def run_announce(services: Services, taken: claims.Taken) -> str:
     """The `escalate.announce` timer: message, first reply, reporter's DM, admins' notice; each once."""
     number = int((taken.payload or {})["number"])
     esc = await store.get(services.db, number)
     if esc is None:
         return "gone"
+    if not esc.impact:
+        esc = await _fill_impact(services, esc)
     ref = await thread(services, esc)
     reach = await directory.reach(services, esc.platform, esc.vendor)
     first = v.first_reply(esc, reach, services.workspace)

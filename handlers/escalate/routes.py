@@ -32,6 +32,7 @@ NOT_SET_UP = (
 )
 NOT_ALLOWED = "⛔ Only admins, this platform's R&D people, the reporter or the owner can do that."
 REPORT_READERS = (Role.ADMIN, Role.TRAINER, Role.VENDOR_LEAD)
+PERMALINK_BUDGET = 0.8  # seconds of Slack's 3-second trigger a shortcut may spend on the link
 
 
 def _token() -> str:
@@ -52,7 +53,7 @@ async def _impact(ctx: Context, queue: str | None) -> str:
 
 async def _open_raise_form(
     ctx: Context, trigger: str | None, *, title: str = "", description: str = "", queue: str | None = None,
-    source: tuple[str, str] | None = None,
+    link: str | None = None, source: tuple[str, str] | None = None,
 ) -> None:  # fmt: skip
     """The raise form, or why not; without a trigger (a Teams command) a button that opens it."""
     if ctx.workspace.escalation is None or not ctx.workspace.platforms:
@@ -69,7 +70,7 @@ async def _open_raise_form(
     impact = await _impact(ctx, queue)
     state = "|".join([_token(), *(source or ())])
     form = v.raise_form(ctx.workspace, queues, state=state, title=title, description=description,
-                        queue=queue, impact=impact)  # fmt: skip
+                        queue=queue, impact=impact, link=link)  # fmt: skip
     await ctx.port.open_form(trigger, form)
 
 
@@ -98,17 +99,22 @@ async def home(ctx: Context) -> list[Part]:
     return v.home_section(visible, ctx.workspace, ctx.now(), may_raise)
 
 
+async def _quick_permalink(ctx: Context, ref: MessageRef) -> str | None:
+    """The message's link, if the platform answers fast: the form must open within Slack's 3 s."""
+    try:
+        return await asyncio.wait_for(lifecycle.permalink(ctx.services, ref), PERMALINK_BUDGET)
+    except TimeoutError:
+        return None
+
+
 async def message_shortcut(ctx: Context, event: Shortcut) -> None:
-    """The "Escalate this message" shortcut: the form with the message as what is happening, and a
-    link to it. The text comes from the person's client: shown in their own form, never trusted."""
+    """The "Escalate this message" shortcut: the form with the message as what is happening and its
+    link in the link field. The text comes from the person's client: shown in their own form only."""
     text = event.text.strip()
     first = text.splitlines()[0] if text else ""
-    link = event.permalink or await lifecycle.permalink(
-        ctx.services, MessageRef(event.channel, event.message_ts)
-    )
-    description = text + (f"\n\n(From {link})" if link else "")
-    await _open_raise_form(ctx, event.trigger, title=first[: v.TITLE_MAX], description=description[:2500],
-                           source=(event.channel, event.message_ts))  # fmt: skip
+    link = event.permalink or await _quick_permalink(ctx, MessageRef(event.channel, event.message_ts))
+    await _open_raise_form(ctx, event.trigger, title=first[: v.TITLE_MAX], description=text[:2500],
+                           link=link, source=(event.channel, event.message_ts))  # fmt: skip
 
 
 def _text(values: dict[str, object], name: str) -> str:
@@ -151,7 +157,7 @@ async def raise_submitted(ctx: Context, submission: FormSubmission) -> FormError
         errors["link"] = "A link starts with https:// and has no spaces."
     if errors:
         return FormErrors(errors)
-    impact = _text(values, "impact") or await _impact(ctx, queue.id if queue else None) or "Not stated."
+    impact = _text(values, "impact")  # left empty: filled from the queue data when announced
     vendor = queue.vendor if queue else None
     draft = Draft(
         queue=queue.id if queue else None, vendor=vendor, site=queue.site if queue else None,

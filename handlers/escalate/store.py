@@ -178,6 +178,14 @@ async def record_post(db: Database, number: int, channel: str, ts: str) -> None:
         )
 
 
+async def fill_impact(db: Database, number: int, text: str) -> None:
+    """The impact of an escalation raised without one; never overwrites what a person wrote."""
+    async with db.transaction() as session:
+        await session.execute(
+            update(Escalation).where(Escalation.number == number, Escalation.impact == "").values(impact=text)
+        )
+
+
 async def record_event(
     db: Database, number: int, kind: str, user: str | None, at: datetime, detail: str
 ) -> int:

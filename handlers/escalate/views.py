@@ -87,6 +87,7 @@ def raise_form(
     description: str = "",
     queue: str | None = None,
     impact: str = "",
+    link: str | None = None,
 ) -> Form:
     """The raise form; `state` carries what the raising means (a fresh token per opened form)."""
     queue_options = tuple(Option(_queue_name(ws, q)[:75], q) for q in queues)
@@ -107,7 +108,8 @@ def raise_form(
                       max_length=2500),
             TextInput("impact", "Impact", multiline=True, optional=True, initial=impact or None,
                       hint=hint, max_length=2500),
-            TextInput("link", "Link (optional)", optional=True, placeholder="https://…", max_length=1000),
+            TextInput("link", "Link (optional)", optional=True, initial=(link or "")[:1000] or None,
+                      placeholder="https://…", max_length=1000),
         ),
     )  # fmt: skip
 

@@ -105,7 +105,8 @@ async def test_escalate_this_message_from_the_menu_prefills_the_modal(database_u
         assert shown["title"]["initial_value"] == "Queue routing stuck for spam-pt"
         described = shown["description"]["initial_value"]
         assert "Nobody gets new items & the backlog grows." in described
-        assert f"/archives/{QA_OPS}/p{said['ts'].replace('.', '')}" in described  # the message's permalink
+        link = shown["link"]["initial_value"]
+        assert f"/archives/{QA_OPS}/p{said['ts'].replace('.', '')}" in link  # the message's permalink
         good = raised(
             queue="spam-pt",
             platform="routing",

@@ -315,7 +315,7 @@ async def test_escalate_this_message_prefills_the_dialog_and_raises_from_it(data
         fields = inputs(dialog)
         assert fields["title"]["value"] == "Queue routing stuck for spam-pt"
         described = fields["description"]["value"]
-        assert "Nobody gets new items & the backlog grows." in described and LINK in described
+        assert "Nobody gets new items & the backlog grows." in described and fields["link"]["value"] == LINK
 
         status, refused = await teams.send(
             message_action_open(SHORTCUT, payload, LABELER, QA_OPS, **IN_TEAM, **teams.where())
