@@ -5,6 +5,10 @@ owner always see and work their own."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, or_, true
+
 from bot.context import Context
 from bot.roles import Role
 from handlers.escalate import directory
@@ -13,52 +17,69 @@ from storage.models.escalation import Escalation
 RAISERS = "admins, trainers, R&D on-call and vendor leads or contacts"
 
 
-async def rd_people(ctx: Context, platform_id: str) -> set[str]:
-    reach = await directory.reach(ctx.services, platform_id, None)
-    return set(reach.tier1) | set(reach.tier2)
+@dataclass(frozen=True)
+class Scope:
+    """One person's reach over escalations, worked out once per request (the directory read once)."""
+
+    user: str
+    admin: bool
+    everything: bool  # admins and trainers see every escalation
+    platforms: frozenset[str]  # where they are R&D (tier 1 or 2)
+    vendors: frozenset[str]  # where they are a lead or a contact
+
+    def sees(self, esc: Escalation) -> bool:
+        return self.everything or self.works(esc) or (esc.vendor or "") in self.vendors
+
+    def works(self, esc: Escalation) -> bool:
+        """Acknowledge, change severity, resolve, reopen."""
+        return self.admin or self.user in (esc.reporter, esc.owner) or esc.platform in self.platforms
+
+    def where(self) -> ColumnElement[bool]:
+        """`sees` as SQL, so a list is cut to its newest rows after the scope, not before."""
+        if self.everything:
+            return true()
+        return or_(
+            Escalation.reporter == self.user,
+            Escalation.owner == self.user,
+            Escalation.platform.in_(sorted(self.platforms)),
+            Escalation.vendor.in_(sorted(self.vendors)),
+        )
 
 
-async def vendor_people(ctx: Context, vendor_id: str) -> set[str]:
-    vendor = ctx.workspace.vendor(vendor_id)
-    leads = await ctx.services.roles.members(vendor.leads) if vendor else set()
-    reach = await directory.reach(ctx.services, "", vendor_id)
-    return leads | set(reach.contact_people)
+async def scope(ctx: Context) -> Scope:
+    roles = await ctx.roles()
+    ws, user = ctx.workspace, roles.user
+    rows = await directory.imported(ctx.services)
+    platforms = set()
+    for platform in ws.platforms:
+        reach = await directory.reach(ctx.services, platform.id, None, rows)
+        if user in reach.tier1 or user in reach.tier2:
+            platforms.add(platform.id)
+    vendors = set(roles.lead_of)
+    for vendor in ws.vendors:
+        reach = await directory.reach(ctx.services, "", vendor.id, rows)
+        if user in reach.contact_people:
+            vendors.add(vendor.id)
+    everything = roles.has(Role.ADMIN, Role.TRAINER)
+    return Scope(user, roles.is_admin, everything, frozenset(platforms), frozenset(vendors))
 
 
-async def _any_rd(ctx: Context, user: str) -> bool:
-    for platform in ctx.workspace.platforms:
-        if user in await rd_people(ctx, platform.id):
-            return True
-    return False
-
-
-async def raisable_queues(ctx: Context) -> list[str] | None:
+async def raisable_queues(ctx: Context, found: Scope | None = None) -> list[str] | None:
     """The queues this person may raise an escalation on; None when they may not raise at all
     (a list, possibly empty, means they may raise, on those queues or on no queue)."""
-    roles = await ctx.roles()
+    mine = found or await scope(ctx)
     every = [q.id for q in ctx.workspace.queues]
-    if roles.has(Role.ADMIN, Role.TRAINER) or await _any_rd(ctx, roles.user):
+    if mine.everything or mine.platforms:
         return every
-    vendors = set(roles.lead_of)
-    for vendor in ctx.workspace.vendors:
-        if roles.user in await vendor_people(ctx, vendor.id):
-            vendors.add(vendor.id)
-    if not vendors:
+    if not mine.vendors:
         return None
-    return [q.id for q in ctx.workspace.queues if q.vendor in vendors]
+    return [q.id for q in ctx.workspace.queues if q.vendor in mine.vendors]
 
 
 async def can_work(ctx: Context, esc: Escalation) -> bool:
-    """Acknowledge, change severity, resolve, reopen."""
-    roles = await ctx.roles()
-    if roles.is_admin or roles.user in (esc.reporter, esc.owner):
-        return True
-    return roles.user in await rd_people(ctx, esc.platform)
+    return (await scope(ctx)).works(esc)
 
 
 async def can_see(ctx: Context, esc: Escalation) -> bool:
     """See it in lists and details, and post updates to it."""
-    roles = await ctx.roles()
-    if roles.has(Role.TRAINER) or await can_work(ctx, esc):
-        return True
-    return bool(esc.vendor) and roles.user in await vendor_people(ctx, esc.vendor or "")
+    return (await scope(ctx)).sees(esc)

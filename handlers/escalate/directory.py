@@ -39,10 +39,21 @@ def _listed(
     return vendor.contacts.of(role) if vendor else []
 
 
-async def reach(services: Services, platform_id: str, vendor_id: str | None) -> Reach:
-    """The people to mention for an escalation on this platform and vendor, groups expanded."""
+Imported = dict[tuple[str, str, str], list[str]]
+
+
+async def imported(services: Services) -> Imported:
+    """The imported directory rows, read once for a request that asks about many platforms."""
+    return await directory_file.imported(services.db)
+
+
+async def reach(
+    services: Services, platform_id: str, vendor_id: str | None, rows: Imported | None = None
+) -> Reach:
+    """The people to mention for an escalation on this platform and vendor, groups expanded;
+    `rows`: the imported directory when the caller has read it already."""
     ws = services.workspace
-    imported = await directory_file.imported(services.db)
+    imported = rows if rows is not None else await directory_file.imported(services.db)
 
     async def people(scope: str, scope_id: str, role: str) -> tuple[str, ...]:
         listed = _listed(services, imported, scope, scope_id, role)

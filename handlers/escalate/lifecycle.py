@@ -158,12 +158,20 @@ async def run_announce(services: Services, taken: claims.Taken) -> str:
     return ref.ts
 
 
-async def refresh(services: Services, esc: Escalation) -> None:
-    """The message in the channel shows the escalation as it stands now."""
-    if esc.ts:
-        await services.port.update(
-            MessageRef(esc.channel, esc.ts), v.escalation_message(esc, services.workspace)
-        )
+async def refresh(services: Services, number: int) -> None:
+    """The message in the channel shows the escalation as it stands now. Two notes finishing out of
+    order (two replicas) could leave the older state shown: read again after updating, and update
+    again until what is shown is what is stored."""
+    shown = None
+    for _ in range(3):
+        esc = await store.get(services.db, number)
+        if esc is None or not esc.ts:
+            return
+        message = v.escalation_message(esc, services.workspace)
+        if message == shown:
+            return
+        await services.port.update(MessageRef(esc.channel, esc.ts), message)
+        shown = message
 
 
 async def run_note(services: Services, taken: claims.Taken) -> str:
@@ -177,7 +185,7 @@ async def run_note(services: Services, taken: claims.Taken) -> str:
     note = v.event_note(esc, event, services.workspace)
     if note is not None:
         await services.port.reply(ref, note, key=taken.key, look_first=taken.retaken)
-    await refresh(services, await store.get(services.db, esc.number) or esc)
+    await refresh(services, esc.number)
     if event.kind == "resolved":
         link = await permalink(services, ref)
         await once.dm(services, f"{taken.key}:reporter", "escalation", esc.reporter,

@@ -93,10 +93,10 @@ async def home(ctx: Context) -> list[Part]:
     """Open escalations this person may see (the same checks as `/escalate list`)."""
     if ctx.workspace.escalation is None:
         return []
-    rows = await store.listing(ctx.db, open_only=True)
-    visible = [r for r in rows if await access.can_see(ctx, r)]
-    may_raise = await access.raisable_queues(ctx) is not None
-    return v.home_section(visible, ctx.workspace, ctx.now(), may_raise)
+    mine = await access.scope(ctx)
+    rows = await store.listing(ctx.db, open_only=True, where=mine.where())
+    may_raise = await access.raisable_queues(ctx, mine) is not None
+    return v.home_section(rows, ctx.workspace, ctx.now(), may_raise)
 
 
 async def _quick_permalink(ctx: Context, ref: MessageRef) -> str | None:
@@ -312,9 +312,11 @@ async def list_command(ctx: Context, cmd: Command, args: list[str]) -> None:
         raise UsageError(md("Say `{}`, `{}` or `{}`.", command("escalate list open"),
                             command("escalate list mine"), command("escalate list all")))  # fmt: skip
     user = ctx.workspace.normal_user(cmd.user)
-    rows = await store.listing(ctx.db, open_only=which == "open", user=user if which == "mine" else None)
-    visible = [r for r in rows if await access.can_see(ctx, r)]
-    await ctx.respond(v.list_message(visible, ctx.workspace, which, ctx.now()))
+    mine = await access.scope(ctx)
+    rows = await store.listing(
+        ctx.db, open_only=which == "open", where=mine.where(), user=user if which == "mine" else None
+    )
+    await ctx.respond(v.list_message(rows, ctx.workspace, which, ctx.now()))
 
 
 async def report_command(ctx: Context, cmd: Command, args: list[str]) -> None:
@@ -328,7 +330,7 @@ async def report_command(ctx: Context, cmd: Command, args: list[str]) -> None:
     vendors = None if roles.has(Role.ADMIN, Role.TRAINER) else set(roles.lead_of)
     start = datetime.combine(since, time(0), ctx.workspace.tz)
     rows = await report.escalations_since(ctx.db, start, vendors)
-    summary = report.summarise(rows, ctx.now())
+    summary = await asyncio.to_thread(report.summarise, rows, ctx.now())  # pandas: off the loop
     await ctx.respond(Message.text(md("The escalation report since {} is in our DM.", since.isoformat())))
     assert ctx.user is not None
     ref = await ctx.port.dm(ctx.user, report_views.report_message(summary, since))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import claims
@@ -206,10 +206,10 @@ async def timeline(db: Database, number: int) -> list[EscalationEvent]:
 
 
 async def listing(
-    db: Database, *, open_only: bool, user: str | None = None, limit: int = 200
+    db: Database, *, open_only: bool, where: ColumnElement[bool], user: str | None = None, limit: int = 200
 ) -> list[Escalation]:
-    """Newest first; `user` keeps those they reported or own."""
-    query = select(Escalation)
+    """Newest first, within `where` (the person's scope); `user` keeps those they reported or own."""
+    query = select(Escalation).where(where)
     if open_only:
         query = query.where(Escalation.status != RESOLVED)
     if user is not None:

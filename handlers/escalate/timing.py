@@ -28,16 +28,15 @@ def is_business_day(day: date, country: str | None) -> bool:
 
 
 def next_business_start(after: datetime, settings: EscalationSettings, tz: str) -> datetime:
-    """The start of the first business day that begins strictly after `after` (weekends and, with a
-    `holidays_country`, its public holidays skipped), in the workspace's timezone."""
+    """The start of the next business day after the day of `after` (weekends and, with a
+    `holidays_country`, its public holidays skipped), in the workspace's timezone: raised on Monday,
+    even before the day starts, tier 1 hears on Tuesday morning."""
     zone = ZoneInfo(tz)
     hour, minute = map(int, settings.business_day_start.split(":"))
-    day = after.astimezone(zone).date()
-    while True:
-        start = datetime.combine(day, time(hour, minute), zone)
-        if start > after and is_business_day(day, settings.holidays_country):
-            return start
+    day = after.astimezone(zone).date() + timedelta(days=1)
+    while not is_business_day(day, settings.holidays_country):
         day += timedelta(days=1)
+    return datetime.combine(day, time(hour, minute), zone)
 
 
 def ack_due(settings: EscalationSettings, severity: str, since: datetime, step: int, tz: str) -> datetime:

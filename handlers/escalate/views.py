@@ -52,6 +52,9 @@ CAUSES = {
     "vendor_side": "the vendor's side (network, devices, access)",
     "unknown": "not known yet",
 }
+# A section holds 3,000 characters: lines of up to ~190 (list) and ~200 (timeline) must fit.
+LIST_SHOWN = 12
+TIMELINE_SHOWN = 12
 STATUS_ICON = {"open": "🔴", "acknowledged": "🟠", "resolved": "✅"}
 
 
@@ -90,7 +93,8 @@ def raise_form(
     link: str | None = None,
 ) -> Form:
     """The raise form; `state` carries what the raising means (a fresh token per opened form)."""
-    queue_options = tuple(Option(_queue_name(ws, q)[:75], q) for q in queues)
+    # "Not queue-specific" first: a select shows at most 100 options, so a long queue list is cut.
+    queue_options = tuple(Option(_queue_name(ws, q)[:75], q) for q in queues[:99])
     platforms = tuple(Option(p.name[:75], p.id) for p in ws.platforms)
     hint = "Left empty, it is filled from the queue data: backlog, recent output, active labelers."
     return Form(
@@ -99,7 +103,7 @@ def raise_form(
         submit="Escalate",
         state=state,
         inputs=(
-            ChoiceInput("queue", "Queue", (*queue_options, Option("Not queue-specific", NO_QUEUE)),
+            ChoiceInput("queue", "Queue", (Option("Not queue-specific", NO_QUEUE), *queue_options),
                         initial=queue or None),
             ChoiceInput("platform", "Platform or tool", platforms),
             ChoiceInput("severity", "Severity", severity_options()),
@@ -332,9 +336,9 @@ def list_message(rows: Sequence[Escalation], ws: Workspace, which: str, now: dat
     lines = [
         md("{} *{}* {} · {} · {} · {} · {} ago", STATUS_ICON.get(r.status, ""), esc_id(r.number), r.severity,
            r.status, _queue_name(ws, r.queue), r.title, span(now - r.opened_at))
-        for r in rows[:40]
+        for r in rows[:LIST_SHOWN]
     ]  # fmt: skip
-    more = [md("… and {} more", len(rows) - 40)] if len(rows) > 40 else []
+    more = [md("… and {} more, older", len(rows) - LIST_SHOWN)] if len(rows) > LIST_SHOWN else []
     return Message.of(md("Escalations ({})", which), Header(f"Escalations ({which})"),
                       Text(md("\n").join([*lines, *more])))  # fmt: skip
 
@@ -342,8 +346,8 @@ def list_message(rows: Sequence[Escalation], ws: Workspace, which: str, now: dat
 def detail_message(esc: Escalation, events: Sequence[EscalationEvent], ws: Workspace) -> Message:
     top = escalation_message(esc, ws)
     lines = [
-        md("{} · {} · {} {}", at(e.at, ws), e.kind, user(e.user) if e.user else md("tsqa"), e.detail[:200])
-        for e in events[-25:]
+        md("{} · {} · {} {}", at(e.at, ws), e.kind, user(e.user) if e.user else md("tsqa"), e.detail[:120])
+        for e in events[-TIMELINE_SHOWN:]
     ]
     where = [ContextLine((md("Thread in {}", channel(esc.channel)),))] if esc.ts else []
     parts = [p for p in top.parts if not isinstance(p, Buttons)]

@@ -35,9 +35,9 @@ def test_sev4_waits_for_the_next_business_day() -> None:
     friday = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
     assert timing.ack_due(config(), "SEV4", friday, 1, TZ) == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     assert timing.ack_due(config(), "SEV4", friday, 2, TZ) == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-    # Before the day starts, the same day counts: Tuesday 07:30 -> Tuesday 09:00.
+    # Raised before the day starts, it still waits for the next day: Tuesday 07:30 -> Wednesday 09:00.
     early = datetime(2026, 12, 1, 7, 30, tzinfo=UTC)
-    assert timing.ack_due(config(), "SEV4", early, 1, TZ) == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    assert timing.ack_due(config(), "SEV4", early, 1, TZ) == datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
 def test_public_holidays_of_the_configured_country_are_skipped() -> None:
@@ -58,10 +58,12 @@ def test_public_holidays_of_the_configured_country_are_skipped() -> None:
 
 
 def test_business_hours_start_in_the_workspace_timezone() -> None:
-    # Manila is UTC+8: Monday 30 Nov 2026 08:30 local is 00:30 UTC.
-    monday_night = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)  # Monday 04:00 in Manila
-    due = timing.ack_due(config(business_day_start="08:30"), "SEV4", monday_night, 1, "Asia/Manila")
-    assert due == datetime(2026, 11, 30, 0, 30, tzinfo=UTC)
+    # Manila is UTC+8: Sunday 29 Nov 2026 20:00 UTC is Monday 04:00 there, so the next business day is
+    # Tuesday, and 08:30 in Manila is 00:30 UTC (in Dublin it would still be Sunday: Monday 09:00).
+    late = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
+    due = timing.ack_due(config(business_day_start="08:30"), "SEV4", late, 1, "Asia/Manila")
+    assert due == datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
+    assert timing.ack_due(config(), "SEV4", late, 1, TZ) == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
 def test_an_unknown_country_is_refused_with_what_to_write() -> None:
