@@ -46,6 +46,26 @@ async def post(
     return await say(services, key, kind, send, then=then)
 
 
+async def post_recorded(
+    services: Services, key: str, kind: str, channel: str, message: Message, record: After
+) -> MessageRef | None:
+    """`message` in `channel` once for `key`, with `record` storing where it went (a row's ts): the
+    post made now or earlier, or None while another worker holds the key (it crashed mid-post, say,
+    and its lease has not run out)."""
+    made: list[MessageRef] = []
+
+    async def recorded(sent: MessageRef) -> None:
+        made.append(sent)
+        await record(sent)
+
+    taken = await post(services, key, kind, channel, message, then=recorded)
+    if made:
+        return made[0]
+    if taken.done and taken.result:
+        return MessageRef(channel, taken.result)
+    return None
+
+
 async def reply(
     services: Services,
     key: str,

@@ -94,21 +94,13 @@ async def top_message(services: Services, esc: Escalation) -> MessageRef | None:
     holds that claim. A retaken claim looks for an earlier post before posting."""
     if esc.ts:
         return MessageRef(esc.channel, esc.ts)
-    made: list[MessageRef] = []
 
     async def recorded(sent: MessageRef) -> None:
-        made.append(sent)
         await store.record_post(services.db, esc.number, sent.channel, sent.ts)
 
     message = v.escalation_message(esc, services.workspace)
-    taken = await once.post(
-        services, f"escalate-post:{esc.number}", "escalation", esc.channel, message, then=recorded
-    )
-    if made:
-        return made[0]
-    if taken.done and taken.result:
-        return MessageRef(esc.channel, taken.result)
-    return None
+    key = f"escalate-post:{esc.number}"
+    return await once.post_recorded(services, key, "escalation", esc.channel, message, recorded)
 
 
 async def thread(services: Services, esc: Escalation) -> MessageRef:
@@ -203,7 +195,7 @@ async def _change(
     def timers(row: Escalation, event: int) -> list[Timer]:
         return [_note(row, event, now), *(_chase(services, row, event, now) if chase else [])]
 
-    return await store.change_once(services.db, esc.number, key, kind, user, now, apply, timers)
+    return await store.change(services.db, esc.number, key, kind, user, now, apply, timers)
 
 
 def _same_generation(esc: Escalation, row: Escalation) -> None:

@@ -124,22 +124,25 @@ async def change(
     apply: Apply,
     timers: TimersFor,
 ) -> Changed:
-    """One change to an escalation, once for `key` (what the click or form means). `apply` checks the
-    row and changes it, returning the detail for the timeline or raising `Refused`; `timers` are
-    stored with it."""
-    async with db.transaction() as session:
-        row = await _locked(session, number)
-        if row is None:
-            return Changed(None, False, "unknown")
-        try:
-            detail = apply(row)
-        except Refused as refused:
-            return Changed(row, False, refused.reason)
-        if not await claims.claim_in(session, key, "escalation", now):
-            raise _Again()
-        event_id = await _event(session, number, kind, user, now, detail)
-        await _schedule(session, timers(row, event_id), now)
-        return Changed(row, True, event_id=event_id)
+    """One change to an escalation, once for `key` (what the click or form means: a double click or
+    a retried form reads "already"). `apply` checks the row and changes it, returning the detail for
+    the timeline or raising `Refused`; `timers` are stored with it."""
+    try:
+        async with db.transaction() as session:
+            row = await _locked(session, number)
+            if row is None:
+                return Changed(None, False, "unknown")
+            try:
+                detail = apply(row)
+            except Refused as refused:
+                return Changed(row, False, refused.reason)
+            if not await claims.claim_in(session, key, "escalation", now):
+                raise _Again()  # rolls back what `apply` changed
+            event_id = await _event(session, number, kind, user, now, detail)
+            await _schedule(session, timers(row, event_id), now)
+            return Changed(row, True, event_id=event_id)
+    except _Again:
+        return Changed(await get(db, number), False, "already")
 
 
 class Refused(Exception):
@@ -152,23 +155,6 @@ class Refused(Exception):
 
 class _Again(Exception):
     """The key was claimed already: the change rolls back (nothing of it is stored)."""
-
-
-async def change_once(
-    db: Database,
-    number: int,
-    key: str,
-    kind: str,
-    user: str,
-    now: datetime,
-    apply: Apply,
-    timers: TimersFor,
-) -> Changed:
-    """`change`, where a key claimed before reads as "already" (a double click, a retried form)."""
-    try:
-        return await change(db, number, key, kind, user, now, apply, timers)
-    except _Again:
-        return Changed(await get(db, number), False, "already")
 
 
 async def record_post(db: Database, number: int, channel: str, ts: str) -> None:

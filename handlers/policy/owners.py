@@ -62,20 +62,12 @@ async def post_ask(services: Services, ask: PolicyOwnerAsk) -> MessageRef | None
     policy = await _policy(services, ask.policy_id)
     people = await _owners(services, policy)
     message = views.owner_ask_message(first.question_id, first.user, first.text, people, policy)
-    made: list[MessageRef] = []
 
     async def recorded(sent: MessageRef) -> None:
-        made.append(sent)
         await answers.record_ask_post(services.db, ask.question_id, sent.channel, sent.ts)
 
-    taken = await once.post(
-        services, f"policy-ask:{ask.question_id}", "policy", ask.channel, message, then=recorded
-    )
-    if made:
-        return made[0]
-    if taken.done and taken.result:
-        return MessageRef(ask.channel, taken.result)
-    return None
+    key = f"policy-ask:{ask.question_id}"
+    return await once.post_recorded(services, key, "policy", ask.channel, message, recorded)
 
 
 async def _thread(services: Services, taken: claims.Taken, ask: PolicyOwnerAsk) -> MessageRef:

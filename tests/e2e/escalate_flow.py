@@ -142,3 +142,21 @@ async def answer(slack: SlackSide, command: str, user: str, channel: str = QA_OP
     said = await eventually(lambda: slack.fake.calls_to("response_url")[before:])
     assert said, f"no answer to /escalate {command}"
     return texts(said[-1].args.get("blocks"))
+
+
+async def change_severity(
+    slack: SlackSide,
+    bot: Any,
+    root: Any,
+    severity: str,
+    user: str = ROBIN,
+    reason: str = "",  # noqa: ANN401
+) -> None:
+    """Change severity through its form, as `user`."""
+    before = len(slack.fake.calls_to("views.open"))
+    await click(slack, root, "escalate-severity", user)
+    view = await opened_view(slack, before)
+    assert (
+        await submit(slack, view, user, {**choice("severity", severity), "reason": text_value(reason)}) == {}
+    )
+    await bot.services.background.drain(10)

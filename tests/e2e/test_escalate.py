@@ -21,6 +21,7 @@ from tests.e2e.escalate_flow import (
     ROBIN,
     Clock,
     buttons,
+    change_severity,
     choice,
     click,
     current,
@@ -87,12 +88,7 @@ async def test_raise_work_and_close_an_escalation(workspace, database_url) -> No
         assert "Rolled back the media cache release." in current(slack, ESCALATIONS, root)
 
         # Change severity, then resolve: notes in the thread, the message in place.
-        before = len(slack.fake.calls_to("views.open"))
-        await click(slack, root, views.SEVERITY, ROBIN)
-        view = await opened_view(slack, before)
-        sev = {**choice("severity", "SEV1"), "reason": text_value("two sites idle")}
-        assert await submit(slack, view, ROBIN, sev) == {}
-        await bot.services.background.drain(10)
+        await change_severity(slack, bot, root, "SEV1", reason="two sites idle")
         assert "ESC-1 · SEV1" in current(slack, ESCALATIONS, root)
         clock.advance(minutes=30)
         before = len(slack.fake.calls_to("views.open"))

@@ -19,7 +19,7 @@ from tests.e2e.escalate_flow import (
     REMY,
     ROBIN,
     Clock,
-    choice,
+    change_severity,
     click,
     dms,
     opened_view,
@@ -93,12 +93,7 @@ async def test_a_severity_change_moves_the_reminders(workspace, database_url) ->
         root = await raise_one(slack, bot, severity="SEV3")
         start = clock.now
         clock.advance(minutes=2)
-        before = len(slack.fake.calls_to("views.open"))
-        await click(slack, root, views.SEVERITY, ROBIN)
-        view = await opened_view(slack, before)
-        sev = {**choice("severity", "SEV1"), "reason": text_value("")}
-        assert await submit(slack, view, ROBIN, sev) == {}
-        await bot.services.background.drain(10)
+        await change_severity(slack, bot, root, "SEV1")
         clock.now = start + timedelta(minutes=5)
         await run_timers(bot)
         assert said(slack, root, "is not acknowledged after 5 min") == 1
@@ -145,14 +140,6 @@ async def test_two_bot_processes_fire_a_due_reminder_once(workspace, database_ur
         assert [await b.wait() for b in bots] == [0, 0]
     finally:
         await fake.stop()
-
-
-async def change_severity(slack, bot, root, severity: str) -> None:  # noqa: ANN001
-    before = len(slack.fake.calls_to("views.open"))
-    await click(slack, root, views.SEVERITY, ROBIN)
-    view = await opened_view(slack, before)
-    assert await submit(slack, view, ROBIN, {**choice("severity", severity), "reason": text_value("")}) == {}
-    await bot.services.background.drain(10)
 
 
 async def test_an_update_or_a_severity_change_never_repeats_a_step(workspace, database_url) -> None:

@@ -120,6 +120,25 @@ async def submit_dialog(
     return answer
 
 
+async def card_dialog(teams: TeamsSide, root: Any, title: str, person: User) -> dict[str, Any]:  # noqa: ANN401
+    """The dialog a button on the escalation card (as it now stands) opens, in its channel."""
+    card = teams.bf.activity(root.activity_id)
+    return await open_dialog(
+        teams, button(card, title), person, ESCALATION_CHANNEL, root.activity_id, **IN_TEAM
+    )
+
+
+async def submit_card_dialog(
+    teams: TeamsSide,
+    root: Any,
+    dialog: dict[str, Any],
+    values: dict[str, Any],
+    person: User,  # noqa: ANN401
+) -> Any:  # noqa: ANN401
+    """A card's dialog submitted in the escalation channel; None when it closes."""
+    return await submit_dialog(teams, dialog, values, person, ESCALATION_CHANNEL, root.activity_id, **IN_TEAM)
+
+
 async def press(teams: TeamsSide, root: Any, title: str, person: User) -> None:  # noqa: ANN401
     """Press an Action.Execute button on the escalation card as it now stands."""
     found = button(teams.bf.activity(root.activity_id), title)
@@ -241,20 +260,12 @@ async def test_raise_remind_acknowledge_update_and_resolve_in_teams(database_url
 
         # Post update: its dialog from the card; the same dialog submitted twice makes one update.
         clock.now = start + timedelta(minutes=22)
-        where = IN_TEAM
-        update = await open_dialog(
-            teams, button(current, "Post update"), ONCALL, ESCALATION_CHANNEL, root.activity_id, **where
-        )
+        update = await card_dialog(teams, root, "Post update", ONCALL)
         assert set(inputs(update)) == {"update"}
-        empty = await submit_dialog(
-            teams, update, {"update": " "}, ONCALL, ESCALATION_CHANNEL, root.activity_id, **where
-        )
+        empty = await submit_card_dialog(teams, root, update, {"update": " "}, ONCALL)
         assert "Write what changed" in readable(empty["task"]["value"]["card"]["content"])
         rolled = {"update": "Rolled back the media cache release."}
-        twice = [
-            await submit_dialog(teams, update, rolled, ONCALL, ESCALATION_CHANNEL, root.activity_id, **where)
-            for _ in range(2)
-        ]
+        twice = [await submit_card_dialog(teams, root, update, rolled, ONCALL) for _ in range(2)]
         assert twice == [None, None]
         await bot.services.background.drain(10)
         await eventually(lambda: replies(teams, root, "Update from"), 10)
@@ -264,15 +275,10 @@ async def test_raise_remind_acknowledge_update_and_resolve_in_teams(database_url
         # Resolve: its dialog; the card says who and how long, the reporter is told, no page came.
         clock.now = start + timedelta(minutes=52)
         current = teams.bf.activity(root.activity_id)
-        resolve = await open_dialog(
-            teams, button(current, "Resolve"), ONCALL, ESCALATION_CHANNEL, root.activity_id, **where
-        )
+        resolve = await card_dialog(teams, root, "Resolve", ONCALL)
         assert "release" in {c["value"] for c in inputs(resolve)["cause"]["choices"]}
         done = {"resolution": "Cache release rolled back; media loads again.", "cause": "release"}
-        assert (
-            await submit_dialog(teams, resolve, done, ONCALL, ESCALATION_CHANNEL, root.activity_id, **where)
-            is None
-        )
+        assert await submit_card_dialog(teams, root, resolve, done, ONCALL) is None
         await bot.services.background.drain(10)
         await eventually(lambda: replies(teams, root, "resolved this"), 10)
         now = now_reads(teams, root.activity_id)
@@ -369,22 +375,10 @@ async def test_severity_change_moves_the_reminder_and_a_double_reopen_reopens_on
     async with running_teams_bot(database_url, clock=clock) as (bot, teams):
         root = await raise_from_message(teams, bot, severity="SEV2")
         clock.now = start + timedelta(minutes=2)
-        severity = await open_dialog(
-            teams,
-            button(teams.bf.activity(root.activity_id), "Change severity"),
-            ONCALL,
-            ESCALATION_CHANNEL,
-            root.activity_id,
-            **IN_TEAM,
-        )
+        severity = await card_dialog(teams, root, "Change severity", ONCALL)
         assert inputs(severity)["severity"]["value"] == "SEV2"
         sev1 = {"severity": "SEV1", "reason": "two sites idle"}
-        assert (
-            await submit_dialog(
-                teams, severity, sev1, ONCALL, ESCALATION_CHANNEL, root.activity_id, **IN_TEAM
-            )
-            is None
-        )
+        assert await submit_card_dialog(teams, root, severity, sev1, ONCALL) is None
         await bot.services.background.drain(10)
         await eventually(lambda: replies(teams, root, "changed the severity"), 10)
         assert "ESC-1 · SEV1 · Queue routing stuck" in now_reads(teams, root.activity_id)
@@ -393,19 +387,9 @@ async def test_severity_change_moves_the_reminder_and_a_double_reopen_reopens_on
         await run_timers(bot)
         assert len(replies(teams, root, "is not acknowledged after 5 min")) == 1
 
-        resolve = await open_dialog(
-            teams,
-            button(teams.bf.activity(root.activity_id), "Resolve"),
-            LEAD,
-            ESCALATION_CHANNEL,
-            root.activity_id,
-            **IN_TEAM,
-        )
+        resolve = await card_dialog(teams, root, "Resolve", LEAD)
         done = {"resolution": "Routing rules restored.", "cause": "data"}
-        assert (
-            await submit_dialog(teams, resolve, done, LEAD, ESCALATION_CHANNEL, root.activity_id, **IN_TEAM)
-            is None
-        )
+        assert await submit_card_dialog(teams, root, resolve, done, LEAD) is None
         await bot.services.background.drain(10)
         await eventually(lambda: replies(teams, root, "resolved this"), 10)
         await asyncio.gather(*(press(teams, root, "Reopen", LEAD) for _ in range(2)))

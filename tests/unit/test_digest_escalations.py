@@ -16,6 +16,7 @@ from handlers.digest.views import digest_message
 from handlers.escalate.open_list import open_on_queues
 from storage.engine import Database
 from storage.models.escalation import Escalation
+from tests.escalation_rows import escalation
 
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 DAY = date(2026, 11, 23)
@@ -29,19 +30,12 @@ def digest(workspace: Workspace) -> dict[str, Any]:
     return digest_from_file(workspace, decisions.to_csv(index=False).encode(), DAY, queues=SCOPE)
 
 
-async def add(db: Database, number: int, **fields: Any) -> None:
+async def add(db: Database, number: int, **fields: Any) -> None:  # noqa: ANN401
     """An escalation row as the escalation capability stores it; `fields` override the defaults."""
     opened = fields.pop("opened_at", NOW - timedelta(hours=1))
-    row: dict[str, Any] = dict(
-        number=number, opened_key=f"test:{number}", queue="hate-en", platform="labelling-tool",
-        severity="SEV3", title=f"Problem {number}", description="Synthetic.", impact="Some output lost.",
-        reporter=LEAD, status="open", generation=0, opened_at=opened, updates=0, channel=ESCALATIONS,
-    )  # fmt: skip
-    if "since_at" in Escalation.__table__.columns:  # being added by the escalation capability
-        row["since_at"] = opened
-    row.update(fields)
+    defaults = {"severity": "SEV3", "title": f"Problem {number}", "reporter": LEAD, "channel": ESCALATIONS}
     async with db.transaction() as session:
-        session.add(Escalation(**row))
+        session.add(escalation(number, opened=opened, **{**defaults, **fields}))
 
 
 def section_text(message: Any) -> str | None:

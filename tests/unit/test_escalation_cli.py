@@ -18,6 +18,7 @@ from handlers.escalate.contacts import imported
 from storage.engine import Database
 from storage.migrate import run_on_database
 from storage.models.escalation import Escalation
+from tests import escalation_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKSPACE = ROOT / "examples" / "workspace.yml"
@@ -35,30 +36,8 @@ def tsqa(url: str, *args: str) -> Result:
 def escalation(
     number: int, opened: datetime, ack: float | None, resolve: float | None, **kw: str
 ) -> Escalation:
-    acked = opened + timedelta(minutes=ack) if ack is not None else None
-    resolved = opened + timedelta(minutes=resolve) if resolve is not None else None
-    return Escalation(
-        number=number,
-        opened_key=f"cli-{number}",
-        queue="hate-en",
-        vendor=kw.get("vendor", "northwind"),
-        site="lisbon",
-        platform=kw.get("platform", "labelling-tool"),
-        severity=kw.get("severity", "SEV2"),
-        title=kw.get("title", "Review tool shows a blank page"),
-        description="The page stays white after login.",
-        impact="Nobody on the site can label.",
-        reporter="U0QALEAD1",
-        status="resolved" if resolved else "acknowledged" if acked else "open",
-        generation=0,
-        opened_at=opened,
-        since_at=opened,
-        first_acknowledged_at=acked,
-        acknowledged_at=acked,
-        resolved_at=resolved,
-        updates=0,
-        channel="C0ESCAL01",
-    )
+    kw.setdefault("title", "Review tool shows a blank page")
+    return escalation_rows.escalation(number, opened=opened, ack=ack, resolve=resolve, **kw)
 
 
 def insert(url: str, rows: list[Escalation]) -> None:

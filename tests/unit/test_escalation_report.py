@@ -10,6 +10,7 @@ import re
 import statistics
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from PIL import Image as PILImage
@@ -28,6 +29,7 @@ from handlers.escalate.report import (
 from handlers.escalate.report_views import report_message
 from storage.engine import Database
 from storage.models.escalation import Escalation
+from tests.escalation_rows import escalation
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -36,47 +38,11 @@ VENDORS = ("northwind", "bluebird", None)
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 
 
-def esc(
-    number: int,
-    *,
-    opened: datetime = T0,
-    ack: float | None = None,
-    resolve: float | None = None,
-    status: str | None = None,
-    platform: str = "labelling-tool",
-    vendor: str | None = "northwind",
-    severity: str = "SEV2",
-    title: str = "Images do not load in the review tool",
-    cause: str | None = None,
-) -> Escalation:
+def esc(number: int, *, opened: datetime = T0, status: str | None = None, **fields: Any) -> Escalation:  # noqa: ANN401
     """An escalation acknowledged `ack` and resolved `resolve` minutes after it was opened."""
-    acked = opened + timedelta(minutes=ack) if ack is not None else None
-    resolved = opened + timedelta(minutes=resolve) if resolve is not None else None
-    if status is None:
-        status = "resolved" if resolved else "acknowledged" if acked else "open"
-    return Escalation(
-        number=number,
-        opened_key=f"key-{number}",
-        queue="hate-en",
-        vendor=vendor,
-        site="lisbon" if vendor == "northwind" else None,
-        platform=platform,
-        severity=severity,
-        title=title,
-        description="Thumbnails stay grey for every item.",
-        impact="Labelers skip items.",
-        reporter="U0QALEAD1",
-        status=status,
-        generation=0,
-        opened_at=opened,
-        since_at=opened,
-        first_acknowledged_at=acked,
-        acknowledged_at=acked,
-        resolved_at=resolved,
-        cause=cause,
-        updates=0,
-        channel="C0ESCAL01",
-    )
+    if status is not None:
+        fields["status"] = status
+    return escalation(number, opened=opened, **fields)
 
 
 # ----- the numbers -----
