@@ -111,11 +111,25 @@ class Targets(_Model):
 
 
 class Queue(_Model):
+    """`labels`: the queue's decisions from least to most severe (keep < age_restrict < remove), so
+    an audit can say whether a labeler over- or under-enforced; calibration offers them as answers."""
+
     id: str = Field(pattern=SLUG)
     name: str
     vendor: str
     site: str
     targets: Targets
+    labels: list[str] = []
+
+    @field_validator("labels")
+    @classmethod
+    def _distinct_labels(cls, labels: list[str]) -> list[str]:
+        cleaned = [label.strip() for label in labels]
+        if any(not label for label in cleaned):
+            raise ValueError("labels must not be empty")
+        if repeated := sorted({label for label in cleaned if cleaned.count(label) > 1}):
+            raise ValueError(f"labels must be distinct: {', '.join(repeated)} appear more than once")
+        return cleaned
 
 
 class Channel(_Model):
