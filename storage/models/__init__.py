@@ -1,6 +1,13 @@
 """All models, imported here so Alembic sees every table."""
 
 from storage.models.base import Base
+from storage.models.calibration import (
+    CalibrationItem,
+    CalibrationParticipant,
+    CalibrationResult,
+    CalibrationSession,
+    CalibrationVote,
+)
 from storage.models.core import Claim
 from storage.models.digest import (
     BacklogSnapshot,
@@ -27,6 +34,11 @@ from storage.models.teams import TeamsConversation, TeamsPerson
 __all__ = [
     "BacklogSnapshot",
     "Base",
+    "CalibrationItem",
+    "CalibrationParticipant",
+    "CalibrationResult",
+    "CalibrationSession",
+    "CalibrationVote",
     "Claim",
     "DailyErrorPair",
     "DailyLabelerOutput",
