@@ -1,0 +1,1 @@
+"""Calibration: blind rating sessions, agreement statistics and what to align on next."""
