@@ -31,10 +31,6 @@ class ItemAgreement:
     reference: str | None
     discuss: bool  # below the threshold, or the mode is not the reference
 
-    @property
-    def rated(self) -> int:
-        return sum(self.votes.values())
-
     def as_dict(self) -> dict[str, Any]:
         return {
             "item_id": self.item_id,

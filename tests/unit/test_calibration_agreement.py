@@ -248,6 +248,8 @@ def test_item_votes_mode_and_the_discussion_list() -> None:
     assert [item.item_id for item in report.discussion] == ["wrong", "split", "mostly"]
     at_two_thirds = session_statistics(ratings, references, threshold=2 / 3)
     assert [item.item_id for item in at_two_thirds.discussion] == ["wrong", "split"]
+    at_half = session_statistics(ratings, references, threshold=0.5)
+    assert [item.item_id for item in at_half.discussion] == ["wrong", "split"]  # a tie is not the reference
 
 
 def test_a_rater_rating_an_item_twice_is_refused() -> None:
