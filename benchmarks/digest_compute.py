@@ -43,9 +43,9 @@ CSV_TYPES = {
 
 def bot_side(data: Path, ws: Workspace) -> dict[str, Any]:
     """The bot's path, timed per stage; the digest day is the latest day in the data."""
-    from handlers.digest.aggregate import daily_aggregates
-    from handlers.digest.frames import read_decisions
     from handlers.digest.metrics import build_digest
+    from handlers.queue_data.aggregate import daily_aggregates
+    from handlers.queue_data.frames import read_decisions
 
     started = time.perf_counter()
     table = read_decisions(data, ws.timezone)
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report))
         return 0
     if not data.exists():
-        from handlers.digest.generate import write_decisions_csv
+        from handlers.queue_data.generate import write_decisions_csv
 
         data.parent.mkdir(parents=True, exist_ok=True)
         print(f"generating {args.rows:,} rows into {data} ...", flush=True)

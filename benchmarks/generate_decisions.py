@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.workspace import load_workspace  # noqa: E402
-from handlers.digest.generate import write_decisions_csv  # noqa: E402
+from handlers.queue_data.generate import write_decisions_csv  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

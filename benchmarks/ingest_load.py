@@ -59,17 +59,17 @@ DEFAULT_PG = os.environ.get("TSQA_TEST_POSTGRES_URL", "postgresql+asyncpg://post
 # A step not found (renamed since) is just not reported; time outside the top-level steps is shown as
 # "commit + rest".
 PHASES = [
-    ("validate", None, "handlers.digest.ingest", "check_decisions"),
-    ("expiry check", None, "handlers.digest.ingest", "_drop_expired"),
+    ("validate", None, "handlers.queue_data.ingest", "check_decisions"),
+    ("expiry check", None, "handlers.queue_data.ingest", "_drop_expired"),
     ("store", None, "storage.queue_data", "store_decisions"),
     ("to columns", "store", "storage.queue_data", "_decision_table"),
     ("insert", "store", "storage.queue_data", "_bulk_insert_ignore"),
-    ("refresh", None, "handlers.digest.ingest", "refresh_days"),
+    ("refresh", None, "handlers.queue_data.ingest", "refresh_days"),
     ("count", "refresh", "storage.queue_data", "count_decisions_between"),
     ("read back", "refresh", "storage.queue_data", "decisions_between"),
-    ("aggregate", "refresh", "handlers.digest.ingest", "daily_aggregates"),
+    ("aggregate", "refresh", "handlers.queue_data.ingest", "daily_aggregates"),
     ("write days", "refresh", "storage.queue_data", "replace_daily"),
-    ("add to days", "refresh", "handlers.digest.ingest", "_added"),
+    ("add to days", "refresh", "handlers.queue_data.ingest", "_added"),
 ]
 
 
@@ -222,7 +222,7 @@ def bot_ingest(url: str, data: Path, ws: Workspace, now: datetime, timeout: floa
 async def _bot_ingest(url: str, data: Path, ws: Workspace, now: datetime) -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from handlers.digest.ingest import ingest_decisions
+    from handlers.queue_data.ingest import ingest_decisions
     from storage.engine import Database
     from storage.migrate import upgrade
     from storage.models.digest import Decision

@@ -40,7 +40,7 @@ def ensure_data(path: Path, rows: int, ws: Workspace, vendor_site: bool) -> Path
     if path.exists() and count_lines(path) == rows + 1:
         print(f"data: reusing {path} ({path.stat().st_size / 1e6:.0f} MB)")
         return path
-    from handlers.digest.generate import write_decisions_csv
+    from handlers.queue_data.generate import write_decisions_csv
 
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(path.suffix + ".partial")
@@ -64,7 +64,7 @@ def ingest_now(path: Path) -> datetime:
     """Just after the data's last completion, so no row counts as expired."""
     import pyarrow.compute as pc
 
-    from handlers.digest.frames import read_decisions
+    from handlers.queue_data.frames import read_decisions
 
     latest = pc.max(read_decisions(path, "UTC")["completed_at"]).as_py()
     return latest + timedelta(minutes=1)

@@ -33,7 +33,7 @@ from benchmarks.http_load import command_body, free_port, wait_ready  # noqa: E4
 from benchmarks.scratch_db import drop_database, fresh_database  # noqa: E402
 from bot.local.state import File  # noqa: E402
 from bot.workspace import load_workspace  # noqa: E402
-from handlers.digest.generate import generate_decisions  # noqa: E402
+from handlers.queue_data.generate import generate_decisions  # noqa: E402
 from tests.e2e.harness import seeded_fake  # noqa: E402
 from tests.fakes.signing import event_body, sign, signed_headers, slash_command_body  # noqa: E402
 

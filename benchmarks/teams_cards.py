@@ -39,10 +39,10 @@ from bot.teams.images import fit_png  # noqa: E402
 from bot.teams.port import IMAGE_BYTES, TeamsPort  # noqa: E402
 from bot.usage import overview  # noqa: E402
 from bot.workspace import Workspace, load_workspace  # noqa: E402
-from handlers.digest.examples import load_example_data  # noqa: E402
 from handlers.digest.posting import chart_png  # noqa: E402
 from handlers.digest.service import digest_for_day  # noqa: E402
 from handlers.digest.views import breakdown_message, digest_message, request_form  # noqa: E402
+from handlers.queue_data.examples import load_example_data  # noqa: E402
 from storage.engine import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from tests.fakes.bot_framework import MAX_ACTIVITY_BYTES  # noqa: E402

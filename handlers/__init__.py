@@ -1,4 +1,5 @@
-"""Capabilities: one package each, with the same shape (service, views, routes)."""
+"""Capabilities: one package each, with the same shape (service, views, routes). `queue_data` comes
+first: no command of its own, but the uploads, watched folder and retention every reader relies on."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from importlib import import_module
 
 from bot.routing import Router
 
-CAPABILITIES = ("digest", "policy", "quiz", "escalate")
+CAPABILITIES = ("queue_data", "digest", "policy", "quiz", "escalate", "calibration")
 
 
 def collect(router: Router | None = None) -> Router:

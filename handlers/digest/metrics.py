@@ -14,8 +14,8 @@ import pandas as pd
 import pyarrow as pa
 
 from bot.workspace import Queue, Workspace
-from handlers.digest.aggregate import OVERALL, DailyAggregates
-from handlers.digest.frames import parse_timestamps
+from handlers.queue_data.aggregate import OVERALL, DailyAggregates
+from handlers.queue_data.frames import parse_timestamps
 
 HISTORY_DAYS = 7
 TOP_ERRORS = 5

@@ -21,10 +21,10 @@ from bot.chat.model import Message, MessageRef, channel, command, md
 from bot.context import Services
 from bot.routing import Timer
 from bot.workspace import DigestSchedule, Workspace
-from handlers.digest.aggregate import DailyAggregates
 from handlers.digest.chart import DAYS, chart_frame, render_chart
 from handlers.digest.service import digest_for_day, open_escalations, schedule_queues
 from handlers.digest.views import digest_message
+from handlers.queue_data.aggregate import DailyAggregates
 from storage import claims, queue_data
 
 log = logging.getLogger("tsqa.digest")

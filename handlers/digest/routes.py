@@ -1,5 +1,5 @@
 """What the digest capability registers: /digest, the Breakdown button, the request form, the home
-section, uploaded CSVs, and the scheduled jobs (digests, watched folder, retention)."""
+section and the scheduled digests. Queue data coming in is `handlers.queue_data`'s."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from bot.roles import Role, UserRoles
 from bot.routing import Job, Router, UsageError
 from bot.usage import refused
 from bot.workspace import Workspace
-from handlers.digest import files, uploads, views, watch
-from handlers.digest.examples import load_example_data
+from handlers.digest import views
 from handlers.digest.posting import CHART, POST, catch_up, post_due, post_once
 from handlers.digest.service import digest_for_day, latest_day, open_escalations, scope_queues
 from storage import claims
@@ -252,12 +251,6 @@ async def home(ctx: Context) -> list[Part]:
     return views.home_section(await latest_day(ctx.db, ctx.workspace, visible_queues(ctx.workspace, roles)))
 
 
-async def seed_example_data(services: Services) -> None:
-    """A new local workspace starts with four weeks of synthetic queue data ending yesterday."""
-    today = services.clock().astimezone(services.workspace.tz).date()
-    await load_example_data(services.db, services.workspace, today)
-
-
 def jobs(workspace: Workspace) -> list[Job]:
     found = []
     for index, schedule in enumerate(workspace.digests):
@@ -272,17 +265,6 @@ def jobs(workspace: Workspace) -> list[Job]:
         )
     if workspace.digests:  # a cron run missed (database down, a deploy at that minute) is made due here
         found.append(Job("digest.catch-up", IntervalTrigger(minutes=1), catch_up))
-    if workspace.ingest.watch_dir:
-        found.append(
-            Job(
-                "digest.watch-dir",
-                IntervalTrigger(seconds=workspace.ingest.watch_seconds),
-                watch.poll_watch_dir,
-            )
-        )
-    found.append(
-        Job("digest.retention", CronTrigger(hour=3, minute=17, timezone=workspace.tz), files.purge_expired)
-    )
     return found
 
 
@@ -302,9 +284,7 @@ def register(router: Router) -> None:
     router.action(views.OPEN_REQUEST_FORM, open_request_form)
     router.form(views.REQUEST_FORM, request_submitted)
     router.home_section(home)
-    router.on_file(uploads.file_shared)
     router.jobs(jobs)
     router.timer(POST)
     router.timer(CHART)
     router.on_startup(catch_up)
-    router.on_local_seed(seed_example_data)

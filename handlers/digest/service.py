@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.workspace import DigestSchedule, Workspace
-from handlers.digest.aggregate import DailyAggregates, daily_aggregates
-from handlers.digest.frames import Source, read_backlog, read_decisions
-from handlers.digest.ingest import day_bounds_us
 from handlers.digest.metrics import build_digest
 from handlers.escalate.open_list import open_on_queues
+from handlers.queue_data.aggregate import DailyAggregates, daily_aggregates
+from handlers.queue_data.frames import Source, read_backlog, read_decisions
+from handlers.queue_data.ingest import day_bounds_us
 from storage import queue_data
 from storage.engine import Database
 from storage.models.digest import DailyLabelerOutput

@@ -21,7 +21,7 @@ from bot.local.shapes import message_json
 from bot.local.webapi import SlackWebAPI
 from bot.routing import Router
 from bot.workspace import Workspace
-from handlers.digest.examples import load_example_data
+from handlers.queue_data.examples import load_example_data
 from storage.engine import Database
 from storage.migrate import upgrade
 from tests.fakes import signing

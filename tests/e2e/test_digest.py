@@ -8,7 +8,7 @@ import json
 from datetime import UTC, date, datetime
 
 from bot.local.state import File
-from handlers.digest.generate import generate_decisions
+from handlers.queue_data.generate import generate_decisions
 from tests.e2e.harness import eventually, running_bot, texts
 from tests.fakes import signing
 

@@ -9,11 +9,11 @@ import pandas as pd
 from matplotlib import image as mpimage
 
 from bot.workspace import Ingest
-from handlers.digest import files, watch
-from handlers.digest.aggregate import DailyAggregates
 from handlers.digest.chart import chart_frame, render_chart
-from handlers.digest.generate import generate_decisions
 from handlers.digest.service import digest_for_day
+from handlers.queue_data import files, watch
+from handlers.queue_data.aggregate import DailyAggregates
+from handlers.queue_data.generate import generate_decisions
 from storage import queue_data
 from tests.e2e.harness import running_bot
 

@@ -11,9 +11,9 @@ from aiohttp import web
 
 from bot.local.state import File
 from bot.workspace import Workspace
-from handlers.digest import files as files_module
-from handlers.digest.generate import generate_decisions
 from handlers.digest.service import digest_for_day
+from handlers.queue_data import files as files_module
+from handlers.queue_data.generate import generate_decisions
 from tests.e2e.harness import SlackSide, eventually, running_bot, seeded_fake
 
 NOW = datetime(2026, 11, 24, 10, 15, tzinfo=UTC)

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from bot.workspace import Workspace
-from handlers.digest.generate import generate_decisions
-from handlers.digest.ingest import ingest_decisions
+from handlers.queue_data.generate import generate_decisions
+from handlers.queue_data.ingest import ingest_decisions
 from storage.engine import Database
 from storage.migrate import upgrade
 from tests.e2e.harness import eventually, running_bot, texts

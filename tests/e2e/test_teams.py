@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 from bot.workspace import Workspace
-from handlers.digest.generate import generate_decisions
 from handlers.digest.service import digest_for_day
+from handlers.queue_data.generate import generate_decisions
 from tests.e2e.harness import EXAMPLE_NOW, eventually, load_examples
 from tests.e2e.teams_harness import (
     APP_ID,

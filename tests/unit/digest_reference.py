@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from bot.workspace import Workspace
-from handlers.digest.aggregate import daily_aggregates
-from handlers.digest.frames import read_decisions
 from handlers.digest.metrics import build_digest
+from handlers.queue_data.aggregate import daily_aggregates
+from handlers.queue_data.frames import read_decisions
 
 # ---------------------------------------------------------------- the product path, as the tests call it
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from handlers.digest.generate import generate_backlog, generate_decisions
+from handlers.queue_data.generate import generate_backlog, generate_decisions
 
 ROOT = Path(__file__).resolve().parents[2]
 

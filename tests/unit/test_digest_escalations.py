@@ -10,10 +10,10 @@ import pytest
 
 from bot.slack import render
 from bot.workspace import Workspace
-from handlers.digest.generate import generate_decisions
 from handlers.digest.service import digest_from_file, open_escalations
 from handlers.digest.views import digest_message
 from handlers.escalate.open_list import open_on_queues
+from handlers.queue_data.generate import generate_decisions
 from storage.engine import Database
 from storage.models.escalation import Escalation
 from tests.escalation_rows import escalation

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from bot.workspace import Ingest, Workspace
-from handlers.digest import files, watch
-from handlers.digest.generate import generate_decisions
 from handlers.digest.service import digest_for_day
+from handlers.queue_data import files, watch
+from handlers.queue_data.generate import generate_decisions
 from tests.e2e.harness import SlackSide, running_bot
 
 NOW = datetime(2026, 11, 24, 10, 15, tzinfo=UTC)

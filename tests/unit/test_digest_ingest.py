@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from handlers.digest import ingest as ingest_module
-from handlers.digest.generate import generate_backlog, generate_decisions
-from handlers.digest.ingest import ingest_backlog, ingest_decisions
 from handlers.digest.service import digest_for_day, digest_from_file
-from handlers.digest.validate import FileRejected
+from handlers.queue_data import ingest as ingest_module
+from handlers.queue_data.generate import generate_backlog, generate_decisions
+from handlers.queue_data.ingest import ingest_backlog, ingest_decisions
+from handlers.queue_data.validate import FileRejected
 from storage.models.digest import Decision
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)

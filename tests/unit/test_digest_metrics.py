@@ -14,10 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from bot.workspace import Workspace, load_workspace
-from handlers.digest.aggregate import daily_aggregates
-from handlers.digest.frames import read_backlog, read_decisions
-from handlers.digest.generate import generate_backlog, generate_decisions
 from handlers.digest.metrics import build_digest
+from handlers.queue_data.aggregate import daily_aggregates
+from handlers.queue_data.frames import read_backlog, read_decisions
+from handlers.queue_data.generate import generate_backlog, generate_decisions
 from tests.unit.digest_reference import assert_same, csv_bytes, digest, reference
 
 ROOT = Path(__file__).resolve().parents[2]

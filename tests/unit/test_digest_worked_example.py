@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.workspace import Workspace
-from handlers.digest.frames import read_backlog
+from handlers.queue_data.frames import read_backlog
 from tests.unit.digest_reference import digest
 
 # ---------------------------------------------------------------- hand-made rows, expected values written out

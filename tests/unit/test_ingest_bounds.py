@@ -11,11 +11,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from handlers.digest import ingest as ingest_module
-from handlers.digest import validate
-from handlers.digest.generate import generate_decisions
-from handlers.digest.ingest import ingest_decisions
-from handlers.digest.validate import Bounds, FileRejected, check_decisions
+from handlers.queue_data import ingest as ingest_module
+from handlers.queue_data import validate
+from handlers.queue_data.generate import generate_decisions
+from handlers.queue_data.ingest import ingest_decisions
+from handlers.queue_data.validate import Bounds, FileRejected, check_decisions
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 

@@ -1,4 +1,5 @@
-"""Stage 1 of the digest: additive per-day building blocks, computed with DuckDB over the Arrow table.
+"""Additive per-day building blocks of the queue data, computed with DuckDB over the Arrow table;
+stage 1 of the digest, and what every other reader of the queue data starts from.
 
 The base grain is one row per (day, queue, vendor, site, labeler): small enough to store forever, and every
 roll-up (including distinct labelers over any subset of queues) can be rebuilt from it after raw rows expire.

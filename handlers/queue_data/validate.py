@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from bot.workspace import Workspace
-from handlers.digest.frames import (
+from handlers.queue_data.frames import (
     BACKLOG_REQUIRED,
     BACKLOG_TYPES,
     DECISION_REQUIRED,

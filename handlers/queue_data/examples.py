@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.workspace import Workspace
-from handlers.digest.generate import generate_backlog, generate_decisions
-from handlers.digest.ingest import IngestReport, ingest_backlog, ingest_decisions
+from handlers.queue_data.generate import generate_backlog, generate_decisions
+from handlers.queue_data.ingest import IngestReport, ingest_backlog, ingest_decisions
 from storage.engine import Database
 from storage.models.digest import Decision
 

@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from bot.chat.model import Message, md
 from bot.context import Services
-from handlers.digest.ingest import IngestReport, ingest_backlog, ingest_decisions, refusal
-from handlers.digest.validate import FileRejected
+from handlers.queue_data.ingest import IngestReport, ingest_backlog, ingest_decisions, refusal
+from handlers.queue_data.validate import FileRejected
 from storage import queue_data
 from storage.claims import insert_once
 from storage.models.digest import IngestedFile

@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.csvsafe import write_csv
 from bot.workspace import Workspace
-from handlers.digest.aggregate import MEASURES, DailyAggregates, daily_aggregates
-from handlers.digest.frames import Source
-from handlers.digest.validate import (
+from handlers.queue_data.aggregate import MEASURES, DailyAggregates, daily_aggregates
+from handlers.queue_data.frames import Source
+from handlers.queue_data.validate import (
     SHOWN_PROBLEMS,
     Bounds,
     Checked,

@@ -18,7 +18,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.chat.model import Message, md
 from bot.context import Services
-from handlers.digest.files import (
+from handlers.queue_data.files import (
     SUFFIXES,
     already_recorded,
     kind_of,

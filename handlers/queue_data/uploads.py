@@ -9,7 +9,7 @@ from bot.chat.model import Message, MessageRef, md
 from bot.chat.port import ChatError
 from bot.context import Context
 from bot.roles import UserRoles
-from handlers.digest.files import SUFFIXES, failure_message, new_reference, outcome_message, take_in
+from handlers.queue_data.files import SUFFIXES, failure_message, new_reference, outcome_message, take_in
 
 MB = 1024 * 1024
 WHO_MAY = (
