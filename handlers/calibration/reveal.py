@@ -1,0 +1,141 @@
+"""The reveal: the votes frozen, then the session's statistics in its channel, a thread per item to
+discuss, and the kept result for the trend.
+
+Privacy: the channel sees per-item vote counts and the session's statistics, never who voted what.
+Each participant's accuracy and Cohen's kappa against the reference go to the facilitator alone, in a
+DM, so they serve coaching rather than a public ranking.
+
+Everything after the freeze is claimed under its own key (`calibrate-results:{id}`,
+`calibrate-discuss:{id}:{position}`, `calibrate-private:{id}`), so a retried timer, the button and the
+due time together, or two replicas, say each thing once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from bot import once
+from bot.chat.model import MessageRef
+from bot.chat.port import ChatError
+from bot.context import Services
+from bot.workspace import Queue
+from handlers.calibration import lifecycle, store
+from handlers.calibration import views as v
+from handlers.calibration.agreement import AgreementReport, ItemAgreement, session_statistics
+from handlers.policy.index import current_index
+from handlers.policy.model import Hit
+from handlers.policy.search import PolicyIndex
+from storage import claims
+from storage.models import CalibrationItem, CalibrationResult, CalibrationSession
+
+log = logging.getLogger("tsqa.calibration")
+
+
+@dataclass(frozen=True)
+class Statistics:
+    items: list[CalibrationItem]
+    report: AgreementReport
+    raters: int
+
+    @property
+    def mean_accuracy(self) -> float | None:
+        shares = [r.accuracy for r in self.report.raters if r.accuracy is not None]
+        return sum(shares) / len(shares) if shares else None
+
+    def of(self, item: CalibrationItem) -> ItemAgreement | None:
+        return next((s for s in self.report.items if s.item_id == item.item_id), None)
+
+
+async def statistics(services: Services, row: CalibrationSession) -> Statistics:
+    """The session's agreement from its stored votes (every item, voted or not, with its reference)."""
+    items = await store.items(services.db, row.session_id)
+    votes = await store.votes(services.db, row.session_id)
+    by_position = {item.position: item for item in items}
+    ratings = [(by_position[vote.position].item_id, vote.user_id, vote.label) for vote in votes]
+    references = {item.item_id: item.reference for item in items}
+    report = await asyncio.to_thread(session_statistics, ratings, references, row.threshold)
+    return Statistics(items, report, len({vote.user_id for vote in votes}))
+
+
+async def policy_section(
+    services: Services, queue: Queue | None, item: CalibrationItem, stats: ItemAgreement | None
+) -> Hit | None:
+    """The policy section the item's confusion concerns, when the library answers confidently: searched
+    with the queue's name, the labels involved and the item's note."""
+    labels = [*(stats.votes if stats else {}), *([item.reference] if item.reference else [])]
+    words = [queue.name if queue else "", *dict.fromkeys(label.replace("_", " ") for label in labels)]
+    question = " ".join([*words, item.note or ""]).strip()
+    try:
+        built = await current_index(services)
+        hits = await asyncio.to_thread(built.index.search, question, 1)
+    except Exception:  # no library, or it cannot be read now: the thread goes without a section
+        log.warning("policy search failed for %s", item.item_id, exc_info=True)
+        return None
+    return hits[0] if PolicyIndex.confident(hits) else None
+
+
+async def run_reveal(services: Services, taken: claims.Taken) -> str:
+    """The `calibrate.reveal` timer: due at the due time, or moved to now by Reveal now."""
+    row, _ = await store.reveal(services.db, int((taken.payload or {})["session"]), services.clock(), None)
+    if row is None:
+        return "gone"
+    stats = await statistics(services, row)
+    assert row.revealed_at is not None
+    await store.keep_result(
+        services.db,
+        CalibrationResult(
+            session_id=row.session_id,
+            vendor=row.vendor,
+            queue=row.queue,
+            alpha=stats.report.alpha,
+            fleiss=stats.report.fleiss,
+            mean_accuracy=stats.mean_accuracy,
+            items=len(stats.items),
+            participants=stats.raters,
+            revealed_at=row.revealed_at,
+        ),
+    )
+    queue = services.workspace.queue(row.queue)
+    sid = row.session_id
+
+    async def recorded(sent: MessageRef) -> None:
+        await store.record_reveal_post(services.db, sid, sent.ts)
+
+    results = v.reveal_message(row, queue, stats.items, stats.report, stats.raters)
+    posted = await once.post_recorded(
+        services, f"calibrate-results:{sid}", "calibration", row.channel, results, recorded
+    )
+    if posted is None:
+        raise claims.Held(f"calibrate-results:{sid}", services.clock() + claims.LEASE)
+    for item in stats.items:
+        found = stats.of(item)
+        if found is None or not found.discuss:
+            continue
+        section = await policy_section(services, queue, item, found)
+        message = v.discussion_message(row, item, found, section)
+        await once.post(
+            services, f"calibrate-discuss:{sid}:{item.position}", "calibration", row.channel, message
+        )
+    await once.dm(
+        services,
+        f"calibrate-private:{sid}",
+        "calibration",
+        row.facilitator,
+        v.private_message(row, stats.report),
+    )
+    await lifecycle.refresh_progress(services, sid)
+    await _close_ballots(services, row)
+    return f"revealed {len(stats.report.discussion)} to discuss"
+
+
+async def _close_ballots(services: Services, row: CalibrationSession) -> None:
+    """Every ballot says votes are closed (an update in place: repeating it changes nothing)."""
+    closed = v.revealed_ballot(row)
+    for member in await store.participants(services.db, row.session_id):
+        if member.dm_channel and member.dm_ts:
+            try:
+                await services.port.update(MessageRef(member.dm_channel, member.dm_ts), closed)
+            except ChatError as exc:
+                log.info("could not close the ballot of %s: %s", member.user_id, exc)

@@ -1,0 +1,336 @@
+"""What calibration registers: `/calibrate new|status|list|trend`, the form, the ballot's buttons and
+reason form, Reveal now, and the durable timers that invite, remind and reveal."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import timedelta
+
+from bot import timers
+from bot.chat.events import Action, Command, FormSubmission
+from bot.chat.model import FormErrors, Message, MessageRef, command, md
+from bot.context import Context
+from bot.roles import Role
+from bot.routing import Router, Timer, UsageError
+from handlers.calibration import ballot, lifecycle, reveal, store
+from handlers.calibration import views as v
+from handlers.calibration.agreement import DEFAULT_THRESHOLD
+from handlers.calibration.form import NewSession, check_new
+from storage import claims
+from storage.models import CalibrationSession
+
+SUMMARY = "blind calibration sessions: rate items in DMs, reveal agreement, follow the trend"
+NUMBER = re.compile(r"^(?:CAL-?)?(\d{1,9})$", re.IGNORECASE)
+RUNNERS = (Role.ADMIN, Role.TRAINER)
+RECENT = timedelta(days=30)
+NOT_ALLOWED = "⛔ Only the facilitator, admins and trainers can see that session's progress."
+
+
+def _token() -> str:
+    return secrets.token_hex(8)
+
+
+def rateable_queues(ctx: Context) -> list:  # noqa: ANN201 - list[Queue]
+    """Queues with at least two labels: the answers a participant chooses from."""
+    return [q for q in ctx.workspace.queues if len(q.labels) >= 2]
+
+
+# ----- creating ------------------------------------------------------------------------------
+
+
+async def _open_form(ctx: Context, trigger: str | None, channel: str | None) -> None:
+    queues = rateable_queues(ctx)
+    if not queues:
+        await ctx.respond(
+            Message.text(
+                "No queue has `labels` in the workspace file yet: an admin adds them, "
+                "least to most severe, and they become the answers."
+            )
+        )
+        return
+    if trigger is None:
+        await ctx.respond(v.open_form_message())
+        return
+    tomorrow = (ctx.now().astimezone(ctx.workspace.tz) + timedelta(days=2)).strftime("%Y-%m-%d 15:00")
+    await ctx.port.open_form(trigger, v.new_form(queues, f"{_token()}|{channel or ''}", tomorrow))
+
+
+async def new_command(ctx: Context, cmd: Command, args: list[str]) -> None:
+    """`/calibrate new` (admins, trainers: the router checks) opens the form; the results go to the
+    channel it was run in."""
+    await _open_form(ctx, cmd.trigger, cmd.channel)
+
+
+async def open_form_button(ctx: Context, action: Action) -> None:
+    if not (await ctx.roles()).has(*RUNNERS):
+        await ctx.respond(Message.text("⛔ Calibration sessions are created by admins and trainers."))
+        return
+    await _open_form(ctx, action.trigger, action.channel)
+
+
+async def new_submitted(ctx: Context, submission: FormSubmission) -> FormErrors | None:
+    """Checked against the submitter's rights and the workspace file (the form is a hint, not a check),
+    stored with its timers in one transaction under the form's token, then the invitations go out."""
+    token, _, channel = submission.state.partition("|")
+    if not re.fullmatch(r"[0-9a-f]{16}", token) or not channel:
+        return FormErrors({"title": "This form is not one of mine: open it again with /calibrate new."})
+    if not (await ctx.roles()).has(*RUNNERS):
+        return FormErrors({"title": "Calibration sessions are created by admins and trainers."})
+    checked = await check_new(ctx, submission.values, rateable_queues(ctx))
+    if isinstance(checked, FormErrors):
+        return checked
+    draft = _draft(ctx, checked, submission.user, channel)
+    await lifecycle.create(ctx.services, f"calibrate-new:{token}", draft)
+    ctx.later(timers.run_due(ctx.services, ctx.services.timers), "calibration invite")
+    return None
+
+
+def _draft(ctx: Context, checked: NewSession, facilitator: str, channel: str) -> store.SessionDraft:
+    return store.SessionDraft(
+        title=checked.title,
+        queue=checked.queue.id,
+        vendor=checked.queue.vendor,
+        labels=tuple(checked.queue.labels),
+        facilitator=ctx.workspace.normal_user(facilitator),
+        channel=channel,
+        due_at=checked.due_at,
+        threshold=DEFAULT_THRESHOLD,
+        items=checked.items,
+        participants=checked.participants,
+    )
+
+
+# ----- voting --------------------------------------------------------------------------------
+
+
+def _ids(value: str) -> tuple[int, int, str] | None:
+    """`session|position[|label]` from a button's value (it comes from the client: checked later)."""
+    parts = (value or "").split("|", 2)
+    if len(parts) < 2 or not parts[0].isdigit() or not parts[1].isdigit():
+        return None
+    return int(parts[0]), int(parts[1]), parts[2] if len(parts) == 3 else ""
+
+
+def _where(action: Action) -> MessageRef | None:
+    return MessageRef(action.channel, action.message_ts) if action.channel and action.message_ts else None
+
+
+async def vote_button(ctx: Context, action: Action) -> None:
+    """A label chosen: recorded once, replaced when changed; the ballot moves on to the next item."""
+    found = _ids(action.value)
+    if found is None or not found[2]:
+        await ctx.respond(Message.text("⛔ This button is not one of mine."))
+        return
+    await _vote(ctx, found[0], found[1], action.user, found[2], None, _where(action))
+
+
+async def _vote(
+    ctx: Context,
+    sid: int,
+    position: int,
+    user_id: str,
+    label: str,
+    reason: str | None,
+    where: MessageRef | None,
+) -> None:
+    person = ctx.workspace.normal_user(user_id)
+    voted = await store.vote(ctx.db, sid, position, person, label, reason, ctx.now())
+    if voted.outcome in v.VOTE_SAID or voted.session is None:
+        await ctx.respond(Message.text(v.VOTE_SAID.get(voted.outcome, v.VOTE_SAID["unknown"])))
+        return
+    await ballot.show(ctx.services, voted.session, person, where, after=position)
+    if voted.finished_now:
+        await lifecycle.refresh_progress(ctx.services, sid)
+
+
+async def _ballot_row(ctx: Context, sid: int, user_id: str) -> CalibrationSession | None:
+    """The session if this person rates in it; else they are told why not."""
+    row = await store.get(ctx.db, sid)
+    person = ctx.workspace.normal_user(user_id)
+    if row is None:
+        await ctx.respond(Message.text(v.VOTE_SAID["unknown"]))
+        return None
+    if await store.participant(ctx.db, sid, person) is None:
+        await ctx.respond(Message.text(v.VOTE_SAID["not_invited"]))
+        return None
+    return row
+
+
+async def show_button(ctx: Context, action: Action) -> None:
+    """Previous / Next, or an item chosen on the finished ballot: that item, in place."""
+    found = _ids(action.value)
+    if found is None:
+        await ctx.respond(Message.text("⛔ This button is not one of mine."))
+        return
+    row = await _ballot_row(ctx, found[0], action.user)
+    if row is None:
+        return
+    items = await store.items(ctx.db, row.session_id)
+    position = found[1] if any(i.position == found[1] for i in items) else None
+    person = ctx.workspace.normal_user(action.user)
+    await ballot.show(ctx.services, row, person, _where(action), position=position)
+
+
+async def reason_button(ctx: Context, action: Action) -> None:
+    found = _ids(action.value)
+    row = await _ballot_row(ctx, found[0], action.user) if found else None
+    if found is None or row is None or not action.trigger:
+        return
+    if row.status != store.OPEN:
+        await ctx.respond(Message.text(v.VOTE_SAID["revealed"]))
+        return
+    item = next((i for i in await store.items(ctx.db, row.session_id) if i.position == found[1]), None)
+    if item is None:
+        await ctx.respond(Message.text(v.VOTE_SAID["bad_item"]))
+        return
+    person = ctx.workspace.normal_user(action.user)
+    mine = {x.position: x.label for x in await store.votes(ctx.db, row.session_id, person)}
+    state = f"{row.session_id}|{item.position}|{action.channel or ''}|{action.message_ts or ''}"
+    await ctx.port.open_form(action.trigger, v.reason_form(row, item, mine.get(item.position), state))
+
+
+async def reason_submitted(ctx: Context, submission: FormSubmission) -> FormErrors | None:
+    parts = submission.state.split("|")
+    if len(parts) != 4 or not parts[0].isdigit() or not parts[1].isdigit():
+        return FormErrors({"label": "This form is not one of mine: open it again from your ballot."})
+    label = str(submission.values.get("label") or "")
+    if not label:
+        return FormErrors({"label": "Pick a label."})
+    reason = str(submission.values.get("reason") or "").strip()[:500] or None
+    where = MessageRef(parts[2], parts[3]) if parts[2] and parts[3] else None
+    ctx.later(
+        _vote(ctx, int(parts[0]), int(parts[1]), submission.user, label, reason, where), "calibration vote"
+    )
+    return None
+
+
+async def link_button(ctx: Context, action: Action) -> None:
+    """The item's link opens in the browser; the click itself needs nothing."""
+
+
+# ----- progress and reveal -------------------------------------------------------------------
+
+
+async def _may_run(ctx: Context, row: CalibrationSession) -> bool:
+    person = ctx.workspace.normal_user(ctx.user or "")
+    return person == row.facilitator or (await ctx.roles()).has(*RUNNERS)
+
+
+async def reveal_button(ctx: Context, action: Action) -> None:
+    """Reveal now (the facilitator or an admin): the votes freeze at once, and the due timer is moved
+    to now to post the results (once, whichever replica takes it)."""
+    row = await store.get(ctx.db, int(action.value)) if action.value.isdigit() else None
+    if row is None:
+        await ctx.respond(Message.text(v.VOTE_SAID["unknown"]))
+        return
+    person = ctx.workspace.normal_user(action.user)
+    if person != row.facilitator and not (await ctx.roles()).is_admin:
+        await ctx.respond(Message.text("⛔ Only the facilitator or an admin can reveal this session."))
+        return
+    _, revealed = await store.reveal(ctx.db, row.session_id, ctx.now(), person)
+    if not revealed:
+        await ctx.respond(Message.text(md("{} is revealed already.", v.session_id(row.session_id))))
+        return
+    await claims.reschedule(ctx.db, lifecycle.reveal_key(row.session_id), ctx.now())
+    ctx.later(timers.run_due(ctx.services, ctx.services.timers), "calibration reveal")
+
+
+def _number(args: list[str]) -> int:
+    found = NUMBER.match(args[0]) if len(args) == 1 else None
+    if found is None:
+        raise UsageError(md("Name one session: `{}`", command("calibrate status CAL-3")))
+    return int(found.group(1))
+
+
+async def status_command(ctx: Context, cmd: Command, args: list[str]) -> None:
+    """`/calibrate status ID`: who has finished, who has not, and Reveal now."""
+    row = await store.get(ctx.db, _number(args))
+    if row is None:
+        await ctx.respond(Message.text(v.VOTE_SAID["unknown"]))
+        return
+    if not await _may_run(ctx, row):
+        await ctx.respond(Message.text(NOT_ALLOWED))
+        return
+    await ctx.respond(await lifecycle.progress_message(ctx.services, row))
+
+
+async def list_command(ctx: Context, cmd: Command, args: list[str]) -> None:
+    """`/calibrate list`: open sessions and those revealed in the last 30 days that this person may
+    see (admins and trainers all; others those they run or rate, vendor leads their vendors')."""
+    roles = await ctx.roles()
+    where = store.visible_to(roles.user, roles.has(*RUNNERS), sorted(roles.lead_of))
+    rows = await store.listing(ctx.db, where, ctx.now() - RECENT)
+    finished: dict[int, tuple[int, int]] = {}
+    for row in rows:
+        members = await store.participants(ctx.db, row.session_id)
+        finished[row.session_id] = (sum(m.finished_at is not None for m in members), len(members))
+    await ctx.respond(v.list_message(rows, finished, ctx.workspace.tz))
+
+
+async def trend_command(ctx: Context, cmd: Command, args: list[str]) -> None:
+    """`/calibrate trend [QUEUE|VENDOR]`: agreement per vendor and queue across sessions; vendor leads
+    see their own vendors'."""
+    roles = await ctx.roles()
+    vendors = None if roles.has(*RUNNERS) else sorted(roles.lead_of)
+    scope = args[0].lower() if args else ""
+    ws = ctx.workspace
+    if len(args) > 1 or (scope and ws.queue(scope) is None and scope not in {x.id for x in ws.vendors}):
+        raise UsageError(
+            md("Name one queue or vendor of the workspace file: `{}`", command("calibrate trend hate-en"))
+        )
+    rows = await store.results(ctx.db, vendors)
+    if scope:
+        rows = [(r, t) for r, t in rows if scope in (r.queue, r.vendor)]
+    names = {**{q.id: q.name for q in ws.queues}, **{x.id: x.name for x in ws.vendors}}
+    await ctx.respond(v.trend_message(rows, names, ws.tz, scope))
+
+
+INVITE = Timer(lifecycle.INVITE_KIND, lifecycle.run_invite, max_attempts=8)
+REMIND = Timer(lifecycle.REMIND_KIND, lifecycle.run_remind, max_attempts=5)
+REVEAL = Timer(lifecycle.REVEAL_KIND, reveal.run_reveal, max_attempts=10)
+
+
+def register(router: Router) -> None:
+    router.command("calibrate", SUMMARY)
+    router.subcommand(
+        "calibrate",
+        "new",
+        new_command,
+        usage="/calibrate new",
+        roles=RUNNERS,
+        summary="create a blind calibration session (a form)",
+    )
+    router.subcommand(
+        "calibrate",
+        "status",
+        status_command,
+        usage="/calibrate status CAL-ID",
+        summary="who has finished rating, who has not, and Reveal now",
+    )
+    router.subcommand(
+        "calibrate",
+        "list",
+        list_command,
+        usage="/calibrate list",
+        summary="open and recent sessions you can see",
+    )
+    router.subcommand(
+        "calibrate",
+        "trend",
+        trend_command,
+        usage="/calibrate trend [QUEUE|VENDOR]",
+        summary="agreement per vendor and queue across sessions",
+        roles=(Role.ADMIN, Role.TRAINER, Role.VENDOR_LEAD),
+    )
+    router.action(v.OPEN_FORM, open_form_button)
+    router.action(v.VOTE, vote_button)
+    router.action(v.SHOW, show_button)
+    router.action(v.GOTO, show_button)
+    router.action(v.REASON, reason_button)
+    router.action(v.LINK, link_button)
+    router.action(v.REVEAL, reveal_button)
+    router.form(v.NEW_FORM, new_submitted)
+    router.form(v.REASON_FORM, reason_submitted)
+    for timer in (INVITE, REMIND, REVEAL):
+        router.timer(timer)

@@ -1,0 +1,511 @@
+"""What calibration shows: the form, each participant's ballot (one item at a time, updated in place),
+the facilitator's progress, reminders and, after the reveal, the results. Neutral chat model only.
+
+Before the reveal nothing shows anyone's votes but the voter's own: no counts, no distribution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, tzinfo
+
+from bot.chat.model import (
+    Button,
+    Buttons,
+    ChoiceInput,
+    ContextLine,
+    Fields,
+    Form,
+    Header,
+    Markup,
+    Message,
+    Option,
+    Part,
+    Select,
+    Text,
+    TextInput,
+    channel,
+    command,
+    md,
+    people,
+    user,
+)
+from bot.workspace import Queue
+from handlers.calibration.agreement import AgreementReport, ItemAgreement
+from handlers.calibration.store import labels_of
+from handlers.policy.model import Hit
+from storage.models import CalibrationItem, CalibrationResult, CalibrationSession
+
+NEW_FORM = "calibrate:new"
+REASON_FORM = "calibrate:reason"
+OPEN_FORM = "calibrate-open"  # opens the form where a command has no trigger (Teams)
+VOTE = "calibrate-vote:"  # + the label's index: action ids in one message stay distinct
+SHOW = "calibrate-show:"  # + prev/next: go to another item of the ballot
+GOTO = "calibrate-goto"  # the finished ballot's "change an item" select
+REASON = "calibrate-reason"
+LINK = "calibrate-link"
+REVEAL = "calibrate-reveal"
+SOURCE_CSV, SOURCE_AUDITS = "csv", "audits"
+TITLE_MAX = 120
+SECTION_CHARS = 2800  # a section holds 3,000: item lines are packed into sections under this
+BLIND = "Blind: nobody sees anyone's votes until the reveal."
+
+
+def session_id(number: int) -> str:
+    return f"CAL-{number}"
+
+
+def when(at: datetime, tz: tzinfo) -> str:
+    return f"{at.astimezone(tz):%a %d %b %H:%M}"
+
+
+def percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.0%}"
+
+
+def figure(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _item_line(item: CalibrationItem) -> Markup:
+    """ID, link and neutral note: never the content."""
+    line = md("`{}`", item.item_id)
+    if item.link:
+        line += md(" · {}", item.link)
+    if item.note:
+        line += md(" · _{}_", item.note)
+    return line
+
+
+# ----- the form ------------------------------------------------------------------------------
+
+
+def new_form(queues: Sequence[Queue], state: str, due_hint: str) -> Form:
+    options = tuple(Option(f"{q.name} ({q.id})"[:75], q.id) for q in queues)
+    sources = (
+        Option("The CSV pasted below", SOURCE_CSV),
+        Option("Pick from the audited disagreements", SOURCE_AUDITS),
+    )
+    return Form(
+        form_id=NEW_FORM,
+        title="Calibration session",
+        submit="Create",
+        state=state,
+        intro=(Text("Participants rate each item blind in their DM; the results go to this channel."),),
+        inputs=(
+            TextInput("title", "Title", placeholder="Hate speech EN: quoted slurs", max_length=TITLE_MAX),
+            ChoiceInput("queue", "Queue (its labels are the answers)", options),
+            TextInput(
+                "participants",
+                "Participants",
+                placeholder="U0LABEL01 U0LABEL02 #vendor-northwind group:qa-leads",
+                hint="People, a channel (its members) or a group, as /quiz assign takes them.",
+            ),
+            TextInput("due", "Reveal at (YYYY-MM-DD HH:MM, workspace time)", placeholder=due_hint),
+            ChoiceInput("source", "Items", sources, initial=SOURCE_CSV),
+            TextInput(
+                "items",
+                "Items CSV: item_id,link,note,reference",
+                multiline=True,
+                optional=True,
+                max_length=3000,
+                placeholder="item_id,link,note,reference\nITEM-1,https://tool.example/1,,allow",
+                hint="One item per line; link, note and reference may be empty. At most 50 items.",
+            ),
+            TextInput("count", "Or: how many disagreements to pick", optional=True, placeholder="10"),
+            TextInput("days", "From the last … days", optional=True, placeholder="28"),
+        ),
+    )
+
+
+def open_form_message() -> Message:
+    button = Button("Create a calibration session", OPEN_FORM, style="primary", opens_form=True)
+    return Message.of("Create a calibration session", Text("Open the form:"), Buttons((button,)))
+
+
+def created_message(row: CalibrationSession, made: bool, count: int, people_count: int) -> Message:
+    if not made:
+        return Message.text(md("{} was created already.", session_id(row.session_id)))
+    return Message.text(
+        md(
+            "✅ {} *{}*: {} items, {} participants, invited now in their DMs; results at the reveal.",
+            session_id(row.session_id),
+            row.title,
+            count,
+            people_count,
+        )
+    )
+
+
+# ----- the ballot ----------------------------------------------------------------------------
+
+
+def ballot_message(
+    row: CalibrationSession,
+    items: Sequence[CalibrationItem],
+    mine: Mapping[int, str],
+    position: int,
+    tz: tzinfo,
+) -> Message:
+    """One item to rate, with a button per label; the person's own vote marked, nobody else's."""
+    item = next(i for i in items if i.position == position)
+    labels = _labels(row)
+    chosen = mine.get(position)
+    sid = row.session_id
+    header = md("{} · {}", session_id(sid), row.title)
+    parts: list[Part] = [
+        Header(header),
+        Text(md("*Item {} of {}*: ", position, len(items)) + _item_line(item)),
+        ContextLine(
+            (md("{} Reveal {}; you can change your votes until then.", BLIND, when(row.due_at, tz)),)
+        ),
+    ]
+    if chosen is not None:
+        parts.append(Text(md("Your vote: *{}*", chosen)))
+    votes = tuple(
+        Button(
+            label[:75],
+            f"{VOTE}{index}",
+            value=f"{sid}|{position}|{label}",
+            style="primary" if label == chosen else None,
+        )
+        for index, label in enumerate(labels[:20])
+    )
+    parts.append(Buttons(votes, block_id=f"calibrate-{sid}-{position}-labels"))
+    more: list[Button] = []
+    if item.link:
+        more.append(Button("Open the item", LINK, value=f"{sid}|{position}", url=item.link))
+    more.append(Button("Add a reason", REASON, value=f"{sid}|{position}", opens_form=True))
+    if position > 1:
+        more.append(Button("◀ Previous", f"{SHOW}prev", value=f"{sid}|{position - 1}"))
+    if position < len(items):
+        more.append(Button("Next ▶", f"{SHOW}next", value=f"{sid}|{position + 1}"))
+    parts.append(Buttons(tuple(more), block_id=f"calibrate-{sid}-{position}-more"))
+    summary = md("{}: item {} of {}", session_id(sid), position, len(items))
+    return Message(summary=summary, parts=tuple(parts))
+
+
+def done_message(
+    row: CalibrationSession, items: Sequence[CalibrationItem], mine: Mapping[int, str], tz: tzinfo
+) -> Message:
+    """Everything rated: the person may still change any vote until the reveal."""
+    sid = row.session_id
+    options = tuple(
+        Option(f"{i.position}. {i.item_id} (yours: {mine.get(i.position, '-')})"[:75], f"{sid}|{i.position}")
+        for i in items[:100]
+    )
+    return Message.of(
+        md("{}: all rated", session_id(sid)),
+        Header(md("{} · {}", session_id(sid), row.title)),
+        Text(
+            md("✅ All {} items rated. Change any until the reveal ({}).", len(items), when(row.due_at, tz))
+        ),
+        Select(GOTO, "Change an item…", options, block_id=f"calibrate-{sid}-goto"),
+        ContextLine((BLIND,)),
+    )
+
+
+def revealed_ballot(row: CalibrationSession) -> Message:
+    return Message.text(
+        md(
+            "🔒 {} *{}* is revealed: votes are closed. The results are in {}.",
+            session_id(row.session_id),
+            row.title,
+            channel(row.channel),
+        )
+    )
+
+
+def reason_form(row: CalibrationSession, item: CalibrationItem, chosen: str | None, state: str) -> Form:
+    labels = tuple(Option(label[:75], label) for label in _labels(row))
+    return Form(
+        form_id=REASON_FORM,
+        title=f"Item {item.position}"[:24],
+        submit="Vote",
+        state=state,
+        intro=(Text(md("*Item {}*: ", item.position) + _item_line(item)), ContextLine((BLIND,))),
+        inputs=(
+            ChoiceInput("label", "Your label", labels, initial=chosen),
+            TextInput("reason", "Why (optional)", multiline=True, optional=True, max_length=500),
+        ),
+    )
+
+
+VOTE_SAID = {
+    "unknown": "⛔ I know no such calibration session.",
+    "not_invited": "⛔ You are not a participant of this calibration session.",
+    "revealed": "🔒 This session is revealed: votes are closed.",
+    "bad_item": "⛔ That item is not part of this session.",
+    "bad_label": "⛔ That label is not one of this session's answers.",
+}
+
+
+def _labels(row: CalibrationSession) -> list[str]:
+    return labels_of(row)
+
+
+# ----- progress and reminders ----------------------------------------------------------------
+
+
+def progress_message(
+    row: CalibrationSession,
+    queue: Queue | None,
+    finished: Sequence[str],
+    waiting: Sequence[str],
+    items: int,
+    tz: tzinfo,
+) -> Message:
+    """Who has finished and who has not (never what anyone chose), with Reveal now while open."""
+    sid = row.session_id
+    queue_name = queue.name if queue else row.queue
+    parts: list[Part] = [
+        Header(md("{} · {}", session_id(sid), row.title)),
+        Text(
+            md(
+                "*{}* · {} items · reveal {} in {}",
+                queue_name,
+                items,
+                when(row.due_at, tz),
+                channel(row.channel),
+            )
+        ),
+        Text(
+            md("✅ *Finished ({})*: ", len(finished))
+            + (people(list(finished)) if finished else md("nobody yet"))
+        ),
+        Text(md("⏳ *Not yet ({})*: ", len(waiting)) + (people(list(waiting)) if waiting else md("nobody"))),
+    ]
+    if row.status == "open":
+        button = Button("Reveal now", REVEAL, value=str(sid), style="danger")
+        parts.append(Buttons((button,), block_id=f"calibrate-{sid}-progress"))
+    else:
+        revealed = when(row.revealed_at or row.due_at, tz)
+        parts.append(Text(md("🔓 Revealed {}: the results are in {}.", revealed, channel(row.channel))))
+    summary = md("{}: {} of {} finished", session_id(sid), len(finished), len(finished) + len(waiting))
+    return Message(summary=summary, parts=tuple(parts))
+
+
+def reminder_message(row: CalibrationSession, rated: int, items: int, tz: tzinfo) -> Message:
+    return Message.text(
+        md(
+            "⏰ {} *{}*: you have rated {} of {} items; the reveal is {}. Your ballot is above in our DM.",
+            session_id(row.session_id),
+            row.title,
+            rated,
+            items,
+            when(row.due_at, tz),
+        )
+    )
+
+
+# ----- the reveal ----------------------------------------------------------------------------
+
+
+def votes_line(votes: Mapping[str, int]) -> str:
+    return " · ".join(f"{label} {count}" for label, count in votes.items()) or "no votes"
+
+
+def item_result_line(item: CalibrationItem, stats: ItemAgreement | None) -> Markup:
+    votes = stats.votes if stats else {}
+    line = md("{}. `{}` · {}", item.position, item.item_id, votes_line(votes))
+    if item.reference:
+        line += md(" · reference *{}*", item.reference)
+    line += md(" · {} agree", percent(stats.agreement if stats and votes else None))
+    return line + (md(" ⚠️") if stats and stats.discuss else md(""))
+
+
+def _packed(lines: Sequence[Markup]) -> list[Part]:
+    """Lines in as few sections as fit Slack's 3,000 characters each."""
+    parts: list[Part] = []
+    chunk: list[Markup] = []
+    size = 0
+    for line in lines:
+        length = len(line.plain) + 1
+        if chunk and size + length > SECTION_CHARS:
+            parts.append(Text(md("\n").join(chunk)))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += length
+    if chunk:
+        parts.append(Text(md("\n").join(chunk)))
+    return parts
+
+
+def reveal_message(
+    row: CalibrationSession,
+    queue: Queue | None,
+    items: Sequence[CalibrationItem],
+    report: AgreementReport,
+    raters: int,
+) -> Message:
+    """The session's statistics and every item's votes, for the channel. No names: per-person
+    figures go to the facilitator alone."""
+    by_id = {s.item_id: s for s in report.items}
+    alpha_text = figure(report.alpha) if report.alpha is not None else f"not computed: {report.alpha_note}"
+    fleiss_text = (
+        figure(report.fleiss) if report.fleiss is not None else f"not computed: {report.fleiss_note}"
+    )
+    threshold = report.threshold
+    discuss = [i for i in items if (found := by_id.get(i.item_id)) is not None and found.discuss]
+    sid = row.session_id
+    parts: list[Part] = [
+        Header(md("Calibration results: {}", row.title)),
+        Text(
+            md(
+                "{} · *{}* · {} items · {} raters",
+                session_id(sid),
+                queue.name if queue else row.queue,
+                len(items),
+                raters,
+            )
+        ),
+        Fields((md("*Krippendorff's alpha*\n{}", alpha_text), md("*Fleiss' kappa*\n{}", fleiss_text))),
+        *_packed([item_result_line(i, by_id.get(i.item_id)) for i in items]),
+    ]
+    if discuss:
+        numbers = md(", ").join(md("{}", i.position) for i in discuss)
+        parts.append(
+            Text(
+                md(
+                    "⚠️ *To discuss* (agreement under {} or the majority not the reference): items {}. "
+                    "A thread for each follows.",
+                    percent(threshold),
+                    numbers,
+                )
+            )
+        )
+    else:
+        parts.append(
+            Text(
+                md(
+                    "Nothing to discuss: every item at {} agreement or more, on its reference.",
+                    percent(threshold),
+                )
+            )
+        )
+    parts.append(
+        ContextLine(("Each participant's accuracy and Cohen's kappa went to the facilitator privately.",))
+    )
+    return Message(summary=md("{} results: {}", session_id(sid), row.title), parts=tuple(parts))
+
+
+def discussion_message(
+    row: CalibrationSession, item: CalibrationItem, stats: ItemAgreement | None, section: Hit | None
+) -> Message:
+    """One low-agreement item, a thread of its own for the discussion; it mentions nobody."""
+    parts: list[Part] = [
+        Text(
+            md("💬 *Discuss item {} of {}*: ", item.position, session_id(row.session_id)) + _item_line(item)
+        ),
+        Text(item_result_line(item, stats)),
+    ]
+    if section is not None:
+        passage = section.passage
+        where = md("📖 Policy: *{}* › {}", passage.title, passage.heading)
+        if passage.link:
+            where += md(" · {}", passage.link)
+        parts.append(ContextLine((where,)))
+    parts.append(ContextLine(("Reply in this thread to discuss this item.",)))
+    return Message(summary=md("Discuss item {}: {}", item.position, item.item_id), parts=tuple(parts))
+
+
+def private_message(row: CalibrationSession, report: AgreementReport) -> Message:
+    """Each participant against the reference: for the facilitator alone, never the channel."""
+    lines = []
+    for rater in report.raters:
+        kappa = (
+            figure(rater.kappa) if rater.kappa is not None else f"n/a ({rater.kappa_note or 'no reference'})"
+        )
+        lines.append(
+            md(
+                "{}: {} rated · accuracy {} · Cohen's kappa {}",
+                user(rater.rater),
+                rater.rated,
+                percent(rater.accuracy),
+                kappa,
+            )
+        )
+    parts: list[Part] = [
+        Header(md("{} · per participant (private)", session_id(row.session_id))),
+        Text(
+            "Against the reference label, over the items that have one. For you alone: use it to coach, "
+            "not to rank."
+        ),
+        *(_packed(lines) if lines else [Text("Nobody voted.")]),
+    ]
+    return Message(summary=md("{}: per participant", session_id(row.session_id)), parts=tuple(parts))
+
+
+# ----- reading -------------------------------------------------------------------------------
+
+
+def list_message(
+    rows: Sequence[CalibrationSession], finished: Mapping[int, tuple[int, int]], tz: tzinfo
+) -> Message:
+    if not rows:
+        return Message.text(
+            md("No calibration sessions open or revealed lately. `{}` makes one.", command("calibrate new"))
+        )
+    lines = []
+    for row in rows:
+        done, total = finished.get(row.session_id, (0, 0))
+        if row.status == "open":
+            state = md("open, reveal {} · {} of {} finished", when(row.due_at, tz), done, total)
+        else:
+            state = md("revealed {}", when(row.revealed_at or row.due_at, tz))
+        lines.append(md("*{}* · {} · {} · ", session_id(row.session_id), row.title, row.queue) + state)
+    return Message.of(
+        md("{} calibration sessions", len(rows)), Header("Calibration sessions"), *_packed(lines)
+    )
+
+
+def _change(now: float | None, before: float | None, points: bool) -> Markup:
+    if now is None or before is None:
+        return md(" n/a")
+    delta = (now - before) * (100 if points else 1)
+    return md(" ({:+.0f} pts)", delta) if points else md(" ({:+.2f})", delta)
+
+
+def trend_message(
+    results: Sequence[tuple[CalibrationResult, str]], names: Mapping[str, str], tz: tzinfo, scope: str
+) -> Message:
+    """Per vendor and queue, each session's alpha and mean accuracy, oldest to newest, with the change."""
+    if not results:
+        return Message.text(md("No revealed calibration sessions{} yet.", f" for {scope}" if scope else ""))
+    groups: dict[tuple[str, str], list[tuple[CalibrationResult, str]]] = {}
+    for result, title in results:
+        groups.setdefault((result.vendor, result.queue), []).append((result, title))
+    parts: list[Part] = [Header("Calibration trend" + (f": {scope}" if scope else ""))]
+    for (vendor, queue), rows in groups.items():
+        lines = [md("*{} · {}*", names.get(vendor, vendor), names.get(queue, queue))]
+        before: CalibrationResult | None = None
+        for result, title in rows:
+            line = md(
+                "{} {} · {} · alpha {}",
+                session_id(result.session_id),
+                f"{result.revealed_at.astimezone(tz):%d %b}",
+                title,
+                figure(result.alpha),
+            )
+            if before is not None:
+                line += _change(result.alpha, before.alpha, points=False)
+            line += md(" · accuracy {}", percent(result.mean_accuracy))
+            if before is not None:
+                line += _change(result.mean_accuracy, before.mean_accuracy, points=True)
+            lines.append(line)
+            before = result
+        if len(rows) > 1:
+            first, last = rows[0][0], rows[-1][0]
+            lines.append(
+                md("_Since the first:_ alpha")
+                + _change(last.alpha, first.alpha, False)
+                + md(", accuracy")
+                + _change(last.mean_accuracy, first.mean_accuracy, True)
+            )
+        parts += _packed(lines)
+    parts.append(
+        ContextLine(
+            ("Alpha: Krippendorff's, nominal. Accuracy: the mean over participants, against the reference.",)
+        )
+    )
+    return Message(summary="Calibration trend", parts=tuple(parts))
