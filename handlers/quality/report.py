@@ -74,7 +74,8 @@ class Confusion:
 
 @dataclass(frozen=True)
 class LabelerQuality:
-    """One labeler on one queue; `flagged` only when the whole quality interval lies below the target."""
+    """One labeler on one queue; `flagged` only when the whole quality interval lies below the target
+    and at least a working week of audits backs it (analysis.MIN_AUDITED_TO_FLAG)."""
 
     queue: str
     vendor: str

@@ -44,6 +44,8 @@ def standouts(error_cells: pd.DataFrame, vendor_queues: pd.DataFrame, workspace:
     cells = error_cells[error_cells["scope_errors"] >= MIN_ERRORS].merge(
         vendor_queues, on=["vendor", "queue"]
     )
+    if cells.empty:
+        return []
     cells = cells.merge(
         queue_errors.rename(columns={"errors": "queue_errors"}).drop(columns="labels"), on=["queue", *pair]
     )
