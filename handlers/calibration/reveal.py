@@ -59,21 +59,36 @@ async def statistics(services: Services, row: CalibrationSession) -> Statistics:
     return Statistics(items, report, len({vote.user_id for vote in votes}))
 
 
+def _questions(queue: Queue | None, item: CalibrationItem, stats: ItemAgreement | None) -> list[str]:
+    """The queue's name, the labels involved and the note; then without the labels, which every policy
+    shares and which on their own pull a generic section ("What to remove") to the top."""
+    labels = [*(stats.votes if stats else {}), *([item.reference] if item.reference else [])]
+    named = " ".join(dict.fromkeys(label.replace("_", " ") for label in labels))
+    name = queue.name if queue else ""
+    asked = [f"{name} {named} {item.note or ''}".strip()]
+    if item.note:
+        asked.append(f"{name} {item.note}".strip())
+    return asked
+
+
 async def policy_section(
     services: Services, queue: Queue | None, item: CalibrationItem, stats: ItemAgreement | None
 ) -> Hit | None:
-    """The policy section the item's confusion concerns, when the library answers confidently: searched
-    with the queue's name, the labels involved and the item's note."""
-    labels = [*(stats.votes if stats else {}), *([item.reference] if item.reference else [])]
-    words = [queue.name if queue else "", *dict.fromkeys(label.replace("_", " ") for label in labels)]
-    question = " ".join([*words, item.note or ""]).strip()
+    """The policy section the item's confusion concerns, when the library answers confidently and the
+    policy applies to the queue (or to everything)."""
     try:
         built = await current_index(services)
-        hits = await asyncio.to_thread(built.index.search, question, 1)
+        for question in _questions(queue, item, stats):
+            hits = await asyncio.to_thread(built.index.search, question, 5)
+            for hit in hits:
+                policy = built.policies.get(hit.passage.policy_id)
+                scope = policy.applies_to if policy else ()
+                applies = not scope or queue is None or queue.id in scope or queue.vendor in scope
+                if applies and PolicyIndex.confident([hit]):
+                    return hit
     except Exception:  # no library, or it cannot be read now: the thread goes without a section
         log.warning("policy search failed for %s", item.item_id, exc_info=True)
-        return None
-    return hits[0] if PolicyIndex.confident(hits) else None
+    return None
 
 
 async def run_reveal(services: Services, taken: claims.Taken) -> str:

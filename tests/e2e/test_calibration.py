@@ -7,16 +7,23 @@ and the trend across sessions."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 
+import pyarrow as pa
 import pytest
 from sqlalchemy import select
 
 from handlers.calibration import views
 from handlers.calibration.agreement import session_statistics
+from handlers.policy.store import load_dir
+from storage import queue_data
 from storage.engine import Database
-from storage.models import CalibrationResult, CalibrationVote, Claim
+from storage.migrate import upgrade
+from storage.models import CalibrationItem, CalibrationResult, CalibrationVote, Claim
+from tests.conftest import ROOT
 from tests.e2e.calibration_flow import (
     CSV,
+    DUE_AT,
     KAI,
     LEE,
     NICO,
@@ -26,6 +33,7 @@ from tests.e2e.calibration_flow import (
     VOTES,
     ballot,
     click,
+    command_answer,
     count,
     create,
     dms_of,
@@ -196,3 +204,167 @@ async def test_an_invalid_csv_says_what_is_wrong_and_where_and_stores_nothing(
         await db.dispose()
         assert not any(kind.startswith("calibrat") for kind in kinds)
         assert dms_of(slack, LEE) == []
+
+
+async def _seed_decisions(database_url: str) -> None:
+    """Audited decisions of hate-en: five allow→remove, three remove→allow, one age_restrict→remove
+    disagreements in the period, and rows that must not be picked (agreed, unaudited, too old,
+    another queue, a QA label the queue does not have)."""
+    now = Clock().now
+    rows: list[tuple[str, str, str | None, datetime, str]] = []
+    for n in range(5):
+        rows.append((f"D-A{n}", "allow", "remove", now - timedelta(days=1 + n), "hate-en"))
+    for n in range(3):
+        rows.append((f"D-B{n}", "remove", "allow", now - timedelta(days=2 + n), "hate-en"))
+    rows.append(("D-C0", "age_restrict", "remove", now - timedelta(days=3), "hate-en"))
+    rows += [(f"D-OK{n}", "remove", "remove", now - timedelta(days=1), "hate-en") for n in range(4)]
+    rows += [(f"D-UN{n}", "remove", None, now - timedelta(days=1), "hate-en") for n in range(3)]
+    rows.append(("D-OLD", "allow", "remove", now - timedelta(days=40), "hate-en"))
+    rows.append(("D-SPAM", "allow", "remove", now - timedelta(days=1), "spam-pt"))
+    rows.append(("D-ODD", "allow", "delete", now - timedelta(days=1), "hate-en"))
+    utc = pa.timestamp("us", tz="UTC")
+    table = pa.table(
+        {
+            "item_id": [r[0] for r in rows],
+            "queue": [r[4] for r in rows],
+            "vendor": ["northwind"] * len(rows),
+            "site": ["lisbon"] * len(rows),
+            "labeler_id": ["nr-0001"] * len(rows),
+            "enqueued_at": pa.array([r[3] - timedelta(minutes=5) for r in rows], utc),
+            "completed_at": pa.array([r[3] for r in rows], utc),
+            "handle_seconds": [40.0] * len(rows),
+            "decision": [r[1] for r in rows],
+            "qa_decision": [r[2] for r in rows],
+        }
+    )
+    db = Database(database_url)
+    await upgrade(db)
+    async with db.transaction() as session:
+        assert await queue_data.store_decisions(session, table) == len(rows)
+    await db.dispose()
+
+
+async def test_a_session_picked_from_the_audited_disagreements(workspace, database_url) -> None:
+    await _seed_decisions(database_url)
+    async with running_bot(quiet(workspace), database_url, clock=Clock()) as (bot, slack):
+        answer = await create(slack, bot, source=views.SOURCE_AUDITS, items="", count="5", days="28")
+        assert answer == {}
+        await run_timers(bot)
+        db = Database(database_url)
+        async with db.transaction() as session:
+            items = (await session.scalars(select(CalibrationItem).order_by(CalibrationItem.position))).all()
+            picked = [(i.item_id, i.reference, i.link, i.note) for i in items]
+        await db.dispose()
+        # Spread over the pairs, the most frequent first, the newest of each first; QA's label the reference.
+        assert picked == [
+            ("D-A0", "remove", None, None),
+            ("D-B0", "allow", None, None),
+            ("D-C0", "remove", None, None),
+            ("D-A1", "remove", None, None),
+            ("D-B1", "allow", None, None),
+        ]
+        shown = texts(ballot(slack, LEE).blocks)
+        assert "Item 1 of 5" in shown and "D-A0" in shown
+        assert "remove" not in shown.split("D-A0")[1].split("\n")[0]  # blind: no decision in the item line
+
+        # A queue with no disagreements in the period says so, next to the count.
+        answer = await create(
+            slack, bot, queue="graphic-img", source=views.SOURCE_AUDITS, items="", count="5"
+        )
+        assert answer["response_action"] == "errors" and "0 audited disagreement" in answer["errors"]["count"]
+        assert await sessions(database_url) == 1
+
+
+REMINDER_CSV = """ITEM-201,,quoted slur in a news report,allow
+ITEM-202,,,remove
+ITEM-203,,,allow
+"""
+
+
+async def test_reminders_reach_who_has_not_finished_once_and_the_due_time_reveals(
+    workspace, database_url
+) -> None:
+    db = Database(database_url)
+    await upgrade(db)
+    await load_dir(db, ROOT / "examples" / "policies", Clock().now)
+    await db.dispose()
+    clock = Clock()
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        assert await create(slack, bot, participants=f"{LEE} {KAI}", items=REMINDER_CSV) == {}
+        await run_timers(bot)
+        await vote_all(slack, bot, {LEE: ["remove", "remove", "allow"], KAI: ["allow"]})
+
+        def reminders(person: str) -> list[str]:
+            return [texts(m.blocks) for m in dms_of(slack, person) if "⏰" in texts(m.blocks)]
+
+        clock.now = DUE_AT - timedelta(hours=24)
+        await run_timers(bot)
+        await run_timers(bot)
+        assert reminders(LEE) == []
+        assert len(reminders(KAI)) == 1 and "rated 1 of 3" in reminders(KAI)[0]
+        clock.now = DUE_AT - timedelta(hours=2)
+        await run_timers(bot)
+        assert len(reminders(KAI)) == 2 and reminders(LEE) == []
+        assert posts(slack, QA_OPS) == []
+
+        clock.now = DUE_AT
+        await run_timers(bot)
+        await run_timers(bot)
+        results = [texts(m.blocks) for m in posts(slack, QA_OPS) if "Calibration results" in texts(m.blocks)]
+        assert len(results) == 1
+        assert "3 items · 2 raters" in results[0]
+        assert "Fleiss' kappa*\nnot computed: items have 1 to 2 ratings" in results[0]
+        ratings = [("ITEM-201", LEE, "remove"), ("ITEM-202", LEE, "remove"), ("ITEM-203", LEE, "allow"),
+                   ("ITEM-201", KAI, "allow")]  # fmt: skip
+        report = session_statistics(ratings, {"ITEM-201": "allow", "ITEM-202": "remove", "ITEM-203": "allow"})
+        # Only ITEM-201 has two ratings, and they differ: alpha = 1 - (2-1)·2/(2·2 - 2) = 0.
+        assert report.alpha == pytest.approx(0.0) and "Krippendorff's alpha*\n0.00" in results[0]
+        threads = [texts(m.blocks) for m in posts(slack, QA_OPS) if "Discuss item" in texts(m.blocks)]
+        assert len(threads) == len(report.discussion) >= 1
+        assert "ITEM-201" in threads[0] and "Quoted slurs in news reports" in threads[0]
+        assert "votes are closed" in texts(ballot(slack, KAI).blocks)
+
+        before = len(slack.fake.calls_to("response_url"))
+        await slack.action(f"{views.VOTE}0", "1|2|allow", user=KAI, channel=slack.fake.dm_channel(KAI))
+        assert "revealed" in await said(slack, before)
+        assert await votes_of(database_url, KAI) == [(1, "allow")]
+        listed = await command_answer(slack, "list", user=KAI)
+        assert "CAL-1" in listed and "revealed" in listed
+
+
+async def test_the_trend_shows_agreement_per_vendor_and_queue_across_sessions(
+    workspace, database_url
+) -> None:
+    clock = Clock()
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        for number, votes in ((1, VOTES), (2, {who: ["remove", "allow", "allow"] for who in VOTES})):
+            due = f"{clock.now + timedelta(days=2):%Y-%m-%d} 15:00"
+            assert await create(slack, bot, title=f"Round {number}", due=due) == {}
+            await run_timers(bot)
+            await vote_all(slack, bot, votes, session=number)
+            panel = next(
+                m
+                for m in dms_of(slack, QUINN)
+                if f"CAL-{number} ·" in texts(m.blocks) and "Reveal now" in texts(m.blocks)
+            )
+            await click(slack, QUINN, panel, views.REVEAL)
+            await bot.services.background.drain(10)
+            await run_timers(bot)
+            clock.advance(days=7)
+
+        trend = await command_answer(slack, "trend hate-en")
+        assert "Northwind Review Services · Hate speech EN" in trend
+        first, second = trend.index("CAL-1"), trend.index("CAL-2")
+        assert first < second  # oldest first
+        assert "Round 1 · alpha 0.60 · accuracy 89%" in trend
+        assert (
+            "Round 2 · alpha n/a" in trend
+            or "Round 2 · alpha 1.00 (+0.40) · accuracy 100% (+11 pts)" in trend
+        )
+        assert "alpha n/a" not in trend.split("CAL-1")[1].split("\n")[0]
+        # A vendor lead sees their own vendor's trend; another vendor's lead sees none; labelers may not ask.
+        assert "Hate speech EN" in await command_answer(slack, "trend", user=NICO)
+        assert "No revealed calibration sessions" in await command_answer(slack, "trend", user="U0BBLEAD1")
+        assert "trainers" in await command_answer(slack, "trend", user=LEE)
+        assert "Only the facilitator" in await command_answer(slack, "status CAL-2", user=LEE)
+        assert "Finished (3)" in await command_answer(slack, "status CAL-2", user=TARA)
