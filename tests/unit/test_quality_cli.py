@@ -1,0 +1,120 @@
+"""`tsqa quality report`: JSON equal to the analysis, the CSV and charts written, the default period,
+and exit 2 with what is wrong."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from bot.workspace import Workspace
+from handlers.quality.analysis import analyse
+from handlers.quality.cli import register
+from handlers.quality.scope import Scope
+from handlers.queue_data.frames import read_decisions
+from handlers.queue_data.generate import generate_decisions
+from storage.engine import Database
+from storage.migrate import run_on_database
+from storage.queue_data import store_decisions
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    """The CLI as `tsqa` mounts it: a root app the capability registers into."""
+    root = typer.Typer()
+    root.command("version")(lambda: None)  # a second command keeps `quality` a subcommand
+    register(root)
+    return root
+
+
+@pytest.fixture
+def stored(workspace: Workspace, tmp_path: Path) -> tuple[dict[str, str], object]:
+    """Five weeks of decisions ending yesterday, stored; the env and the typed table."""
+    today = datetime.now(workspace.tz).date()
+    frame = generate_decisions(workspace, today - timedelta(days=35), 35, seed=5, scale=0.2)
+    buffer = io.BytesIO()
+    frame.to_csv(buffer, index=False)
+    buffer.seek(0)
+    table = read_decisions(buffer, workspace.timezone)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+
+    async def store(db: Database) -> None:
+        async with db.transaction() as session:
+            await store_decisions(session, table)
+
+    run_on_database(url, store)
+    env = {"DATABASE_URL": url, "TSQA_WORKSPACE": str(ROOT / "examples" / "workspace.yml")}
+    return env, table
+
+
+def run(app: typer.Typer, env: dict[str, str], *args: str):
+    return CliRunner().invoke(app, ["quality", "report", *args], env=env)
+
+
+def test_json_equals_the_analysis_over_the_default_period(app, stored, workspace: Workspace) -> None:
+    env, table = stored
+    result = run(app, env, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    today = datetime.now(workspace.tz).date()
+    since, until = today - timedelta(days=28), today - timedelta(days=1)
+    assert (data["since"], data["until"]) == (since.isoformat(), until.isoformat())
+    expected = analyse(table, workspace, scope=Scope(), since=since, until=until, tz=workspace.timezone)
+    assert data == json.loads(json.dumps(expected.as_dict()))
+    assert data["groups"][-1]["level"] == "overall" and data["groups"][-1]["audited"] > 500
+
+
+def test_scope_csv_and_charts(app, stored, workspace: Workspace, tmp_path: Path) -> None:
+    env, table = stored
+    out, charts = tmp_path / "errors.csv", tmp_path / "charts"
+    until = datetime.now(workspace.tz).date() - timedelta(days=2)
+    since = until - timedelta(days=13)
+    args = ["--vendor", "northwind", "--since", since.isoformat(), "--until", until.isoformat()]
+    result = run(app, env, *args, "--csv", str(out), "--chart-dir", str(charts))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Quality for vendor northwind, {since} to {until}")
+    expected = analyse(
+        table, workspace, scope=Scope("vendor", "northwind"), since=since, until=until, tz=workspace.timezone
+    )
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == expected.overall.errors  # type: ignore[union-attr]
+    assert {r["vendor"] for r in rows} == {"northwind"}
+    pngs = sorted(p.name for p in charts.iterdir())
+    assert "confusion-hate-en.png" in pngs and "trend-overall-northwind.png" in pngs
+    assert "confusion-graphic-img.png" not in pngs
+    assert all((charts / name).read_bytes().startswith(b"\x89PNG") for name in pngs)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--queue", "nope"], "queue 'nope' is not in the workspace file"),
+        (["--queue", "hate-en", "--site", "lisbon"], "at most one of --queue, --vendor and --site"),
+        (["--since", "2026-13-01"], "--since '2026-13-01' is not a date like 2026-11-01"),
+        (
+            ["--since", "2026-11-10", "--until", "2026-11-01"],
+            "--since 2026-11-10 is after --until 2026-11-01",
+        ),
+    ],
+)
+def test_wrong_commands_exit_2_saying_what_is_wrong(app, stored, args: list[str], message: str) -> None:
+    env, _ = stored
+    result = run(app, env, *args)
+    assert result.exit_code == 2
+    assert message in " ".join(result.stderr.split())
+
+
+def test_until_alone_means_the_28_days_to_it(app, stored) -> None:
+    env, _ = stored
+    data = json.loads(run(app, env, "--until", "2026-11-28", "--json").stdout)
+    assert (data["since"], data["until"]) == (str(date(2026, 11, 1)), "2026-11-28")
+    assert pd.Timestamp(data["until"]) - pd.Timestamp(data["since"]) == pd.Timedelta(days=27)
