@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 
 from bot import once
-from bot.chat.model import MessageRef
+from bot.chat.model import Message, MessageRef, channel, md
 from bot.chat.port import ChatError
 from bot.context import Services
 from bot.workspace import Queue
@@ -143,6 +143,19 @@ async def run_reveal(services: Services, taken: claims.Taken) -> str:
     await lifecycle.refresh_progress(services, sid)
     await _close_ballots(services, row)
     return f"revealed {len(stats.report.discussion)} to discuss"
+
+
+async def reveal_failed(services: Services, taken: claims.Taken, error: str) -> None:
+    """The results could not be posted after every retry: the facilitator hears why and what to do."""
+    row = await store.get(services.db, int((taken.payload or {})["session"]))
+    if row is None:
+        return
+    where = channel(row.channel)
+    text = md("⚠️ I could not post the results of {} *{}* in {}: {}.", v.session_id(row.session_id), row.title,
+              where, error[:300])  # fmt: skip
+    if "not_in_channel" in error or "channel_not_found" in error:
+        text += md(" ") + services.port.join_hint(where)
+    await once.dm(services, f"{taken.key}:failed", "calibration", row.facilitator, Message.text(text))
 
 
 async def _close_ballots(services: Services, row: CalibrationSession) -> None:

@@ -288,7 +288,7 @@ async def trend_command(ctx: Context, cmd: Command, args: list[str]) -> None:
 
 INVITE = Timer(lifecycle.INVITE_KIND, lifecycle.run_invite, max_attempts=8)
 REMIND = Timer(lifecycle.REMIND_KIND, lifecycle.run_remind, max_attempts=5)
-REVEAL = Timer(lifecycle.REVEAL_KIND, reveal.run_reveal, max_attempts=10)
+REVEAL = Timer(lifecycle.REVEAL_KIND, reveal.run_reveal, give_up=reveal.reveal_failed, max_attempts=10)
 
 
 def register(router: Router) -> None:

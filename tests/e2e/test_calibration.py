@@ -37,7 +37,9 @@ from tests.e2e.calibration_flow import (
     count,
     create,
     dms_of,
+    form_values,
     label_action,
+    open_form,
     posts,
     progress,
     said,
@@ -46,8 +48,8 @@ from tests.e2e.calibration_flow import (
     vote_all,
     votes_of,
 )
-from tests.e2e.escalate_flow import Clock, buttons, quiet, run_timers
-from tests.e2e.harness import running_bot, texts
+from tests.e2e.escalate_flow import Clock, buttons, choice, opened_view, quiet, run_timers, submit, text_value
+from tests.e2e.harness import running_bot, seeded_fake, texts
 
 
 async def test_a_session_from_a_csv_is_voted_blind_and_revealed_with_its_statistics(
@@ -165,9 +167,6 @@ async def test_a_session_from_a_csv_is_voted_blind_and_revealed_with_its_statist
 
 
 async def test_a_double_submit_makes_one_session(workspace, database_url) -> None:
-    from tests.e2e.calibration_flow import form_values, open_form
-    from tests.e2e.escalate_flow import submit
-
     async with running_bot(quiet(workspace), database_url, clock=Clock()) as (bot, slack):
         view = await open_form(slack)
         answers = await asyncio.gather(*(submit(slack, view, QUINN, form_values()) for _ in range(2)))
@@ -368,3 +367,51 @@ async def test_the_trend_shows_agreement_per_vendor_and_queue_across_sessions(
         assert "trainers" in await command_answer(slack, "trend", user=LEE)
         assert "Only the facilitator" in await command_answer(slack, "status CAL-2", user=LEE)
         assert "Finished (3)" in await command_answer(slack, "status CAL-2", user=TARA)
+
+
+async def test_a_vote_with_a_reason_through_its_form(workspace, database_url) -> None:
+    async with running_bot(quiet(workspace), database_url, clock=Clock()) as (bot, slack):
+        assert await create(slack, bot) == {}
+        await run_timers(bot)
+        before = len(slack.fake.calls_to("views.open"))
+        await click(slack, KAI, ballot(slack, KAI), views.REASON)
+        view = await opened_view(slack, before)
+        assert "ITEM-101" in texts(view["blocks"]) and view["callback_id"] == views.REASON_FORM
+        reason = "Quoted to report, not to endorse"
+        values = {**choice("label", "allow"), "reason": text_value(reason)}
+        assert await submit(slack, view, KAI, values) == {}
+        await bot.services.background.drain(10)
+        db = Database(database_url)
+        async with db.transaction() as session:
+            row = await session.get(CalibrationVote, (1, 1, KAI))
+            assert row is not None and (row.label, row.reason) == ("allow", reason)
+        await db.dispose()
+        assert "Item 2 of 3" in texts(ballot(slack, KAI).blocks)  # the ballot moved on, in place
+        # A forged form naming another session's item is refused like a forged button.
+        forged = {**view, "private_metadata": "1|9|x|y"}
+        assert await submit(slack, forged, KAI, values) == {}
+        await bot.services.background.drain(10)
+        assert await votes_of(database_url, KAI) == [(1, "allow")]
+
+
+async def test_results_that_cannot_be_posted_are_retried_then_the_facilitator_is_told(
+    workspace, database_url
+) -> None:
+    clock = Clock()
+    fake = seeded_fake(workspace)
+    fake.add_channel("C0NOBOT01", "calibration-room", members=[QUINN, LEE, KAI], bot_member=False)
+    async with running_bot(quiet(workspace), database_url, clock=clock, fake=fake) as (bot, slack):
+        view = await open_form(slack, channel="C0NOBOT01")
+        assert await submit(slack, view, QUINN, form_values(participants=f"{LEE} {KAI}")) == {}
+        await bot.services.background.drain(10)
+        await run_timers(bot)
+        await vote_all(slack, bot, {LEE: VOTES[LEE], KAI: VOTES[KAI]})
+        clock.now = DUE_AT
+        for _ in range(12):  # every retry, with back-off, until the timer gives up
+            await run_timers(bot)
+            clock.advance(minutes=31)
+        told = [
+            texts(m.blocks) for m in dms_of(slack, QUINN) if "could not post the results" in texts(m.blocks)
+        ]
+        assert len(told) == 1 and "not_in_channel" in told[0] and "C0NOBOT01" in told[0]
+        assert await count(database_url, CalibrationResult) == 1  # the votes froze and the figures are kept
