@@ -45,7 +45,7 @@ _SETS = "GROUPING SETS ((queue{0}), (vendor{0}), (site{0}), ({1}))"
 AUDITED = """
 CREATE TEMP TABLE audited AS
 SELECT d.queue, coalesce(d.vendor, q.vendor) AS vendor, coalesce(d.site, q.site) AS site, d.labeler_id,
-       d.item_id, d.completed_at, coalesce(d.decision, '{none}') AS decision, d.qa_decision, q.target,
+       {rows}coalesce(d.decision, '{none}') AS decision, d.qa_decision, q.target,
        CAST(date_trunc('week', timezone('{zone}', d.completed_at)) AS DATE) AS week,
        d.decision IS NOT DISTINCT FROM d.qa_decision AS agreed,
        CASE WHEN d.decision IS NOT DISTINCT FROM d.qa_decision THEN NULL
@@ -97,11 +97,18 @@ def _queues(workspace: Workspace) -> tuple[pa.Table, pa.Table]:
 
 
 def audited_connection(
-    table: pa.Table, workspace: Workspace, scope: Scope, since: date, until: date, tz: str
+    table: pa.Table,
+    workspace: Workspace,
+    scope: Scope,
+    since: date,
+    until: date,
+    tz: str,
+    *,
+    with_items: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """A private DuckDB connection (safe in any thread) with the table `audited`: audited decisions of
     known queues in local days since..until of `tz`, each with its local ISO week (Monday), agreed,
-    over/under direction and whether it is in scope."""
+    over/under direction and whether it is in scope; `with_items` adds item_id and completed_at."""
     start, end = period_us(since, until, tz)
     con = duckdb.connect()
     queues, ranks = _queues(workspace)
@@ -109,7 +116,8 @@ def audited_connection(
     con.register("queues", queues)
     con.register("ranks", ranks)
     in_scope = "TRUE" if scope.kind == "all" else f"{_SCOPE_COLUMN[scope.kind]} = $scope_id"
-    sql = AUDITED.format(none=NO_DECISION, zone=_zone(tz), in_scope=in_scope)
+    rows = "d.item_id, d.completed_at, " if with_items else ""
+    sql = AUDITED.format(none=NO_DECISION, zone=_zone(tz), in_scope=in_scope, rows=rows)
     params: dict[str, object] = {
         "start": datetime.fromtimestamp(start / 1e6, UTC),
         "end": datetime.fromtimestamp(end / 1e6, UTC),

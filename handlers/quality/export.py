@@ -24,7 +24,7 @@ def errors_table(
     table: pa.Table, workspace: Workspace, *, scope: Scope, since: date, until: date, tz: str
 ) -> pa.Table:
     """Every audited disagreement in scope, oldest first; completed_at as local ISO 8601 with offset."""
-    with audited_connection(table, workspace, scope, since, until, tz) as con:
+    with audited_connection(table, workspace, scope, since, until, tz, with_items=True) as con:
         rows = con.sql(
             f"SELECT {', '.join(COLUMNS)} FROM audited WHERE in_scope AND NOT agreed "
             "ORDER BY completed_at, queue, item_id"
