@@ -37,7 +37,15 @@ AUDITED = 0.15
 START = date(2025, 1, 6)
 DAYS = 90
 TOP = 5
-Z = 1.959963984540054  # the 97.5% normal quantile, as statsmodels uses for alpha 0.05
+Z = 1.959963984540054
+PARTS = (
+    "groups",
+    "pairs",
+    "weeks",
+    "confusion",
+    "labelers",
+    "standouts",
+)  # what both sides report  # the 97.5% normal quantile, as statsmodels uses for alpha 0.05
 
 
 def make_data(path: Path, rows: int, ws: Workspace, seed: int) -> None:
@@ -69,14 +77,7 @@ def read(path: Path, ws: Workspace) -> pa.Table:
 
 def bot_side(table: pa.Table, ws: Workspace, since: date, until: date) -> dict[str, Any]:
     report = analyse(table, ws, scope=Scope(), since=since, until=until, tz=ws.timezone, top=TOP)
-    out: dict[str, Any] = {
-        "groups": {},
-        "pairs": {},
-        "weeks": {},
-        "confusion": {},
-        "labelers": {},
-        "standouts": {},
-    }
+    out: dict[str, Any] = {part: {} for part in PARTS}
     for g in report.groups:
         key = (g.level, g.key)
         out["groups"][key] = (g.audited, g.agreed, g.over, g.under, g.unranked, g.low, g.high, g.target)
@@ -190,14 +191,7 @@ def duckdb_side(table: pa.Table, ws: Workspace, since: date, until: date) -> dic
                 params = {"tz": ws.timezone, "start": start, "end": end} if "$tz" in statement else None
                 con.execute(statement, params)
         rows = {name: con.execute(query).fetchall() for name, query in SQL.items()}
-    out: dict[str, Any] = {
-        "groups": {},
-        "pairs": {},
-        "weeks": {},
-        "confusion": {},
-        "labelers": {},
-        "standouts": {},
-    }
+    out: dict[str, Any] = {part: {} for part in PARTS}
     for level, key, *values in rows["groups"]:
         if values[0]:
             out["groups"][(level, key)] = tuple(values)

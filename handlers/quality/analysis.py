@@ -24,6 +24,7 @@ from handlers.quality.report import (
     LabelerQuality,
     QualityReport,
     Week,
+    records,
 )
 from handlers.quality.scope import Scope, period_us
 from handlers.quality.standouts import standouts
@@ -288,24 +289,7 @@ def _labelers(frame: pd.DataFrame) -> list[LabelerQuality]:
         ["flagged", "error_low", "error_rate", "queue", "labeler_id"],
         ascending=[False, False, False, True, True],
     )
-    return [
-        LabelerQuality(
-            queue=r.queue,
-            vendor=r.vendor,
-            site=r.site,
-            labeler_id=r.labeler_id,
-            audited=int(r.audited),
-            errors=int(r.errors),
-            error_rate=float(r.error_rate),
-            error_low=float(r.error_low),
-            error_high=float(r.error_high),
-            quality_low=float(r.quality_low),
-            quality_high=float(r.quality_high),
-            target=float(r.target),
-            flagged=bool(r.flagged),
-        )
-        for r in frame.itertuples(index=False)
-    ]
+    return records(LabelerQuality, frame)
 
 
 # ----- reading the rows -----

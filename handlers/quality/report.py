@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
+
+import pandas as pd
 
 from handlers.quality.scope import Scope
 
@@ -139,6 +141,15 @@ class QualityReport:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: dates as ISO strings, no NaN (missing figures are null)."""
         return _clean(asdict(self))
+
+
+Row = TypeVar("Row")
+
+
+def records(cls: type[Row], frame: pd.DataFrame) -> list[Row]:
+    """One `cls` per row from the columns named as its fields, as Python values (not numpy's)."""
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    return [cls(**row) for row in frame[names].to_dict("records")]
 
 
 def _clean(value: Any) -> Any:

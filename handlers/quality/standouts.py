@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bot.workspace import Workspace
-from handlers.quality.report import Standout
+from handlers.quality.report import Standout, records
 from handlers.quality.wilson import wilson
 
 MIN_ERRORS = 5  # fewer errors of a pair are never a recommendation, whatever the interval says
@@ -77,24 +77,5 @@ def standouts(error_cells: pd.DataFrame, vendor_queues: pd.DataFrame, workspace:
     cells["reference_rate"] = cells["reference_errors"] / cells["reference_audited"]
     cells["gap"] = cells["low"] - cells["reference_high"]
     cells = cells.sort_values(["gap", "vendor", "queue", *pair], ascending=[False, True, True, True, True])
-    return [
-        Standout(
-            vendor=r.vendor,
-            queue=r.queue,
-            decision=r.decision,
-            qa_decision=r.qa_decision,
-            direction=r.direction,
-            errors=int(r.scope_errors),
-            audited=int(r.scope_audited),
-            rate=float(r.rate),
-            low=float(r.low),
-            high=float(r.high),
-            reference=r.reference,
-            reference_errors=int(r.reference_errors),
-            reference_audited=int(r.reference_audited),
-            reference_rate=float(r.reference_rate),
-            reference_low=float(r.reference_low),
-            reference_high=float(r.reference_high),
-        )
-        for r in cells.itertuples(index=False)
-    ]
+    cells = cells.rename(columns={"errors": "all_errors", "audited": "all_audited"})
+    return records(Standout, cells.rename(columns={"scope_errors": "errors", "scope_audited": "audited"}))

@@ -472,3 +472,13 @@ async def test_load_reads_only_the_audited_rows_needed(
         )
     nothing = await load(db, ws, SINCE, UNTIL, Scope("site", "nowhere"))
     assert nothing.num_rows == 0
+
+
+def test_scope_words_resolve_against_the_workspace(workspace: Workspace) -> None:
+    assert Scope.parse(None, workspace) == Scope()
+    assert Scope.parse("hate-en", workspace) == Scope("queue", "hate-en")
+    assert Scope.parse("bluebird", workspace) == Scope("vendor", "bluebird")
+    assert Scope.parse(" manila ", workspace) == Scope("site", "manila")
+    with pytest.raises(ValueError, match="'nope' is not a queue, vendor or site in the workspace file"):
+        Scope.parse("nope", workspace)
+    assert Scope("site", "manila").describe() == "site manila" and Scope().describe() == "all queues"
