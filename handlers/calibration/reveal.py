@@ -22,6 +22,7 @@ from bot.chat.port import ChatError
 from bot.context import Services
 from bot.workspace import Queue
 from handlers.calibration import lifecycle, store
+from handlers.calibration import results_views as rv
 from handlers.calibration import views as v
 from handlers.calibration.agreement import AgreementReport, ItemAgreement, session_statistics
 from handlers.policy.index import current_index
@@ -118,7 +119,7 @@ async def run_reveal(services: Services, taken: claims.Taken) -> str:
     async def recorded(sent: MessageRef) -> None:
         await store.record_reveal_post(services.db, sid, sent.ts)
 
-    results = v.reveal_message(row, queue, stats.items, stats.report, stats.raters)
+    results = rv.reveal_message(row, queue, stats.items, stats.report, stats.raters)
     posted = await once.post_recorded(
         services, f"calibrate-results:{sid}", "calibration", row.channel, results, recorded
     )
@@ -129,7 +130,7 @@ async def run_reveal(services: Services, taken: claims.Taken) -> str:
         if found is None or not found.discuss:
             continue
         section = await policy_section(services, queue, item, found)
-        message = v.discussion_message(row, item, found, section)
+        message = rv.discussion_message(row, item, found, section)
         await once.post(
             services, f"calibrate-discuss:{sid}:{item.position}", "calibration", row.channel, message
         )
@@ -138,7 +139,7 @@ async def run_reveal(services: Services, taken: claims.Taken) -> str:
         f"calibrate-private:{sid}",
         "calibration",
         row.facilitator,
-        v.private_message(row, stats.report),
+        rv.private_message(row, stats.report),
     )
     await lifecycle.refresh_progress(services, sid)
     await _close_ballots(services, row)

@@ -13,7 +13,9 @@ from bot.chat.model import FormErrors, Message, MessageRef, command, md
 from bot.context import Context
 from bot.roles import Role
 from bot.routing import Router, Timer, UsageError
+from bot.workspace import Queue
 from handlers.calibration import ballot, lifecycle, reveal, store
+from handlers.calibration import results_views as rv
 from handlers.calibration import views as v
 from handlers.calibration.agreement import DEFAULT_THRESHOLD
 from handlers.calibration.form import NewSession, check_new
@@ -31,7 +33,7 @@ def _token() -> str:
     return secrets.token_hex(8)
 
 
-def rateable_queues(ctx: Context) -> list:  # noqa: ANN201 - list[Queue]
+def rateable_queues(ctx: Context) -> list[Queue]:
     """Queues with at least two labels: the answers a participant chooses from."""
     return [q for q in ctx.workspace.queues if len(q.labels) >= 2]
 
@@ -265,7 +267,7 @@ async def list_command(ctx: Context, cmd: Command, args: list[str]) -> None:
     for row in rows:
         members = await store.participants(ctx.db, row.session_id)
         finished[row.session_id] = (sum(m.finished_at is not None for m in members), len(members))
-    await ctx.respond(v.list_message(rows, finished, ctx.workspace.tz))
+    await ctx.respond(rv.list_message(rows, finished, ctx.workspace.tz))
 
 
 async def trend_command(ctx: Context, cmd: Command, args: list[str]) -> None:
@@ -283,7 +285,7 @@ async def trend_command(ctx: Context, cmd: Command, args: list[str]) -> None:
     if scope:
         rows = [(r, t) for r, t in rows if scope in (r.queue, r.vendor)]
     names = {**{q.id: q.name for q in ws.queues}, **{x.id: x.name for x in ws.vendors}}
-    await ctx.respond(v.trend_message(rows, names, ws.tz, scope))
+    await ctx.respond(rv.trend_message(rows, names, ws.tz, scope))
 
 
 INVITE = Timer(lifecycle.INVITE_KIND, lifecycle.run_invite, max_attempts=8)
