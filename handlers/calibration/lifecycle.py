@@ -89,13 +89,17 @@ async def run_invite(services: Services, taken: claims.Taken) -> str:
         return "gone"
     if row.status != store.OPEN:
         return "revealed"
-    invited = 0
+    invited, unreached = 0, []
     for member in await store.participants(services.db, row.session_id):
         try:
             await ballot.invite(services, row, member.user_id)
             invited += 1
         except ChatError as exc:  # one person out of reach does not stop the others
             log.info("could not invite %s to %s: %s", member.user_id, v.session_id(row.session_id), exc)
+            unreached.append((member.user_id, exc.code))
+    if unreached:
+        told = v.unreached_message(row, unreached)
+        await once.dm(services, f"{taken.key}:unreached", "calibration", row.facilitator, told)
 
     async def recorded(sent: MessageRef) -> None:
         await store.record_progress(services.db, row.session_id, sent.channel, sent.ts)

@@ -27,6 +27,7 @@ from bot.chat.model import (
     channel,
     md,
     people,
+    user,
 )
 from bot.workspace import Queue
 from handlers.calibration.store import labels_of
@@ -282,6 +283,19 @@ def progress_message(
         parts.append(Text(md("🔓 Revealed {}: the results are in {}.", revealed, channel(row.channel))))
     summary = md("{}: {} of {} finished", session_id(sid), len(finished), len(finished) + len(waiting))
     return Message(summary=summary, parts=tuple(parts))
+
+
+def unreached_message(row: CalibrationSession, unreached: Sequence[tuple[str, str]]) -> Message:
+    """People the bot could not DM their ballot: the facilitator hears who and why, to follow up."""
+    who = md(", ").join(md("{} ({})", user(person), code) for person, code in unreached)
+    return Message.text(
+        md(
+            "⚠️ {} *{}*: I could not send the ballot to {}. They cannot vote until they can get my DMs.",
+            session_id(row.session_id),
+            row.title,
+            who,
+        )  # fmt: skip
+    )
 
 
 def reminder_message(row: CalibrationSession, rated: int, items: int, tz: tzinfo) -> Message:

@@ -477,3 +477,16 @@ async def test_a_session_in_teams_runs_through_the_same_handlers(database_url) -
         shown = card_text(results[0])
         assert "3 items · 2 raters" in shown and "Krippendorff's alpha" in shown
         assert "2. ITEM-102 · allow 1 · remove 1 · reference allow · 50% agree ⚠️" in shown.replace("`", "")
+
+
+async def test_the_facilitator_hears_who_could_not_get_their_ballot(workspace, database_url) -> None:
+    async with running_bot(quiet(workspace), database_url, clock=Clock()) as (bot, slack):
+        assert await create(slack, bot, participants=f"{LEE} {KAI} U0GHOST01") == {}
+        await run_timers(bot)
+        await run_timers(bot)
+        told = [
+            texts(m.blocks) for m in dms_of(slack, QUINN) if "could not send the ballot" in texts(m.blocks)
+        ]
+        assert len(told) == 1 and "<@U0GHOST01>" in told[0] and f"<@{LEE}>" not in told[0]
+        assert "Item 1 of 3" in texts(ballot(slack, LEE).blocks)  # the others were invited all the same
+        assert "Not yet (3)" in progress(slack)
