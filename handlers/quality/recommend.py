@@ -1,0 +1,98 @@
+"""What to do next, from an error analysis: the vendor–queue error pairs that stand out against the
+other vendors, the policy section each concerns, and the actions that follow (a calibration session
+on those items, the refresher quiz of that policy, a question to the policy's owners when the QA
+auditors themselves disagree)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bot.context import Services
+from handlers.policy import index as policy_index
+from handlers.policy.model import Passage
+from handlers.quality.report import QualityReport, Standout
+from storage.models import PolicyCascade, QuizTopic
+
+log = logging.getLogger("tsqa.quality")
+
+SHOWN = 3  # recommendations per report: the strongest first; the rest are in the JSON
+# Krippendorff's own guide: below 0.667 even tentative conclusions are not warranted.
+AUDITORS_AGREE = 0.667
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    standout: Standout
+    section: Passage | None  # the policy section the pair concerns, when the library has one
+    quiz_topic: str | None  # that policy's refresher quiz, when one exists
+    auditors_alpha: float | None  # the queue's latest calibration among QA, when there was one
+
+    @property
+    def auditors_disagree(self) -> bool:
+        return self.auditors_alpha is not None and self.auditors_alpha < AUDITORS_AGREE
+
+
+def _query(standout: Standout, queue_name: str) -> str:
+    """What to search the policy library for: the queue and the two labels, as words."""
+    return " ".join([queue_name, standout.decision.replace("_", " "), standout.qa_decision.replace("_", " ")])
+
+
+async def _section(services: Services, standout: Standout) -> Passage | None:
+    ws = services.workspace
+    if ws.policy is None:
+        return None
+    queue = ws.queue(standout.queue)
+    try:
+        built = await policy_index.current_index(services)
+    except Exception:  # a library that cannot load must not stop the quality report
+        log.exception("policy library unavailable for recommendations")
+        return None
+    for hit in built.index.search(_query(standout, queue.name if queue else standout.queue), k=10):
+        policy = built.policies.get(hit.passage.policy_id)
+        if policy is None or hit.passage.verified:
+            continue
+        if not policy.applies_to or {standout.queue, standout.vendor} & set(policy.applies_to):
+            return hit.passage
+    return None
+
+
+async def _quiz_topic(services: Services, policy_id: str) -> str | None:
+    """The quiz the policy was last cascaded with; else a quiz named after the policy (`spam-basics`
+    for `spam`)."""
+    async with services.db.transaction() as session:
+        cascaded = await session.scalar(
+            select(PolicyCascade.quiz_topic)
+            .where(PolicyCascade.policy_id == policy_id, PolicyCascade.quiz_topic.is_not(None))
+            .order_by(PolicyCascade.published_at.desc())
+            .limit(1)
+        )
+        if cascaded:
+            return cascaded
+        topics = (await session.scalars(select(QuizTopic.topic_id))).all()
+    named = sorted(t for t in topics if t == policy_id or t.startswith(f"{policy_id}-"))
+    return named[0] if named else None
+
+
+async def _auditors_alpha(services: Services, queue: str) -> float | None:
+    """Agreement of the latest revealed calibration session on the queue (None without one)."""
+    try:
+        from handlers.calibration import store as calibration_store
+    except ImportError:  # calibration not installed
+        return None
+    latest = getattr(calibration_store, "latest_alpha", None)
+    return await latest(services.db, queue) if latest else None
+
+
+async def recommendations(services: Services, report: QualityReport) -> list[Recommendation]:
+    """The strongest standouts (widest gap between the vendor's lower bound and the reference's
+    upper bound first), each with its section, quiz and auditors' agreement."""
+    ranked = sorted(report.standouts, key=lambda s: s.low - s.reference_high, reverse=True)[:SHOWN]
+    found = []
+    for standout in ranked:
+        section = await _section(services, standout)
+        quiz = await _quiz_topic(services, section.policy_id) if section else None
+        found.append(Recommendation(standout, section, quiz, await _auditors_alpha(services, standout.queue)))
+    return found

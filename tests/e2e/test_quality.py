@@ -1,0 +1,153 @@
+"""`/quality` end to end over signed HTTP against the Slack fake: the report in a DM (figures checked
+against an independent count of the stored audits), its trend chart, heatmaps and formula-safe CSV,
+vendor scope for vendor leads, a standout pair recommended with its policy section and refresher quiz,
+and the refresher assigned from the button."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from handlers.policy.store import load_dir
+from handlers.quality import views
+from handlers.queue_data.ingest import ingest_decisions
+from handlers.quiz import store as quiz_store
+from handlers.quiz.formats import parse_bank
+from storage.engine import Database
+from storage.migrate import upgrade
+from storage.models import Decision
+from tests.e2e.harness import eventually, running_bot, texts
+from tests.e2e.test_policy_answers import ROOT
+
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # the report covers 2 to 29 November
+QUINN = "U0QALEAD1"
+NICO = "U0NWLEAD1"
+KAI = "U0LABEL02"
+QA_OPS = "C0QAOPS01"
+
+
+def clock() -> datetime:
+    return NOW
+
+
+def quiet(workspace):  # noqa: ANN001, ANN201
+    return workspace.model_copy(update={"digests": []})
+
+
+def decisions_csv(seed: int = 7) -> bytes:
+    """Three weeks of audited decisions: spam-pt's labelers allow what QA removes far more often than
+    the other queues with the same labels do (a standout), every other error pair alike."""
+    rng = random.Random(seed)
+    rows = [
+        "item_id,queue,vendor,site,labeler_id,enqueued_at,completed_at,handle_seconds,decision,qa_decision"
+    ]
+    sites = {
+        "hate-en": ("northwind", "lisbon"),
+        "spam-pt": ("northwind", "manila"),
+        "graphic-img": ("bluebird", "nairobi"),
+    }
+    labels = ["allow", "age_restrict", "remove", "escalate"]
+    start = datetime(2026, 11, 8, 8, 0, tzinfo=UTC)
+    number = 0
+    for queue, (vendor, site) in sites.items():
+        for i in range(900):
+            number += 1
+            done = start + timedelta(minutes=33 * i)
+            qa = rng.choice(labels)
+            wrong = rng.random() < (0.25 if queue == "spam-pt" and qa == "remove" else 0.04)
+            decision = "allow" if wrong and qa != "allow" else ("remove" if wrong else qa)
+            rows.append(
+                f"IT-{number},{queue},{vendor},{site},LB-{queue[:4]}-{i % 9},"
+                f"{(done - timedelta(minutes=20)).isoformat()},{done.isoformat()},40,{decision},{qa}"
+            )
+    return ("\n".join(rows) + "\n").encode()
+
+
+async def seeded(url: str, workspace) -> None:  # noqa: ANN001
+    db = Database(url)
+    await upgrade(db)
+    report = await ingest_decisions(db, workspace, decisions_csv(), "audits.csv", now=NOW)
+    assert report.stored > 0, report
+    await load_dir(db, ROOT / "examples" / "policies", NOW)
+    bank = ROOT / "examples" / "quiz" / "spam-basics.yml"
+    await quiz_store.import_bank(db, parse_bank(bank.name, bank.read_bytes(), topic=None), NOW)
+    await db.dispose()
+
+
+async def audited(url: str, queue: str | None = None) -> tuple[int, int]:
+    """(audited, agreed) in the report's period, counted from the stored rows."""
+    db = Database(url)
+    start = int(datetime(2026, 11, 2, tzinfo=UTC).timestamp() * 1e6)
+    async with db.transaction() as session:
+        rows = (
+            await session.execute(
+                select(Decision.queue, Decision.decision, Decision.qa_decision, Decision.completed_us)
+            )
+        ).all()
+    await db.dispose()
+    kept = [
+        r
+        for r in rows
+        if r.qa_decision is not None and r.completed_us >= start and (queue is None or r.queue == queue)
+    ]
+    return len(kept), sum(r.decision == r.qa_decision for r in kept)
+
+
+def dm_of(slack, user: str) -> list:  # noqa: ANN001
+    return [m for m in slack.fake.messages_in(slack.fake.dm_channel(user)) if m.blocks]
+
+
+async def test_the_report_with_its_files_and_a_recommendation(workspace, database_url) -> None:
+    await seeded(database_url, workspace)
+    total, agreed = await audited(database_url)
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        reply = await slack.command("/quality", "", user=QUINN, channel=QA_OPS)
+        assert "on its way" in texts(reply.json()["blocks"])
+        report = await eventually(
+            lambda: [m for m in dm_of(slack, QUINN) if "Quality" in texts(m.blocks)], 20
+        )
+        await bot.services.background.drain(20)
+        shown = texts(report[0].blocks)
+        assert f"{agreed / total:.1%}" in shown and f"of {total:,} audited" in shown, shown
+        assert "What to do next" in shown and "spam" in shown.lower()
+        assert "labeler *allow* where QA said *remove*" in shown
+        names = {f.name for f in slack.fake.state.files.values()}
+        assert any(n.endswith("-trend.png") for n in names) and any(
+            n.endswith("-confusion.png") for n in names
+        )
+        table = next(f for f in slack.fake.state.files.values() if f.name.endswith("-errors.csv"))
+        rows = list(csv.DictReader(io.StringIO(table.data.decode())))
+        assert rows and len(rows) == total - agreed
+        buttons = {
+            e["action_id"]: e for b in report[0].blocks if b["type"] == "actions" for e in b["elements"]
+        }
+        assert views.CALIBRATE in buttons
+        refresher = buttons.get(views.REFRESHER)
+        assert refresher is not None and refresher["value"].startswith("spam-basics|northwind")
+        await slack.action(
+            views.REFRESHER, refresher["value"], user=QUINN, channel=slack.fake.dm_channel(QUINN)
+        )
+        await bot.services.background.drain(10)
+        said = [texts(c.args.get("blocks")) for c in slack.fake.calls_to("response_url")]
+        assert any("spam" in s.lower() for s in said), said
+
+
+async def test_vendor_leads_read_their_own_vendor_only(workspace, database_url) -> None:
+    await seeded(database_url, workspace)
+    total, agreed = await audited(database_url, "graphic-img")
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        refused = await slack.command("/quality", "graphic-img", user=NICO, channel=QA_OPS)
+        assert "own vendor" in texts(refused.json()["blocks"])
+        labeler = await slack.command("/quality", "", user=KAI, channel=QA_OPS)
+        assert "⛔" in texts(labeler.json()["blocks"])
+        bad = await slack.command("/quality", "nowhere", user=QUINN, channel=QA_OPS)
+        assert "not a queue, vendor or site" in texts(bad.json()["blocks"])
+        await slack.command("/quality", "", user=NICO, channel=QA_OPS)
+        mine = await eventually(lambda: [m for m in dm_of(slack, NICO) if "Quality" in texts(m.blocks)], 20)
+        assert "Northwind Review Services" in texts(mine[0].blocks)
+        assert "graphic" not in texts(mine[0].blocks).lower()
+        await bot.services.background.drain(20)
