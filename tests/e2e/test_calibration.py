@@ -124,6 +124,12 @@ async def test_a_session_from_a_csv_is_voted_blind_and_revealed_with_its_statist
 
         await vote(slack, bot, TARA, VOTES[TARA][2])
         assert "All 3 items rated" in texts(ballot(slack, TARA).blocks)
+        # "Change an item…" on the finished ballot brings that item back, with the person's own vote.
+        await slack.action(views.GOTO, "1|2", user=TARA, channel=slack.fake.dm_channel(TARA),
+                           message_ts=ballot(slack, TARA).ts)  # fmt: skip
+        await bot.services.background.drain(10)
+        shown = texts(ballot(slack, TARA).blocks)
+        assert "Item 2 of 3" in shown and "Your vote: *remove*" in shown
         assert "Finished (3)" in progress(slack)
 
         # Only the facilitator or an admin reveals; the facilitator's double click reveals once.
