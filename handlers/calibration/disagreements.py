@@ -32,9 +32,13 @@ class Disagreement:
     completed_us: int
 
 
-def pick(found: Sequence[Disagreement], count: int, labels: Sequence[str]) -> list[ItemDraft]:
+def pick(
+    found: Sequence[Disagreement], count: int, labels: Sequence[str], focus: tuple[str, str] | None = None
+) -> list[ItemDraft]:
     """`count` items, taken in turn from each error pair, the most frequent pair first and the newest
-    item of each pair first; an item decided twice counts once (its newest audit)."""
+    item of each pair first; an item decided twice counts once (its newest audit). With a `focus`
+    pair (a recommendation's), two thirds come from it and the rest from the other pairs, so the
+    session is not one answer repeated."""
     newest: dict[str, Disagreement] = {}
     for row in sorted(found, key=lambda r: r.completed_us, reverse=True):
         if row.decision == row.qa_decision or row.qa_decision not in labels:
@@ -44,9 +48,12 @@ def pick(found: Sequence[Disagreement], count: int, labels: Sequence[str]) -> li
     by_pair: dict[tuple[str, str], list[Disagreement]] = {}
     for row in newest.values():  # newest first, as inserted
         by_pair.setdefault((row.decision, row.qa_decision), []).append(row)
+    picked: list[ItemDraft] = []
+    if focus is not None and focus in by_pair:
+        chosen = by_pair.pop(focus)[: max(1, (2 * count + 2) // 3)]
+        picked += [ItemDraft(row.item_id, reference=focus[1]) for row in chosen]
     sizes = Counter({pair: len(rows) for pair, rows in by_pair.items()})
     pairs = sorted(by_pair, key=lambda pair: (-sizes[pair], pair))
-    picked: list[ItemDraft] = []
     depth = 0
     while len(picked) < count and any(depth < len(by_pair[p]) for p in pairs):
         for pair in pairs:
@@ -79,6 +86,12 @@ async def audited_disagreements(db: Database, queue: str, now: datetime, days: i
 
 
 async def pick_from_audits(
-    db: Database, queue: str, labels: Sequence[str], now: datetime, count: int, days: int
+    db: Database,
+    queue: str,
+    labels: Sequence[str],
+    now: datetime,
+    count: int,
+    days: int,
+    focus: tuple[str, str] | None = None,
 ) -> list[ItemDraft]:
-    return pick(await audited_disagreements(db, queue, now, days), count, labels)
+    return pick(await audited_disagreements(db, queue, now, days), count, labels, focus)

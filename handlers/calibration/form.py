@@ -90,7 +90,13 @@ def _due(ctx: Context, text: str, errors: dict[str, str]) -> datetime | None:
     return due
 
 
-async def _items(ctx: Context, values: Mapping[str, object], queue: Queue, errors: dict[str, str]) -> tuple:
+async def _items(
+    ctx: Context,
+    values: Mapping[str, object],
+    queue: Queue,
+    errors: dict[str, str],
+    focus: tuple[str, str] | None = None,
+) -> tuple:
     if _text(values, "source") == v.SOURCE_AUDITS:
         count, bad_count = _number(
             _text(values, "count"), disagreements.DEFAULT_COUNT, 2, MAX_ITEMS, "The count"
@@ -99,7 +105,9 @@ async def _items(ctx: Context, values: Mapping[str, object], queue: Queue, error
         if bad_count or bad_days:
             errors.update({k: e for k, e in (("count", bad_count), ("days", bad_days)) if e})
             return ()
-        picked = await disagreements.pick_from_audits(ctx.db, queue.id, queue.labels, ctx.now(), count, days)
+        picked = await disagreements.pick_from_audits(
+            ctx.db, queue.id, queue.labels, ctx.now(), count, days, focus
+        )
         if len(picked) < 2:
             errors["count"] = (
                 f"{queue.name} has {len(picked)} audited disagreement(s) in the last {days} days: "
@@ -124,9 +132,13 @@ async def _items(ctx: Context, values: Mapping[str, object], queue: Queue, error
 
 
 async def check_new(
-    ctx: Context, values: Mapping[str, object], queues: Sequence[Queue]
+    ctx: Context,
+    values: Mapping[str, object],
+    queues: Sequence[Queue],
+    focus: tuple[str, str] | None = None,
 ) -> NewSession | FormErrors:
-    """The session the form describes, or what is wrong and where."""
+    """The session the form describes, or what is wrong and where; `focus`: the error pair a quality
+    recommendation opened the form for, favoured when items are picked from the audits."""
     errors: dict[str, str] = {}
     title = _text(values, "title")
     if not title:
@@ -138,7 +150,7 @@ async def check_new(
         errors["queue"] = "Pick one of the queues listed (a queue needs labels in the workspace file)."
     due = _due(ctx, _text(values, "due"), errors)
     people = await _participants(ctx, _text(values, "participants"), errors)
-    items = await _items(ctx, values, queue, errors) if queue is not None else ()
+    items = await _items(ctx, values, queue, errors, focus) if queue is not None else ()
     if errors or queue is None or due is None:
         return FormErrors(errors)
     return NewSession(title, queue, due, people, items)

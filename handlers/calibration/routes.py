@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from bot import timers
@@ -41,7 +42,26 @@ def rateable_queues(ctx: Context) -> list[Queue]:
 # ----- creating ------------------------------------------------------------------------------
 
 
-async def _open_form(ctx: Context, trigger: str | None, channel: str | None) -> None:
+@dataclass(frozen=True)
+class Prefill:
+    """What a quality recommendation knows when it opens the form: the queue and its error pair."""
+
+    queue: str
+    focus: tuple[str, str]
+    title: str
+
+
+async def open_prefilled(ctx: Context, trigger: str | None, channel: str, prefill: Prefill) -> None:
+    """The form for a recommendation's session: its queue, a title, items from that error pair."""
+    if not (await ctx.roles()).has(*RUNNERS):
+        await ctx.respond(Message.text("⛔ Calibration sessions are created by admins and trainers."))
+        return
+    await _open_form(ctx, trigger, channel, prefill)
+
+
+async def _open_form(
+    ctx: Context, trigger: str | None, channel: str | None, prefill: Prefill | None = None
+) -> None:
     queues = rateable_queues(ctx)
     if not queues:
         await ctx.respond(
@@ -55,7 +75,13 @@ async def _open_form(ctx: Context, trigger: str | None, channel: str | None) -> 
         await ctx.respond(v.open_form_message())
         return
     tomorrow = (ctx.now().astimezone(ctx.workspace.tz) + timedelta(days=2)).strftime("%Y-%m-%d 15:00")
-    await ctx.port.open_form(trigger, v.new_form(queues, f"{_token()}|{channel or ''}", tomorrow))
+    state = f"{_token()}|{channel or ''}"
+    if prefill is None:
+        await ctx.port.open_form(trigger, v.new_form(queues, state, tomorrow))
+        return
+    state += "|" + ">".join(prefill.focus)
+    form = v.new_form(queues, state, tomorrow, title=prefill.title, queue=prefill.queue, from_audits=True)
+    await ctx.port.open_form(trigger, form)
 
 
 async def new_command(ctx: Context, cmd: Command, args: list[str]) -> None:
@@ -74,12 +100,15 @@ async def open_form_button(ctx: Context, action: Action) -> None:
 async def new_submitted(ctx: Context, submission: FormSubmission) -> FormErrors | None:
     """Checked against the submitter's rights and the workspace file (the form is a hint, not a check),
     stored with its timers in one transaction under the form's token, then the invitations go out."""
-    token, _, channel = submission.state.partition("|")
+    token, _, rest = submission.state.partition("|")
+    channel, _, pair = rest.partition("|")
+    decision, _, qa_decision = pair.partition(">")
+    focus = (decision, qa_decision) if decision and qa_decision else None
     if not re.fullmatch(r"[0-9a-f]{16}", token) or not channel:
         return FormErrors({"title": "This form is not one of mine: open it again with /calibrate new."})
     if not (await ctx.roles()).has(*RUNNERS):
         return FormErrors({"title": "Calibration sessions are created by admins and trainers."})
-    checked = await check_new(ctx, submission.values, rateable_queues(ctx))
+    checked = await check_new(ctx, submission.values, rateable_queues(ctx), focus)
     if isinstance(checked, FormErrors):
         return checked
     draft = _draft(ctx, checked, submission.user, channel)

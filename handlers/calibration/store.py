@@ -297,3 +297,15 @@ async def results(db: Database, vendors: Sequence[str] | None = None) -> list[tu
     query = query.order_by(CalibrationResult.revealed_at, CalibrationResult.session_id)
     async with db.transaction() as session:
         return [(result, title) for result, title in (await session.execute(query)).all()]
+
+
+async def latest_revealed(db: Database, queue: str) -> CalibrationSession | None:
+    """The queue's most recently revealed session (what the quality report asks about its auditors)."""
+    query = (
+        select(CalibrationSession)
+        .where(CalibrationSession.queue == queue, CalibrationSession.revealed_at.is_not(None))
+        .order_by(CalibrationSession.revealed_at.desc())
+        .limit(1)
+    )
+    async with db.transaction() as session:
+        return (await session.scalars(query)).first()

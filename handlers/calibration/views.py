@@ -94,7 +94,17 @@ def packed(lines: Sequence[Markup]) -> list[Part]:
 # ----- the form ------------------------------------------------------------------------------
 
 
-def new_form(queues: Sequence[Queue], state: str, due_hint: str) -> Form:
+def new_form(
+    queues: Sequence[Queue],
+    state: str,
+    due_hint: str,
+    *,
+    title: str = "",
+    queue: str | None = None,
+    from_audits: bool = False,
+) -> Form:
+    """The new-session form; a quality recommendation opens it with its queue, a title and the items
+    to be picked from the audited disagreements."""
     options = tuple(Option(f"{q.name} ({q.id})"[:75], q.id) for q in queues)
     sources = (
         Option("The CSV pasted below", SOURCE_CSV),
@@ -107,8 +117,14 @@ def new_form(queues: Sequence[Queue], state: str, due_hint: str) -> Form:
         state=state,
         intro=(Text("Participants rate each item blind in their DM; the results go to this channel."),),
         inputs=(
-            TextInput("title", "Title", placeholder="Hate speech EN: quoted slurs", max_length=TITLE_MAX),
-            ChoiceInput("queue", "Queue (its labels are the answers)", options),
+            TextInput(
+                "title",
+                "Title",
+                placeholder="Hate speech EN: quoted slurs",
+                max_length=TITLE_MAX,
+                initial=title[:TITLE_MAX] or None,
+            ),
+            ChoiceInput("queue", "Queue (its labels are the answers)", options, initial=queue),
             TextInput(
                 "participants",
                 "Participants",
@@ -116,7 +132,7 @@ def new_form(queues: Sequence[Queue], state: str, due_hint: str) -> Form:
                 hint="People, a channel (its members) or a group, as /quiz assign takes them.",
             ),
             TextInput("due", "Reveal at (YYYY-MM-DD HH:MM, workspace time)", placeholder=due_hint),
-            ChoiceInput("source", "Items", sources, initial=SOURCE_CSV),
+            ChoiceInput("source", "Items", sources, initial=SOURCE_AUDITS if from_audits else SOURCE_CSV),
             TextInput(
                 "items",
                 "Items CSV: item_id,link,note,reference",

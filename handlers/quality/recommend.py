@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from bot.context import Services
+from handlers.calibration import agreement
+from handlers.calibration import store as calibration_store
 from handlers.policy import index as policy_index
 from handlers.policy.model import Passage
 from handlers.quality.report import QualityReport, Standout
@@ -28,7 +30,7 @@ class Recommendation:
     standout: Standout
     section: Passage | None  # the policy section the pair concerns, when the library has one
     quiz_topic: str | None  # that policy's refresher quiz, when one exists
-    auditors_alpha: float | None  # the queue's latest calibration among QA, when there was one
+    auditors_alpha: float | None  # the QA team's agreement in the queue's latest calibration, if any
 
     @property
     def auditors_disagree(self) -> bool:
@@ -77,13 +79,18 @@ async def _quiz_topic(services: Services, policy_id: str) -> str | None:
 
 
 async def _auditors_alpha(services: Services, queue: str) -> float | None:
-    """Agreement of the latest revealed calibration session on the queue (None without one)."""
-    try:
-        from handlers.calibration import store as calibration_store
-    except ImportError:  # calibration not installed
+    """Krippendorff's alpha among the QA team (admins and trainers) in the queue's latest revealed
+    calibration session; None without one or with fewer than two of them rating in it."""
+    found = await calibration_store.latest_revealed(services.db, queue)
+    if found is None:
         return None
-    latest = getattr(calibration_store, "latest_alpha", None)
-    return await latest(services.db, queue) if latest else None
+    ws = services.workspace
+    qa = await services.roles.members([*ws.admins, *ws.trainers])
+    votes = [v for v in await calibration_store.votes(services.db, found.session_id) if v.user_id in qa]
+    if len({v.user_id for v in votes}) < 2:
+        return None
+    alpha, _ = agreement.krippendorff_alpha_nominal((str(v.position), v.user_id, v.label) for v in votes)
+    return alpha
 
 
 async def recommendations(services: Services, report: QualityReport) -> list[Recommendation]:

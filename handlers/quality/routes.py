@@ -15,6 +15,7 @@ from bot.context import Context
 from bot.roles import Role, UserRoles
 from bot.routing import Router, UsageError
 from bot.workspace import Workspace
+from handlers.calibration import routes as calibration_routes
 from handlers.quality import charts, export, recommend
 from handlers.quality import views as v
 from handlers.quality.analysis import report_for
@@ -134,6 +135,22 @@ async def _files(ctx: Context, ref: MessageRef, report: QualityReport, table: ob
         await ctx.port.reply(ref, Message.text(md("CSV export: `{}`", line)))
 
 
+async def calibrate_button(ctx: Context, action: Action) -> None:
+    """A session on a recommendation's items: the form with the queue, a title and the items picked
+    from that error pair's audited disagreements; the results go to the vendor's channel."""
+    queue_id, _, pair = action.value.partition("|")
+    decision, _, qa_decision = pair.partition("|")
+    queue = ctx.workspace.queue(queue_id)
+    if queue is None or not decision or not qa_decision:
+        await ctx.respond(Message.text("⛔ This button is not one of mine."))
+        return
+    vendor = ctx.workspace.vendor(queue.vendor)
+    title = f"{queue.name}: {decision} or {qa_decision}".replace("_", " ")
+    prefill = calibration_routes.Prefill(queue.id, (decision, qa_decision), title)
+    where = vendor.channel if vendor else action.channel or ""
+    await calibration_routes.open_prefilled(ctx, action.trigger, where, prefill)
+
+
 async def refresher_button(ctx: Context, action: Action) -> None:
     """Assign the policy's refresher quiz to the vendor's channel (admins and trainers)."""
     if not (await ctx.roles()).has(*ACTORS):
@@ -188,6 +205,6 @@ def register(router: Router) -> None:
     router.subcommand("quality", "", quality_command, usage=USAGE,
                       summary="the error analysis of a queue, vendor or site, with what to do next",
                       roles=READERS)  # fmt: skip
+    router.action(v.CALIBRATE, calibrate_button)
     router.action(v.REFRESHER, refresher_button)
     router.action(v.ASK_OWNER, ask_owner_button)
-

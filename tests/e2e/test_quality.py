@@ -151,3 +151,47 @@ async def test_vendor_leads_read_their_own_vendor_only(workspace, database_url) 
         assert "Northwind Review Services" in texts(mine[0].blocks)
         assert "graphic" not in texts(mine[0].blocks).lower()
         await bot.services.background.drain(20)
+
+
+async def test_calibrate_on_a_recommendations_items(workspace, database_url) -> None:
+    """The recommendation's button opens the session form with its queue, a title and items to pick
+    from the audits; the session made from it rates mostly that error pair's items, QA's label as
+    the reference, and its results go to the vendor's channel."""
+    from handlers.calibration import views as calibration_views
+    from storage.models import CalibrationItem, CalibrationSession
+    from tests.e2e.calibration_flow import form_values
+    from tests.e2e.escalate_flow import opened_view, submit
+
+    await seeded(database_url, workspace)
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        await slack.command("/quality", "spam-pt", user=QUINN, channel=QA_OPS)
+        report = await eventually(
+            lambda: [m for m in dm_of(slack, QUINN) if "Quality" in texts(m.blocks)], 20
+        )
+        await bot.services.background.drain(20)
+        buttons = {
+            e["action_id"]: e for b in report[0].blocks if b["type"] == "actions" for e in b["elements"]
+        }
+        before = len(slack.fake.calls_to("views.open"))
+        dm = slack.fake.dm_channel(QUINN)
+        await slack.action(views.CALIBRATE, buttons[views.CALIBRATE]["value"], user=KAI, channel=dm)
+        await bot.services.background.drain(10)
+        assert len(slack.fake.calls_to("views.open")) == before  # a labeler cannot
+        await slack.action(views.CALIBRATE, buttons[views.CALIBRATE]["value"], user=QUINN, channel=dm)
+        view = await opened_view(slack, before)
+        fields = {b.get("block_id"): b.get("element", {}) for b in view["blocks"]}
+        assert fields["queue"]["initial_option"]["value"] == "spam-pt"
+        assert fields["source"]["initial_option"]["value"] == calibration_views.SOURCE_AUDITS
+        assert "allow or remove" in fields["title"]["initial_value"]
+        values = form_values(title="Spam PT: allow or remove", queue="spam-pt", participants=f"{NICO} {KAI}",
+                             due="2026-12-02 15:00", source=calibration_views.SOURCE_AUDITS, items="",
+                             count="9", days="40")  # fmt: skip
+        assert await submit(slack, view, QUINN, values) == {}
+        await bot.services.background.drain(10)
+    db = Database(database_url)
+    async with db.transaction() as session:
+        [made] = (await session.scalars(select(CalibrationSession))).all()
+        items = (await session.scalars(select(CalibrationItem))).all()
+    await db.dispose()
+    assert made.queue == "spam-pt" and made.channel == "C0NWIND01"  # Northwind's channel
+    assert len(items) == 9 and sum(i.reference == "remove" for i in items) >= 6
