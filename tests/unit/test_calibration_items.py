@@ -103,3 +103,20 @@ def test_picking_never_repeats_an_item_and_stops_at_what_there_is(count: int) ->
     assert len(picked) == min(count, 2)
     # Two pairs of one item each: ties go by the pair's labels.
     assert [(i.item_id, i.reference) for i in pick(found, 20, LABELS)] == [("X4", "remove"), ("X1", "allow")]
+
+
+def test_a_focus_pair_gives_two_thirds_of_the_items_and_the_rest_are_spread() -> None:
+    """A quality recommendation's pair (remove → allow, the less frequent one here) comes first, two
+    thirds of the count, newest first; the rest are spread over the other pairs as usual."""
+    found = [
+        *_rows(("remove", "allow"), ["B1", "B2", "B3", "B4", "B5"], 900),
+        *_rows(("allow", "remove"), ["A1", "A2", "A3", "A4", "A5", "A6"], 1000),
+        *_rows(("allow", "escalate"), ["E1"], 800),
+    ]
+    picked = pick(found, 6, LABELS, focus=("remove", "allow"))
+    assert [(i.item_id, i.reference) for i in picked] == [
+        ("B1", "allow"), ("B2", "allow"), ("B3", "allow"), ("B4", "allow"),
+        ("A1", "remove"), ("E1", "escalate"),
+    ]  # fmt: skip
+    # A focus with no audited disagreement picks as without one.
+    assert pick(found, 6, LABELS, focus=("escalate", "allow")) == pick(found, 6, LABELS)
