@@ -195,3 +195,38 @@ async def test_calibrate_on_a_recommendations_items(workspace, database_url) -> 
     await db.dispose()
     assert made.queue == "spam-pt" and made.channel == "C0NWIND01"  # Northwind's channel
     assert len(items) == 9 and sum(i.reference == "remove" for i in items) >= 6
+
+
+async def test_auditors_who_disagree_are_sent_to_the_policy_owner(workspace, database_url) -> None:
+    """The QA team (an admin and a trainer) rated spam-pt's items in a session and split on every one:
+    the recommendation says so and offers to ask the policy's owners, asked once however often."""
+    from handlers.calibration import views as calibration_views
+    from tests.e2e.calibration_flow import TARA, click, create, dms_of, vote_all
+
+    await seeded(database_url, workspace)
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        made = await create(
+            slack, bot, queue="spam-pt", participants=f"{QUINN} {TARA}", due="2026-12-02 15:00"
+        )
+        assert made == {}
+        await vote_all(slack, bot, {QUINN: ["remove", "allow", "allow"], TARA: ["allow", "remove", "remove"]})
+        panel = next(m for m in dms_of(slack, QUINN) if "Reveal now" in texts(m.blocks))
+        await click(slack, QUINN, panel, calibration_views.REVEAL)
+        await bot.services.background.drain(10)
+        await slack.command("/quality", "spam-pt", user=QUINN, channel=QA_OPS)
+        report = await eventually(
+            lambda: [m for m in dm_of(slack, QUINN) if "Quality" in texts(m.blocks)], 20
+        )
+        await bot.services.background.drain(20)
+        assert "QA auditors disagree among themselves" in texts(report[0].blocks)
+        buttons = {
+            e["action_id"]: e for b in report[0].blocks if b["type"] == "actions" for e in b["elements"]
+        }
+        ask = buttons[views.ASK_OWNER]
+        dm = slack.fake.dm_channel(QUINN)
+        await slack.action(views.ASK_OWNER, ask["value"], user=KAI, channel=dm)
+        for _ in range(2):
+            await slack.action(views.ASK_OWNER, ask["value"], user=QUINN, channel=dm)
+        await bot.services.background.drain(10)
+        asked = [m for m in slack.fake.messages_in("C0POLOWN1") if "disagree among themselves" in m.text]
+        assert len(asked) == 1 and "spam-pt" in asked[0].text
