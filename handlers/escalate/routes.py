@@ -12,8 +12,8 @@ from datetime import datetime, time, timedelta
 from bot import timers
 from bot.chat.events import Action, Command, FormSubmission, Shortcut
 from bot.chat.model import FormErrors, Message, MessageRef, Part, command, md
-from bot.chat.port import ChatError
 from bot.context import Context
+from bot.exports import attach_csv
 from bot.roles import Role
 from bot.routing import Router, Timer, UsageError
 from bot.workspace_escalation import SEVERITIES
@@ -346,15 +346,8 @@ async def _files(
         ref.channel, f"escalations-{since}.png", png, title="MTTA and MTTR", thread=ref
     )
     content = await asyncio.to_thread(report.report_csv, rows)
-    try:
-        await ctx.port.upload_file(ref.channel, f"escalations-{since}.csv", content, title="Escalations",
-                                   thread=ref)  # fmt: skip
-    except ChatError as exc:
-        if exc.code != "files_not_supported":
-            raise
-        await ctx.port.reply(
-            ref, Message.text(md("CSV export: `tsqa escalations report --since {} --csv FILE`", since))
-        )
+    line = f"escalations report --since {since} --csv FILE"
+    await attach_csv(ctx.port, ref, f"escalations-{since}.csv", content, "Escalations", line)
 
 
 ANNOUNCE = Timer(lifecycle.ANNOUNCE_KIND, lifecycle.run_announce, max_attempts=8)

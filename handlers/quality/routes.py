@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from bot import once
 from bot.chat.events import Action, Command
 from bot.chat.model import Message, MessageRef, channel, md
-from bot.chat.port import ChatError
 from bot.context import Context
+from bot.exports import attach_csv
 from bot.roles import Role, UserRoles
 from bot.routing import Router, UsageError
 from bot.workspace import Workspace
@@ -124,15 +124,8 @@ async def _files(ctx: Context, ref: MessageRef, report: QualityReport, table: ob
         export.errors_csv, table, ctx.workspace, scope=report.scope, since=report.since, until=report.until,
         tz=ctx.workspace.timezone,
     )  # fmt: skip
-    try:
-        await ctx.port.upload_file(
-            ref.channel, f"{name}-errors.csv", content, title="Audited errors", thread=ref
-        )
-    except ChatError as exc:
-        if exc.code != "files_not_supported":
-            raise
-        line = f"tsqa quality report --since {report.since.isoformat()} --csv FILE"
-        await ctx.port.reply(ref, Message.text(md("CSV export: `{}`", line)))
+    line = f"quality report --since {report.since.isoformat()} --csv FILE"
+    await attach_csv(ctx.port, ref, f"{name}-errors.csv", content, "Audited errors", line)
 
 
 async def calibrate_button(ctx: Context, action: Action) -> None:

@@ -17,9 +17,9 @@ from matplotlib.figure import Figure
 
 from bot.chat.events import Command
 from bot.chat.model import ContextLine, Header, Message, MessageRef, Part, Text, command, md
-from bot.chat.port import ChatError
 from bot.context import Context
 from bot.csvsafe import write_csv
+from bot.exports import attach_csv
 from bot.roles import Role, UserRoles
 from bot.routing import UsageError
 from bot.usage import refused
@@ -296,15 +296,8 @@ async def _files(ctx: Context, ref: MessageRef, data: dict[str, Any], loaded: Lo
     name = f"quiz-{data['topic']}"
     await ctx.port.upload_file(ref.channel, f"{name}.png", png, title=f"{data['title']}: results", thread=ref)
     content = await asyncio.to_thread(csv_bytes, loaded)
-    try:
-        await ctx.port.upload_file(
-            ref.channel, f"{name}-answers.csv", content, title="All answers", thread=ref
-        )
-    except ChatError as exc:
-        if exc.code != "files_not_supported":
-            raise
-        line = f"quiz report {data['topic']} --csv FILE"
-        await ctx.port.reply(ref, Message.text(md("CSV export: use `tsqa {}`", line)))
+    line = f"quiz report {data['topic']} --csv FILE"
+    await attach_csv(ctx.port, ref, f"{name}-answers.csv", content, "All answers", line)
 
 
 def _first_scores(loaded: Loaded) -> list[float]:
