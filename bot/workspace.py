@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -120,6 +121,24 @@ class Queue(_Model):
     site: str
     targets: Targets
     labels: list[str] = []
+    # A link to an item in the labelling tool, `{item_id}` filled in: calibration items picked from
+    # the audits get one, so a participant opens the item there (the bot never shows content).
+    item_link: str | None = None
+
+    @field_validator("item_link")
+    @classmethod
+    def _item_link(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://\S+$", value) or "{item_id}" not in value:
+            raise ValueError(
+                'item_link is a URL with {item_id} in it, e.g. "https://tool.example/items/{item_id}"'
+            )
+        return value
+
+    def link_to(self, item_id: str) -> str | None:
+        """The item's link in the labelling tool, when the file gives the pattern."""
+        return self.item_link.replace("{item_id}", quote(item_id, safe="")) if self.item_link else None
 
     @field_validator("labels")
     @classmethod

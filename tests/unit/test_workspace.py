@@ -75,3 +75,20 @@ def test_yaml_syntax_error_has_position(tmp_path: Path) -> None:
 def test_missing_file() -> None:
     with pytest.raises(WorkspaceError, match="cannot read the workspace file"):
         load_workspace("/nonexistent/w.yml")
+
+
+def test_a_queue_item_link_needs_a_url_with_the_item_id(tmp_path) -> None:  # noqa: ANN001
+    from bot.workspace import Queue, Targets
+
+    targets = Targets(daily_output=1, sla_seconds=1, quality=0.9, aht_seconds=1)
+    queue = Queue(id="q", name="Q", vendor="v", site="s", targets=targets,
+                  item_link="https://tool.example/items/{item_id}?view=qa")  # fmt: skip
+    assert queue.link_to("A 1/2") == "https://tool.example/items/A%201%2F2?view=qa"
+    assert Queue(id="q", name="Q", vendor="v", site="s", targets=targets).link_to("A") is None
+    for bad in ("https://tool.example/items/", "tool.example/{item_id}"):
+        try:
+            Queue(id="q", name="Q", vendor="v", site="s", targets=targets, item_link=bad)
+        except ValueError as exc:
+            assert "{item_id}" in str(exc)
+        else:
+            raise AssertionError(f"{bad} was accepted")
