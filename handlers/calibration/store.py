@@ -163,6 +163,17 @@ async def _open_for_vote(session: AsyncSession, session_id: int) -> CalibrationS
     return (await session.scalars(query)).first()
 
 
+async def _member_locked(session: AsyncSession, session_id: int, user: str) -> CalibrationParticipant | None:
+    """The participant's row, locked on PostgreSQL until the vote commits: their votes on two replicas
+    take turns, so the later one counts the earlier and "finished" is decided once, by the last."""
+    query = select(CalibrationParticipant).where(
+        CalibrationParticipant.session_id == session_id, CalibrationParticipant.user_id == user
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return (await session.scalars(query)).first()
+
+
 async def vote(
     db: Database, session_id: int, position: int, user: str, label: str, reason: str | None, now: datetime
 ) -> Voted:
@@ -174,7 +185,7 @@ async def vote(
             return Voted("unknown")
         if row.status != OPEN:
             return Voted("revealed", row)
-        member = await session.get(CalibrationParticipant, (session_id, user))
+        member = await _member_locked(session, session_id, user)
         if member is None:
             return Voted("not_invited", row)
         if await session.get(CalibrationItem, (session_id, position)) is None:
