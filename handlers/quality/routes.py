@@ -138,7 +138,9 @@ async def calibrate_button(ctx: Context, action: Action) -> None:
         await ctx.respond(Message.text("⛔ This button is not one of mine."))
         return
     vendor = ctx.workspace.vendor(queue.vendor)
-    title = f"{queue.name}: {decision} or {qa_decision}".replace("_", " ")
+    # Neutral: the title shows on every ballot, so it must not name the audited pair (a hint).
+    today = ctx.now().astimezone(ctx.workspace.tz).date()
+    title = f"{queue.name} calibration (quality report {today.isoformat()})"
     prefill = calibration_routes.Prefill(queue.id, (decision, qa_decision), title)
     where = vendor.channel if vendor else action.channel or ""
     await calibration_routes.open_prefilled(ctx, action.trigger, where, prefill)

@@ -182,8 +182,9 @@ async def test_calibrate_on_a_recommendations_items(workspace, database_url) -> 
         fields = {b.get("block_id"): b.get("element", {}) for b in view["blocks"]}
         assert fields["queue"]["initial_option"]["value"] == "spam-pt"
         assert fields["source"]["initial_option"]["value"] == calibration_views.SOURCE_AUDITS
-        assert "allow or remove" in fields["title"]["initial_value"]
-        values = form_values(title="Spam PT: allow or remove", queue="spam-pt", participants=f"{NICO} {KAI}",
+        title = fields["title"]["initial_value"]
+        assert title == "Spam PT calibration (quality report 2026-11-30)", title  # no hint of the pair
+        values = form_values(title=title, queue="spam-pt", participants=f"{NICO} {KAI}",
                              due="2026-12-02 15:00", source=calibration_views.SOURCE_AUDITS, items="",
                              count="9", days="40")  # fmt: skip
         assert await submit(slack, view, QUINN, values) == {}

@@ -140,7 +140,7 @@ async def test_calibrate_on_the_recommendations_items_in_teams(database_url) -> 
         fields = inputs(dialog)
         assert fields["queue"]["value"] == "spam-pt"
         assert fields["source"]["value"] == calibration_views.SOURCE_AUDITS
-        assert "allow or remove" in fields["title"]["value"]
+        assert fields["title"]["value"] == "Spam PT calibration (quality report 2026-11-30)"  # no hint
         people = f"{NORTHWIND_LEAD.aad_object_id} {TRAINER.aad_object_id}"
         values = {"participants": people, "due": "2026-12-02 15:00", "items": "", "count": "9", "days": "40"}
         assert await submit_dialog(teams, dialog, values, LEAD, chat, report.activity_id) is None
@@ -153,7 +153,7 @@ async def test_calibrate_on_the_recommendations_items_in_teams(database_url) -> 
     assert (
         made.queue == "spam-pt"
         and made.channel == NORTHWIND_CHANNEL
-        and made.title == "Spam PT: allow or remove"
+        and made.title == "Spam PT calibration (quality report 2026-11-30)"
     )
     assert made.facilitator == LEAD.aad_object_id
     assert len(items) == 9 and sum(i.reference == "remove" for i in items) >= 6
