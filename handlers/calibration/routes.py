@@ -217,22 +217,26 @@ async def reason_button(ctx: Context, action: Action) -> None:
         return
     person = ctx.workspace.normal_user(action.user)
     mine = {x.position: x.label for x in await store.votes(ctx.db, row.session_id, person)}
-    state = f"{row.session_id}|{item.position}|{action.channel or ''}|{action.message_ts or ''}"
+    # Only ids: on Teams the dialog's data comes back from the client, so the ballot to update is the
+    # one stored for this person, never a message the form names.
+    state = f"{row.session_id}|{item.position}"
     await ctx.port.open_form(action.trigger, v.reason_form(row, item, mine.get(item.position), state))
 
 
 async def reason_submitted(ctx: Context, submission: FormSubmission) -> FormErrors | None:
     parts = submission.state.split("|")
-    if len(parts) != 4 or not parts[0].isdigit() or not parts[1].isdigit():
+    if len(parts) != 2 or not parts[0].isdigit() or not parts[1].isdigit():
         return FormErrors({"label": "This form is not one of mine: open it again from your ballot."})
     label = str(submission.values.get("label") or "")
     if not label:
         return FormErrors({"label": "Pick a label."})
     reason = str(submission.values.get("reason") or "").strip()[:500] or None
-    where = MessageRef(parts[2], parts[3]) if parts[2] and parts[3] else None
-    ctx.later(
-        _vote(ctx, int(parts[0]), int(parts[1]), submission.user, label, reason, where), "calibration vote"
-    )
+    sid, position = int(parts[0]), int(parts[1])
+    member = await store.participant(ctx.db, sid, ctx.workspace.normal_user(submission.user))
+    where = None
+    if member is not None and member.dm_channel and member.dm_ts:
+        where = MessageRef(member.dm_channel, member.dm_ts)
+    ctx.later(_vote(ctx, sid, position, submission.user, label, reason, where), "calibration vote")
     return None
 
 

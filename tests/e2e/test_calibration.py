@@ -404,10 +404,17 @@ async def test_a_vote_with_a_reason_through_its_form(workspace, database_url) ->
         await db.dispose()
         assert "Item 2 of 3" in texts(ballot(slack, KAI).blocks)  # the ballot moved on, in place
         # A forged form naming another session's item is refused like a forged button.
-        forged = {**view, "private_metadata": "1|9|x|y"}
+        forged = {**view, "private_metadata": "1|9"}
         assert await submit(slack, forged, KAI, values) == {}
         await bot.services.background.drain(10)
         assert await votes_of(database_url, KAI) == [(1, "allow")]
+        # A form pointing at someone else's ballot message never updates it: only the voter's own.
+        lees = ballot(slack, LEE)
+        pointed = {**view, "private_metadata": f"1|2|{slack.fake.dm_channel(LEE)}|{lees.ts}"}
+        await submit(slack, pointed, KAI, values)
+        await bot.services.background.drain(10)
+        assert "Item 1 of 3" in texts(ballot(slack, LEE).blocks)
+        assert await votes_of(database_url, LEE) == []
 
 
 async def test_results_that_cannot_be_posted_are_retried_then_the_facilitator_is_told(

@@ -120,7 +120,7 @@ def test_the_forms_fit_a_modal_and_a_dialog(form: str) -> None:
     made = (
         v.new_form(queues, "0123456789abcdef|C0QAOPS01", "2026-11-26 15:00")
         if form == "new"
-        else v.reason_form(session(), items()[0], "remove", "7|1|D0|1.2")
+        else v.reason_form(session(), items()[0], "remove", "7|1")
     )
     view = slack.form_view(made)
     assert len(view["blocks"]) <= slack.VIEW_BLOCKS
