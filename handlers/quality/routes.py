@@ -124,8 +124,17 @@ async def _files(ctx: Context, ref: MessageRef, report: QualityReport, table: ob
         export.errors_csv, table, ctx.workspace, scope=report.scope, since=report.since, until=report.until,
         tz=ctx.workspace.timezone,
     )  # fmt: skip
-    line = f"quality report --since {report.since.isoformat()} --csv FILE"
-    await attach_csv(ctx.port, ref, f"{name}-errors.csv", content, "Audited errors", line)
+    await attach_csv(ctx.port, ref, f"{name}-errors.csv", content, "Audited errors", csv_command(report))
+
+
+def csv_command(report: QualityReport) -> str:
+    """The `tsqa` command that writes this report's very CSV: its scope and both ends of its period."""
+    scope = report.scope
+    where = f" --{scope.kind} {scope.id}" if scope.kind != "all" else ""
+    return (
+        f"quality report{where} --since {report.since.isoformat()} --until {report.until.isoformat()} "
+        "--csv FILE"
+    )
 
 
 async def calibrate_button(ctx: Context, action: Action) -> None:

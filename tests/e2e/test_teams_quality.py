@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from handlers.calibration import views as calibration_views
@@ -91,7 +90,7 @@ async def test_the_report_with_its_charts_csv_line_and_refresher_in_teams(databa
         }
         assert all(url.startswith("data:image/png;base64,") for s in charts for url in images(s))
         [hint] = [card_text(s) for s in after if "CSV export" in card_text(s)]
-        assert "tsqa quality report --since 2026-11-02 --csv FILE" in hint
+        assert "tsqa quality report --since 2026-11-02 --until 2026-11-29 --csv FILE" in hint
 
         # "Assign refresher quiz" is an Action.Execute: the quiz goes to Northwind's channel.
         refresher = button(report, "Assign refresher quiz spam-basics")
@@ -177,11 +176,6 @@ async def test_a_vendor_lead_reads_their_own_vendor_and_a_labeler_is_refused_in_
         assert teams.bf.posts(chat_of(LABELER))[-1].activity_id == refusal.activity_id  # nothing after it
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/quality/routes.py _files: the CSV line in place of the file omits the report's "
-    "scope (and --until), so it exports every queue's errors, not the spam-pt report's",
-)
 async def test_the_csv_line_exports_the_reports_own_scope(database_url) -> None:
     workspace = quiet()
     await seeded(database_url, workspace)
