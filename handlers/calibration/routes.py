@@ -80,7 +80,15 @@ async def _open_form(
         await ctx.port.open_form(trigger, v.new_form(queues, state, tomorrow))
         return
     state += "|" + ">".join(prefill.focus)
-    form = v.new_form(queues, state, tomorrow, title=prefill.title, queue=prefill.queue, from_audits=True)
+    form = v.new_form(
+        queues,
+        state,
+        tomorrow,
+        title=prefill.title,
+        queue=prefill.queue,
+        from_audits=True,
+        results_to=channel,
+    )
     await ctx.port.open_form(trigger, form)
 
 

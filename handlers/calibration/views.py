@@ -44,6 +44,7 @@ LINK = "calibrate-link"
 REVEAL = "calibrate-reveal"
 SOURCE_CSV, SOURCE_AUDITS = "csv", "audits"
 TITLE_MAX = 120
+MENU_MAX = 100  # options a menu holds (Slack's static select)
 SECTION_CHARS = 2800  # a section holds 3,000: item lines are packed into sections under this
 BLIND = "Blind: nobody sees anyone's votes until the reveal."
 
@@ -102,10 +103,13 @@ def new_form(
     title: str = "",
     queue: str | None = None,
     from_audits: bool = False,
+    results_to: str | None = None,
 ) -> Form:
     """The new-session form; a quality recommendation opens it with its queue, a title and the items
-    to be picked from the audited disagreements."""
-    options = tuple(Option(f"{q.name} ({q.id})"[:75], q.id) for q in queues)
+    to be picked from the audited disagreements, and names the channel the results go to (not the
+    one it was opened from). A menu holds at most 100 options."""
+    options = tuple(Option(f"{q.name} ({q.id})"[:75], q.id) for q in queues)[:MENU_MAX]
+    where = md("{}", channel(results_to)) if results_to else md("this channel")
     sources = (
         Option("The CSV pasted below", SOURCE_CSV),
         Option("Pick from the audited disagreements", SOURCE_AUDITS),
@@ -115,7 +119,7 @@ def new_form(
         title="Calibration session",
         submit="Create",
         state=state,
-        intro=(Text("Participants rate each item blind in their DM; the results go to this channel."),),
+        intro=(Text(md("Participants rate each item blind in their DM; the results go to {}.", where)),),
         inputs=(
             TextInput(
                 "title",
