@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -42,8 +43,13 @@ def read_ratings(data: bytes) -> RatingsFile:
     except UnicodeDecodeError as exc:
         out.problems.append(f"byte {exc.start}: not UTF-8 text; save the file as CSV UTF-8")
         return out
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [name.strip().lower() for name in next(reader, [])]
+    # strict: an unclosed quote is an error, not the rest of the file swallowed into one field.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [name.strip().lower() for name in next(reader, [])]
+    except csv.Error as exc:
+        out.problems.append(_unreadable(1, exc))
+        return out
     missing = [name for name in REQUIRED if name not in header]
     unknown = [name for name in header if name not in REQUIRED + OPTIONAL]
     twice = sorted({name for name in header if header.count(name) > 1})
@@ -57,8 +63,7 @@ def read_ratings(data: bytes) -> RatingsFile:
     column = {name: header.index(name) for name in header}
     voted: dict[tuple[str, str], int] = {}
     reference_lines: dict[str, dict[str, list[int]]] = {}
-    for row in reader:
-        line = reader.line_num
+    for line, row in _rows(reader, out.problems):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
@@ -89,6 +94,26 @@ def read_ratings(data: bytes) -> RatingsFile:
     if not out.ratings and not out.problems:
         out.problems.append("no ratings: add rows of item_id,rater,label under the header")
     return out
+
+
+def _rows(reader: Any, problems: list[str]) -> Iterator[tuple[int, list[str]]]:  # noqa: ANN401 - csv's reader
+    """Each row with the line it ends on; a row the csv module cannot read (an unclosed quote, a field
+    over its 128 KB limit) becomes a problem with the line it starts on, and reading stops there."""
+    read = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.append(_unreadable(read + 1, exc))
+            return
+        read = reader.line_num
+        yield read, row
+
+
+def _unreadable(line: int, exc: csv.Error) -> str:
+    return f"line {line}: cannot be read as CSV ({exc}); is a quote left open, or a field over 128 KB?"
 
 
 def _lines(lines: list[int]) -> str:

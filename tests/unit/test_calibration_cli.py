@@ -168,3 +168,13 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     cli.register(app)
     missing = CliRunner().invoke(app, ["calibration", "agreement", str(tmp_path / "absent.csv")])
     assert missing.exit_code == 2
+
+
+def test_an_unclosed_quote_or_a_huge_field_is_a_problem_with_its_line(tmp_path: Path) -> None:
+    unclosed = tsqa(tmp_path, 'item_id,rater,label\ni1,ana,keep\ni1,ben,"keep\ni1,cy,remove\n')
+    assert unclosed.exit_code == 1, unclosed.output
+    assert "line 3: cannot be read as CSV" in unclosed.stderr
+    huge = tsqa(tmp_path, "item_id,rater,label\ni1,ana,keep\ni1,ben," + "k" * 140_000 + "\n", "--json")
+    assert huge.exit_code == 1, huge.output
+    data = json.loads(huge.stdout)
+    assert data["ok"] is False and data["problems"][0].startswith("line 3: cannot be read as CSV")
