@@ -5,6 +5,7 @@ auditors themselves disagree)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from handlers.calibration import agreement
 from handlers.calibration import store as calibration_store
 from handlers.policy import index as policy_index
 from handlers.policy.model import Passage
+from handlers.policy.search import PolicyIndex
 from handlers.quality.report import QualityReport, Standout
 from storage.models import PolicyCascade, QuizTopic
 
@@ -43,21 +45,26 @@ def _query(standout: Standout, queue_name: str) -> str:
 
 
 async def _section(services: Services, standout: Standout) -> Passage | None:
+    """The policy section the pair concerns, only when the library answers confidently (the same
+    check the policy answers and calibration's reveal use) and the policy applies to the queue or
+    vendor; none when unsure. The search is CPU work, so it runs in a thread."""
     ws = services.workspace
     if ws.policy is None:
         return None
     queue = ws.queue(standout.queue)
     try:
         built = await policy_index.current_index(services)
+        question = _query(standout, queue.name if queue else standout.queue)
+        hits = await asyncio.to_thread(built.index.search, question, 10)
     except Exception:  # a library that cannot load must not stop the quality report
         log.exception("policy library unavailable for recommendations")
         return None
-    for hit in built.index.search(_query(standout, queue.name if queue else standout.queue), k=10):
+    for hit in hits:
         policy = built.policies.get(hit.passage.policy_id)
         if policy is None or hit.passage.verified:
             continue
         if not policy.applies_to or {standout.queue, standout.vendor} & set(policy.applies_to):
-            return hit.passage
+            return hit.passage if PolicyIndex.confident([hit]) else None
     return None
 
 
