@@ -148,6 +148,11 @@ async def check_new(
     queue = next((q for q in queues if q.id == _text(values, "queue")), None)
     if queue is None:
         errors["queue"] = "Pick one of the queues listed (a queue needs labels in the workspace file)."
+    elif len(queue.labels) > v.MAX_LABELS:
+        errors["queue"] = (
+            f"{queue.name} has {len(queue.labels)} labels, and a ballot holds a button for each of at most "
+            f"{v.MAX_LABELS}: pick another queue, or ask an admin to merge labels in the workspace file."
+        )
     due = _due(ctx, _text(values, "due"), errors)
     people = await _participants(ctx, _text(values, "participants"), errors)
     items = await _items(ctx, values, queue, errors, focus) if queue is not None else ()

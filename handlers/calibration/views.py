@@ -45,6 +45,7 @@ REVEAL = "calibrate-reveal"
 SOURCE_CSV, SOURCE_AUDITS = "csv", "audits"
 TITLE_MAX = 120
 MENU_MAX = 100  # options a menu holds (Slack's static select)
+MAX_LABELS = 20  # a ballot's label buttons in one row (the form refuses queues with more)
 SECTION_CHARS = 2800  # a section holds 3,000: item lines are packed into sections under this
 BLIND = "Blind: nobody sees anyone's votes until the reveal."
 
@@ -189,7 +190,7 @@ def ballot_message(
             value=f"{sid}|{position}|{label}",
             style="primary" if label == chosen else None,
         )
-        for index, label in enumerate(labels[:20])
+        for index, label in enumerate(labels)
     )
     parts.append(Buttons(votes, block_id=f"calibrate-{sid}-{position}-labels"))
     more: list[Button] = []

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.chat.model import ChoiceInput, Form
+from bot.chat.model import ChoiceInput, Form, FormErrors
 from bot.roles import Role, UserRoles
 from bot.slack import render as slack
 from bot.workspace import Queue, Targets
-from handlers.calibration import routes
+from handlers.calibration import form, routes
 from tests.e2e.harness import texts
 
 TARGETS = Targets(daily_output=100, sla_seconds=3600, quality=0.95, aht_seconds=30)
@@ -71,3 +71,12 @@ async def test_the_queue_menu_holds_at_most_a_hundred_queues() -> None:
     [menu] = [i for i in form.inputs if isinstance(i, ChoiceInput) and i.name == "queue"]
     assert len(menu.options) == 100  # so Teams' dialog holds the same as Slack's select
     assert menu.options[0].value == "queue-0"
+
+
+async def test_a_queue_with_more_labels_than_a_ballot_holds_is_refused_in_the_form() -> None:
+    wide = queue(1).model_copy(update={"labels": [f"label_{n}" for n in range(21)]})
+    ctx = FakeContext(FakeWorkspace([wide]))
+    values = {"title": "Wide queue", "queue": "queue-1", "due": "2026-11-26 15:00", "participants": ""}
+    checked = await form.check_new(ctx, values, [wide])  # type: ignore[arg-type]
+    assert isinstance(checked, FormErrors)
+    assert "has 21 labels" in checked.errors["queue"] and "at most 20" in checked.errors["queue"]
