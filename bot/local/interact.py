@@ -32,6 +32,17 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+CHANGED: Result = {"ok": False, "error": "This message changed before your click reached it; look again."}
+
+
+def _changed(found: dict[str, Any], seen: dict[str, Any] | None) -> bool:
+    """The element at the clicked position is no longer the one the page drew (no `seen`: not checked)."""
+    if seen is None:
+        return False
+    now = (str(found.get("action_id") or ""), str(found.get("value") or ""))
+    return now != (str(seen.get("action_id") or ""), str(seen.get("value") or ""))
+
+
 def _event_id() -> str:
     return "Ev" + "".join(secrets.choice(_EVENT_ID_CHARS) for _ in range(10))
 
@@ -301,13 +312,19 @@ class Interactions:
         ts: str | None = None,
         view_id: str | None = None,
         values: dict[str, Any] | None = None,
+        seen: dict[str, Any] | None = None,
     ) -> Result:
-        """A button press or a choice in a message, the home tab or a modal: one block_actions."""
+        """A button press or a choice in a message, the home tab or a modal: one block_actions.
+        `seen`: the element's action_id and value as the page drew it. Slack sends the pressed button
+        itself; here the position is looked up now, so a click on a drawing the bot has since updated
+        (a ballot moved on to its next item) is refused rather than sent as a different button."""
         self._person(user)
         if view_id:
             view = self._view(user, view_id)
             blocks = list(view.view.get("blocks") or [])
             bid, found = find_element(blocks, block, element)
+            if _changed(found, seen):
+                return CHANGED
             action = action_payload(bid, found, element, selected)
             shown = view_json(self.st, view)
             state = form_state(blocks, values or {}) if view.type == "modal" else {}
@@ -324,6 +341,8 @@ class Interactions:
             message = self._message(user, channel or "", ts or "")
             self._conversation(user, message.channel)
             bid, found = find_element(list(message.blocks or []), block, element)
+            if _changed(found, seen):
+                return CHANGED
             action = action_payload(bid, found, element, selected)
             state = (
                 {}

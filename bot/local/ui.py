@@ -149,7 +149,7 @@ class UiRoutes:
             isinstance(element, int) or element in ("accessory", "input")
         ):
             raise SlackError("invalid_arguments")
-        values = body.get("values")
+        values, seen = body.get("values"), body.get("seen")
         result = await self.local.interactions.click(
             self._person(body.get("as")),
             block=body["block"],
@@ -159,6 +159,7 @@ class UiRoutes:
             ts=body.get("ts"),
             view_id=body.get("view_id"),
             values=values if isinstance(values, dict) else None,
+            seen=seen if isinstance(seen, dict) else None,
         )
         return web.json_response(result)
 

@@ -19,7 +19,7 @@ from storage.engine import Database
 from storage.models import CalibrationVote
 from tests.e2e.calibration_flow import CSV, KAI, LEE, NICO, QUINN
 from tests.e2e.test_local_policy import modal, submit
-from tests.e2e.test_local_quiz import QA_OPS, Page, example_workspace, local_workspace, read
+from tests.e2e.test_local_quiz import PAGE, QA_OPS, Page, example_workspace, local_workspace, read
 from tests.e2e.test_quality import audited, seeded
 
 SINCE = "2026-11-02"  # the seeded audits run from 8 to 29 November
@@ -29,6 +29,23 @@ async def ballot(page: Page, person: str, words: str) -> dict[str, Any]:
     """The person's ballot in their DM once it says `words` (it is updated in place)."""
     [shown] = await page.messages(person, await page.dm(person), words, timeout=20)
     return shown
+
+
+async def click_as_drawn(page: Page, person: str, message: dict[str, Any], title: str) -> dict[str, Any]:
+    """Press a button as the page does, with the button as the page drew it (`seen`); the answer."""
+    [(block, element, drawn)] = [
+        (b, e, item)
+        for b, part in enumerate(message["blocks"])
+        if part["type"] == "actions"
+        for e, item in enumerate(part["elements"])
+        if item.get("text", {}).get("text") == title
+    ]
+    seen = {"action_id": drawn.get("action_id", ""), "value": drawn.get("value", "")}
+    body = {"as": person, "channel": message["channel"], "ts": message["ts"], "block": block,
+            "element": element, "seen": seen}  # fmt: skip
+    async with page.session.post(f"{page.url}/ui/action", json=body, headers=PAGE) as response:
+        assert response.status == 200
+        return await response.json()
 
 
 async def votes(database_url: str) -> list[tuple[str, int, str]]:
@@ -100,6 +117,12 @@ async def test_a_session_from_a_pasted_csv_voted_blind_and_revealed_in_the_chann
         await asyncio.gather(*(page.click(LEE, first, "remove") for _ in range(2)))  # both in flight
         second = await ballot(page, LEE, "Item 2 of 3")
         assert second["ts"] == first["ts"]
+        assert await votes(database_url) == [(LEE, 1, "remove")]
+        # A click on item 1's drawing that reaches the local workspace after the ballot moved on is
+        # refused, not sent as item 2's button at the same place.
+        stale = await click_as_drawn(page, LEE, first, "remove")
+        assert stale["ok"] is False and "changed" in stale["error"]
+        await run.bot.services.background.drain(10)
         assert await votes(database_url) == [(LEE, 1, "remove")]
         await page.click(LEE, second, "allow")
         await page.click(LEE, await ballot(page, LEE, "Item 3 of 3"), "allow")

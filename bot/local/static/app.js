@@ -59,7 +59,7 @@ function ctx() {
   const d = S.data || {};
   return {
     users: d.users || {}, channels: d.channels || {}, me: S.as, people: S.ws.people, namesKey: S.as,
-    act: (target, block, element, selected, source) => act(target, block, element, selected, source),
+    act: (target, block, element, selected, source, seen) => act(target, block, element, selected, source, seen),
     shortcuts: S.ws.shortcuts || [], shortcut, openThread,
   };
 }
@@ -204,7 +204,7 @@ function renderHome(view) {
   const key = `${S.as}:${view.id}:${view.hash}`;
   if (key === S.homeKey) return;
   S.homeKey = key;
-  const c = { ...ctx(), act: (block, element, selected, source) => act({ view_id: view.id }, block, element, selected, source) };
+  const c = { ...ctx(), act: (block, element, selected, source, seen) => act({ view_id: view.id }, block, element, selected, source, seen) };
   const page = el("div", "home-view");
   page.append(renderBlocks(view.blocks, c));
   box.replaceChildren(page);
@@ -225,8 +225,8 @@ function renderThread(convs) {
 
 // ----- acting -----
 
-async function act(target, block, element, selected, source) {
-  const body = { as: S.as, ...target, block, element, selected };
+async function act(target, block, element, selected, source, seen) {
+  const body = { as: S.as, ...target, block, element, selected, seen };
   if (target.view_id) Object.assign(body, modal.valuesFor(target.view_id));
   if (source && source.tagName === "BUTTON") source.disabled = true;
   const res = await send("/ui/action", body);

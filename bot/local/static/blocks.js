@@ -194,8 +194,10 @@ function control(element, ctx, fire) {
   }
 }
 
-function firer(ctx, index, key) {
-  return (selected, node) => ctx.act && ctx.act(index, key, selected, node);
+// `seen`: the element as this page drew it; the server refuses a click on one that changed since.
+function firer(ctx, index, key, element) {
+  const seen = { action_id: (element || {}).action_id || "", value: (element || {}).value || "" };
+  return (selected, node) => ctx.act && ctx.act(index, key, selected, node, seen);
 }
 
 function section(block, index, ctx, wrap) {
@@ -213,7 +215,7 @@ function section(block, index, ctx, wrap) {
   wrap.append(main);
   if (block.accessory) {
     const side = el("div", "accessory");
-    side.append(control(block.accessory, ctx, firer(ctx, index, "accessory"))[0]);
+    side.append(control(block.accessory, ctx, firer(ctx, index, "accessory", block.accessory))[0]);
     wrap.append(side);
   }
 }
@@ -224,7 +226,7 @@ function input(block, index, ctx, wrap) {
   label.append(document.createTextNode(plain(block.label)));
   if (block.optional) label.append(el("span", "optional", " (optional)"));
   const element = block.element || {};
-  const fire = element.dispatch_action || block.dispatch_action ? firer(ctx, index, "input") : () => {};
+  const fire = element.dispatch_action || block.dispatch_action ? firer(ctx, index, "input", element) : () => {};
   const [node, get] = control(element, ctx, fire);
   node.id = `input-${id}`;
   label.htmlFor = node.id;
@@ -277,7 +279,7 @@ function renderBlock(block, index, ctx) {
       break;
     }
     case "actions":
-      (block.elements || []).forEach((element, i) => wrap.append(control(element, ctx, firer(ctx, index, i))[0]));
+      (block.elements || []).forEach((element, i) => wrap.append(control(element, ctx, firer(ctx, index, i, element))[0]));
       break;
     case "input":
       input(block, index, ctx, wrap);

@@ -84,7 +84,7 @@ export function messageNode(m, ctx, { inThread = false, continued = false } = {}
   body.append(meta);
   if (m.ephemeral) body.append(el("div", "only-you", "Only visible to you"));
   const content = el("div", "content");
-  const blockCtx = { ...ctx, act: (block, element, selected, source) => ctx.act({ channel: m.channel, ts: m.ts }, block, element, selected, source) };
+  const blockCtx = { ...ctx, act: (block, element, selected, source, seen) => ctx.act({ channel: m.channel, ts: m.ts }, block, element, selected, source, seen) };
   if (m.blocks && m.blocks.length) content.append(renderBlocks(m.blocks, blockCtx));
   else if (m.text) content.append(mrkdwn(m.text, ctx));
   if (m.attachments && m.attachments.length) content.append(renderAttachments(m.attachments, ctx));

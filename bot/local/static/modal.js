@@ -70,7 +70,7 @@ export function modals(app) {
 
   function build(view) {
     const inputs = [];
-    const act = (block, element, selected, source) => app.act({ view_id: view.id }, block, element, selected, source);
+    const act = (block, element, selected, source, seen) => app.act({ view_id: view.id }, block, element, selected, source, seen);
     const card = el("form", "modal-card");
     card.setAttribute("role", "dialog");
     card.setAttribute("aria-modal", "true");
