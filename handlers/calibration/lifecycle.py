@@ -5,6 +5,7 @@ restarts and replicas; each DM under it is claimed per person.
 - `calibrate.invite`: every participant's ballot, and the facilitator's progress message.
 - `calibrate.remind`: a DM to each participant not finished, once each per reminder.
 - `calibrate.reveal`: freezes the votes and posts the results (see `handlers/calibration/reveal.py`).
+- `calibrate.post`: posts them again when the facilitator asks, one timer per attempt.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ log = logging.getLogger("tsqa.calibration")
 INVITE_KIND = "calibrate.invite"
 REMIND_KIND = "calibrate.remind"
 REVEAL_KIND = "calibrate.reveal"
+POST_KIND = "calibrate.post"  # "Post the results again", after the reveal could not post them
 # Before the due time: a day ahead and two hours ahead, each only when still to come.
 REMIND_BEFORE = (timedelta(hours=24), timedelta(hours=2))
 REMIND_MARGIN = timedelta(minutes=30)  # a reminder this close to the invitation would be noise
@@ -34,6 +36,14 @@ REMIND_MARGIN = timedelta(minutes=30)  # a reminder this close to the invitation
 
 def reveal_key(session_id: int) -> str:
     return f"calibrate-reveal:{session_id}"
+
+
+def post_prefix(session_id: int) -> str:
+    return f"calibrate-post:{session_id}:"
+
+
+def post_key(session_id: int, attempt: int) -> str:
+    return f"{post_prefix(session_id)}{attempt}"
 
 
 def timers(row: CalibrationSession, now: datetime) -> list[Timer]:

@@ -6,10 +6,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 
-from bot.chat.model import ContextLine, Fields, Header, Markup, Message, Part, Text, command, md, user
+from bot.chat.model import (
+    Button,
+    Buttons,
+    ContextLine,
+    Fields,
+    Header,
+    Markup,
+    Message,
+    Part,
+    Text,
+    command,
+    md,
+    user,
+)
 from bot.workspace import Queue
 from handlers.calibration.agreement import AgreementReport, ItemAgreement
-from handlers.calibration.views import figure, item_line, packed, percent, session_id, when
+from handlers.calibration.views import REPOST, figure, item_line, packed, percent, session_id, when
 from handlers.policy.model import Hit
 from storage.models import CalibrationItem, CalibrationResult, CalibrationSession
 
@@ -85,6 +98,21 @@ def reveal_message(
         ContextLine(("Each participant's accuracy and Cohen's kappa went to the facilitator privately.",))
     )
     return Message(summary=md("{} results: {}", session_id(sid), row.title), parts=tuple(parts))
+
+
+def repost_button(session: int, attempt: int) -> Button:
+    """Tries posting the results once more: the attempt's number keys it, so two clicks post once."""
+    return Button("Post the results again", REPOST, value=f"{session}|{attempt}", style="primary")
+
+
+def results_not_posted(row: CalibrationSession, why: Markup, attempt: int) -> Message:
+    """The facilitator's note that the results are not in the channel, with the way to try again."""
+    return Message.of(
+        md("{}: results not posted", session_id(row.session_id)),
+        Text(why),
+        ContextLine(("The votes are frozen; the results are kept until they can be posted.",)),
+        Buttons((repost_button(row.session_id, attempt),)),
+    )
 
 
 def discussion_message(

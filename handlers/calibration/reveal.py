@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 
 from bot import once
-from bot.chat.model import Message, MessageRef, channel, md
+from bot.chat.model import MessageRef, channel, md
 from bot.chat.port import ChatError
 from bot.context import Services
 from bot.workspace import Queue
@@ -93,7 +93,9 @@ async def policy_section(
 
 
 async def run_reveal(services: Services, taken: claims.Taken) -> str:
-    """The `calibrate.reveal` timer: due at the due time, or moved to now by Reveal now."""
+    """The `calibrate.reveal` timer: due at the due time, or moved to now by Reveal now. What does not
+    need the channel comes first (the kept figures, the facilitator's private figures, the closed
+    ballots), so a channel the bot cannot post in holds back only the channel's posts."""
     row, _ = await store.reveal(services.db, int((taken.payload or {})["session"]), services.clock(), None)
     if row is None:
         return "gone"
@@ -113,6 +115,34 @@ async def run_reveal(services: Services, taken: claims.Taken) -> str:
             revealed_at=row.revealed_at,
         ),
     )
+    try:
+        await once.dm(
+            services,
+            f"calibrate-private:{row.session_id}",
+            "calibration",
+            row.facilitator,
+            rv.private_message(row, stats.report),
+        )
+    except ChatError as exc:  # the channel's results do not wait on the facilitator's DM
+        log.info("could not send the private figures of %s: %s", v.session_id(row.session_id), exc)
+    await lifecycle.refresh_progress(services, row.session_id)
+    await _close_ballots(services, row)
+    return await post_results(services, row, stats)
+
+
+async def run_post(services: Services, taken: claims.Taken) -> str:
+    """The `calibrate.post` timer: "Post the results again" after the reveal could not post them."""
+    row = await store.get(services.db, int((taken.payload or {})["session"]))
+    if row is None:
+        return "gone"
+    if row.status != store.REVEALED:
+        return "not revealed"
+    return await post_results(services, row, await statistics(services, row))
+
+
+async def post_results(services: Services, row: CalibrationSession, stats: Statistics) -> str:
+    """The results in the session's channel, then a thread per item to discuss; each once, whoever
+    runs it (the reveal, its retries, a re-post). Raises when the channel cannot be posted in."""
     queue = services.workspace.queue(row.queue)
     sid = row.session_id
 
@@ -134,21 +164,14 @@ async def run_reveal(services: Services, taken: claims.Taken) -> str:
         await once.post(
             services, f"calibrate-discuss:{sid}:{item.position}", "calibration", row.channel, message
         )
-    await once.dm(
-        services,
-        f"calibrate-private:{sid}",
-        "calibration",
-        row.facilitator,
-        rv.private_message(row, stats.report),
-    )
-    await lifecycle.refresh_progress(services, sid)
-    await _close_ballots(services, row)
     return f"revealed {len(stats.report.discussion)} to discuss"
 
 
 async def reveal_failed(services: Services, taken: claims.Taken, error: str) -> None:
-    """The results could not be posted after every retry: the facilitator hears why and what to do."""
-    row = await store.get(services.db, int((taken.payload or {})["session"]))
+    """The results could not be posted after every retry: the facilitator hears why and what to do,
+    with a button that tries again (the next attempt's number: a second click on it does nothing)."""
+    payload = taken.payload or {}
+    row = await store.get(services.db, int(payload["session"]))
     if row is None:
         return
     where = channel(row.channel)
@@ -156,7 +179,9 @@ async def reveal_failed(services: Services, taken: claims.Taken, error: str) -> 
               where, error[:300])  # fmt: skip
     if "not_in_channel" in error or "channel_not_found" in error:
         text += md(" ") + services.port.join_hint(where)
-    await once.dm(services, f"{taken.key}:failed", "calibration", row.facilitator, Message.text(text))
+    attempt = int(payload.get("attempt", 0)) + 1
+    message = rv.results_not_posted(row, text, attempt)
+    await once.dm(services, f"{taken.key}:failed", "calibration", row.facilitator, message)
 
 
 async def _close_ballots(services: Services, row: CalibrationSession) -> None:

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from bot import timers
 from bot.chat.events import Action, Command, FormSubmission
-from bot.chat.model import FormErrors, Message, MessageRef, command, md
+from bot.chat.model import FormErrors, Message, MessageRef, channel, command, md
 from bot.context import Context
 from bot.roles import Role
 from bot.routing import Router, Timer, UsageError
@@ -273,10 +273,54 @@ async def reveal_button(ctx: Context, action: Action) -> None:
         return
     _, revealed = await store.reveal(ctx.db, row.session_id, ctx.now(), person)
     if not revealed:
-        await ctx.respond(Message.text(md("{} is revealed already.", v.session_id(row.session_id))))
+        await _revealed_already(ctx, row.session_id)
         return
     await claims.reschedule(ctx.db, lifecycle.reveal_key(row.session_id), ctx.now())
     ctx.later(timers.run_due(ctx.services, ctx.services.timers), "calibration reveal")
+
+
+async def _revealed_already(ctx: Context, sid: int) -> None:
+    """Revealed: said so, and where its results never reached the channel, the way to post them."""
+    row = await store.get(ctx.db, sid)
+    said = md("{} is revealed already.", v.session_id(sid))
+    if row is None or row.reveal_ts:
+        await ctx.respond(Message.text(said))
+        return
+    attempt = await store.post_attempts(ctx.db, lifecycle.post_prefix(sid)) + 1
+    why = said + md(" Its results are not in {} yet.", channel(row.channel))
+    await ctx.respond(rv.results_not_posted(row, why, attempt))
+
+
+async def repost_button(ctx: Context, action: Action) -> None:
+    """ "Post the results again" (the facilitator or an admin): a timer for this attempt, so a second
+    click on the same button finds it scheduled and posts nothing more."""
+    found = _ids(action.value)
+    row = await store.get(ctx.db, found[0]) if found else None
+    if found is None or row is None:
+        await ctx.respond(Message.text(v.VOTE_SAID["unknown"]))
+        return
+    person = ctx.workspace.normal_user(action.user)
+    if person != row.facilitator and not (await ctx.roles()).is_admin:
+        await ctx.respond(Message.text("⛔ Only the facilitator or an admin can post these results."))
+        return
+    sid, attempt = row.session_id, found[1]
+    if row.status != store.REVEALED:
+        await ctx.respond(Message.text(md("{} is not revealed yet.", v.session_id(sid))))
+        return
+    if row.reveal_ts:
+        await ctx.respond(Message.text(md("The results of {} are posted already.", v.session_id(sid))))
+        return
+    now = ctx.now()
+    payload = {"session": sid, "attempt": attempt}
+    if not await claims.schedule(
+        ctx.db, lifecycle.post_key(sid, attempt), lifecycle.POST_KIND, now, now, payload
+    ):
+        await ctx.respond(Message.text("That try was made already: wait for its outcome."))
+        return
+    await ctx.respond(
+        Message.text(md("Posting the results of {} in {} again…", v.session_id(sid), channel(row.channel)))
+    )
+    ctx.later(timers.run_due(ctx.services, ctx.services.timers), "calibration post")
 
 
 def _number(args: list[str]) -> int:
@@ -332,6 +376,7 @@ async def trend_command(ctx: Context, cmd: Command, args: list[str]) -> None:
 INVITE = Timer(lifecycle.INVITE_KIND, lifecycle.run_invite, max_attempts=8)
 REMIND = Timer(lifecycle.REMIND_KIND, lifecycle.run_remind, max_attempts=5)
 REVEAL = Timer(lifecycle.REVEAL_KIND, reveal.run_reveal, give_up=reveal.reveal_failed, max_attempts=10)
+POST = Timer(lifecycle.POST_KIND, reveal.run_post, give_up=reveal.reveal_failed, max_attempts=5)
 
 
 def register(router: Router) -> None:
@@ -373,7 +418,8 @@ def register(router: Router) -> None:
     router.action(v.REASON, reason_button)
     router.action(v.LINK, link_button)
     router.action(v.REVEAL, reveal_button)
+    router.action(v.REPOST, repost_button)
     router.form(v.NEW_FORM, new_submitted)
     router.form(v.REASON_FORM, reason_submitted)
-    for timer in (INVITE, REMIND, REVEAL):
+    for timer in (INVITE, REMIND, REVEAL, POST):
         router.timer(timer)

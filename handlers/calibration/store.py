@@ -23,6 +23,7 @@ from storage.models import (
     CalibrationResult,
     CalibrationSession,
     CalibrationVote,
+    Claim,
 )
 
 OPEN, REVEALED = "open", "revealed"
@@ -264,6 +265,13 @@ async def reveal(
             .values(status=REVEALED, revealed_at=now, revealed_by=by)
         )
     return await get(db, session_id), flipped.rowcount == 1
+
+
+async def post_attempts(db: Database, prefix: str) -> int:
+    """How many "Post the results again" timers a session has had (their keys share `prefix`)."""
+    query = select(func.count()).select_from(Claim).where(Claim.key.startswith(prefix, autoescape=True))
+    async with db.transaction() as session:
+        return int(await session.scalar(query) or 0)
 
 
 async def keep_result(db: Database, result: CalibrationResult) -> None:

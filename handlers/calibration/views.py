@@ -42,6 +42,7 @@ GOTO = "calibrate-goto"  # the finished ballot's "change an item" select
 REASON = "calibrate-reason"
 LINK = "calibrate-link"
 REVEAL = "calibrate-reveal"
+REPOST = "calibrate-repost"  # "Post the results again": session|attempt
 SOURCE_CSV, SOURCE_AUDITS = "csv", "audits"
 TITLE_MAX = 120
 MENU_MAX = 100  # options a menu holds (Slack's static select)

@@ -440,6 +440,51 @@ async def test_results_that_cannot_be_posted_are_retried_then_the_facilitator_is
         assert await count(database_url, CalibrationResult) == 1  # the votes froze and the figures are kept
 
 
+async def test_results_the_bot_could_not_post_are_posted_again_from_the_facilitators_button(
+    workspace, database_url
+) -> None:
+    """The channel refusing the results holds back nothing else: the facilitator's private figures
+    come first. After the retries, "Post the results again" (in the failure DM, and offered by Reveal
+    now) posts them once the bot is in the channel; a second click on the same button posts nothing."""
+    clock = Clock()
+    fake = seeded_fake(workspace)
+    room = fake.add_channel("C0NOBOT01", "calibration-room", members=[QUINN, LEE, KAI], bot_member=False)
+    async with running_bot(quiet(workspace), database_url, clock=clock, fake=fake) as (bot, slack):
+        view = await open_form(slack, channel="C0NOBOT01")
+        assert await submit(slack, view, QUINN, form_values(participants=f"{LEE} {KAI}")) == {}
+        await bot.services.background.drain(10)
+        await run_timers(bot)
+        await vote_all(slack, bot, {LEE: VOTES[LEE], KAI: VOTES[KAI]})
+        clock.now = DUE_AT
+        for _ in range(12):
+            await run_timers(bot)
+            clock.advance(minutes=31)
+        assert [m for m in dms_of(slack, QUINN) if "per participant (private)" in texts(m.blocks)]
+        assert "votes are closed" in texts(ballot(slack, LEE).blocks)
+        [told] = [m for m in dms_of(slack, QUINN) if "could not post the results" in texts(m.blocks)]
+        again = buttons(told.blocks)[views.REPOST]
+        assert again["text"]["text"] == "Post the results again"
+        # Reveal now on the revealed session offers the same.
+        before = len(slack.fake.calls_to("response_url"))
+        await slack.action(views.REVEAL, "1", user=QUINN, channel=slack.fake.dm_channel(QUINN))
+        offered = await said(slack, before)
+        assert "revealed already" in offered and "not in" in offered
+        offer = slack.fake.calls_to("response_url")[-1].args.get("blocks")
+        assert buttons(offer)[views.REPOST]["value"] == again["value"]
+        # A labeler cannot post them.
+        before = len(slack.fake.calls_to("response_url"))
+        await click(slack, LEE, told, views.REPOST)
+        assert "Only the facilitator or an admin" in await said(slack, before)
+        room.members.add(fake.state.bot_user_id)
+        for _ in range(2):  # the same button twice: one try, one post
+            await click(slack, QUINN, told, views.REPOST)
+            await bot.services.background.drain(10)
+            await run_timers(bot)
+        results = [m for m in posts(slack, "C0NOBOT01") if "Calibration results" in texts(m.blocks)]
+        assert len(results) == 1 and "3 items · 2 raters" in texts(results[0].blocks)
+        assert await count(database_url, Claim, key="calibrate-post:1:1") == 1
+
+
 async def test_a_session_in_teams_runs_through_the_same_handlers(database_url) -> None:
     """Teams: the command answers with a card whose button opens the dialog; ballots are cards in each
     person's personal chat, voted with Action.Execute and updated in place; the results go where the

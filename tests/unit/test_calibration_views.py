@@ -88,6 +88,7 @@ def test_the_results_of_fifty_items_fit_one_message() -> None:
     passage = Passage("policy:p#a", "p", "a", "P" * 200, "H" * 200, "text", link="https://policies.example/p")
     both(rv.discussion_message(session("revealed"), items()[0], found.items[0], Hit(passage, 1.0)))
     both(rv.private_message(session("revealed"), found))
+    both(rv.results_not_posted(session("revealed"), m.md("{}", "E" * 300), 12))
 
 
 def test_the_list_and_the_trend_fit() -> None:
