@@ -96,6 +96,7 @@ def bot_side(table: pa.Table, ws: Workspace, since: date, until: date) -> dict[s
     for s in report.standouts:
         out["standouts"][(s.vendor, s.queue, s.decision, s.qa_decision)] = (
             s.errors, s.audited, s.reference_errors, s.reference_audited, s.low, s.reference_high,
+            s.reference_vendors,
         )  # fmt: skip
     return out
 
@@ -151,21 +152,30 @@ SQL = {
              vq AS (SELECT vendor, queue, count(*) AS n FROM base GROUP BY ALL),
              qn AS (SELECT queue, sum(n) AS n, count(*) AS vendors FROM vq GROUP BY queue),
              qe AS (SELECT queue, decision, qa_decision, sum(e) AS e FROM cells GROUP BY ALL),
-             ln AS (SELECT l.labels, sum(qn.n) AS n FROM qn JOIN label_lists l USING (queue) GROUP BY ALL),
+             ln AS (SELECT l.labels, sum(v.n) AS n, count(DISTINCT v.vendor) AS vendors
+                    FROM vq v JOIN label_lists l USING (queue) GROUP BY ALL),
+             lvn AS (SELECT l.labels, v.vendor, sum(v.n) AS n FROM vq v JOIN label_lists l USING (queue)
+                     GROUP BY ALL),
              le AS (SELECT l.labels, decision, qa_decision, sum(e) AS e
                     FROM qe JOIN label_lists l USING (queue) GROUP BY ALL),
+             lve AS (SELECT l.labels, c.vendor, decision, qa_decision, sum(c.e) AS e
+                     FROM cells c JOIN label_lists l USING (queue) GROUP BY ALL),
              cand AS (
                 SELECT c.vendor, c.queue, c.decision, c.qa_decision, c.e, v.n,
-                       CASE WHEN qn.vendors = 1 THEN le.e - qe.e ELSE qe.e - c.e END AS re,
-                       CASE WHEN qn.vendors = 1 THEN ln.n - qn.n ELSE qn.n - v.n END AS rn
+                       CASE WHEN qn.vendors = 1 THEN le.e - coalesce(lve.e, 0) ELSE qe.e - c.e END AS re,
+                       CASE WHEN qn.vendors = 1 THEN ln.n - lvn.n ELSE qn.n - v.n END AS rn,
+                       CASE WHEN qn.vendors = 1 THEN ln.vendors - 1 ELSE qn.vendors - 1 END AS rv
                 FROM cells c JOIN vq v USING (vendor, queue) JOIN qn USING (queue)
                 JOIN qe USING (queue, decision, qa_decision)
                 LEFT JOIN label_lists l USING (queue) LEFT JOIN ln ON ln.labels = l.labels
+                LEFT JOIN lvn ON lvn.labels = l.labels AND lvn.vendor = c.vendor
                 LEFT JOIN le ON le.labels = l.labels AND le.decision = c.decision
                     AND le.qa_decision = c.qa_decision
+                LEFT JOIN lve ON lve.labels = l.labels AND lve.vendor = c.vendor
+                    AND lve.decision = c.decision AND lve.qa_decision = c.qa_decision
                 WHERE c.e >= {MIN_ERRORS})
         SELECT vendor, queue, decision, qa_decision, e, n, coalesce(re, 0), rn, wilson_low(e, n),
-               wilson_high(coalesce(re, 0), rn)
+               wilson_high(coalesce(re, 0), rn), rv
         FROM cand WHERE rn > 0 AND wilson_low(e, n) > wilson_high(coalesce(re, 0), rn)""",
 }
 

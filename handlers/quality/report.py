@@ -99,8 +99,9 @@ class Standout:
     """An error pair a vendor makes on a queue clearly more often than the reference does.
 
     `reference`: "other vendors" (the other vendors' audited decisions on the same queue, pooled) or
-    "same labels" (the queue has one vendor: audited decisions on every other queue with the same
-    label list, any vendor, pooled)."""
+    "same labels" (the queue has one vendor: the other vendors' audited decisions on the other queues
+    with the same label list, pooled; never the vendor's own queues). `reference_vendors`: how many
+    distinct vendors the reference pools; with one, its rate is that vendor's own."""
 
     vendor: str
     queue: str
@@ -118,6 +119,7 @@ class Standout:
     reference_rate: float
     reference_low: float
     reference_high: float
+    reference_vendors: int
 
 
 @dataclass(frozen=True)

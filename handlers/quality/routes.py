@@ -104,7 +104,9 @@ async def _report(ctx: Context, scope: Scope, since: date, until: date) -> None:
     assert ctx.user is not None
     report, table = await report_for(ctx.db, ctx.workspace, scope, since, until)
     recs = await recommend.recommendations(ctx.services, report)
-    ref = await ctx.port.dm(ctx.user, v.quality_message(report, ctx.workspace, recs))
+    for_vendor_lead = not (await ctx.roles()).has(*ACTORS)
+    message = v.quality_message(report, ctx.workspace, recs, for_vendor_lead=for_vendor_lead)
+    ref = await ctx.port.dm(ctx.user, message)
     if report.overall is not None and report.overall.audited:
         await _files(ctx, ref, report, table)
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from bot.chat.model import Button, Buttons, ContextLine, Header, Markup, Message, Part, Text, md
 from bot.workspace import Workspace
 from handlers.quality.recommend import Recommendation
-from handlers.quality.report import Group, QualityReport
+from handlers.quality.report import Group, QualityReport, Standout
 
 CALIBRATE = "quality-calibrate"  # value: queue|decision|qa_decision
 REFRESHER = "quality-refresher"  # value: topic|vendor
@@ -106,17 +106,32 @@ def _labelers(report: QualityReport) -> Part:
     return Text(md("*Labelers at risk* (the whole interval below target)\n{}", md("\n").join(lines)))
 
 
-def _recommendation(number: int, rec: Recommendation, ws: Workspace) -> list[Part]:
+# With one vendor pooled, the reference's rate is that vendor's own: vendor leads see it only from two.
+MIN_VENDORS_SHOWN_TO_LEADS = 2
+WITHOUT_FIGURE = {
+    "other vendors": "stands out against the other vendors",
+    "same labels": "stands out against the other vendors' queues with the same labels",
+}
+
+
+def _against(s: Standout, for_vendor_lead: bool) -> Markup:
+    """The reference's rate, unless a vendor lead would read one other vendor's own figure in it."""
+    if for_vendor_lead and s.reference_vendors < MIN_VENDORS_SHOWN_TO_LEADS:
+        return md(
+            "; {} ({}, {:,} errors).", WITHOUT_FIGURE.get(s.reference, s.reference), s.direction, s.errors
+        )
+    reference = REFERENCES.get(s.reference, s.reference)
+    return md(" against {} {} ({}, {:,} errors).", pct(s.reference_rate), reference, s.direction, s.errors)
+
+
+def _recommendation(number: int, rec: Recommendation, ws: Workspace, for_vendor_lead: bool) -> list[Part]:
     s = rec.standout
     vendor = ws.vendor(s.vendor)
     queue = ws.queue(s.queue)
     text = md(
-        "*{}.* {} on {}: labeler *{}* where QA said *{}* in {} of audits{} against {} {} "
-        "({}, {:,} errors).",
+        "*{}.* {} on {}: labeler *{}* where QA said *{}* in {} of audits{}{}",
         number, vendor.name if vendor else s.vendor, queue.name if queue else s.queue, _label(s.decision),
-        _label(s.qa_decision), pct(s.rate), _interval(s.low, s.high), pct(s.reference_rate),
-        REFERENCES.get(s.reference, s.reference),
-        s.direction, s.errors,
+        _label(s.qa_decision), pct(s.rate), _interval(s.low, s.high), _against(s, for_vendor_lead),
     )  # fmt: skip
     if rec.section is not None:
         text += md("\nPolicy: {} › {}", rec.section.title, rec.section.heading)
@@ -135,14 +150,17 @@ def _recommendation(number: int, rec: Recommendation, ws: Workspace) -> list[Par
     return [Text(text), Buttons(tuple(actions))]
 
 
-def quality_message(report: QualityReport, ws: Workspace, recs: Sequence[Recommendation]) -> Message:
-    """The report: overall with its interval, the groups, the labelers at risk, then what to do."""
+def quality_message(
+    report: QualityReport, ws: Workspace, recs: Sequence[Recommendation], *, for_vendor_lead: bool = False
+) -> Message:
+    """The report: overall with its interval, the groups, the labelers at risk, then what to do.
+    `for_vendor_lead`: a reference pooling one other vendor is named without its figure."""
     title = f"Quality · {scope_label(report, ws)} · {report.since:%d %b} – {report.until:%d %b %Y}"
     parts: list[Part] = [Header(title[:150]), _overall(report.overall), *_levels(report), _labelers(report)]
     if recs:
         parts.append(Text("*What to do next*"))
         for number, rec in enumerate(recs, 1):
-            parts += _recommendation(number, rec, ws)
+            parts += _recommendation(number, rec, ws, for_vendor_lead)
     elif report.overall is not None and report.overall.audited:
         parts.append(Text("*What to do next*\nNo vendor–queue error pair stands out against the others."))
     parts.append(ContextLine((FOOTNOTE,)))

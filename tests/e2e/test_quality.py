@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -115,6 +116,8 @@ async def test_the_report_with_its_files_and_a_recommendation(workspace, databas
         assert f"{agreed / total:.1%}" in shown and f"of {total:,} audited" in shown, shown
         assert "What to do next" in shown and "spam" in shown.lower()
         assert "labeler *allow* where QA said *remove*" in shown
+        # QA sees the reference's figure, even when it is one other vendor's (bluebird's graphic-img).
+        assert re.search(r"against \d+\.\d% on the other queues with the same labels", shown), shown
         names = {f.name for f in slack.fake.state.files.values()}
         assert any(n.endswith("-trend.png") for n in names) and any(
             n.endswith("-confusion.png") for n in names
@@ -150,6 +153,12 @@ async def test_vendor_leads_read_their_own_vendor_only(workspace, database_url) 
         mine = await eventually(lambda: [m for m in dm_of(slack, NICO) if "Quality" in texts(m.blocks)], 20)
         assert "Northwind Review Services" in texts(mine[0].blocks)
         assert "graphic" not in texts(mine[0].blocks).lower()
+        # The reference pools bluebird alone (northwind's own hate-en is not in it): its rate would be
+        # bluebird's own, so the lead reads the standout without it.
+        lead = texts(mine[0].blocks)
+        assert "labeler *allow* where QA said *remove*" in lead, lead
+        assert "stands out against the other vendors' queues with the same labels" in lead, lead
+        assert "on the other queues with the same labels" not in lead
         await bot.services.background.drain(20)
 
 

@@ -351,13 +351,16 @@ def test_standout_pairs_against_other_vendors_and_same_labels(workspace: Workspa
         (lo, hi, ref_lo, ref_hi)
     )
     assert pair.low > pair.reference_high
+    assert pair.reference_vendors == 1
     single = found[("bluebird", "graphic-img", "escalate", "remove")]
-    # One vendor on graphic-img: every other queue with the same labels, any vendor (hate-en, spam-pt).
+    # One vendor on graphic-img: the other vendors' decisions on the queues with the same labels
+    # (northwind's on hate-en and spam-pt), never bluebird's own 314 on hate-en.
     assert (single.reference, single.reference_errors, single.reference_audited) == (
         SAME_LABELS,
         1,
-        314 + 300 + 400,
+        300 + 400,
     )
+    assert single.reference_vendors == 1  # northwind alone: its rate, so vendor leads do not see it
     assert single.direction == "over"
     # Equal rates (remove -> allow, 9 of 300 each) and too few errors (4 < MIN_ERRORS) never stand out.
     assert ("bluebird", "hate-en", "age_restrict", "allow") not in found and MIN_ERRORS == 5
@@ -374,6 +377,66 @@ def test_standout_pairs_against_other_vendors_and_same_labels(workspace: Workspa
     assert [(s.vendor, s.queue, s.reference_errors) for s in scoped.standouts] == [
         ("northwind", "hate-en", 3)
     ]
+
+
+def pandas_standouts(f: pd.DataFrame, workspace: Workspace) -> dict[tuple, tuple]:
+    """Standouts written out row by row from their definition: the same queue's other vendors, or (one
+    vendor on the queue) the other vendors' rows on the queues with the same label list."""
+    lists = {q.id: tuple(q.labels) for q in workspace.queues if q.labels}
+    f = f.assign(labels=f["queue"].map(lists))
+    found = {}
+    errors = f[~f["agreed"] & f["in_scope"]]
+    for (vendor, queue, decision, qa), rows in errors.groupby(["vendor", "queue", "decision", "qa_decision"]):
+        if len(rows) < MIN_ERRORS:
+            continue
+        n = int((f["in_scope"] & (f["vendor"] == vendor) & (f["queue"] == queue)).sum())
+        if f.loc[f["queue"] == queue, "vendor"].nunique() > 1:
+            kind, ref = OTHER_VENDORS, f[(f["queue"] == queue) & (f["vendor"] != vendor)]
+        elif queue in lists:
+            kind, ref = SAME_LABELS, f[(f["labels"] == lists[queue]) & (f["vendor"] != vendor)]
+        else:
+            continue
+        if ref.empty:
+            continue
+        ref_errors = int(((ref["decision"] == decision) & (ref["qa_decision"] == qa)).sum())
+        low, ref_high = hand_wilson(len(rows), n)[0], hand_wilson(ref_errors, len(ref))[1]
+        if low > ref_high:
+            key = (vendor, queue, decision, qa)
+            found[key] = (len(rows), n, kind, ref_errors, len(ref), ref["vendor"].nunique())
+    return found
+
+
+def _as_found(report) -> dict[tuple, tuple]:
+    return {
+        (s.vendor, s.queue, s.decision, s.qa_decision): (
+            s.errors, s.audited, s.reference, s.reference_errors, s.reference_audited, s.reference_vendors
+        )
+        for s in report.standouts
+    }  # fmt: skip
+
+
+def test_standouts_match_pandas_and_never_pool_the_vendors_own_queues(
+    frame: pd.DataFrame, workspace: Workspace
+) -> None:
+    """On the generated data and on crafted rows where a third vendor shares hate-en, so graphic-img's
+    "same labels" reference pools two vendors, and bluebird's own hate-en rows are left out of it."""
+    rows = pd.DataFrame(_standout_rows())
+    pairs = [("escalate", "remove", 2), ("allow", "allow", 98)]
+    cedar = crafted("hate-en", "cedar", "nairobi", "cd-1", pairs, date(2026, 10, 22))
+    cases = [
+        (frame, None, None),
+        (frame, "vendor", "northwind"),
+        (rows, None, None),
+        (pd.concat([rows, pd.DataFrame(cedar)], ignore_index=True), None, None),
+        (pd.concat([rows, pd.DataFrame(cedar)], ignore_index=True), "vendor", "bluebird"),
+    ]
+    for data, column, key in cases:
+        scope = Scope() if column is None else Scope(column, key)  # type: ignore[arg-type]
+        report = analyse(typed(data), workspace, scope=scope, since=SINCE, until=UNTIL, tz=TZ)
+        assert _as_found(report) == pandas_standouts(reference(data, workspace, column, key), workspace)
+    single = _as_found(report)[("bluebird", "graphic-img", "escalate", "remove")]
+    # northwind's 700 and cedar's 100 on the same labels; bluebird's own 314 on hate-en are not pooled.
+    assert single == (12, 200, SAME_LABELS, 1 + 2, 700 + 100, 2)
 
 
 def test_json_is_clean(frame: pd.DataFrame, workspace: Workspace) -> None:
