@@ -28,6 +28,8 @@ from storage.models import CalibrationItem, CalibrationResult, CalibrationSessio
 
 # ----- the reveal ----------------------------------------------------------------------------
 
+MIN_RATERS = 2  # fewer: no distribution, statistic or thread in the channel, no figures in the trend
+
 
 def votes_line(votes: Mapping[str, int]) -> str:
     return " · ".join(f"{label} {count}" for label, count in votes.items()) or "no votes"
@@ -59,17 +61,18 @@ def reveal_message(
     threshold = report.threshold
     discuss = [i for i in items if (found := by_id.get(i.item_id)) is not None and found.discuss]
     sid = row.session_id
+    name = queue.name if queue else row.queue
+    about = Text(md("{} · *{}* · {} items · {} raters", session_id(sid), name, len(items), raters))
+    if raters < MIN_RATERS:  # one person's votes would be their whole ballot, shown as "the votes"
+        return Message.of(
+            md("{} results: {}", session_id(sid), row.title),
+            Header(md("Calibration results: {}", row.title)),
+            about,
+            Text("Fewer than two people rated: nothing to compare."),
+        )
     parts: list[Part] = [
         Header(md("Calibration results: {}", row.title)),
-        Text(
-            md(
-                "{} · *{}* · {} items · {} raters",
-                session_id(sid),
-                queue.name if queue else row.queue,
-                len(items),
-                raters,
-            )
-        ),
+        about,
         Fields((md("*Krippendorff's alpha*\n{}", alpha_text), md("*Fleiss' kappa*\n{}", fleiss_text))),
         *packed([item_result_line(i, by_id.get(i.item_id)) for i in items]),
     ]

@@ -101,15 +101,16 @@ async def run_reveal(services: Services, taken: claims.Taken) -> str:
         return "gone"
     stats = await statistics(services, row)
     assert row.revealed_at is not None
+    compared = stats.raters >= rv.MIN_RATERS  # one person's accuracy is not the session's
     await store.keep_result(
         services.db,
         CalibrationResult(
             session_id=row.session_id,
             vendor=row.vendor,
             queue=row.queue,
-            alpha=stats.report.alpha,
-            fleiss=stats.report.fleiss,
-            mean_accuracy=stats.mean_accuracy,
+            alpha=stats.report.alpha if compared else None,
+            fleiss=stats.report.fleiss if compared else None,
+            mean_accuracy=stats.mean_accuracy if compared else None,
             items=len(stats.items),
             participants=stats.raters,
             revealed_at=row.revealed_at,
@@ -155,6 +156,8 @@ async def post_results(services: Services, row: CalibrationSession, stats: Stati
     )
     if posted is None:
         raise claims.Held(f"calibrate-results:{sid}", services.clock() + claims.LEASE)
+    if stats.raters < rv.MIN_RATERS:
+        return "revealed: fewer than two raters"
     for item in stats.items:
         found = stats.of(item)
         if found is None or not found.discuss:

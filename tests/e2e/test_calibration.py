@@ -347,6 +347,30 @@ async def test_reminders_reach_who_has_not_finished_once_and_the_due_time_reveal
         assert "CAL-1" in listed and "revealed" in listed
 
 
+async def test_one_voter_is_nothing_to_compare_and_keeps_no_figures_for_the_trend(
+    workspace, database_url
+) -> None:
+    clock = Clock()
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        assert await create(slack, bot, participants=f"{LEE} {KAI}") == {}
+        await run_timers(bot)
+        await vote_all(slack, bot, {LEE: ["remove", "remove", "remove"]})
+        clock.now = DUE_AT
+        await run_timers(bot)
+        [results] = [
+            texts(m.blocks) for m in posts(slack, QA_OPS) if "Calibration results" in texts(m.blocks)
+        ]
+        assert "Fewer than two people rated: nothing to compare" in results
+        assert "remove 1" not in results and "alpha" not in results  # no ballot shown as "the votes"
+        assert not [m for m in posts(slack, QA_OPS) if "Discuss item" in texts(m.blocks)]
+        db = Database(database_url)
+        async with db.transaction() as session:
+            kept = (await session.scalars(select(CalibrationResult))).one()
+        await db.dispose()
+        assert (kept.participants, kept.mean_accuracy, kept.alpha, kept.fleiss) == (1, None, None, None)
+        assert "accuracy n/a" in await command_answer(slack, "trend")
+
+
 async def test_the_trend_shows_agreement_per_vendor_and_queue_across_sessions(
     workspace, database_url
 ) -> None:
