@@ -29,6 +29,7 @@ from storage.models import CalibrationItem, CalibrationResult, CalibrationSessio
 # ----- the reveal ----------------------------------------------------------------------------
 
 MIN_RATERS = 2  # fewer: no distribution, statistic or thread in the channel, no figures in the trend
+MAX_THREADS = 10  # discussion threads a reveal posts; the other items to discuss are listed only
 
 
 def votes_line(votes: Mapping[str, int]) -> str:
@@ -42,6 +43,13 @@ def item_result_line(item: CalibrationItem, stats: ItemAgreement | None) -> Mark
         line += md(" · reference *{}*", item.reference)
     line += md(" · {} agree", percent(stats.agreement if stats and votes else None))
     return line + (md(" ⚠️") if stats and stats.discuss else md(""))
+
+
+def threads_line(discussed: int) -> str:
+    if discussed <= MAX_THREADS:
+        return "A thread for each follows."
+    more = discussed - MAX_THREADS
+    return f"A thread follows for each of the first {MAX_THREADS}, and {more} more are listed here only."
 
 
 def reveal_message(
@@ -81,10 +89,10 @@ def reveal_message(
         parts.append(
             Text(
                 md(
-                    "⚠️ *To discuss* (agreement under {} or the majority not the reference): items {}. "
-                    "A thread for each follows.",
+                    "⚠️ *To discuss* (agreement under {} or the majority not the reference): items {}. {}",
                     percent(threshold),
                     numbers,
+                    threads_line(len(discuss)),
                 )
             )
         )

@@ -158,10 +158,8 @@ async def post_results(services: Services, row: CalibrationSession, stats: Stati
         raise claims.Held(f"calibrate-results:{sid}", services.clock() + claims.LEASE)
     if stats.raters < rv.MIN_RATERS:
         return "revealed: fewer than two raters"
-    for item in stats.items:
-        found = stats.of(item)
-        if found is None or not found.discuss:
-            continue
+    discussed = [(item, found) for item in stats.items if (found := stats.of(item)) and found.discuss]
+    for item, found in discussed[: rv.MAX_THREADS]:
         section = await policy_section(services, queue, item, found)
         message = rv.discussion_message(row, item, found, section)
         await once.post(

@@ -371,6 +371,24 @@ async def test_one_voter_is_nothing_to_compare_and_keeps_no_figures_for_the_tren
         assert "accuracy n/a" in await command_answer(slack, "trend")
 
 
+async def test_the_reveal_posts_at_most_ten_threads_and_lists_the_rest(workspace, database_url) -> None:
+    clock = Clock()
+    many = "item_id\n" + "".join(f"ITEM-{300 + n}\n" for n in range(1, 13))
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        assert await create(slack, bot, participants=f"{LEE} {KAI}", items=many) == {}
+        await run_timers(bot)
+        await vote_all(slack, bot, {LEE: ["remove"] * 12, KAI: ["allow"] * 12})  # every item split
+        clock.now = DUE_AT
+        await run_timers(bot)
+        [results] = [
+            texts(m.blocks) for m in posts(slack, QA_OPS) if "Calibration results" in texts(m.blocks)
+        ]
+        assert "items 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12." in results
+        assert "the first 10, and 2 more are listed here only" in results
+        threads = [texts(m.blocks) for m in posts(slack, QA_OPS) if "Discuss item" in texts(m.blocks)]
+        assert len(threads) == 10 and "ITEM-310" in threads[-1]
+
+
 async def test_the_trend_shows_agreement_per_vendor_and_queue_across_sessions(
     workspace, database_url
 ) -> None:
