@@ -9,7 +9,7 @@ loop run it in a thread (`report_for`). `load` reads only the audited rows the a
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pandas as pd
@@ -159,7 +159,7 @@ def analyse(
         since=since,
         until=until,
         timezone=tz,
-        groups=_groups(groups, pairs, weeks, top),
+        groups=_groups(groups, pairs, weeks, top, since, until),
         confusion=_confusion(cells, workspace),
         labelers=_labelers(labelers),
         standouts=standouts(error_cells, vendor_queues, workspace),
@@ -202,7 +202,9 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _groups(groups: pd.DataFrame, pairs: pd.DataFrame, weeks: pd.DataFrame, top: int) -> list[Group]:
+def _groups(
+    groups: pd.DataFrame, pairs: pd.DataFrame, weeks: pd.DataFrame, top: int, since: date, until: date
+) -> list[Group]:
     groups = groups[groups["audited"] > 0]  # the empty grand total of a period without audits
     groups = groups.assign(_order=groups["level"].map(_LEVEL_ORDER)).sort_values(["_order", "key"])
     low, high = wilson(groups["agreed"], groups["audited"])
@@ -240,19 +242,20 @@ def _groups(groups: pd.DataFrame, pairs: pd.DataFrame, weeks: pd.DataFrame, top:
                     ErrorPair(p.decision, p.qa_decision, int(p.count), int(p.count) / errors, p.direction)
                     for p in group_pairs.itertuples(index=False)
                 ],
-                weeks=[_week(w) for w in group_weeks.itertuples(index=False)],
+                weeks=[_week(w, since, until) for w in group_weeks.itertuples(index=False)],
             )
         )
     return result
 
 
-def _week(row: object) -> Week:
+def _week(row: object, since: date, until: date) -> Week:
+    """A week whose seven days are not all in since..until is partial (the first and last may be)."""
     start = pd.Timestamp(row.week).date()  # type: ignore[attr-defined]
     year, number, _ = start.isocalendar()
     audited, agreed = int(row.audited), int(row.agreed)  # type: ignore[attr-defined]
-    return Week(
-        start, f"{year}-W{number:02d}", audited, agreed, agreed / audited, float(row.low), float(row.high)
-    )  # type: ignore[attr-defined]
+    partial = start < since or start + timedelta(days=6) > until
+    low, high = float(row.low), float(row.high)  # type: ignore[attr-defined]
+    return Week(start, f"{year}-W{number:02d}", audited, agreed, agreed / audited, low, high, partial)
 
 
 def label_order(workspace: Workspace, queue: str, seen: set[str]) -> list[str]:

@@ -25,7 +25,8 @@ class ErrorPair:
 
 @dataclass(frozen=True)
 class Week:
-    """One ISO week (Monday `start`, local days) of a group: quality with its 95% Wilson interval."""
+    """One ISO week (Monday `start`, local days) of a group: quality with its 95% Wilson interval.
+    `partial`: the period starts after its Monday or ends before its Sunday, so it holds fewer days."""
 
     start: date
     iso_week: str
@@ -34,6 +35,7 @@ class Week:
     quality: float
     low: float
     high: float
+    partial: bool = False
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,10 @@ def _overall(group: Group | None) -> Part:
         lines.append(md("• labeler *{}*, QA *{}*: {:,} ({} of errors, {})", _label(pair.decision),
                         _label(pair.qa_decision), pair.count, pct(pair.share), pair.direction))  # fmt: skip
     if group.weeks:
-        weeks = [md("{} {}", w.iso_week, pct(w.quality)) for w in group.weeks[-WEEKS_SHOWN:]]
+        weeks = [
+            md("{} {}{}", w.iso_week, pct(w.quality), " (partial)" if w.partial else "")
+            for w in group.weeks[-WEEKS_SHOWN:]
+        ]
         lines.append(md("Weekly: {}", md(" · ").join(weeks)))
     return Text(md("\n").join(lines))
 

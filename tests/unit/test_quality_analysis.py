@@ -439,6 +439,30 @@ def test_standouts_match_pandas_and_never_pool_the_vendors_own_queues(
     assert single == (12, 200, SAME_LABELS, 1 + 2, 700 + 100, 2)
 
 
+def test_the_first_and_last_weeks_are_marked_partial(frame: pd.DataFrame, workspace: Workspace) -> None:
+    """A period from a Wednesday to a Thursday: its first and last ISO weeks hold fewer days, and chat
+    and JSON say so; a period of whole weeks has none."""
+    from handlers.quality.views import quality_message
+
+    whole = analyse(typed(frame), workspace, scope=Scope(), since=SINCE, until=UNTIL, tz=TZ)
+    assert not any(w.partial for g in whole.groups for w in g.weeks)
+    since, until = date(2026, 10, 7), date(2026, 10, 29)  # Wednesday of W41 to Thursday of W44
+    report = analyse(typed(frame), workspace, scope=Scope(), since=since, until=until, tz=TZ)
+    weeks = report.overall.weeks  # type: ignore[union-attr]
+    assert [(w.iso_week, w.partial) for w in weeks] == [
+        ("2026-W41", True), ("2026-W42", False), ("2026-W43", False), ("2026-W44", True),
+    ]  # fmt: skip
+    for group in report.groups:
+        assert [w.partial for w in group.weeks] == [w.start in (date(2026, 10, 5), date(2026, 10, 26))
+                                                    for w in group.weeks]  # fmt: skip
+    assert [w["partial"] for w in report.as_dict()["groups"][-1]["weeks"]] == [True, False, False, True]
+    texts = [p.markdown for p in quality_message(report, workspace, []).parts if hasattr(p, "markdown")]
+    shown = "\n".join(t if isinstance(t, str) else t.plain for t in texts)
+    line = next(row for row in shown.splitlines() if row.startswith("Weekly: "))
+    assert line.count("(partial)") == 2 and "2026-W41 " in line and line.endswith("(partial)"), line
+    assert "2026-W42 " in line and "2026-W42 (partial)" not in line
+
+
 def test_json_is_clean(frame: pd.DataFrame, workspace: Workspace) -> None:
     import json
 
