@@ -32,6 +32,10 @@ POST_KIND = "calibrate.post"  # "Post the results again", after the reveal could
 # Before the due time: a day ahead and two hours ahead, each only when still to come.
 REMIND_BEFORE = (timedelta(hours=24), timedelta(hours=2))
 REMIND_MARGIN = timedelta(minutes=30)  # a reminder this close to the invitation would be noise
+# Platform errors that another try will not fix: the person is told about, the invitation not retried.
+UNREACHABLE = frozenset(
+    {"user_not_found", "cannot_dm_bot", "not_installed_for_user", "user_disabled", "account_inactive"}
+)
 
 
 def reveal_key(session_id: int) -> str:
@@ -99,14 +103,17 @@ async def run_invite(services: Services, taken: claims.Taken) -> str:
         return "gone"
     if row.status != store.OPEN:
         return "revealed"
-    invited, unreached = 0, []
+    invited, unreached, transient = 0, [], None
     for member in await store.participants(services.db, row.session_id):
         try:
             await ballot.invite(services, row, member.user_id)
             invited += 1
         except ChatError as exc:  # one person out of reach does not stop the others
             log.info("could not invite %s to %s: %s", member.user_id, v.session_id(row.session_id), exc)
-            unreached.append((member.user_id, exc.code))
+            if exc.code in UNREACHABLE:
+                unreached.append((member.user_id, exc.code))
+            else:
+                transient = transient or exc
     if unreached:
         told = v.unreached_message(row, unreached)
         await once.dm(services, f"{taken.key}:unreached", "calibration", row.facilitator, told)
@@ -121,7 +128,22 @@ async def run_invite(services: Services, taken: claims.Taken) -> str:
 
     await once.say(services, f"calibrate-progress:{row.session_id}", "calibration", send, then=recorded)
     await refresh_progress(services, row.session_id)  # votes may have come in meanwhile
+    if transient is not None:  # tried again later; each invitation is claimed, so the others stay once
+        raise transient
     return f"invited {invited}"
+
+
+async def invite_failed(services: Services, taken: claims.Taken, error: str) -> None:
+    """The invitations still failing after every retry: the facilitator hears who has no ballot."""
+    row = await store.get(services.db, int((taken.payload or {})["session"]))
+    if row is None:
+        return
+    members = await store.participants(services.db, row.session_id)
+    code = error.removeprefix("ChatError: ").split(":")[0][:60]
+    missing = [(m.user_id, code) for m in members if not m.dm_ts]
+    if missing:
+        told = v.unreached_message(row, missing)
+        await once.dm(services, f"{taken.key}:gave-up", "calibration", row.facilitator, told)
 
 
 async def run_remind(services: Services, taken: claims.Taken) -> str:
@@ -134,6 +156,13 @@ async def run_remind(services: Services, taken: claims.Taken) -> str:
     told = 0
     for member in await store.participants(services.db, row.session_id):
         if member.finished_at is not None:
+            continue
+        if not member.dm_ts:  # never got a ballot: the ballot itself (once), not "your ballot is above"
+            try:
+                await ballot.invite(services, row, member.user_id)
+                told += 1
+            except ChatError as exc:
+                log.info("could not send %s their ballot: %s", member.user_id, exc)
             continue
         message = v.reminder_message(row, rated.get(member.user_id, 0), total, services.workspace.tz)
         try:

@@ -373,7 +373,7 @@ async def trend_command(ctx: Context, cmd: Command, args: list[str]) -> None:
     await ctx.respond(rv.trend_message(rows, names, ws.tz, scope))
 
 
-INVITE = Timer(lifecycle.INVITE_KIND, lifecycle.run_invite, max_attempts=8)
+INVITE = Timer(lifecycle.INVITE_KIND, lifecycle.run_invite, give_up=lifecycle.invite_failed, max_attempts=8)
 REMIND = Timer(lifecycle.REMIND_KIND, lifecycle.run_remind, max_attempts=5)
 REVEAL = Timer(lifecycle.REVEAL_KIND, reveal.run_reveal, give_up=reveal.reveal_failed, max_attempts=10)
 POST = Timer(lifecycle.POST_KIND, reveal.run_post, give_up=reveal.reveal_failed, max_attempts=5)

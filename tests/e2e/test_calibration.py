@@ -590,3 +590,38 @@ async def test_the_facilitator_hears_who_could_not_get_their_ballot(workspace, d
         assert len(told) == 1 and "<@U0GHOST01>" in told[0] and f"<@{LEE}>" not in told[0]
         assert "Item 1 of 3" in texts(ballot(slack, LEE).blocks)  # the others were invited all the same
         assert "Not yet (3)" in progress(slack)
+
+
+async def test_an_invitation_that_failed_for_a_while_is_tried_again(workspace, database_url) -> None:
+    clock = Clock()
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        slack.fake.error_next("conversations.open", "internal_error")  # the first DM opened: Lee's
+        assert await create(slack, bot) == {}
+        await run_timers(bot)
+        assert not [m for m in dms_of(slack, LEE) if "Item 1 of 3" in texts(m.blocks)]
+        clock.advance(minutes=2)  # past the back-off
+        await run_timers(bot)
+        for person in (LEE, KAI, TARA):  # Lee invited now; the others still once
+            assert len([m for m in dms_of(slack, person) if "CAL-1 " in texts(m.blocks)]) == 1, person
+        assert not [m for m in dms_of(slack, QUINN) if "could not send the ballot" in texts(m.blocks)]
+
+
+async def test_a_reminder_to_someone_without_a_ballot_sends_the_ballot(workspace, database_url) -> None:
+    clock = Clock()
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        slack.fake.error_next("conversations.open", "account_inactive")  # Lee, for now
+        assert await create(slack, bot, participants=f"{LEE} {KAI}") == {}
+        await run_timers(bot)
+        assert not dms_of(slack, LEE)
+
+        def reminders(person: str) -> list[str]:
+            return [texts(m.blocks) for m in dms_of(slack, person) if "⏰" in texts(m.blocks)]
+
+        clock.now = DUE_AT - timedelta(hours=24)
+        await run_timers(bot)
+        assert "Item 1 of 3" in texts(ballot(slack, LEE).blocks) and reminders(LEE) == []
+        assert len(reminders(KAI)) == 1
+        clock.now = DUE_AT - timedelta(hours=2)
+        await run_timers(bot)
+        assert len(reminders(LEE)) == 1 and "Your ballot is above" in reminders(LEE)[0]
+        assert len([m for m in dms_of(slack, LEE) if "Item 1 of 3" in texts(m.blocks)]) == 1
