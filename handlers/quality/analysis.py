@@ -9,6 +9,7 @@ loop run it in a thread (`report_for`). `load` reads only the audited rows the a
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import duckdb
@@ -347,11 +348,19 @@ async def _read(session: object, start: int, end: int, queues: list[str] | None)
 
 
 async def report_for(
-    db: Database, workspace: Workspace, scope: Scope, since: date, until: date, *, top: int = 5
+    db: Database,
+    workspace: Workspace,
+    scope: Scope,
+    since: date,
+    until: date,
+    *,
+    top: int = 5,
+    clamped_from: date | None = None,
 ) -> tuple[QualityReport, pa.Table]:
-    """Load and analyse, the analysis in a worker thread; the rows come back for the CSV export."""
+    """Load and analyse, the analysis in a worker thread; the rows come back for the CSV export.
+    `clamped_from`: the day asked for when `since` was moved to the first day still kept."""
     table = await load(db, workspace, since, until, scope)
     report = await asyncio.to_thread(
         analyse, table, workspace, scope=scope, since=since, until=until, tz=workspace.timezone, top=top
     )
-    return report, table
+    return replace(report, clamped_from=clamped_from), table

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +20,7 @@ from handlers.quality.analysis import report_for
 from handlers.quality.charts import confusion_chart, trend_chart
 from handlers.quality.export import errors_csv
 from handlers.quality.report import QualityReport
-from handlers.quality.scope import DEFAULT_DAYS, Scope, default_period
+from handlers.quality.scope import DEFAULT_DAYS, Scope, default_period, kept_since
 from storage.migrate import run_on_database
 
 quality_app = typer.Typer(no_args_is_help=True, help="Error analysis from QA audits.")
@@ -74,8 +74,11 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
-def _print(report: QualityReport) -> None:
+def _print(report: QualityReport, retention_days: int) -> None:
     print(f"Quality for {report.scope.describe()}, {report.since} to {report.until} ({report.timezone})")
+    note = report.kept_note(retention_days)
+    if note is not None:
+        print(f"  Note: {note} (asked from {report.clamped_from}).")
     if not report.groups:
         print("  no audited decisions in this period")
     for g in report.groups:
@@ -130,8 +133,15 @@ def report_command(
     except ValueError as exc:
         raise _fail(str(exc)) from None
     first, last = period(workspace, since, until)
+    first, clamped_from = kept_since(workspace, first, datetime.now(workspace.tz).date())
+    if first > last:
+        raise _fail(
+            f"--until {last} is before {first}, the first day still kept: raw decisions are kept "
+            f"{workspace.ingest.retention_days} days"
+        )
     report, table = run_on_database(
-        settings.database_url, lambda db: report_for(db, workspace, scope, first, last)
+        settings.database_url,
+        lambda db: report_for(db, workspace, scope, first, last, clamped_from=clamped_from),
     )
     if csv is not None:
         csv.write_bytes(
@@ -141,7 +151,7 @@ def report_command(
     if as_json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
         return
-    _print(report)
+    _print(report, workspace.ingest.retention_days)
     if csv is not None:
         print(f"\nErrors written to {csv}.")
     if charts:

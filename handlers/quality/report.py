@@ -134,6 +134,14 @@ class QualityReport:
     confusion: list[Confusion]
     labelers: list[LabelerQuality]
     standouts: list[Standout]
+    # The day asked for when it was before the raw decisions still kept; `since` is then the first kept.
+    clamped_from: date | None = None
+
+    def kept_note(self, retention_days: int) -> str | None:
+        """Why the period starts later than asked, in the users' words; None when it does not."""
+        if self.clamped_from is None:
+            return None
+        return f"raw decisions are kept {retention_days} days: the report starts on {self.since.isoformat()}"
 
     def group(self, level: str, key: str) -> Group | None:
         return next((g for g in self.groups if g.level == level and g.key == key), None)

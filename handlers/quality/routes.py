@@ -20,7 +20,7 @@ from handlers.quality import charts, export, recommend
 from handlers.quality import views as v
 from handlers.quality.analysis import report_for
 from handlers.quality.report import QualityReport
-from handlers.quality.scope import Scope, default_period
+from handlers.quality.scope import Scope, default_period, kept_since
 from handlers.quiz import assign, assign_views
 
 SUMMARY = "error analysis from QA audits: quality with intervals, where labelers and QA disagree, what to do"
@@ -93,16 +93,16 @@ async def quality_command(ctx: Context, cmd: Command, args: list[str]) -> None:
     asked, since = parse(args, ws, today)
     scope = scoped(await ctx.roles(), asked, ws)
     first, until = default_period(ws, today)
-    since = since or first
+    since, clamped_from = kept_since(ws, since or first, today)
     await ctx.respond(
         Message.text(md("The quality report for {} is on its way to our DM.", scope.describe()))
     )
-    ctx.later(_report(ctx, scope, since, until), "quality report")
+    ctx.later(_report(ctx, scope, since, until, clamped_from), "quality report")
 
 
-async def _report(ctx: Context, scope: Scope, since: date, until: date) -> None:
+async def _report(ctx: Context, scope: Scope, since: date, until: date, clamped_from: date | None) -> None:
     assert ctx.user is not None
-    report, table = await report_for(ctx.db, ctx.workspace, scope, since, until)
+    report, table = await report_for(ctx.db, ctx.workspace, scope, since, until, clamped_from=clamped_from)
     recs = await recommend.recommendations(ctx.services, report)
     for_vendor_lead = not (await ctx.roles()).has(*ACTORS)
     message = v.quality_message(report, ctx.workspace, recs, for_vendor_lead=for_vendor_lead)

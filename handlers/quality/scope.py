@@ -81,3 +81,11 @@ def period_us(since: date, until: date, tz: str) -> tuple[int, int]:
         return int(local.astimezone(UTC).timestamp()) * 1_000_000
 
     return midnight(since), midnight(until + timedelta(days=1))
+
+
+def kept_since(workspace: Workspace, since: date, today: date) -> tuple[date, date | None]:
+    """`since`, or the first local day whose raw decisions are still kept (today − retention_days) when
+    it asks for earlier ones, with the day asked for (None when nothing was clamped): a report must not
+    say 1 Aug over the 35 days the store still holds."""
+    first = today - timedelta(days=workspace.ingest.retention_days)
+    return (first, since) if since < first else (since, None)

@@ -159,7 +159,12 @@ def quality_message(
     """The report: overall with its interval, the groups, the labelers at risk, then what to do.
     `for_vendor_lead`: a reference pooling one other vendor is named without its figure."""
     title = f"Quality · {scope_label(report, ws)} · {report.since:%d %b} – {report.until:%d %b %Y}"
-    parts: list[Part] = [Header(title[:150]), _overall(report.overall), *_levels(report), _labelers(report)]
+    parts: list[Part] = [Header(title[:150])]
+    note = report.kept_note(ws.ingest.retention_days)
+    if note is not None and report.clamped_from is not None:
+        asked = report.clamped_from.isoformat()
+        parts.append(ContextLine((md("{} (asked from {}).", note.capitalize(), asked),)))
+    parts += [_overall(report.overall), *_levels(report), _labelers(report)]
     if recs:
         parts.append(Text("*What to do next*"))
         for number, rec in enumerate(recs, 1):

@@ -162,6 +162,23 @@ async def test_vendor_leads_read_their_own_vendor_only(workspace, database_url) 
         await bot.services.background.drain(20)
 
 
+async def test_a_period_beyond_the_kept_decisions_starts_on_the_first_kept_day(
+    workspace, database_url
+) -> None:
+    """Raw decisions are kept 35 days: `since 2026-08-01` reports from 26 Oct (30 Nov − 35 days) and
+    says so, instead of 35 days under a heading that says 1 Aug."""
+    await seeded(database_url, workspace)
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        await slack.command("/quality", "since 2026-08-01", user=QUINN, channel=QA_OPS)
+        report = await eventually(
+            lambda: [m for m in dm_of(slack, QUINN) if "Quality" in texts(m.blocks)], 20
+        )
+        await bot.services.background.drain(20)
+    shown = texts(report[0].blocks)
+    assert "26 Oct – 29 Nov 2026" in shown and "01 Aug" not in shown, shown
+    assert "Raw decisions are kept 35 days: the report starts on 2026-10-26 (asked from 2026-08-01)" in shown
+
+
 async def test_calibrate_on_a_recommendations_items(workspace, database_url) -> None:
     """The recommendation's button opens the session form with its queue, a title and items to pick
     from the audits; the session made from it rates mostly that error pair's items, QA's label as

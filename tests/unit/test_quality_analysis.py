@@ -480,7 +480,9 @@ def test_json_is_clean(frame: pd.DataFrame, workspace: Workspace) -> None:
         "confusion",
         "labelers",
         "standouts",
+        "clamped_from",
     }
+    assert data["clamped_from"] is None  # the period was not moved to the first day still kept
     empty = analyse(
         typed(frame), workspace, scope=Scope(), since=date(2020, 1, 1), until=date(2020, 1, 7), tz=TZ
     )

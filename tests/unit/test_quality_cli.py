@@ -118,3 +118,24 @@ def test_until_alone_means_the_28_days_to_it(app, stored) -> None:
     data = json.loads(run(app, env, "--until", "2026-11-28", "--json").stdout)
     assert (data["since"], data["until"]) == (str(date(2026, 11, 1)), "2026-11-28")
     assert pd.Timestamp(data["until"]) - pd.Timestamp(data["since"]) == pd.Timedelta(days=27)
+
+
+def test_since_before_the_kept_decisions_starts_on_the_first_kept_day_and_says_so(
+    app, stored, workspace: Workspace
+) -> None:
+    """Raw decisions are kept ingest.retention_days: a report from 1 Aug covers only those, and says so."""
+    env, table = stored
+    today = datetime.now(workspace.tz).date()
+    first = today - timedelta(days=workspace.ingest.retention_days)
+    asked = (today - timedelta(days=120)).isoformat()
+    data = json.loads(run(app, env, "--since", asked, "--json").stdout)
+    assert (data["since"], data["clamped_from"]) == (first.isoformat(), asked)
+    expected = analyse(table, workspace, scope=Scope(), since=first, until=today - timedelta(days=1),
+                       tz=workspace.timezone)  # fmt: skip
+    assert data["groups"] == json.loads(json.dumps(expected.as_dict()))["groups"]
+    text = run(app, env, "--since", asked)
+    assert f"raw decisions are kept 35 days: the report starts on {first}" in text.stdout, text.stdout
+    inside = json.loads(run(app, env, "--since", first.isoformat(), "--json").stdout)
+    assert (inside["since"], inside["clamped_from"]) == (first.isoformat(), None)
+    gone = run(app, env, "--since", asked, "--until", (first - timedelta(days=1)).isoformat())
+    assert gone.exit_code == 2 and "the first day still kept" in " ".join(gone.stderr.split())
