@@ -10,17 +10,16 @@ from datetime import timedelta
 
 from bot import timers
 from bot.chat.events import Action, Command, FormSubmission
-from bot.chat.model import FormErrors, Message, MessageRef, channel, command, md
+from bot.chat.model import FormErrors, Message, MessageRef, command, md
 from bot.context import Context
 from bot.roles import Role
 from bot.routing import Router, Timer, UsageError
 from bot.workspace import Queue
-from handlers.calibration import ballot, lifecycle, reveal, store
+from handlers.calibration import ballot, lifecycle, reveal, reveal_actions, store
 from handlers.calibration import results_views as rv
 from handlers.calibration import views as v
 from handlers.calibration.agreement import DEFAULT_THRESHOLD
 from handlers.calibration.form import NewSession, check_new
-from storage import claims
 from storage.models import CalibrationSession
 
 SUMMARY = "blind calibration sessions: rate items in DMs, reveal agreement, follow the trend"
@@ -260,69 +259,6 @@ async def _may_run(ctx: Context, row: CalibrationSession) -> bool:
     return person == row.facilitator or (await ctx.roles()).has(*RUNNERS)
 
 
-async def reveal_button(ctx: Context, action: Action) -> None:
-    """Reveal now (the facilitator or an admin): the votes freeze at once, and the due timer is moved
-    to now to post the results (once, whichever replica takes it)."""
-    row = await store.get(ctx.db, int(action.value)) if action.value.isdigit() else None
-    if row is None:
-        await ctx.respond(Message.text(v.VOTE_SAID["unknown"]))
-        return
-    person = ctx.workspace.normal_user(action.user)
-    if person != row.facilitator and not (await ctx.roles()).is_admin:
-        await ctx.respond(Message.text("⛔ Only the facilitator or an admin can reveal this session."))
-        return
-    _, revealed = await store.reveal(ctx.db, row.session_id, ctx.now(), person)
-    if not revealed:
-        await _revealed_already(ctx, row.session_id)
-        return
-    await claims.reschedule(ctx.db, lifecycle.reveal_key(row.session_id), ctx.now())
-    ctx.later(timers.run_due(ctx.services, ctx.services.timers), "calibration reveal")
-
-
-async def _revealed_already(ctx: Context, sid: int) -> None:
-    """Revealed: said so, and where its results never reached the channel, the way to post them."""
-    row = await store.get(ctx.db, sid)
-    said = md("{} is revealed already.", v.session_id(sid))
-    if row is None or row.reveal_ts:
-        await ctx.respond(Message.text(said))
-        return
-    attempt = await store.post_attempts(ctx.db, lifecycle.post_prefix(sid)) + 1
-    why = said + md(" Its results are not in {} yet.", channel(row.channel))
-    await ctx.respond(rv.results_not_posted(row, why, attempt))
-
-
-async def repost_button(ctx: Context, action: Action) -> None:
-    """ "Post the results again" (the facilitator or an admin): a timer for this attempt, so a second
-    click on the same button finds it scheduled and posts nothing more."""
-    found = _ids(action.value)
-    row = await store.get(ctx.db, found[0]) if found else None
-    if found is None or row is None:
-        await ctx.respond(Message.text(v.VOTE_SAID["unknown"]))
-        return
-    person = ctx.workspace.normal_user(action.user)
-    if person != row.facilitator and not (await ctx.roles()).is_admin:
-        await ctx.respond(Message.text("⛔ Only the facilitator or an admin can post these results."))
-        return
-    sid, attempt = row.session_id, found[1]
-    if row.status != store.REVEALED:
-        await ctx.respond(Message.text(md("{} is not revealed yet.", v.session_id(sid))))
-        return
-    if row.reveal_ts:
-        await ctx.respond(Message.text(md("The results of {} are posted already.", v.session_id(sid))))
-        return
-    now = ctx.now()
-    payload = {"session": sid, "attempt": attempt}
-    if not await claims.schedule(
-        ctx.db, lifecycle.post_key(sid, attempt), lifecycle.POST_KIND, now, now, payload
-    ):
-        await ctx.respond(Message.text("That try was made already: wait for its outcome."))
-        return
-    await ctx.respond(
-        Message.text(md("Posting the results of {} in {} again…", v.session_id(sid), channel(row.channel)))
-    )
-    ctx.later(timers.run_due(ctx.services, ctx.services.timers), "calibration post")
-
-
 def _number(args: list[str]) -> int:
     found = NUMBER.match(args[0]) if len(args) == 1 else None
     if found is None:
@@ -417,8 +353,8 @@ def register(router: Router) -> None:
     router.action(v.GOTO, show_button)
     router.action(v.REASON, reason_button)
     router.action(v.LINK, link_button)
-    router.action(v.REVEAL, reveal_button)
-    router.action(v.REPOST, repost_button)
+    router.action(v.REVEAL, reveal_actions.reveal_button)
+    router.action(v.REPOST, reveal_actions.repost_button)
     router.form(v.NEW_FORM, new_submitted)
     router.form(v.REASON_FORM, reason_submitted)
     for timer in (INVITE, REMIND, REVEAL, POST):
