@@ -625,3 +625,20 @@ async def test_a_reminder_to_someone_without_a_ballot_sends_the_ballot(workspace
         await run_timers(bot)
         assert len(reminders(LEE)) == 1 and "Your ballot is above" in reminders(LEE)[0]
         assert len([m for m in dms_of(slack, LEE) if "Item 1 of 3" in texts(m.blocks)]) == 1
+
+
+async def test_an_invitation_failing_at_every_try_is_told_to_the_facilitator(workspace, database_url) -> None:
+    clock = Clock()
+    async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
+        slack.fake.error_next("conversations.open", "internal_error")
+        assert await create(slack, bot) == {}
+        for _ in range(10):  # each try fails for Lee alone (the others' ballots are claimed, sent once)
+            slack.fake.error_next("conversations.open", "internal_error")
+            clock.advance(minutes=31)
+            await run_timers(bot)
+        assert not [m for m in dms_of(slack, LEE) if "CAL-1 " in texts(m.blocks)]
+        told = [
+            texts(m.blocks) for m in dms_of(slack, QUINN) if "could not send the ballot" in texts(m.blocks)
+        ]
+        assert len(told) == 1 and f"<@{LEE}> (internal_error)" in told[0] and f"<@{KAI}>" not in told[0]
+        assert len([m for m in dms_of(slack, KAI) if "CAL-1 " in texts(m.blocks)]) == 1
