@@ -150,8 +150,13 @@ def _ids(value: str) -> tuple[int, int, str] | None:
     return int(parts[0]), int(parts[1]), parts[2] if len(parts) == 3 else ""
 
 
-def _where(action: Action) -> MessageRef | None:
-    return MessageRef(action.channel, action.message_ts) if action.channel and action.message_ts else None
+async def _ballot_of(ctx: Context, sid: int, user: str) -> MessageRef | None:
+    """Where this person's ballot is, as stored when it was sent: never the message a click or a
+    form names (on Teams those come back from the client, and a forged one would be overwritten)."""
+    member = await store.participant(ctx.db, sid, ctx.workspace.normal_user(user))
+    if member is not None and member.dm_channel and member.dm_ts:
+        return MessageRef(member.dm_channel, member.dm_ts)
+    return None
 
 
 async def vote_button(ctx: Context, action: Action) -> None:
@@ -160,7 +165,9 @@ async def vote_button(ctx: Context, action: Action) -> None:
     if found is None or not found[2]:
         await ctx.respond(Message.text("⛔ This button is not one of mine."))
         return
-    await _vote(ctx, found[0], found[1], action.user, found[2], None, _where(action))
+    await _vote(
+        ctx, found[0], found[1], action.user, found[2], None, await _ballot_of(ctx, found[0], action.user)
+    )
 
 
 async def _vote(
@@ -207,7 +214,9 @@ async def show_button(ctx: Context, action: Action) -> None:
     items = await store.items(ctx.db, row.session_id)
     position = found[1] if any(i.position == found[1] for i in items) else None
     person = ctx.workspace.normal_user(action.user)
-    await ballot.show(ctx.services, row, person, _where(action), position=position)
+    await ballot.show(
+        ctx.services, row, person, await _ballot_of(ctx, row.session_id, action.user), position=position
+    )
 
 
 async def reason_button(ctx: Context, action: Action) -> None:
@@ -239,10 +248,7 @@ async def reason_submitted(ctx: Context, submission: FormSubmission) -> FormErro
         return FormErrors({"label": "Pick a label."})
     reason = str(submission.values.get("reason") or "").strip()[:500] or None
     sid, position = int(parts[0]), int(parts[1])
-    member = await store.participant(ctx.db, sid, ctx.workspace.normal_user(submission.user))
-    where = None
-    if member is not None and member.dm_channel and member.dm_ts:
-        where = MessageRef(member.dm_channel, member.dm_ts)
+    where = await _ballot_of(ctx, sid, submission.user)
     ctx.later(_vote(ctx, sid, position, submission.user, label, reason, where), "calibration vote")
     return None
 

@@ -642,3 +642,22 @@ async def test_an_invitation_failing_at_every_try_is_told_to_the_facilitator(wor
         ]
         assert len(told) == 1 and f"<@{LEE}> (internal_error)" in told[0] and f"<@{KAI}>" not in told[0]
         assert len([m for m in dms_of(slack, KAI) if "CAL-1 " in texts(m.blocks)]) == 1
+
+
+async def test_a_click_naming_another_message_updates_only_the_voters_own_ballot(
+    workspace, database_url
+) -> None:
+    """A vote or a Previous/Next whose message (it comes from the client) names someone else's ballot
+    changes that other ballot in no way: the voter's own stored ballot moves on."""
+    async with running_bot(quiet(workspace), database_url, clock=Clock()) as (bot, slack):
+        assert await create(slack, bot) == {}
+        lee, kai = ballot(slack, LEE), ballot(slack, KAI)
+        kai_before = texts(kai.blocks)
+        forged = label_action(lee, "remove")
+        value = buttons(lee.blocks)[forged]["value"]
+        await slack.action(forged, value, user=LEE, channel=slack.fake.dm_channel(KAI), message_ts=kai.ts)
+        await bot.services.background.drain(10)
+        kai_now = next(m for m in slack.fake.messages_in(slack.fake.dm_channel(KAI)) if m.ts == kai.ts)
+        assert texts(kai_now.blocks) == kai_before
+        assert await votes_of(database_url, LEE) == [(1, "remove")]
+        assert "Item 2 of 3" in texts(ballot(slack, LEE).blocks)
