@@ -209,20 +209,46 @@ async def decisions_between(session: AsyncSession, start_us: int, end_us: int) -
     Read through the driver, not SQLAlchemy's rows: a million rows must not be turned into Python
     objects on the event loop. PostgreSQL sends them as CSV (COPY), parsed by Arrow in a thread;
     SQLite's rows are fetched in its own thread and put into columns in another."""
-    driver = await _driver(session)
     query = (
         f"SELECT {', '.join(DECISION_COLUMNS)} FROM {Decision.__tablename__} "
         f"WHERE completed_us >= {int(start_us)} AND completed_us < {int(end_us)}"
     )
+    return await _read_decisions(session, query, [])
+
+
+async def audited_between(
+    session: AsyncSession, start_us: int, end_us: int, queues: Sequence[str] | None
+) -> pa.Table:
+    """Stored decisions completed in [start, end) that QA audited (a non-empty QA decision), on
+    `queues` only (None: every queue), as `decisions_between` reads them: the quality analysis reads
+    the audited 15% without the rest."""
+    if queues is not None and not queues:
+        return _decisions_from_rows([])
+    postgres = session.bind.dialect.name == "postgresql"
+    query = (
+        f"SELECT {', '.join(DECISION_COLUMNS)} FROM {Decision.__tablename__} "
+        f"WHERE completed_us >= {int(start_us)} AND completed_us < {int(end_us)} "
+        "AND qa_decision IS NOT NULL AND qa_decision <> ''"
+    )
+    args = list(queues or [])
+    if queues is not None:  # bound as parameters, never written into the SQL
+        marks = (f"${i + 1}" if postgres else "?" for i in range(len(args)))
+        query += f" AND queue IN ({', '.join(marks)})"
+    return await _read_decisions(session, query, args)
+
+
+async def _read_decisions(session: AsyncSession, query: str, args: list[Any]) -> pa.Table:
+    """COPY as CSV on PostgreSQL, the driver's rows in a thread on SQLite; Arrow columns off the loop."""
+    driver = await _driver(session)
     if session.bind.dialect.name == "postgresql":
         chunks: list[bytes] = []
 
         async def take(chunk: bytes) -> None:
             chunks.append(chunk)
 
-        await driver.copy_from_query(query, output=take, format="csv")
+        await driver.copy_from_query(query, *args, output=take, format="csv")
         return await asyncio.to_thread(_decisions_from_csv, b"".join(chunks))
-    cursor = await driver.execute(query)
+    cursor = await driver.execute(query, args) if args else await driver.execute(query)
     rows = await cursor.fetchall()
     await cursor.close()
     return await asyncio.to_thread(_decisions_from_rows, rows)

@@ -32,7 +32,7 @@ from handlers.quality.standouts import standouts
 from handlers.quality.wilson import wilson
 from storage.engine import Database
 from storage.models.digest import Decision
-from storage.queue_data import DECISION_COLUMNS, _decisions_from_csv, _decisions_from_rows, _driver
+from storage.queue_data import audited_between
 
 NO_DECISION = "(none)"  # an audited row whose labeler decision is missing
 OVERALL = "overall"
@@ -306,45 +306,14 @@ async def load(db: Database, workspace: Workspace, since: date, until: date, sco
     start, end = period_us(since, until, workspace.timezone)
     audited = (Decision.completed_us >= start, Decision.completed_us < end, Decision.qa_decision.is_not(None))
     async with db.transaction() as session:
-        if scope.kind == "all":
-            wanted = None
-        else:
+        wanted: list[str] | None = None
+        if scope.kind != "all":
             column = getattr(Decision, scope.kind)
             found = await session.scalars(
                 select(Decision.queue).distinct().where(*audited, column == scope.id)
             )
-            wanted = _queues_sharing_labels(workspace, set(found))
-            if not wanted:
-                return _decisions_from_rows([])
-        return await _read(session, start, end, None if wanted is None else sorted(wanted))
-
-
-async def _read(session: object, start: int, end: int, queues: list[str] | None) -> pa.Table:
-    """Through the driver as storage.queue_data reads decisions: COPY on PostgreSQL, rows in a thread
-    on SQLite; values are bound as parameters."""
-    driver = await _driver(session)  # type: ignore[arg-type]
-    postgres = session.bind.dialect.name == "postgresql"  # type: ignore[attr-defined]
-    mark = (lambda i: f"${i}") if postgres else (lambda i: "?")
-    query = (
-        f"SELECT {', '.join(DECISION_COLUMNS)} FROM {Decision.__tablename__} "
-        f"WHERE completed_us >= {int(start)} AND completed_us < {int(end)} "
-        "AND qa_decision IS NOT NULL AND qa_decision <> ''"
-    )
-    args = list(queues or [])
-    if queues is not None:
-        query += f" AND queue IN ({', '.join(mark(i + 1) for i in range(len(args)))})"
-    if postgres:
-        chunks: list[bytes] = []
-
-        async def take(chunk: bytes) -> None:
-            chunks.append(chunk)
-
-        await driver.copy_from_query(query, *args, output=take, format="csv")
-        return await asyncio.to_thread(_decisions_from_csv, b"".join(chunks))
-    cursor = await driver.execute(query, args)
-    rows = await cursor.fetchall()
-    await cursor.close()
-    return await asyncio.to_thread(_decisions_from_rows, rows)
+            wanted = sorted(_queues_sharing_labels(workspace, set(found)))
+        return await audited_between(session, start, end, wanted)
 
 
 async def report_for(

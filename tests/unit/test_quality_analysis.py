@@ -10,19 +10,20 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from bot.workspace import Workspace
 from handlers.quality.analysis import MIN_AUDITED_TO_FLAG, NO_DECISION, analyse, load
 from handlers.quality.charts import confusion_chart, trend_chart
 from handlers.quality.export import errors_csv
-from handlers.quality.scope import Scope
+from handlers.quality.scope import Scope, period_us
 from handlers.quality.standouts import MIN_ERRORS, OTHER_VENDORS, SAME_LABELS
 from handlers.quality.wilson import wilson
 from handlers.queue_data.frames import read_decisions
 from handlers.queue_data.generate import generate_decisions
 from storage.engine import Database
-from storage.queue_data import store_decisions
+from storage.queue_data import audited_between, decisions_between, store_decisions
 
 TZ = "Europe/Dublin"
 SINCE, UNTIL = date(2026, 10, 5), date(2026, 11, 1)  # four ISO weeks, across the end of summer time
@@ -561,6 +562,36 @@ async def test_load_reads_only_the_audited_rows_needed(
         )
     nothing = await load(db, ws, SINCE, UNTIL, Scope("site", "nowhere"))
     assert nothing.num_rows == 0
+
+
+async def test_audited_between_reads_the_audited_rows_of_the_queues_asked(
+    db: Database, workspace: Workspace, frame: pd.DataFrame
+) -> None:
+    """The public reader `load` uses: audited rows in [start, end) only, on the queues named (a name
+    with a quote is a bound value, not SQL); every column as `decisions_between` types it."""
+    table = typed(frame[frame["queue"] != "ghost-q"])
+    async with db.transaction() as session:
+        await store_decisions(session, table)
+    start, end = period_us(SINCE, UNTIL, TZ)
+    done = pc.field("completed_at")
+    start_at, end_at = (pa.scalar(us, pa.timestamp("us", tz="UTC")) for us in (start, end))
+    audited = (
+        (done >= start_at)
+        & (done < end_at)
+        & pc.field("qa_decision").is_valid()
+        & (pc.field("qa_decision") != "")
+    )
+    async with db.transaction() as session:
+        everything = await decisions_between(session, start, end)
+        every_queue = await audited_between(session, start, end, None)
+        two = await audited_between(session, start, end, ["hate-en", "spam-pt' OR '1'='1"])
+        none = await audited_between(session, start, end, [])
+    expected = everything.filter(audited).sort_by("item_id")
+    assert 0 < expected.num_rows < everything.num_rows
+    assert every_queue.schema == everything.schema
+    assert every_queue.sort_by("item_id").equals(expected)
+    assert two.sort_by("item_id").equals(expected.filter(pc.field("queue") == "hate-en"))
+    assert none.num_rows == 0 and none.schema == everything.schema
 
 
 def test_scope_words_resolve_against_the_workspace(workspace: Workspace) -> None:
