@@ -139,3 +139,25 @@ def test_since_before_the_kept_decisions_starts_on_the_first_kept_day_and_says_s
     assert (inside["since"], inside["clamped_from"]) == (first.isoformat(), None)
     gone = run(app, env, "--since", asked, "--until", (first - timedelta(days=1)).isoformat())
     assert gone.exit_code == 2 and "the first day still kept" in " ".join(gone.stderr.split())
+
+
+@pytest.mark.parametrize("scope", [Scope("queue", "spam-pt"), Scope("site", "lisbon"), Scope()])
+def test_the_chat_csv_line_writes_the_same_csv(
+    app, stored, workspace: Workspace, tmp_path: Path, scope
+) -> None:
+    """Where chat cannot attach the CSV it gives a command instead: that command writes the very bytes
+    chat would have attached (the report's scope and both ends of its period)."""
+    from handlers.quality.export import errors_csv
+    from handlers.quality.routes import csv_command
+
+    env, table = stored
+    until = datetime.now(workspace.tz).date() - timedelta(days=3)
+    since = until - timedelta(days=9)
+    report = analyse(table, workspace, scope=scope, since=since, until=until, tz=workspace.timezone)
+    line = csv_command(report)
+    assert line.startswith("quality report") and line.endswith("--csv FILE"), line
+    out = tmp_path / "errors.csv"
+    args = line.removeprefix("quality report").replace("FILE", str(out)).split()
+    assert run(app, env, *args).exit_code == 0
+    chat = errors_csv(table, workspace, scope=scope, since=since, until=until, tz=workspace.timezone)
+    assert out.read_bytes() == chat and chat.count(b"\n") > 1
