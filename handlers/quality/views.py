@@ -16,9 +16,11 @@ ASK_OWNER = "quality-ask-owner"  # value: queue|decision|qa_decision|policy_id
 GROUPS_SHOWN = 8
 LABELERS_SHOWN = 8
 WEEKS_SHOWN = 6
+# Said the same on every platform: Slack threads the files under the report; a Teams personal chat
+# has no threads and takes no CSV from a bot, so there the charts and the export's command follow it.
 FOOTNOTE = (
-    "Intervals are 95% Wilson intervals. The charts and the CSV of audited errors follow in this "
-    "thread; `tsqa quality report --json` has every figure."
+    "Intervals are 95% Wilson intervals. The charts and the export of the audited errors come right "
+    "after this report; `tsqa quality report --json` has every figure."
 )
 REFERENCES = {
     "other vendors": "at the other vendors",

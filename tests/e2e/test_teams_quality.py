@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from handlers.calibration import views as calibration_views
@@ -188,15 +187,10 @@ async def test_the_csv_line_exports_the_reports_own_scope(database_url) -> None:
         assert "--queue spam-pt" in line and "--until 2026-11-29" in line, line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/quality/views.py FOOTNOTE: on Teams the report still says the charts and the CSV "
-    "'follow in this thread', but a personal chat has no threads and Teams takes no CSV from the bot",
-)
 async def test_the_report_says_where_its_files_are_in_teams(database_url) -> None:
     workspace = quiet()
     await seeded(database_url, workspace)
     async with running_teams_bot(database_url, workspace=workspace, clock=lambda: NOW) as (bot, teams):
         shown = card_text(await report_of(teams, bot, LEAD))
         assert "Intervals are 95% Wilson intervals" in shown
-        assert "CSV of audited errors follow in this thread" not in shown, shown
+        assert "in this thread" not in shown and "come right after this report" in shown, shown
