@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +22,10 @@ from tests.e2e.test_local_policy import modal, submit
 from tests.e2e.test_local_quiz import PAGE, QA_OPS, Page, example_workspace, local_workspace, read
 from tests.e2e.test_quality import audited, seeded
 
-SINCE = "2026-11-02"  # the seeded audits run from 8 to 29 November
+# The local workspace runs on the real clock: the audits are seeded to end yesterday, whatever day
+# this runs on, and the report asked from six days before they start (as on 30 Nov: 2 Nov).
+TODAY = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+SINCE = (TODAY - timedelta(days=28)).date()
 
 
 async def ballot(page: Page, person: str, words: str) -> dict[str, Any]:
@@ -63,10 +66,10 @@ async def votes(database_url: str) -> list[tuple[str, int, str]]:
 
 async def test_the_quality_report_with_its_files_in_the_dm(database_url) -> None:
     workspace = example_workspace()
-    await seeded(database_url, workspace)  # queue data exists, so the local seed adds none
-    total, agreed = await audited(database_url)
+    await seeded(database_url, workspace, TODAY)  # queue data exists, so the local seed adds none
+    total, agreed = await audited(database_url, since=datetime.combine(SINCE, time(0), UTC))
     async with local_workspace(database_url, workspace) as (_run, page):
-        await page.send(QUINN, f"/quality since {SINCE}")
+        await page.send(QUINN, f"/quality since {SINCE.isoformat()}")
         assert await page.messages(QUINN, QA_OPS, "is on its way to our DM")
         dm = await page.dm(QUINN)
         [report] = await page.messages(QUINN, dm, "Quality ·", timeout=20)

@@ -39,7 +39,7 @@ def quiet(workspace):  # noqa: ANN001, ANN201
     return workspace.model_copy(update={"digests": []})
 
 
-def decisions_csv(seed: int = 7) -> bytes:
+def decisions_csv(seed: int = 7, start: datetime = datetime(2026, 11, 8, 8, 0, tzinfo=UTC)) -> bytes:
     """Three weeks of audited decisions: spam-pt's labelers allow what QA removes far more often than
     the other queues with the same labels do (a standout), every other error pair alike."""
     rng = random.Random(seed)
@@ -52,7 +52,6 @@ def decisions_csv(seed: int = 7) -> bytes:
         "graphic-img": ("bluebird", "nairobi"),
     }
     labels = ["allow", "age_restrict", "remove", "escalate"]
-    start = datetime(2026, 11, 8, 8, 0, tzinfo=UTC)
     number = 0
     for queue, (vendor, site) in sites.items():
         for i in range(900):
@@ -68,10 +67,13 @@ def decisions_csv(seed: int = 7) -> bytes:
     return ("\n".join(rows) + "\n").encode()
 
 
-async def seeded(url: str, workspace) -> None:  # noqa: ANN001
+async def seeded(url: str, workspace, now: datetime = NOW) -> None:  # noqa: ANN001
+    """The audits of decisions_csv, the policy library and the spam quiz; the audits end the day
+    before `now` (a test on the real clock passes it)."""
     db = Database(url)
     await upgrade(db)
-    report = await ingest_decisions(db, workspace, decisions_csv(), "audits.csv", now=NOW)
+    start = datetime(2026, 11, 8, 8, 0, tzinfo=UTC) + (now - NOW)
+    report = await ingest_decisions(db, workspace, decisions_csv(start=start), "audits.csv", now=now)
     assert report.stored > 0, report
     await load_dir(db, ROOT / "examples" / "policies", NOW)
     bank = ROOT / "examples" / "quiz" / "spam-basics.yml"
@@ -79,10 +81,10 @@ async def seeded(url: str, workspace) -> None:  # noqa: ANN001
     await db.dispose()
 
 
-async def audited(url: str, queue: str | None = None) -> tuple[int, int]:
+async def audited(url: str, queue: str | None = None, since: datetime | None = None) -> tuple[int, int]:
     """(audited, agreed) in the report's period, counted from the stored rows."""
     db = Database(url)
-    start = int(datetime(2026, 11, 2, tzinfo=UTC).timestamp() * 1e6)
+    start = int((since or datetime(2026, 11, 2, tzinfo=UTC)).timestamp() * 1e6)
     async with db.transaction() as session:
         rows = (
             await session.execute(
