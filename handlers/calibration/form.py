@@ -5,7 +5,7 @@ shown next to its field, with line numbers for the CSV; nothing is stored while 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.chat.model import FormErrors
@@ -101,13 +101,16 @@ async def _items(
         count, bad_count = _number(
             _text(values, "count"), disagreements.DEFAULT_COUNT, 2, MAX_ITEMS, "The count"
         )
-        days, bad_days = _number(_text(values, "days"), disagreements.DEFAULT_DAYS, 1, 365, "The period")
+        kept = ctx.workspace.ingest.retention_days  # raw decisions are kept so long, no longer
+        days, bad_days = _number(_text(values, "days"), disagreements.DEFAULT_DAYS, 1, kept, "The period")
         if bad_count or bad_days:
             errors.update({k: e for k, e in (("count", bad_count), ("days", bad_days)) if e})
             return ()
         picked = await disagreements.pick_from_audits(
             ctx.db, queue.id, queue.labels, ctx.now(), count, days, focus
         )
+        # The queue's item_link pattern, when the workspace file gives one, links each into the tool.
+        picked = [replace(item, link=queue.link_to(item.item_id)) for item in picked]
         if len(picked) < 2:
             errors["count"] = (
                 f"{queue.name} has {len(picked)} audited disagreement(s) in the last {days} days: "

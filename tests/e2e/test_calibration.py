@@ -270,13 +270,15 @@ async def test_a_session_picked_from_the_audited_disagreements(workspace, databa
             items = (await session.scalars(select(CalibrationItem).order_by(CalibrationItem.position))).all()
             picked = [(i.item_id, i.reference, i.link, i.note) for i in items]
         await db.dispose()
-        # Spread over the pairs, the most frequent first, the newest of each first; QA's label the reference.
+        # Spread over the pairs, the most frequent first, the newest of each first; QA's label the
+        # reference; linked into the labelling tool by hate-en's item_link; no note (it would tell).
+        link = "https://labelling.example.com/queues/hate-en/items/{}".format
         assert picked == [
-            ("D-A0", "remove", None, None),
-            ("D-B0", "allow", None, None),
-            ("D-C0", "remove", None, None),
-            ("D-A1", "remove", None, None),
-            ("D-B1", "allow", None, None),
+            ("D-A0", "remove", link("D-A0"), None),
+            ("D-B0", "allow", link("D-B0"), None),
+            ("D-C0", "remove", link("D-C0"), None),
+            ("D-A1", "remove", link("D-A1"), None),
+            ("D-B1", "allow", link("D-B1"), None),
         ]
         shown = texts(ballot(slack, LEE).blocks)
         assert "Item 1 of 5" in shown and "D-A0" in shown

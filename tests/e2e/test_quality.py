@@ -214,7 +214,7 @@ async def test_calibrate_on_a_recommendations_items(workspace, database_url) -> 
         assert title == "Spam PT calibration (quality report 2026-11-30)", title  # no hint of the pair
         values = form_values(title=title, queue="spam-pt", participants=f"{NICO} {KAI}",
                              due="2026-12-02 15:00", source=calibration_views.SOURCE_AUDITS, items="",
-                             count="9", days="40")  # fmt: skip
+                             count="9", days="35")  # fmt: skip
         assert await submit(slack, view, QUINN, values) == {}
         await bot.services.background.drain(10)
     db = Database(database_url)

@@ -141,7 +141,7 @@ async def test_calibrate_on_the_recommendations_items_in_teams(database_url) -> 
         assert fields["source"]["value"] == calibration_views.SOURCE_AUDITS
         assert fields["title"]["value"] == "Spam PT calibration (quality report 2026-11-30)"  # no hint
         people = f"{NORTHWIND_LEAD.aad_object_id} {TRAINER.aad_object_id}"
-        values = {"participants": people, "due": "2026-12-02 15:00", "items": "", "count": "9", "days": "40"}
+        values = {"participants": people, "due": "2026-12-02 15:00", "items": "", "count": "9", "days": "35"}
         assert await submit_dialog(teams, dialog, values, LEAD, chat, report.activity_id) is None
         await bot.services.background.drain(10)
     db = Database(database_url)
