@@ -171,8 +171,15 @@ class Router:
     def home_section(self, section: HomeSection) -> None:
         self.home_sections.append(section)
 
-    def on_file(self, handler: FileHandler) -> None:
-        self.file_handlers.append(handler)
+    def on_file(self, handler: FileHandler, *, first: bool = False) -> None:
+        """A file shared with the bot: handlers are asked in turn and the first that returns True has
+        answered it. They are asked in the order capabilities register (CAPABILITIES), except that
+        `first=True` puts this one before every other: for a handler that claims a narrow kind of file
+        (calibration items) ahead of a broad one (queue data), without reordering CAPABILITIES."""
+        if first:
+            self.file_handlers.insert(0, handler)
+        else:
+            self.file_handlers.append(handler)
 
     def on_text(self, handler: TextHandler) -> None:
         """Free text addressed to the bot (a mention that names no command, a direct message): the

@@ -2,6 +2,7 @@
 
 from storage.models.base import Base
 from storage.models.calibration import (
+    CalibrationDraft,
     CalibrationItem,
     CalibrationParticipant,
     CalibrationResult,
@@ -34,6 +35,7 @@ from storage.models.teams import TeamsConversation, TeamsPerson
 __all__ = [
     "BacklogSnapshot",
     "Base",
+    "CalibrationDraft",
     "CalibrationItem",
     "CalibrationParticipant",
     "CalibrationResult",

@@ -92,3 +92,16 @@ class CalibrationResult(Base):
     items: Mapped[int] = mapped_column(Integer)
     participants: Mapped[int] = mapped_column(Integer)
     revealed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CalibrationDraft(Base):
+    """Items read from a CSV file someone sent the bot, kept until they open the form with them: the
+    file names no queue, so the references are checked against the queue chosen on submit."""
+
+    __tablename__ = "calibration_drafts"
+
+    draft_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(255), index=True)  # who sent it: only they may use it
+    file_name: Mapped[str] = mapped_column(String(255))
+    items: Mapped[str] = mapped_column(Text)  # JSON list of {item_id, link, note, reference}
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,4 +1,5 @@
-"""calibration: blind calibration sessions, their items, participants, votes and kept results
+"""calibration: blind calibration sessions, their items, participants, votes and kept results, and
+the items of uploaded CSV files waiting for their form
 
 Revision ID: 0012
 Revises: 0011
@@ -107,9 +108,21 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("session_id", "position", "user_id", name=op.f("pk_calibration_votes")),
     )
+    op.create_table(
+        "calibration_drafts",
+        sa.Column("draft_id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("user_id", sa.String(length=255), nullable=False),
+        sa.Column("file_name", sa.String(length=255), nullable=False),
+        sa.Column("items", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("draft_id", name=op.f("pk_calibration_drafts")),
+    )
+    op.create_index(op.f("ix_calibration_drafts_user_id"), "calibration_drafts", ["user_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_calibration_drafts_user_id"), table_name="calibration_drafts")
+    op.drop_table("calibration_drafts")
     op.drop_table("calibration_votes")
     op.drop_index(op.f("ix_calibration_results_vendor"), table_name="calibration_results")
     op.drop_index(op.f("ix_calibration_results_queue"), table_name="calibration_results")
