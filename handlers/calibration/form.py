@@ -14,7 +14,7 @@ from bot.routing import UsageError
 from bot.workspace import Queue
 from handlers.calibration import disagreements
 from handlers.calibration import views as v
-from handlers.calibration.items import MAX_ITEMS, ItemDraft, parse_items
+from handlers.calibration.items import MAX_ITEMS, ItemDraft, parse_items, with_references
 from handlers.quiz import assign
 
 DUE_FORMAT = "%Y-%m-%d %H:%M"
@@ -96,7 +96,10 @@ async def _items(
     queue: Queue,
     errors: dict[str, str],
     focus: tuple[str, str] | None = None,
+    upload: tuple[str, tuple[ItemDraft, ...]] | None = None,
 ) -> tuple:
+    if _text(values, "source") == v.SOURCE_UPLOAD:
+        return _uploaded(queue, errors, upload)
     if _text(values, "source") == v.SOURCE_AUDITS:
         count, bad_count = _number(
             _text(values, "count"), disagreements.DEFAULT_COUNT, 2, MAX_ITEMS, "The count"
@@ -134,14 +137,34 @@ async def _items(
     return parsed.items
 
 
+def _uploaded(
+    queue: Queue, errors: dict[str, str], upload: tuple[str, tuple[ItemDraft, ...]] | None
+) -> tuple[ItemDraft, ...]:
+    """The items of the file sent to the bot, their references checked against the chosen queue."""
+    if upload is None:
+        errors["source"] = "This form has no uploaded file of yours: send the CSV to me again, or paste it."
+        return ()
+    name, drafted = upload
+    items, problems = with_references(drafted, queue.labels, queue.id)
+    if problems:
+        errors["source"] = f"{name}: " + listed(problems)
+        return ()
+    if len(items) < 2:
+        errors["source"] = f"{name} has {len(items)} item: a session needs at least two."
+        return ()
+    return items
+
+
 async def check_new(
     ctx: Context,
     values: Mapping[str, object],
     queues: Sequence[Queue],
     focus: tuple[str, str] | None = None,
+    upload: tuple[str, tuple[ItemDraft, ...]] | None = None,
 ) -> NewSession | FormErrors:
     """The session the form describes, or what is wrong and where; `focus`: the error pair a quality
-    recommendation opened the form for, favoured when items are picked from the audits."""
+    recommendation opened the form for, favoured when items are picked from the audits; `upload`: the
+    submitter's own uploaded file (name, items), when the form was opened from it."""
     errors: dict[str, str] = {}
     title = _text(values, "title")
     if not title:
@@ -158,7 +181,7 @@ async def check_new(
         )
     due = _due(ctx, _text(values, "due"), errors)
     people = await _participants(ctx, _text(values, "participants"), errors)
-    items = await _items(ctx, values, queue, errors, focus) if queue is not None else ()
+    items = await _items(ctx, values, queue, errors, focus, upload) if queue is not None else ()
     if errors or queue is None or due is None:
         return FormErrors(errors)
     return NewSession(title, queue, due, people, items)

@@ -11,12 +11,13 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 
 MAX_ITEMS = 50
 COLUMNS = ("item_id", "link", "note", "reference")
 ITEM_ID_MAX = 128
 NOTE_MAX = 300
+REFERENCE_MAX = 128
 LINK_MAX = 1000
 _LINK = re.compile(r"^https?://[^\s<>|]+$", re.IGNORECASE)
 _ITEM_ID = re.compile(r"^[\w.:#/-]+$")
@@ -50,8 +51,9 @@ def _header(row: Sequence[str]) -> list[str] | None:
     return names
 
 
-def parse_items(text: str, labels: Sequence[str], limit: int = MAX_ITEMS) -> ParsedItems:
-    """The items of `text`; `labels` are the queue's (a reference must be one of them)."""
+def parse_items(text: str, labels: Sequence[str] | None, limit: int = MAX_ITEMS) -> ParsedItems:
+    """The items of `text`; `labels` are the queue's (a reference must be one of them), or None for an
+    uploaded file, which names no queue: its references are checked by `with_references` later."""
     rows = list(csv.reader(io.StringIO(text.strip("\ufeff"))))
     problems: list[str] = []
     columns: list[str] = list(COLUMNS)
@@ -88,7 +90,7 @@ def parse_items(text: str, labels: Sequence[str], limit: int = MAX_ITEMS) -> Par
     return ParsedItems(tuple(items), tuple(problems))
 
 
-def _item(cells: dict[str, str], labels: Sequence[str]) -> tuple[ItemDraft | None, list[str]]:
+def _item(cells: dict[str, str], labels: Sequence[str] | None) -> tuple[ItemDraft | None, list[str]]:
     said: list[str] = []
     item_id = cells.get("item_id", "")
     if not item_id:
@@ -102,7 +104,9 @@ def _item(cells: dict[str, str], labels: Sequence[str]) -> tuple[ItemDraft | Non
     if note and len(note) > NOTE_MAX:
         said.append(f"the note has {len(note)} characters: keep it under {NOTE_MAX}, neutral, no content")
     reference = cells.get("reference") or None
-    if reference is not None and reference not in labels:
+    if reference is not None and len(reference) > REFERENCE_MAX:
+        said.append(f"reference {reference[:40]!r}… is not a label (at most {REFERENCE_MAX} characters)")
+    elif reference is not None and labels is not None and reference not in labels:
         matched = next((label for label in labels if label.lower() == reference.lower()), None)
         if matched is None:
             said.append(f"reference {reference!r} is not one of the queue's labels ({', '.join(labels)})")
@@ -110,3 +114,35 @@ def _item(cells: dict[str, str], labels: Sequence[str]) -> tuple[ItemDraft | Non
     if said:
         return None, said
     return ItemDraft(item_id, link, note, reference), []
+
+
+def with_references(
+    items: Sequence[ItemDraft], labels: Sequence[str], queue: str
+) -> tuple[tuple[ItemDraft, ...], list[str]]:
+    """Items parsed without a queue, their references matched to `queue`'s labels (case aside), and a
+    problem naming each item whose reference is not one of them."""
+    checked: list[ItemDraft] = []
+    problems: list[str] = []
+    for item in items:
+        if item.reference is None or item.reference in labels:
+            checked.append(item)
+            continue
+        matched = next((label for label in labels if label.lower() == item.reference.lower()), None)
+        if matched is None:
+            problems.append(
+                f"item {item.item_id}: reference {item.reference!r} is not one of {queue}'s labels "
+                f"({', '.join(labels)})"
+            )
+        else:
+            checked.append(replace(item, reference=matched))
+    return tuple(checked), problems
+
+
+def to_json(items: Sequence[ItemDraft]) -> list[dict[str, str | None]]:
+    return [asdict(item) for item in items]
+
+
+def from_json(rows: Sequence[dict[str, str | None]]) -> tuple[ItemDraft, ...]:
+    return tuple(
+        ItemDraft(str(row["item_id"]), row.get("link"), row.get("note"), row.get("reference")) for row in rows
+    )

@@ -15,7 +15,7 @@ from bot.context import Context
 from bot.roles import Role
 from bot.routing import Router, Timer, UsageError
 from bot.workspace import Queue
-from handlers.calibration import ballot, lifecycle, reveal, reveal_actions, store
+from handlers.calibration import ballot, lifecycle, reveal, reveal_actions, store, uploads
 from handlers.calibration import results_views as rv
 from handlers.calibration import views as v
 from handlers.calibration.agreement import DEFAULT_THRESHOLD
@@ -59,8 +59,13 @@ async def open_prefilled(ctx: Context, trigger: str | None, channel: str, prefil
 
 
 async def _open_form(
-    ctx: Context, trigger: str | None, channel: str | None, prefill: Prefill | None = None
+    ctx: Context,
+    trigger: str | None,
+    channel: str | None,
+    prefill: Prefill | None = None,
+    upload: tuple[int, str, int] | None = None,
 ) -> None:
+    """The form; `upload` (draft id, file name, item count): a file sent to the bot, chosen as source."""
     queues = rateable_queues(ctx)
     if not queues:
         await ctx.respond(
@@ -75,6 +80,10 @@ async def _open_form(
         return
     tomorrow = (ctx.now().astimezone(ctx.workspace.tz) + timedelta(days=2)).strftime("%Y-%m-%d 15:00")
     state = f"{_token()}|{channel or ''}"
+    if upload is not None:  # the draft id is checked on submit: it must be the submitter's own
+        form = v.new_form(queues, f"{state}||{upload[0]}", tomorrow, upload=upload[1:])
+        await ctx.port.open_form(trigger, form)
+        return
     if prefill is None:
         await ctx.port.open_form(trigger, v.new_form(queues, state, tomorrow))
         return
@@ -104,18 +113,32 @@ async def open_form_button(ctx: Context, action: Action) -> None:
     await _open_form(ctx, action.trigger, action.channel)
 
 
+async def upload_form_button(ctx: Context, action: Action) -> None:
+    """ "Create a session from these items" under an uploaded file's answer: the form, the file chosen."""
+    if not (await ctx.roles()).has(*RUNNERS):
+        await ctx.respond(Message.text("⛔ Calibration sessions are created by admins and trainers."))
+        return
+    person = ctx.workspace.normal_user(action.user)
+    found = await store.draft_of(ctx.db, int(action.value), person) if action.value.isdigit() else None
+    if found is None:
+        await ctx.respond(Message.text("⛔ Those items were sent by someone else: send your own file."))
+        return
+    await _open_form(ctx, action.trigger, action.channel, upload=(int(action.value), found[0], len(found[1])))
+
+
 async def new_submitted(ctx: Context, submission: FormSubmission) -> FormErrors | None:
     """Checked against the submitter's rights and the workspace file (the form is a hint, not a check),
     stored with its timers in one transaction under the form's token, then the invitations go out."""
-    token, _, rest = submission.state.partition("|")
-    channel, _, pair = rest.partition("|")
+    token, channel, pair, draft_id = [*submission.state.split("|"), "", "", ""][:4]
     decision, _, qa_decision = pair.partition(">")
     focus = (decision, qa_decision) if decision and qa_decision else None
     if not re.fullmatch(r"[0-9a-f]{16}", token) or not channel:
         return FormErrors({"title": "This form is not one of mine: open it again with /calibrate new."})
     if not (await ctx.roles()).has(*RUNNERS):
         return FormErrors({"title": "Calibration sessions are created by admins and trainers."})
-    checked = await check_new(ctx, submission.values, rateable_queues(ctx), focus)
+    person = ctx.workspace.normal_user(submission.user)
+    upload = await store.draft_of(ctx.db, int(draft_id), person) if draft_id.isdigit() else None
+    checked = await check_new(ctx, submission.values, rateable_queues(ctx), focus, upload)
     if isinstance(checked, FormErrors):
         return checked
     draft = _draft(ctx, checked, submission.user, channel)
@@ -361,6 +384,8 @@ def register(router: Router) -> None:
     router.action(v.LINK, link_button)
     router.action(v.REVEAL, reveal_actions.reveal_button)
     router.action(v.REPOST, reveal_actions.repost_button)
+    router.action(v.UPLOAD_FORM, upload_form_button)
+    router.on_file(uploads.file_shared, first=True)  # before queue data's, which takes any CSV
     router.form(v.NEW_FORM, new_submitted)
     router.form(v.REASON_FORM, reason_submitted)
     for timer in (INVITE, REMIND, REVEAL, POST):

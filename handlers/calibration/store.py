@@ -14,10 +14,11 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.calibration.items import ItemDraft
+from handlers.calibration.items import ItemDraft, from_json, to_json
 from storage import claims
 from storage.engine import Database
 from storage.models import (
+    CalibrationDraft,
     CalibrationItem,
     CalibrationParticipant,
     CalibrationResult,
@@ -111,6 +112,29 @@ async def create(
         for key_, kind, due, payload in timers(row):
             await claims.schedule_in(session, key_, kind, due, now, payload)
         return row, True
+
+
+async def save_draft(
+    db: Database, user: str, file_name: str, items: Sequence[ItemDraft], now: datetime
+) -> int:
+    """Items read from `user`'s uploaded file, kept for their form; the draft's id."""
+    async with db.transaction() as session:
+        row = CalibrationDraft(
+            user_id=user, file_name=file_name[:255], items=json.dumps(to_json(items)), created_at=now
+        )
+        session.add(row)
+        await session.flush()
+        return row.draft_id
+
+
+async def draft_of(db: Database, draft_id: int, user: str) -> tuple[str, tuple[ItemDraft, ...]] | None:
+    """The file name and items of `user`'s own draft; None when there is none or it is someone else's
+    (a form's state comes back from the client, so its draft id is never trusted alone)."""
+    async with db.transaction() as session:
+        row = await session.get(CalibrationDraft, draft_id)
+        if row is None or row.user_id != user:
+            return None
+        return row.file_name, from_json(json.loads(row.items))
 
 
 async def get(db: Database, session_id: int) -> CalibrationSession | None:

@@ -43,7 +43,8 @@ REASON = "calibrate-reason"
 LINK = "calibrate-link"
 REVEAL = "calibrate-reveal"
 REPOST = "calibrate-repost"  # "Post the results again": session|attempt
-SOURCE_CSV, SOURCE_AUDITS = "csv", "audits"
+UPLOAD_FORM = "calibrate-upload"  # "Create a session from these items": opens the form, value the draft id
+SOURCE_CSV, SOURCE_AUDITS, SOURCE_UPLOAD = "csv", "audits", "upload"
 TITLE_MAX = 120
 MENU_MAX = 100  # options a menu holds (Slack's static select)
 MAX_LABELS = 20  # a ballot's label buttons in one row (the form refuses queues with more)
@@ -106,16 +107,22 @@ def new_form(
     queue: str | None = None,
     from_audits: bool = False,
     results_to: str | None = None,
+    upload: tuple[str, int] | None = None,
 ) -> Form:
     """The new-session form; a quality recommendation opens it with its queue, a title and the items
     to be picked from the audited disagreements, and names the channel the results go to (not the
-    one it was opened from). A menu holds at most 100 options."""
+    one it was opened from). `upload`, the name and item count of a file sent to the bot, adds it as a
+    third source, chosen. A menu holds at most 100 options."""
     options = tuple(Option(f"{q.name} ({q.id})"[:75], q.id) for q in queues)[:MENU_MAX]
     where = md("{}", channel(results_to)) if results_to else md("this channel")
-    sources = (
+    sources: tuple[Option, ...] = (
         Option("The CSV pasted below", SOURCE_CSV),
         Option("Pick from the audited disagreements", SOURCE_AUDITS),
     )
+    source = SOURCE_AUDITS if from_audits else SOURCE_CSV
+    if upload is not None:
+        sources += (Option(uploaded_option(*upload), SOURCE_UPLOAD),)
+        source = SOURCE_UPLOAD
     return Form(
         form_id=NEW_FORM,
         title="Calibration session",
@@ -138,7 +145,7 @@ def new_form(
                 hint="People, a channel (its members) or a group, as /quiz assign takes them.",
             ),
             TextInput("due", "Reveal at (YYYY-MM-DD HH:MM, workspace time)", placeholder=due_hint),
-            ChoiceInput("source", "Items", sources, initial=SOURCE_AUDITS if from_audits else SOURCE_CSV),
+            ChoiceInput("source", "Items", sources, initial=source),
             TextInput(
                 "items",
                 "Items CSV: item_id,link,note,reference",
@@ -152,6 +159,37 @@ def new_form(
             TextInput("days", "From the last … days", optional=True, placeholder="28"),
         ),
     )
+
+
+def uploaded_option(name: str, count: int) -> str:
+    """The form's third source; an option holds 75 characters, so a long file name is cut."""
+    tail = f" ({count} items)"
+    shown = name if len(name) <= 48 else name[:47] + "…"
+    return f"The uploaded file {shown}{tail}"
+
+
+def upload_read(name: str, count: int, draft_id: int) -> Message:
+    """The answer to a valid items file: the form is opened from here, with the file chosen."""
+    button = Button(
+        "Create a session from these items",
+        UPLOAD_FORM,
+        value=str(draft_id),
+        style="primary",
+        opens_form=True,
+    )
+    said = md("{} items read from {}", count, name)
+    hint = md("The references are checked against the queue you choose in the form.")
+    return Message.of(said, Text(md("📥 ") + said), ContextLine((hint,)), Buttons((button,)))
+
+
+def upload_refused(name: str, problems: Sequence[str], shown: int = 20) -> Message:
+    """The answer to an invalid items file: every problem by line (the first `shown`), nothing kept."""
+    lines = [md("• {}", problem) for problem in problems[:shown]]
+    if len(problems) > shown:
+        lines.append(md("… and {} more", len(problems) - shown))
+    head = md("❌ {}: no items kept. Fix these and send the file again:", name)
+    columns = md("Columns: `item_id` (required), `link`, `note`, `reference`; at most 50 items.")
+    return Message.of(head, Text(head), *packed(lines), ContextLine((columns,)))
 
 
 def open_form_message() -> Message:
