@@ -20,6 +20,7 @@ from bot.roles import Role
 from handlers.calibration import store
 from handlers.calibration import views as v
 from handlers.calibration.items import parse_items
+from handlers.queue_data.files import failure_message, new_reference
 
 MAX_BYTES = 1024 * 1024
 RUNNERS = (Role.ADMIN, Role.TRAINER)  # as routes.RUNNERS: those who create sessions
@@ -69,8 +70,12 @@ async def file_shared(ctx: Context, event: FileShared) -> bool:
     parsed = parse_items(text, None)
     if parsed.ok:
         person = ctx.workspace.normal_user(event.user)
-        draft = await store.save_draft(ctx.db, person, name, parsed.items, ctx.now())
-        answer = v.upload_read(name, len(parsed.items), draft)
+        try:
+            draft = await store.save_draft(ctx.db, person, name, parsed.items, ctx.now())
+        except Exception:  # claimed: the sender hears of it, with the reference the log has
+            answer = failure_message(name, new_reference("calibration items", name))
+        else:
+            answer = v.upload_read(name, len(parsed.items), draft)
     else:
         answer = v.upload_refused(name, parsed.problems or ("no items",))
     await _answer(ctx, event, thread, answer)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
-from handlers.calibration import views
+from handlers.calibration import store, views
 from storage.engine import Database
 from storage.models import CalibrationDraft, CalibrationItem
 from tests.e2e.calibration_flow import CSV, KAI, LEE, QUINN, TARA, count, dms_of, form_values, sessions
@@ -116,6 +117,20 @@ async def test_an_invalid_file_names_every_problem_by_line_and_keeps_nothing(wor
         assert "line 3: link 'javascript:alert(1)' is not a link" in shown
         assert "line 4: item ITEM-1 repeats line 2" in shown
         assert "line 5: the item_id is empty" in shown
+        assert views.UPLOAD_FORM not in buttons(answer.blocks)
+        assert await drafts(database_url) == 0
+
+
+async def test_a_draft_that_cannot_be_kept_is_told_with_a_reference(
+    workspace, database_url, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> int:  # noqa: ANN401
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(store, "save_draft", broken)
+    async with running_bot(quiet(workspace), database_url, clock=Clock()) as (_bot, slack):
+        answer = await send_items(slack, QUINN, "round-6.csv", CSV)
+        assert "round-6.csv: could not be loaded because of an error on my side" in answer.text
         assert views.UPLOAD_FORM not in buttons(answer.blocks)
         assert await drafts(database_url) == 0
 
