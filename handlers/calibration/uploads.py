@@ -14,7 +14,6 @@ import io
 
 from bot.chat.events import FileShared
 from bot.chat.model import Message, MessageRef
-from bot.chat.port import ChatError
 from bot.context import Context
 from bot.roles import Role
 from handlers.calibration import store
@@ -51,7 +50,7 @@ async def _items_file(ctx: Context, event: FileShared) -> tuple[str, str, Messag
         return None
     try:  # Teams announces no size: the download itself stops above the limit
         fetched = await ctx.port.download_file(event.file_id, event.channel, max_bytes=MAX_BYTES)
-    except ChatError:
+    except Exception:  # too large (ChatError file_too_large) or failed: queue data answers for it
         return None
     text = is_items_file(fetched.content)
     return None if text is None else (shared.name, text, shared.thread or fetched.thread)
