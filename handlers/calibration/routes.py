@@ -345,6 +345,7 @@ POST = Timer(lifecycle.POST_KIND, reveal.run_post, give_up=reveal.reveal_failed,
 
 
 def register(router: Router) -> None:
+    router.jobs(uploads.jobs)
     router.command("calibrate", SUMMARY)
     router.subcommand(
         "calibrate",

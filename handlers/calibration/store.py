@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.calibration.items import ItemDraft, from_json, to_json
@@ -135,6 +135,13 @@ async def draft_of(db: Database, draft_id: int, user: str) -> tuple[str, tuple[I
         if row is None or row.user_id != user:
             return None
         return row.file_name, from_json(json.loads(row.items))
+
+
+async def forget_drafts_before(db: Database, cutoff: datetime) -> int:
+    """Uploaded items nobody made a session of by `cutoff` go (a draft is for the form right after)."""
+    async with db.transaction() as session:
+        gone = await session.execute(delete(CalibrationDraft).where(CalibrationDraft.created_at < cutoff))
+    return gone.rowcount or 0
 
 
 async def get(db: Database, session_id: int) -> CalibrationSession | None:

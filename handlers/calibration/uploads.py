@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
+
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.chat.events import FileShared
 from bot.chat.model import Message, MessageRef
-from bot.context import Context
+from bot.context import Context, Services
 from bot.roles import Role
+from bot.routing import Job
+from bot.workspace import Workspace
 from handlers.calibration import store
 from handlers.calibration import views as v
 from handlers.calibration.items import parse_items
@@ -88,3 +93,16 @@ async def _answer(ctx: Context, event: FileShared, thread: MessageRef | None, me
         await ctx.port.reply(thread, message)
     else:
         await ctx.port.post(event.channel, message)
+
+
+DRAFTS_KEPT = timedelta(days=7)
+
+
+async def forget_old_drafts(services: Services) -> None:
+    await store.forget_drafts_before(services.db, services.clock() - DRAFTS_KEPT)
+
+
+def jobs(workspace: Workspace) -> list[Job]:
+    """Uploaded items nobody made a session of within a week are forgotten, at 03:00 workspace time."""
+    daily = CronTrigger(hour=3, minute=0, timezone=workspace.tz)
+    return [Job("calibration.drafts", daily, forget_old_drafts)]

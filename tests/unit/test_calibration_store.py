@@ -51,3 +51,16 @@ async def test_two_last_votes_at_once_finish_the_participant_once(db: Database, 
         assert sum(v.finished_now for v in both) == 1, f"attempt {attempt}: finished {both}"
         member = await store.participant(db, sid, person)
         assert member is not None and member.finished_at is not None
+
+
+async def test_unused_uploaded_items_are_forgotten_after_a_week(db) -> None:  # noqa: ANN001
+    from datetime import UTC, datetime, timedelta
+
+    from handlers.calibration.items import ItemDraft
+
+    now = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
+    old = await store.save_draft(db, "U1", "old.csv", [ItemDraft("A")], now - timedelta(days=8))
+    fresh = await store.save_draft(db, "U1", "new.csv", [ItemDraft("B")], now - timedelta(days=6))
+    assert await store.forget_drafts_before(db, now - timedelta(days=7)) == 1
+    assert await store.draft_of(db, old, "U1") is None
+    assert await store.draft_of(db, fresh, "U1") == ("new.csv", (ItemDraft("B"),))
