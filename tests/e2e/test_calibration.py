@@ -468,12 +468,7 @@ async def test_results_that_cannot_be_posted_are_retried_then_the_facilitator_is
     fake = seeded_fake(workspace)
     fake.add_channel("C0NOBOT01", "calibration-room", members=[QUINN, LEE, KAI], bot_member=False)
     async with running_bot(quiet(workspace), database_url, clock=clock, fake=fake) as (bot, slack):
-        view = await open_form(slack, channel="C0NOBOT01")
-        assert await submit(slack, view, QUINN, form_values(participants=f"{LEE} {KAI}")) == {}
-        await bot.services.background.drain(10)
-        await run_timers(bot)
-        await vote_all(slack, bot, {LEE: VOTES[LEE], KAI: VOTES[KAI]})
-        clock.now = DUE_AT
+        await voted_in_a_room_without_the_bot(slack, bot, clock)
         for _ in range(12):  # every retry, with back-off, until the timer gives up
             await run_timers(bot)
             clock.advance(minutes=31)
@@ -482,6 +477,16 @@ async def test_results_that_cannot_be_posted_are_retried_then_the_facilitator_is
         ]
         assert len(told) == 1 and "not_in_channel" in told[0] and "C0NOBOT01" in told[0]
         assert await count(database_url, CalibrationResult) == 1  # the votes froze and the figures are kept
+
+
+async def voted_in_a_room_without_the_bot(slack, bot, clock: Clock) -> None:  # noqa: ANN001
+    """A session made in C0NOBOT01 (the bot is not in it), voted by Lee and Kai; the clock at its due."""
+    view = await open_form(slack, channel="C0NOBOT01")
+    assert await submit(slack, view, QUINN, form_values(participants=f"{LEE} {KAI}")) == {}
+    await bot.services.background.drain(10)
+    await run_timers(bot)
+    await vote_all(slack, bot, {LEE: VOTES[LEE], KAI: VOTES[KAI]})
+    clock.now = DUE_AT
 
 
 async def test_results_the_bot_could_not_post_are_posted_again_from_the_facilitators_button(
@@ -494,12 +499,7 @@ async def test_results_the_bot_could_not_post_are_posted_again_from_the_facilita
     fake = seeded_fake(workspace)
     room = fake.add_channel("C0NOBOT01", "calibration-room", members=[QUINN, LEE, KAI], bot_member=False)
     async with running_bot(quiet(workspace), database_url, clock=clock, fake=fake) as (bot, slack):
-        view = await open_form(slack, channel="C0NOBOT01")
-        assert await submit(slack, view, QUINN, form_values(participants=f"{LEE} {KAI}")) == {}
-        await bot.services.background.drain(10)
-        await run_timers(bot)
-        await vote_all(slack, bot, {LEE: VOTES[LEE], KAI: VOTES[KAI]})
-        clock.now = DUE_AT
+        await voted_in_a_room_without_the_bot(slack, bot, clock)
         for _ in range(12):
             await run_timers(bot)
             clock.advance(minutes=31)

@@ -100,6 +100,14 @@ async def audited(url: str, queue: str | None = None, since: datetime | None = N
     return len(kept), sum(r.decision == r.qa_decision for r in kept)
 
 
+async def report_of(slack, bot, user: str, text: str) -> list:  # noqa: ANN001
+    """`/quality TEXT` by `user`: the report in their DM (a list of one), its files sent too."""
+    await slack.command("/quality", text, user=user, channel=QA_OPS)
+    found = await eventually(lambda: [m for m in dm_of(slack, user) if "Quality" in texts(m.blocks)], 20)
+    await bot.services.background.drain(20)
+    return found
+
+
 def dm_of(slack, user: str) -> list:  # noqa: ANN001
     return [m for m in slack.fake.messages_in(slack.fake.dm_channel(user)) if m.blocks]
 
@@ -171,11 +179,7 @@ async def test_a_period_beyond_the_kept_decisions_starts_on_the_first_kept_day(
     says so, instead of 35 days under a heading that says 1 Aug."""
     await seeded(database_url, workspace)
     async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
-        await slack.command("/quality", "since 2026-08-01", user=QUINN, channel=QA_OPS)
-        report = await eventually(
-            lambda: [m for m in dm_of(slack, QUINN) if "Quality" in texts(m.blocks)], 20
-        )
-        await bot.services.background.drain(20)
+        report = await report_of(slack, bot, QUINN, "since 2026-08-01")
     shown = texts(report[0].blocks)
     assert "26 Oct – 29 Nov 2026" in shown and "01 Aug" not in shown, shown
     assert "Raw decisions are kept 35 days: the report starts on 2026-10-26 (asked from 2026-08-01)" in shown
@@ -192,11 +196,7 @@ async def test_calibrate_on_a_recommendations_items(workspace, database_url) -> 
 
     await seeded(database_url, workspace)
     async with running_bot(quiet(workspace), database_url, clock=clock) as (bot, slack):
-        await slack.command("/quality", "spam-pt", user=QUINN, channel=QA_OPS)
-        report = await eventually(
-            lambda: [m for m in dm_of(slack, QUINN) if "Quality" in texts(m.blocks)], 20
-        )
-        await bot.services.background.drain(20)
+        report = await report_of(slack, bot, QUINN, "spam-pt")
         buttons = {
             e["action_id"]: e for b in report[0].blocks if b["type"] == "actions" for e in b["elements"]
         }
@@ -242,11 +242,7 @@ async def test_auditors_who_disagree_are_sent_to_the_policy_owner(workspace, dat
         panel = next(m for m in dms_of(slack, QUINN) if "Reveal now" in texts(m.blocks))
         await click(slack, QUINN, panel, calibration_views.REVEAL)
         await bot.services.background.drain(10)
-        await slack.command("/quality", "spam-pt", user=QUINN, channel=QA_OPS)
-        report = await eventually(
-            lambda: [m for m in dm_of(slack, QUINN) if "Quality" in texts(m.blocks)], 20
-        )
-        await bot.services.background.drain(20)
+        report = await report_of(slack, bot, QUINN, "spam-pt")
         assert "QA auditors disagree among themselves" in texts(report[0].blocks)
         buttons = {
             e["action_id"]: e for b in report[0].blocks if b["type"] == "actions" for e in b["elements"]
