@@ -36,6 +36,7 @@ from bot.workspace_ids import (
     checking_ids,
 )
 from bot.workspace_policy import PolicySettings
+from bot.workspace_training import Site
 
 TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -212,6 +213,7 @@ class Workspace(_Model):
     policy: PolicySettings | None = None
     platforms: list[EscalationPlatform] = []
     escalation: EscalationSettings | None = None
+    sites: list[Site] = []
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -250,6 +252,7 @@ class Workspace(_Model):
                 raise ValueError(
                     f"queues[{index}].vendor {queue.vendor!r} is not one of the vendors {vendor_ids}"
                 )
+        self._check_sites()
         platform_ids = [p.id for p in self.platforms]
         if len(set(platform_ids)) != len(platform_ids):
             raise ValueError("platform ids must be unique")
@@ -265,6 +268,20 @@ class Workspace(_Model):
                 raise ValueError(f"digests[{index}] names unknown queues or vendors: {', '.join(unknown)}")
         return self
 
+    def _check_sites(self) -> None:
+        """Vendors' and queues' sites must be listed, once `sites:` is given (older files have none)."""
+        if not self.sites:
+            return
+        site_ids = [s.id for s in self.sites]
+        if repeated := sorted({i for i in site_ids if site_ids.count(i) > 1}):
+            raise ValueError(f"site ids must be unique: {', '.join(repeated)} appear more than once")
+        for index, vendor in enumerate(self.vendors):
+            if unknown := [s for s in vendor.sites if s not in site_ids]:
+                raise ValueError(f"vendors[{index}].sites {unknown} are not among the sites {site_ids}")
+        for index, queue in enumerate(self.queues):
+            if queue.site not in site_ids:
+                raise ValueError(f"queues[{index}].site {queue.site!r} is not one of the sites {site_ids}")
+
     def timezones(self) -> list[str]:
         """The workspace's timezone and every digest's own: daily figures are kept for each."""
         zones = [self.timezone] + [d.timezone for d in self.digests if d.timezone]
@@ -279,6 +296,9 @@ class Workspace(_Model):
 
     def vendor(self, vendor_id: str) -> Vendor | None:
         return next((v for v in self.vendors if v.id == vendor_id), None)
+
+    def site(self, site_id: str) -> Site | None:
+        return next((s for s in self.sites if s.id == site_id), None)
 
     def platform_entry(self, platform_id: str) -> EscalationPlatform | None:
         return next((p for p in self.platforms if p.id == platform_id), None)
