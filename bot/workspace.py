@@ -13,13 +13,11 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     ModelWrapValidatorHandler,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -37,6 +35,7 @@ from bot.workspace_ids import (
 )
 from bot.workspace_policy import PolicySettings
 from bot.workspace_training import Site
+from bot.yaml_files import YamlProblems, read_model
 
 TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -355,47 +354,11 @@ class WorkspaceError(Exception):
         super().__init__(f"{path}: " + "; ".join(problems))
 
 
-def _node_at(root: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
-    """The deepest YAML node along a pydantic error location, for its line and column."""
-    node = root
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == str(key)), None)
-            if match is None:
-                return node
-            node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-        else:
-            return node
-    return node
-
-
-def _describe(path: Path, root: yaml.Node | None, error: dict[str, Any]) -> str:
-    loc = tuple(error["loc"])
-    key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "(top level)"
-    node = _node_at(root, loc)
-    where = f"line {node.start_mark.line + 1}, column {node.start_mark.column + 1}" if node else "?"
-    message = error["msg"].removeprefix("Value error, ")
-    return f"{path}:{where}: {key}: {message}"
-
-
 def parse_workspace(text: str, path: Path) -> Workspace:
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-        raise WorkspaceError(
-            path, [f"{path}:{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]
-        ) from None
-    if not isinstance(data, dict):
-        raise WorkspaceError(path, [f"{path}: expected a mapping with timezone, admins, vendors, queues"])
-    try:
-        return Workspace.model_validate(data)
-    except ValidationError as exc:
-        raise WorkspaceError(path, [_describe(path, root, e) for e in exc.errors()]) from None
+        return read_model(text, path, Workspace, "timezone, admins, vendors, queues")
+    except YamlProblems as exc:
+        raise WorkspaceError(path, exc.problems) from None
 
 
 def load_workspace(path: str | Path) -> Workspace:

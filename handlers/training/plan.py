@@ -8,11 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.workspace import _describe  # the workspace file's error positions: one way to say where
 from bot.workspace_ids import SLUG
+from bot.yaml_files import YamlProblems, read_model
 
 ModuleKind = Literal["classroom", "virtual", "self_study", "knowledge_check", "nesting"]
 KIND_NAMES: dict[str, str] = {
@@ -102,20 +101,10 @@ class PlanError(Exception):
 
 def parse_plan(text: str, name: str) -> Plan:
     """The plan in `text`; `name` (the file's name) starts every error message."""
-    path = Path(name)
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-        raise PlanError(name, [f"{name}:{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
-    if not isinstance(data, dict):
-        raise PlanError(name, [f"{name}: expected a mapping with name and modules"])
-    try:
-        return Plan.model_validate(data)
-    except ValidationError as exc:
-        raise PlanError(name, [_describe(path, root, e) for e in exc.errors()]) from None
+        return read_model(text, Path(name), Plan, "name and modules")
+    except YamlProblems as exc:
+        raise PlanError(name, exc.problems) from None
 
 
 def load_plan(path: str | Path) -> Plan:
