@@ -19,6 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.local.webapi import SlackWebAPI
+from tests.e2e.harness import eventually
 from tests.fakes.signing import (
     block_actions_body,
     event_body,
@@ -167,6 +168,8 @@ async def test_bolt_app_runs_a_signed_slash_command_against_the_fake(fake: Slack
     request = AsyncBoltRequest(body=body.decode(), headers=signed_headers(secret, "slash_command", body))
     response = await app.async_dispatch(request)
     assert response.status == 200
+    # Bolt runs the listener's work after the ack (process_before_response is off): wait for it.
+    assert await eventually(lambda: fake.calls_to("views.open")), "views.open never came"
     assert [m.text for m in fake.ephemeral_for(ALICE)] == ["audit start"]
     assert len(fake.calls_to("views.open")) == 1 and fake.calls_to("views.open")[0].response["ok"] is True
 
