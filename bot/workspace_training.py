@@ -1,4 +1,5 @@
-"""The workspace file's `sites:`: where labelers work, so training lands on the site's working days.
+"""The workspace file's `sites:` (where labelers work, so training lands on the site's working days)
+and `training:` (where plan templates live, reminders, check-in, the weekly summary).
 
 Kept apart from bot/workspace.py (as the escalation settings are) so training's settings grow here.
 """
@@ -8,7 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date, time
 from functools import cache
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -89,3 +91,74 @@ class Site(BaseModel):
     def is_working_day(self, day: date) -> bool:
         """Monday to Friday, not a public holiday in the site's country."""
         return day.weekday() < 5 and self.holiday(day) is None
+
+
+def beside(workspace_file: str | Path, folder: str) -> Path:
+    """`folder` as written when absolute, else beside the workspace file, so the file and the folders
+    it names move together (the policy library, the training plans)."""
+    path = Path(folder)
+    return path if path.is_absolute() else Path(workspace_file).parent / path
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+MAX_REMINDERS = 5
+MAX_REMINDER_MINUTES = 14 * 24 * 60  # two weeks ahead: a reminder further out is not a reminder
+
+
+class TrainingSettings(BaseModel):
+    """The workspace file's `training:` section; every key has a default, so the section is optional."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    plans: str = "training"  # folder of plan YAML files, relative to the workspace file
+    reminders: list[int] = [1440, 15]  # minutes before each session a reminder DM goes out
+    check_in_early: int = Field(default=15, ge=0, le=240)  # minutes before the start Check in works
+    min_audits: int = Field(default=20, ge=1)  # fewer audits in nesting: "not enough audits yet"
+    summary_day: Weekday = "mon"  # the weekly summary, in the workspace timezone
+    summary_time: str = "09:00"
+
+    @field_validator("plans")
+    @classmethod
+    def _plans_given(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("plans must name a folder of training plan files, e.g. training")
+        return value
+
+    @field_validator("reminders")
+    @classmethod
+    def _reminders(cls, minutes: list[int]) -> list[int]:
+        """Sorted earliest-first (largest lead first), so the first reminder is the first to go out."""
+        if bad := [m for m in minutes if not 0 < m <= MAX_REMINDER_MINUTES]:
+            raise ValueError(
+                f"reminders are minutes before a session, from 1 to {MAX_REMINDER_MINUTES} "
+                f"(two weeks): {', '.join(str(m) for m in bad)} is not"
+            )
+        if repeated := sorted({m for m in minutes if minutes.count(m) > 1}):
+            raise ValueError(
+                f"reminders must be distinct: {', '.join(str(m) for m in repeated)} appear more than once"
+            )
+        if len(minutes) > MAX_REMINDERS:
+            raise ValueError(f"give at most {MAX_REMINDERS} reminders (there are {len(minutes)})")
+        return sorted(minutes, reverse=True)
+
+    @field_validator("summary_time")
+    @classmethod
+    def _summary_time(cls, value: str) -> str:
+        if not TIME_OF_DAY.match(value):
+            raise ValueError(f'{value!r} is not a time of day like "09:00"')
+        return value
+
+    @property
+    def summary_weekday(self) -> int:
+        """The summary's day as `date.weekday()` counts it (Monday 0)."""
+        return WEEKDAYS.index(self.summary_day)
+
+    @property
+    def summary_at(self) -> time:
+        return time.fromisoformat(self.summary_time)
+
+    def folder(self, workspace_file: str | Path) -> Path:
+        """The plans folder: `plans` as written when absolute, else beside the workspace file."""
+        return beside(workspace_file, self.plans)
