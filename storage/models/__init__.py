@@ -31,6 +31,7 @@ from storage.models.quiz import (
     QuizTopic,
 )
 from storage.models.teams import TeamsConversation, TeamsPerson
+from storage.models.training import TrainingAttendance, TrainingCohort, TrainingMember, TrainingSession
 
 __all__ = [
     "BacklogSnapshot",
@@ -68,4 +69,8 @@ __all__ = [
     "QuizTopic",
     "TeamsConversation",
     "TeamsPerson",
+    "TrainingAttendance",
+    "TrainingCohort",
+    "TrainingMember",
+    "TrainingSession",
 ]
