@@ -34,7 +34,7 @@ from bot.workspace_ids import (
     checking_ids,
 )
 from bot.workspace_policy import PolicySettings
-from bot.workspace_training import Site
+from bot.workspace_training import Site, TrainingSettings
 from bot.yaml_files import YamlProblems, read_model
 
 TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -213,6 +213,7 @@ class Workspace(_Model):
     platforms: list[EscalationPlatform] = []
     escalation: EscalationSettings | None = None
     sites: list[Site] = []
+    training: TrainingSettings = TrainingSettings()
 
     _tz = field_validator("timezone")(_check_timezone)
 

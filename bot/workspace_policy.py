@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.workspace_ids import ChannelId
+from bot.workspace_training import beside
 
 
 class PolicySettings(BaseModel):
@@ -48,5 +49,4 @@ class PolicySettings(BaseModel):
 
     def folder(self, workspace_file: str | Path) -> Path:
         """The policy folder: `dir` as written when absolute, else beside the workspace file."""
-        path = Path(self.dir)
-        return path if path.is_absolute() else Path(workspace_file).parent / path
+        return beside(workspace_file, self.dir)
