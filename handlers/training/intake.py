@@ -1,0 +1,432 @@
+"""A new cohort checked, from the `/training new` form or a row group of `tsqa training cohort import`:
+every field against the workspace file and the plan templates, and the plan laid onto the site's
+calendar so a plan that cannot fit before the target is said at once, next to the target.
+
+One check serves both: the form shows the problems next to its fields; the CSV names each one's line
+and column. Nothing here stores anything or raises on bad input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from bot.workspace import Workspace
+from bot.workspace_training import Site
+from handlers.quiz.assign import Target
+from handlers.quiz.people import vendor_sites
+from handlers.training.plan import Plan, PlanError
+from handlers.training.plans import available_plans, usable
+from handlers.training.roster import CsvRow, labeler_id_of, person, read_rows
+from handlers.training.schedule import Layout, ScheduleError, first_working_day, lay_out
+
+MAX_NAME = 60
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WORDS = re.compile(r"[^\s,;]+")
+_TOKEN = re.compile(r"<[^>]*>|[^\s,;]+")  # a Slack mention may carry a name with spaces: <@U…|Lee L>
+_NAME_WORDS = 4  # a person's name in the workspace file is matched over at most this many words
+WHOM = "use a mention, a user ID, a #channel the workspace file lists, group:<id> or a listed person's name"
+
+
+@dataclass(frozen=True)
+class NewCohort:
+    """A cohort ready to store: everything checked, its plan laid out at its site."""
+
+    name: str
+    vendor: str
+    site: str
+    queues: tuple[str, ...]
+    plan_id: str
+    plan: Plan
+    start: date
+    target: date
+    trainers: tuple[Target, ...]
+    labelers: tuple[Target, ...]
+    labeler_ids: dict[str, str]  # user ID → their ID in the queue data (from a roster), may be empty
+    layout: Layout
+    notes: tuple[str, ...] = field(default=())  # said to the creator, not problems (e.g. a holiday start)
+
+
+def day_name(day: date) -> str:
+    """`Tue 8 Dec 2026`: the weekday spelled, since a holiday or weekend is the point."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _text(values: Mapping[str, object], key: str) -> str:
+    raw = values.get(key)
+    return str(raw).strip() if raw is not None else ""
+
+
+def _listed(ids: list[str]) -> str:
+    return ", ".join(ids) if ids else "none"
+
+
+def _name(text: str, problems: dict[str, str]) -> str:
+    name = text.lower()
+    if not name:
+        problems["name"] = (
+            "Give the cohort a short name, e.g. lisbon-dec (lower-case letters, digits, - and _)."
+        )
+    elif len(name) > MAX_NAME:
+        problems["name"] = f"Keep the name to {MAX_NAME} characters (it has {len(name)})."
+    elif not NAME.match(name):
+        suggestion = re.sub(r"[^a-z0-9_-]+", "-", name).strip("-_")
+        hint = f": try {suggestion}" if suggestion else ""
+        problems["name"] = (
+            f"“{text}” is not a name like lisbon-dec: use lower-case letters, digits, - and _{hint}."
+        )
+    return name
+
+
+def _vendor(text: str, ws: Workspace, problems: dict[str, str]) -> str | None:
+    known = [v.id for v in ws.vendors]
+    vendor = text.lower()
+    if not vendor:
+        problems["vendor"] = f"Pick a vendor ({_listed(known)})."
+    elif vendor not in known:
+        problems["vendor"] = f"There is no vendor “{text}” in the workspace file (vendors: {_listed(known)})."
+    else:
+        return vendor
+    return None
+
+
+def _site(text: str, vendor: str | None, ws: Workspace, problems: dict[str, str]) -> Site | None:
+    known = [s.id for s in ws.sites]
+    site_id = text.lower()
+    theirs = vendor_sites(ws, vendor) if vendor else known
+    if not known:
+        problems["site"] = (
+            "The workspace file lists no sites: add a sites: section "
+            "(each site's timezone, country and hours)."
+        )
+    elif not site_id:
+        problems["site"] = f"Pick the site the cohort works at ({_listed(theirs)})."
+    elif site_id not in known:
+        problems["site"] = f"There is no site “{text}” in the workspace file (sites: {_listed(known)})."
+    elif vendor and site_id not in theirs:
+        problems["site"] = f"{vendor} does not work at {site_id} (its sites: {_listed(theirs)})."
+    else:
+        return ws.site(site_id)
+    return None
+
+
+def _queues(
+    text: str, vendor: str | None, site: Site | None, ws: Workspace, problems: dict[str, str]
+) -> tuple[str, ...]:
+    """Every queue named, known, the vendor's and worked at the site (each queue names its site)."""
+    said = list(dict.fromkeys(w.lower() for w in _WORDS.findall(text)))
+    fitting = [q.id for q in ws.queues if q.vendor == vendor and (site is None or q.site == site.id)]
+    where = " at ".join(x for x in (vendor, site.id if site else None) if x)
+    if not said:
+        problems["queues"] = (
+            f"Name the queue(s) the labelers will work ({where or 'queues'}: {_listed(fitting)})."
+        )
+        return ()
+    wrong: list[str] = []
+    unknown = [q for q in said if ws.queue(q) is None]
+    if unknown:
+        wrong.append(f"there is no queue {', '.join(unknown)} in the workspace file")
+    for queue in (ws.queue(q) for q in said):
+        if queue is None:
+            continue
+        if vendor and queue.vendor != vendor:
+            wrong.append(f"{queue.id} is {queue.vendor}'s queue, not {vendor}'s")
+        elif site and queue.site != site.id:
+            wrong.append(f"{queue.id} is worked at {queue.site}, not {site.id}")
+    if wrong:
+        wrong[0] = wrong[0][0].upper() + wrong[0][1:]
+        problems["queues"] = f"{'; '.join(wrong)} (queues of {where or 'the vendor'}: {_listed(fitting)})."
+        return ()
+    return tuple(said)
+
+
+def _plan(text: str, folder: Path, problems: dict[str, str]) -> tuple[str, Plan | None]:
+    plan_id = text.lower()
+    plans = available_plans(folder)
+    known = list(usable(plans))
+    found = plans.get(plan_id)
+    if not plan_id:
+        problems["plan"] = f"Pick a training plan ({_listed(known)})."
+    elif found is None:
+        problems["plan"] = f"There is no training plan “{text}” (plans: {_listed(known)})."
+    elif isinstance(found, PlanError):
+        shown = "; ".join(found.problems[:3]) + ("; …" if len(found.problems) > 3 else "")
+        problems["plan"] = f"The plan file of {plan_id} cannot be used: {shown}"
+    else:
+        return plan_id, found
+    return plan_id, None
+
+
+def _day(key: str, text: str, problems: dict[str, str]) -> date | None:
+    what = "the first day of training" if key == "start" else "the target go-live day"
+    if not text:
+        problems[key] = f"Give {what}, like 2026-12-07 (YYYY-MM-DD)."
+        return None
+    try:
+        if _DAY.match(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        problems[key] = f"“{text}” is not a day of the calendar."
+        return None
+    problems[key] = f"“{text}” is not a day like 2026-12-07 (YYYY-MM-DD)."
+    return None
+
+
+def _dates(
+    values: Mapping[str, object], today: date, problems: dict[str, str]
+) -> tuple[date | None, date | None]:
+    start = _day("start", _text(values, "start"), problems)
+    target = _day("target", _text(values, "target"), problems)
+    if start is not None and start < today:
+        problems["start"] = f"{start.isoformat()} has passed: start today ({today.isoformat()}) or later."
+        start = None
+    if start is not None and target is not None and target <= start:
+        problems["target"] = f"The target go-live day must come after the start ({start.isoformat()})."
+        target = None
+    return start, target
+
+
+def targets(text: str, ws: Workspace) -> tuple[list[Target], list[str]]:
+    """The people, channels and groups named in `text`, and the words that name nobody known. A run of
+    up to four words may be a listed person's name (Teams sends a mention so; spreadsheets have names)."""
+    words = _TOKEN.findall(text)
+    found: list[Target] = []
+    unknown: list[str] = []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word.lower() == "and":
+            index += 1
+            continue
+        if (target := person(word, ws)) is not None:
+            found.append(target)
+            index += 1
+            continue
+        for length in range(min(_NAME_WORDS, len(words) - index), 1, -1):
+            if (target := person(" ".join(words[index : index + length]), ws)) is not None:
+                found.append(target)
+                index += length
+                break
+        else:
+            unknown.append(word)
+            index += 1
+    return list(dict.fromkeys(found)), unknown
+
+
+def _people(key: str, text: str, ws: Workspace, problems: dict[str, str]) -> tuple[Target, ...]:
+    what = "trainer" if key == "trainers" else "labeler"
+    found, unknown = targets(text, ws)
+    if unknown:
+        problems[key] = f"I don't know whom {', '.join(unknown)} means: {WHOM}."
+    elif not found:
+        problems[key] = f"Name at least one {what}: a person, a channel or a group."
+    return tuple(found)
+
+
+def _start_note(site: Site, start: date) -> tuple[str, ...]:
+    """Said when the start day is not a working day at the site: which day the plan starts instead."""
+    first = first_working_day(site, start)
+    if first == start:
+        return ()
+    holiday = site.holiday(start)
+    why = f"{holiday}, a public holiday in {site.country}" if holiday else f"a {start:%A}"
+    return (f"Starts {day_name(first)}: {day_name(start)} is {why} at {site.id}.",)
+
+
+def _layout(
+    plan: Plan, site: Site, start: date, target: date, problems: dict[str, str]
+) -> tuple[Layout | None, tuple[str, ...]]:
+    try:
+        layout = lay_out(plan, site, start, target)
+        notes = _start_note(site, start)
+    except ScheduleError as exc:
+        problems["start"] = f"{exc}."
+        return None, ()
+    if not layout.fits:
+        over = layout.days_over
+        problems["target"] = (
+            f"The plan needs until {day_name(layout.go_live)}, {over} working day{'s' if over != 1 else ''} "
+            f"after the target {day_name(target)}: move the target or shorten the plan."
+        )
+        return None, notes
+    return layout, notes
+
+
+def _check(
+    values: Mapping[str, object],
+    ws: Workspace,
+    folder: Path,
+    today: date,
+    labelers: tuple[Target, ...] | None,
+    labeler_ids: dict[str, str],
+) -> NewCohort | dict[str, str]:
+    """`check_cohort` with the labelers given already read (the CSV reads them row by row)."""
+    problems: dict[str, str] = {}
+    name = _name(_text(values, "name"), problems)
+    vendor = _vendor(_text(values, "vendor"), ws, problems)
+    site = _site(_text(values, "site"), vendor, ws, problems)
+    queues = _queues(_text(values, "queues"), vendor, site, ws, problems)
+    plan_id, plan = _plan(_text(values, "plan"), Path(folder), problems)
+    start, target = _dates(values, today, problems)
+    trainers = _people("trainers", _text(values, "trainers"), ws, problems)
+    if labelers is None:
+        labelers = _people("labelers", _text(values, "labelers"), ws, problems)
+    layout, notes = None, ()
+    if plan is not None and site is not None and start is not None and target is not None:
+        layout, notes = _layout(plan, site, start, target, problems)
+    if problems or layout is None or plan is None or site is None or vendor is None:
+        return problems
+    assert start is not None and target is not None
+    return NewCohort(
+        name=name,
+        vendor=vendor,
+        site=site.id,
+        queues=queues,
+        plan_id=plan_id,
+        plan=plan,
+        start=start,
+        target=target,
+        trainers=trainers,
+        labelers=labelers,
+        labeler_ids=dict(labeler_ids),
+        layout=layout,
+        notes=notes,
+    )
+
+
+def check_cohort(
+    values: Mapping[str, object], workspace: Workspace, folder: str | Path, today: date
+) -> NewCohort | dict[str, str]:
+    """The cohort the values describe, or every problem by field key (name, vendor, site, queues, plan,
+    start, target, trainers, labelers), each saying what is wrong and what is expected. `folder`: the
+    plan templates (`TrainingSettings.folder`); `today`: in the workspace's timezone."""
+    return _check(values, workspace, Path(folder), today, None, {})
+
+
+# ----- the import file: one row per labeler -----
+
+COHORT_COLUMNS = (
+    "cohort",
+    "vendor",
+    "site",
+    "queues",
+    "plan",
+    "start",
+    "target",
+    "trainers",
+    "labeler",
+    "labeler_id",
+)
+REQUIRED_COLUMNS = COHORT_COLUMNS[:-1]
+SHARED_COLUMNS = ("vendor", "site", "queues", "plan", "start", "target", "trainers")  # repeat on each row
+COLUMN_OF = {"name": "cohort", "labelers": "labeler"}  # check_cohort's keys named as the file's columns
+
+
+class CohortCsvError(Exception):
+    """The import cannot be used; `problems` are `line N: column: what is wrong`. Nothing was created."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def _same(column: str, value: str) -> object:
+    """What a cell means, so `hate-en, spam-pt` agrees with `spam-pt hate-en`."""
+    if column in ("queues", "trainers"):
+        words = _TOKEN.findall(value)
+        return sorted(w.lower() for w in words) if column == "queues" else sorted(words)
+    return value.lower()
+
+
+def _shared(rows: list[CsvRow], problems: list[tuple[int, str]]) -> tuple[dict[str, str], dict[str, int]]:
+    """The cohort-level values of a group (a later blank cell means the same) and the line each came
+    from; a later row that says otherwise is a problem naming both lines."""
+    values = {"name": rows[0].get("cohort")}
+    lines = {"name": rows[0].line}
+    for column in SHARED_COLUMNS:
+        first = next((r for r in rows if r.get(column)), rows[0])
+        values[column], lines[column] = first.get(column), first.line
+        for row in rows:
+            said = row.get(column)
+            if said and _same(column, said) != _same(column, values[column]):
+                problems.append(
+                    (
+                        row.line,
+                        f"line {row.line}: {column}: “{said}” disagrees with “{values[column]}” on line "
+                        f"{first.line}: every row of cohort {values['name']} gives the same {column}",
+                    )
+                )
+    return values, lines
+
+
+def _labelers(
+    rows: list[CsvRow], ws: Workspace, problems: list[tuple[int, str]]
+) -> tuple[tuple[Target, ...], dict[str, str]]:
+    """Each row's labeler and labeler ID, checked where they are; repeats within the cohort named."""
+    found: dict[Target, int] = {}
+    ids: dict[str, str] = {}
+    id_lines: dict[str, int] = {}
+    for row in rows:
+        at, cell, said = f"line {row.line}:", row.get("labeler"), []
+        labeler_id = labeler_id_of(row, said, required=False)
+        target = person(cell, ws) if cell else None
+        if not cell:
+            said.append(f"{at} labeler: empty: give the labeler ({WHOM})")
+        elif target is None:
+            said.append(f"{at} labeler: I don't know whom “{cell}” means: {WHOM}")
+        elif target in found:
+            said.append(f"{at} labeler: {cell} is listed already on line {found[target]}")
+            target = None
+        elif labeler_id is not None and target.kind != "user":
+            said.append(f"{at} labeler_id: {cell} is a {target.kind}: a labeler ID belongs to one person")
+        if labeler_id is not None and labeler_id in id_lines:
+            said.append(f"{at} labeler_id: {labeler_id} is listed already on line {id_lines[labeler_id]}")
+        problems.extend((row.line, p) for p in said)
+        if target is not None and target not in found:
+            found[target] = row.line
+        if not said and target is not None and labeler_id is not None:
+            ids[target.id], id_lines[labeler_id] = labeler_id, row.line
+    return tuple(found), ids
+
+
+def _groups(rows: list[CsvRow], problems: list[tuple[int, str]]) -> dict[str, list[CsvRow]]:
+    """Rows by cohort name, cohorts in the order they first appear."""
+    groups: dict[str, list[CsvRow]] = {}
+    for row in rows:
+        name = row.get("cohort").lower()
+        if not name:
+            problems.append((row.line, f"line {row.line}: cohort: empty: name the cohort on every row"))
+            continue
+        groups.setdefault(name, []).append(row)
+    return groups
+
+
+def parse_cohort_csv(
+    content: bytes, workspace: Workspace, folder: str | Path, today: date
+) -> list[NewCohort]:
+    """Each cohort the file describes (one row per labeler), checked as the form is; CohortCsvError
+    lists every problem with its line and column, and then no cohort is returned at all."""
+    rows, file_problems = read_rows(content, COHORT_COLUMNS, REQUIRED_COLUMNS)
+    if file_problems:
+        raise CohortCsvError(file_problems)
+    if not rows:
+        raise CohortCsvError(["line 2: cohort: the file has no rows: one labeler a row, under the header"])
+    problems: list[tuple[int, str]] = []
+    cohorts: list[NewCohort] = []
+    for group in _groups(rows, problems).values():
+        values, lines = _shared(group, problems)
+        labelers, ids = _labelers(group, workspace, problems)
+        checked = _check(values, workspace, Path(folder), today, labelers, ids)
+        if isinstance(checked, NewCohort):
+            cohorts.append(checked)
+            continue
+        for key, message in checked.items():  # the labelers are said on their own rows already
+            line = lines.get(key, group[0].line)
+            problems.append((line, f"line {line}: {COLUMN_OF.get(key, key)}: {message}"))
+    if problems:
+        raise CohortCsvError([text for _, text in sorted(problems, key=lambda p: p[0])])
+    return cohorts
