@@ -71,3 +71,26 @@ def test_plans_folder_beside_the_workspace_file(tmp_path: Path) -> None:
     assert TrainingSettings(plans="plans/new").folder(str(workspace_file)) == tmp_path / "conf/plans/new"
     assert TrainingSettings(plans=str(tmp_path / "abs")).folder(workspace_file) == tmp_path / "abs"
     assert beside("workspace.yml", "training") == Path("training")
+
+
+def test_the_example_workspaces_name_the_example_plans() -> None:
+    from bot.workspace import load_workspace
+
+    root = Path(__file__).resolve().parents[2]
+    for name in ("workspace.yml", "workspace-teams.yml"):
+        path = root / "examples" / name
+        settings = load_workspace(path).training
+        assert settings.folder(path) == root / "examples" / "training"
+        assert (settings.folder(path) / "new-labeler.yml").is_file()
+
+
+def test_a_workspace_without_the_section_has_the_defaults_and_a_bad_one_is_positioned() -> None:
+    from bot.workspace import WorkspaceError, parse_workspace
+
+    base = "timezone: Europe/Dublin\nadmins: [U0QALEAD1]\n"
+    assert parse_workspace(base, Path("ws.yml")).training == TrainingSettings()
+    with pytest.raises(WorkspaceError) as caught:
+        parse_workspace(base + "training:\n  summary_time: '9am'\n", Path("ws.yml"))
+    assert caught.value.problems == [
+        "ws.yml:line 4, column 17: training.summary_time: '9am' is not a time of day like \"09:00\""
+    ]
