@@ -10,10 +10,10 @@ import re
 from datetime import date, time
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from bot.workspace_ids import SLUG
 
@@ -103,6 +103,17 @@ def beside(workspace_file: str | Path, folder: str) -> Path:
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _time_of_day(value: str) -> str:
+    if not TIME_OF_DAY.match(value):
+        raise ValueError(f'{value!r} is not a time of day like "09:00"')
+    return value
+
+
+# "HH:MM", checked; one type the workspace's other times (digests, escalation's business day) could share
+TimeOfDay = Annotated[str, AfterValidator(_time_of_day)]
+
 MAX_REMINDERS = 5
 MAX_REMINDER_MINUTES = 14 * 24 * 60  # two weeks ahead: a reminder further out is not a reminder
 
@@ -117,7 +128,7 @@ class TrainingSettings(BaseModel):
     check_in_early: int = Field(default=15, ge=0, le=240)  # minutes before the start Check in works
     min_audits: int = Field(default=20, ge=1)  # fewer audits in nesting: "not enough audits yet"
     summary_day: Weekday = "mon"  # the weekly summary, in the workspace timezone
-    summary_time: str = "09:00"
+    summary_time: TimeOfDay = "09:00"
 
     @field_validator("plans")
     @classmethod
@@ -133,7 +144,7 @@ class TrainingSettings(BaseModel):
         if bad := [m for m in minutes if not 0 < m <= MAX_REMINDER_MINUTES]:
             raise ValueError(
                 f"reminders are minutes before a session, from 1 to {MAX_REMINDER_MINUTES} "
-                f"(two weeks): {', '.join(str(m) for m in bad)} is not"
+                f"(two weeks), not {', '.join(str(m) for m in bad)}"
             )
         if repeated := sorted({m for m in minutes if minutes.count(m) > 1}):
             raise ValueError(
@@ -142,13 +153,6 @@ class TrainingSettings(BaseModel):
         if len(minutes) > MAX_REMINDERS:
             raise ValueError(f"give at most {MAX_REMINDERS} reminders (there are {len(minutes)})")
         return sorted(minutes, reverse=True)
-
-    @field_validator("summary_time")
-    @classmethod
-    def _summary_time(cls, value: str) -> str:
-        if not TIME_OF_DAY.match(value):
-            raise ValueError(f'{value!r} is not a time of day like "09:00"')
-        return value
 
     @property
     def summary_weekday(self) -> int:
