@@ -26,7 +26,6 @@ from handlers.training.schedule import Layout, ScheduleError, first_working_day,
 MAX_NAME = 60
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_WORDS = re.compile(r"[^\s,;]+")
 _TOKEN = re.compile(r"<[^>]*>|[^\s,;]+")  # a Slack mention may carry a name with spaces: <@U…|Lee L>
 _NAME_WORDS = 4  # a person's name in the workspace file is matched over at most this many words
 WHOM = "use a mention, a user ID, a #channel the workspace file lists, group:<id> or a listed person's name"
@@ -57,7 +56,10 @@ def day_name(day: date) -> str:
 
 
 def _text(values: Mapping[str, object], key: str) -> str:
+    """A form value as text; a multi-select given as a list reads as its items space-separated."""
     raw = values.get(key)
+    if isinstance(raw, list | tuple):
+        return " ".join(str(item) for item in raw).strip()
     return str(raw).strip() if raw is not None else ""
 
 
@@ -118,7 +120,7 @@ def _queues(
     text: str, vendor: str | None, site: Site | None, ws: Workspace, problems: dict[str, str]
 ) -> tuple[str, ...]:
     """Every queue named, known, the vendor's and worked at the site (each queue names its site)."""
-    said = list(dict.fromkeys(w.lower() for w in _WORDS.findall(text)))
+    said = list(dict.fromkeys(w.lower() for w in _TOKEN.findall(text)))
     fitting = [q.id for q in ws.queues if q.vendor == vendor and (site is None or q.site == site.id)]
     where = " at ".join(x for x in (vendor, site.id if site else None) if x)
     if not said:

@@ -251,6 +251,13 @@ def test_teams_ids_and_names(teams: Workspace) -> None:
     assert "U0LABEL01" in check_cohort(_values(labelers="U0LABEL01"), teams, PLANS, TODAY)["labelers"]
 
 
+def test_a_multi_select_given_as_a_list(ws: Workspace) -> None:
+    values: dict[str, object] = {**_values(), "labelers": ["U0LABEL01", "U0LABEL02"], "queues": ("hate-en",)}
+    cohort = check_cohort(values, ws, PLANS, TODAY)
+    assert isinstance(cohort, NewCohort), cohort
+    assert cohort.labelers == (Target("user", "U0LABEL01"), Target("user", "U0LABEL02"))
+
+
 def test_day_name_spells_the_weekday() -> None:
     assert day_name(date(2026, 12, 8)) == "Tue 8 Dec 2026"
 
