@@ -7,7 +7,7 @@ from importlib import import_module
 
 from bot.routing import Router
 
-CAPABILITIES = ("queue_data", "digest", "policy", "quiz", "escalate", "calibration", "quality")
+CAPABILITIES = ("queue_data", "digest", "policy", "quiz", "escalate", "calibration", "quality", "training")
 
 
 def collect(router: Router | None = None) -> Router:

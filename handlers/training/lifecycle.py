@@ -1,0 +1,173 @@
+"""A cohort's life: made with every timer it needs, sessions moved with their timers and one notice.
+
+Timers are keyed by what they mean and by the session's `sequence`, so a moved session gets fresh
+reminders while the old ones, when they fire, see the sequence has moved on and say nothing:
+
+  training-welcome:{cohort}                       the channel's summary and each member's first DM
+  training-remind:{cohort}:{session}:{seq}:{lead} a reminder `lead` minutes before the session
+  training-check:{cohort}:{session}:{seq}         a knowledge check's quiz assigned when it is due
+  training-roll:{cohort}:{session}:{seq}          the trainers' roll call when a session ends
+  training-moved:{cohort}:{move}                  one notice per person for one move
+  training-summary:{cohort}:{day}                 the weekly summary, which schedules the next
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.context import Services
+from bot.workspace import Workspace
+from bot.workspace_training import WEEKDAYS, Site
+from handlers.training import store
+from handlers.training.cohort import Cohort
+from handlers.training.schedule import Layout, Session
+from storage.claims import claim_in, schedule_in
+from storage.models import TrainingCohort, TrainingSession
+
+REMIND = "training.remind"
+CHECK = "training.check"
+ROLL = "training.roll"
+MOVED = "training.moved"
+WELCOME = "training.welcome"
+SUMMARY = "training.summary"
+# Sessions people sit in (and check in to); a knowledge check is passed, nesting is measured.
+ATTENDED = ("classroom", "virtual", "self_study")
+SUMMARY_AFTER_GO_LIVE = timedelta(days=7)  # one last summary after the target or go-live
+
+
+def reminded(session: Session) -> bool:
+    """Nesting runs for days on the live queue: only its first day is worth a reminder."""
+    return session.kind != "nesting" or session.occurrence == 1
+
+
+async def _session_timers(
+    db_session: AsyncSession, cohort_id: int, session: Session, leads: list[int], now: datetime
+) -> None:
+    """The reminders, the check and the roll call of one session at its current sequence."""
+    base = {"cohort": cohort_id, "session": session.id, "sequence": session.sequence}
+    if reminded(session):
+        for lead in leads:
+            due = session.start - timedelta(minutes=lead)
+            if due > now:  # a reminder whose time has gone would arrive after the fact
+                key = f"training-remind:{cohort_id}:{session.id}:{session.sequence}:{lead}"
+                payload = {**base, "lead": lead, "until": session.end.isoformat()}
+                await schedule_in(db_session, key, REMIND, due, now, payload)
+    if session.kind == "knowledge_check":
+        key = f"training-check:{cohort_id}:{session.id}:{session.sequence}"
+        await schedule_in(db_session, key, CHECK, max(session.start, now), now, base)
+    if session.kind in ATTENDED and session.end > now:
+        key = f"training-roll:{cohort_id}:{session.id}:{session.sequence}"
+        await schedule_in(db_session, key, ROLL, session.end, now, base)
+
+
+def next_summary(workspace: Workspace, after: datetime) -> datetime:
+    """The next weekly summary time after `after`, on the configured weekday and time, workspace zone."""
+    settings = workspace.training
+    local = after.astimezone(workspace.tz)
+    at = time.fromisoformat(settings.summary_time)
+    weekday = WEEKDAYS.index(settings.summary_day)
+    day = local.date() + timedelta(days=(weekday - local.weekday()) % 7)
+    moment = datetime.combine(day, at, workspace.tz)
+    return moment if moment > after else moment + timedelta(days=7)
+
+
+async def schedule_summary(
+    db_session: AsyncSession, workspace: Workspace, cohort_id: int, after: datetime, now: datetime
+) -> None:
+    due = next_summary(workspace, after)
+    day = due.astimezone(workspace.tz).date().isoformat()
+    await schedule_in(
+        db_session, f"training-summary:{cohort_id}:{day}", SUMMARY, due, now, {"cohort": cohort_id}
+    )
+
+
+@dataclass(frozen=True)
+class Created:
+    cohort_id: int | None  # None: this key made a cohort before (a double submit, the same file twice)
+
+
+async def create(services: Services, key: str, draft: store.CohortDraft) -> Created:
+    """The cohort, its sessions, members and every timer, in one transaction under `key`."""
+    now = services.clock()
+    leads = list(services.workspace.training.reminders)
+    async with services.db.transaction() as db_session:
+        cohort_id = await store.insert(db_session, key, draft, now)
+        if cohort_id is None:
+            return Created(None)
+        for session in draft.sessions:
+            await _session_timers(db_session, cohort_id, session, leads, now)
+        await schedule_in(
+            db_session, f"training-welcome:{cohort_id}", WELCOME, now, now, {"cohort": cohort_id}
+        )
+        await schedule_summary(db_session, services.workspace, cohort_id, now, now)
+    return Created(cohort_id)
+
+
+@dataclass(frozen=True)
+class Moved:
+    applied: bool  # False: this move (by its key) was applied before
+    changed: tuple[str, ...]
+    move: int  # the cohort's move number, which names its notices
+
+
+async def apply_move(services: Services, key: str, cohort: Cohort, moved: Layout) -> Moved:
+    """Store the moved sessions (new times, sequence up), their fresh timers and one notice timer."""
+    now = services.clock()
+    leads = list(services.workspace.training.reminders)
+    changed = [s for s in moved.sessions if s.id in moved.changed]
+    async with services.db.transaction() as db_session:
+        if not await claim_in(db_session, key, "training-move", now):
+            return Moved(False, moved.changed, 0)
+        for session in changed:
+            await db_session.execute(
+                update(TrainingSession)
+                .where(TrainingSession.cohort_id == cohort.id, TrainingSession.session_id == session.id)
+                .values(start_at=session.start, end_at=session.end, sequence=session.sequence)
+            )
+            await _session_timers(db_session, cohort.id, session, leads, now)
+        row = await db_session.get(TrainingCohort, cohort.id)
+        assert row is not None
+        row.moves += 1
+        number = row.moves
+        if changed:
+            payload = {"cohort": cohort.id, "sessions": [s.id for s in changed], "move": number}
+            await schedule_in(db_session, f"training-moved:{cohort.id}:{number}", MOVED, now, now, payload)
+    return Moved(True, moved.changed, number)
+
+
+async def current_sequence(services: Services, cohort_id: int, session_id: str) -> int | None:
+    async with services.db.transaction() as db_session:
+        return await db_session.scalar(
+            select(TrainingSession.sequence).where(
+                TrainingSession.cohort_id == cohort_id, TrainingSession.session_id == session_id
+            )
+        )
+
+
+def zones(workspace: Workspace) -> store.ZoneOf:
+    """A site's zone by its id, for reading stored times; a site removed from the file since reads
+    in the workspace's zone."""
+
+    def zone(site_id: str) -> ZoneInfo:
+        site = workspace.site(site_id)
+        return site.tz if site is not None else workspace.tz
+
+    return zone
+
+
+async def load(services: Services, cohort_id: int) -> Cohort | None:
+    return await store.load(services.db, cohort_id, zones(services.workspace))
+
+
+async def find(services: Services, name: str) -> Cohort | None:
+    return await store.find(services.db, name, zones(services.workspace))
+
+
+def site_of(workspace: Workspace, cohort: Cohort) -> Site | None:
+    """The cohort's site as the workspace file has it now (None: removed from the file since)."""
+    return workspace.site(cohort.site)

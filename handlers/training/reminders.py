@@ -1,0 +1,141 @@
+"""The durable timers of a cohort: the welcome, reminders, knowledge checks, roll calls and move notices.
+
+Each timer reads the cohort when it fires and does nothing when the session has moved on (its sequence
+is no longer the timer's) or the cohort was closed. Each person's message is its own claim under the
+timer's key, so a retry after a crash or a failed DM tells only those not told yet.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot import once
+from bot.chat.model import Message
+from bot.chat.port import ChatError
+from bot.context import Services
+from bot.routing import Timer
+from handlers.quiz.assign import Request, Target, assign
+from handlers.training import lifecycle, store
+from handlers.training import views as v
+from handlers.training.cohort import Cohort
+from handlers.training.schedule import Session
+from storage import claims
+
+log = logging.getLogger("tsqa.training")
+# A person the bot cannot DM at all: no retry mends it, so it is logged and the rest are told.
+UNREACHABLE = frozenset(
+    {"user_not_found", "cannot_dm_bot", "not_installed_for_user", "user_disabled", "account_inactive",
+     "users_not_found", "channel_not_found"}
+)  # fmt: skip
+
+
+async def _tell(services: Services, key: str, person: str, message: Message) -> bool:
+    """One DM under `key`; False when the person cannot be reached (others are still told)."""
+    try:
+        await once.dm(services, key, "training", person, message)
+    except ChatError as exc:
+        if exc.code not in UNREACHABLE:
+            raise  # passing (a rate limit, a 5xx): the timer tries again; those told stay told
+        log.info("could not tell %s: %s", person, exc)
+        return False
+    return True
+
+
+async def _current(services: Services, taken: claims.Taken) -> tuple[Cohort, Session] | None:
+    """The cohort and session this timer is for, while it still applies."""
+    payload = taken.payload or {}
+    cohort = await lifecycle.load(services, int(payload["cohort"]))
+    if cohort is None or cohort.status != "active":
+        return None
+    session = cohort.session(str(payload["session"]))
+    if session is None or session.sequence != int(payload["sequence"]):
+        return None
+    return cohort, session
+
+
+async def run_welcome(services: Services, taken: claims.Taken) -> str:
+    """The cohort posted where it was made, and each member's first DM with the schedule."""
+    cohort = await lifecycle.load(services, int((taken.payload or {})["cohort"]))
+    if cohort is None:
+        return "gone"
+    told = 0
+    for member in cohort.members:
+        told += await _tell(
+            services, f"{taken.key}:{member.user_id}", member.user_id, v.welcome_dm(cohort, member.role)
+        )
+    return f"welcomed {told}"
+
+
+async def run_remind(services: Services, taken: claims.Taken) -> str:
+    found = await _current(services, taken)
+    if found is None:
+        return "stale"
+    cohort, session = found
+    lead = int((taken.payload or {})["lead"])
+    attended = session.kind in lifecycle.ATTENDED
+    told = 0
+    for member in cohort.members:
+        check_in = attended and member.role == "labeler"
+        message = v.reminder_dm(cohort, session, lead, check_in)
+        told += await _tell(services, f"{taken.key}:{member.user_id}", member.user_id, message)
+    return f"reminded {told}"
+
+
+async def run_check(services: Services, taken: claims.Taken) -> str:
+    """A knowledge check is due: its quiz topic is assigned to the labelers, due the session's day.
+    The quiz's own claims make a repeat tell nobody twice."""
+    found = await _current(services, taken)
+    if found is None:
+        return "stale"
+    cohort, session = found
+    module = cohort.plan.module(session.module_id)
+    if module is None or not module.quiz:
+        return "no quiz"
+    targets = tuple(Target("user", m.user_id) for m in cohort.labelers)
+    by = cohort.trainers[0] if cohort.trainers else cohort.created_by
+    summary = await assign(services, Request(module.quiz, targets, session.start.date()), by)
+    if summary is None:
+        missing = v.missing_quiz(cohort, session, module.quiz)
+        for trainer in cohort.trainers or [cohort.created_by]:
+            await _tell(services, f"{taken.key}:missing:{trainer}", trainer, missing)
+        return f"no topic {module.quiz}"
+    return f"assigned {len(summary.outcomes)}"
+
+
+async def run_roll(services: Services, taken: claims.Taken) -> str:
+    """A session ended: its trainers get the roll call, to mark who was absent or excused."""
+    found = await _current(services, taken)
+    if found is None:
+        return "stale"
+    cohort, session = found
+    marks = {m.user_id: m for m in await store.marks(services.db, cohort.id) if m.session_id == session.id}
+    message = v.roll_message(cohort, session, marks)
+    told = 0
+    for trainer in cohort.trainers:
+        told += await _tell(services, f"{taken.key}:{trainer}", trainer, message)
+    return f"roll to {told}"
+
+
+async def run_moved(services: Services, taken: claims.Taken) -> str:
+    """One notice per person for one move, listing the sessions that moved and their new times."""
+    payload = taken.payload or {}
+    cohort = await lifecycle.load(services, int(payload["cohort"]))
+    if cohort is None:
+        return "gone"
+    moved = [s for s in cohort.sessions if s.id in set(payload.get("sessions", []))]
+    if not moved:
+        return "nothing moved"
+    message = v.moved_dm(cohort, moved)
+    told = 0
+    for member in cohort.members:
+        told += await _tell(services, f"{taken.key}:{member.user_id}", member.user_id, message)
+    return f"told {told}"
+
+
+TIMERS = (
+    Timer(lifecycle.WELCOME, run_welcome, max_attempts=5),
+    Timer(lifecycle.REMIND, run_remind, max_attempts=5),
+    Timer(lifecycle.CHECK, run_check, max_attempts=5),
+    Timer(lifecycle.ROLL, run_roll, max_attempts=5),
+    Timer(lifecycle.MOVED, run_moved, max_attempts=5),
+)

@@ -1,0 +1,392 @@
+"""What training registers: `/training [list]|new|status|calendar|move|roll`, the new-cohort form, Check
+in and the trainers' marks, a roster file sent to the bot, and the cohort's durable timers.
+
+Who may do what is read from the workspace and the database on every path, never from a payload:
+admins and trainers see and run every cohort; a cohort's own trainers run it; a vendor's leads see
+their vendor's cohorts; a labeler sees the cohorts they are in and checks in to their own sessions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot import once, timers
+from bot.chat.events import Action, Command, FileShared, FormSubmission
+from bot.chat.model import FormErrors, Message, MessageRef, command, md
+from bot.context import Context
+from bot.roles import Role
+from bot.routing import Router, UsageError
+from bot.workspace_training import Site
+from handlers.training import lifecycle, members, plans, reminders, roster, store, summary
+from handlers.training import views as v
+from handlers.training.cohort import Cohort
+from handlers.training.ics import to_ics
+from handlers.training.intake import NewCohort, check_cohort
+from handlers.training.schedule import move
+
+SUMMARY = "training cohorts: schedule, reminders, check-in, knowledge checks, nesting and go-live"
+RUNNERS = (Role.ADMIN, Role.TRAINER)
+NOT_YOURS = "⛔ That cohort is run by its trainers, admins and the QA trainers."
+UNKNOWN = "⛔ I know no cohort `{}`: {} lists them."
+_WHEN = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}))?$")
+
+
+def _token() -> str:
+    return secrets.token_hex(8)
+
+
+def plan_folder(ctx: Context) -> Path:
+    return ctx.workspace.training.folder(ctx.services.settings.tsqa_workspace)
+
+
+async def can_run(ctx: Context, cohort: Cohort, user: str) -> bool:
+    """Admins, trainers, and the cohort's own trainers change a cohort."""
+    return (await ctx.roles()).has(*RUNNERS) or ctx.workspace.normal_user(user) in cohort.trainers
+
+
+async def can_see(ctx: Context, cohort: Cohort, user: str) -> bool:
+    """Runners, the vendor's leads, and the cohort's own members see it."""
+    roles = await ctx.roles()
+    return (
+        await can_run(ctx, cohort, user)
+        or cohort.vendor in roles.lead_of
+        or cohort.member(ctx.workspace.normal_user(user)) is not None
+    )
+
+
+async def _cohort(ctx: Context, name: str | None, user: str, *, run: bool = False) -> Cohort | None:
+    """The cohort named, when this person may see (or run) it; otherwise they are told why not."""
+    if not name:
+        raise UsageError(md("Name the cohort: {} lists them.", command("training")))
+    cohort = await lifecycle.find(ctx.services, name)
+    if cohort is None or not await can_see(ctx, cohort, user):
+        await ctx.respond(Message.text(md(UNKNOWN, name, command("training"))))
+        return None
+    if run and not await can_run(ctx, cohort, user):
+        await ctx.respond(Message.text(NOT_YOURS))
+        return None
+    return cohort
+
+
+# ----- listing and creating ------------------------------------------------------------------
+
+
+async def list_command(ctx: Context, cmd: Command, args: list[str]) -> None:
+    roles = await ctx.roles()
+    if roles.has(*RUNNERS):
+        rows = await store.listing(ctx.db)
+    else:
+        rows = await store.listing(
+            ctx.db, vendors=sorted(roles.lead_of), member=ctx.workspace.normal_user(cmd.user)
+        )
+    await ctx.respond(v.listing(rows))
+
+
+async def _open_form(ctx: Context, trigger: str | None, channel: str | None) -> None:
+    if trigger is None:
+        await ctx.respond(v.open_form_message())
+        return
+    usable = sorted(plans.usable(plans.available_plans(plan_folder(ctx))))
+    today = ctx.now().astimezone(ctx.workspace.tz).date().isoformat()
+    await ctx.port.open_form(trigger, v.new_form(f"{_token()}|{channel or ''}", usable, today))
+
+
+async def new_command(ctx: Context, cmd: Command, args: list[str]) -> None:
+    """`/training new` (admins, trainers: the router checks) opens the form."""
+    await _open_form(ctx, cmd.trigger, cmd.channel)
+
+
+async def open_form_button(ctx: Context, action: Action) -> None:
+    if not (await ctx.roles()).has(*RUNNERS):
+        await ctx.respond(Message.text("⛔ Training cohorts are created by admins and trainers."))
+        return
+    await _open_form(ctx, action.trigger, action.channel)
+
+
+async def create(ctx: Context, key: str, new: NewCohort, channel: str | None, by: str) -> str | None:
+    """Store the cohort and run its welcome; the answer names what went wrong, None when it was made."""
+    people, problems = await members.in_chat(ctx.services, new)
+    if problems:
+        return md("; ").join(problems).plain
+    draft = members.draft(new, people, channel, ctx.workspace.normal_user(by))
+    try:
+        created = await lifecycle.create(ctx.services, key, draft)
+    except store.NameTaken:
+        return f"There is a cohort named {new.name} already: choose another name."
+    if created.cohort_id is not None:
+        ctx.later(timers.run_due(ctx.services, ctx.services.timers), "training welcome")
+    return None
+
+
+async def new_submitted(ctx: Context, submission: FormSubmission) -> FormErrors | None:
+    """Checked against the submitter's rights and the workspace file, stored under the form's token."""
+    token, _, channel = submission.state.partition("|")
+    if not re.fullmatch(r"[0-9a-f]{16}", token):
+        return FormErrors({"name": "This form is not one of mine: open it again with /training new."})
+    if not (await ctx.roles()).has(*RUNNERS):
+        return FormErrors({"name": "Training cohorts are created by admins and trainers."})
+    values = {k: " ".join(x) if isinstance(x, list) else (x or "") for k, x in submission.values.items()}
+    today = ctx.now().astimezone(ctx.workspace.tz).date()
+    checked = check_cohort(values, ctx.workspace, plan_folder(ctx), today)
+    if not isinstance(checked, NewCohort):
+        return FormErrors(checked)
+    problem = await create(ctx, f"training-new:{token}", checked, channel or None, submission.user)
+    if problem is not None:
+        return FormErrors({"labelers" if "labeler" in problem or "read" in problem else "name": problem})
+    ctx.later(_announce(ctx, checked, channel or None, submission.user), "training created")
+    return None
+
+
+async def _announce(ctx: Context, new: NewCohort, channel: str | None, by: str) -> None:
+    """The cohort as created, where the form was opened (else to its creator), with any notes."""
+    cohort = await lifecycle.find(ctx.services, new.name)
+    site = ctx.workspace.site(new.site)
+    if cohort is None or site is None:
+        return
+    message = v.created_message(cohort, site, f"{new.layout.go_live:%a %d %b %Y}", new.notes)
+    key = f"training-created:{cohort.id}"
+    if channel:
+        await once.post(ctx.services, key, "training", channel, message)
+    else:
+        await once.dm(ctx.services, key, "training", ctx.workspace.normal_user(by), message)
+
+
+# ----- reading -------------------------------------------------------------------------------
+
+
+async def status_command(ctx: Context, cmd: Command, args: list[str]) -> None:
+    cohort = await _cohort(ctx, args[0] if args else None, cmd.user)
+    if cohort is not None:
+        await ctx.respond(await summary.status_message(ctx.services, cohort))
+
+
+async def status_button(ctx: Context, action: Action) -> None:
+    cohort = await _cohort(ctx, action.value, action.user)
+    if cohort is not None:
+        await ctx.respond(await summary.status_message(ctx.services, cohort))
+
+
+async def _send_calendar(ctx: Context, cohort: Cohort, channel: str | None, user: str) -> None:
+    content = to_ics(cohort.layout(_site(ctx, cohort)), cohort.id, cohort_name=cohort.name, stamp=ctx.now())
+    where = channel or (await ctx.port.dm(user, v.calendar_message(cohort))).channel
+    await ctx.port.upload_file(where, f"{cohort.name}.ics", content, title=f"Training {cohort.name}")
+
+
+def _site(ctx: Context, cohort: Cohort) -> Site:
+    site = ctx.workspace.site(cohort.site)
+    if site is None:
+        raise UsageError(
+            md("Site `{}` is no longer in the workspace file: an admin adds it back.", cohort.site)
+        )
+    return site
+
+
+async def calendar_command(ctx: Context, cmd: Command, args: list[str]) -> None:
+    """The cohort's iCalendar file, in a DM: Outlook and Google import it; a later one updates the events."""
+    cohort = await _cohort(ctx, args[0] if args else None, cmd.user)
+    if cohort is not None:
+        await _send_calendar(ctx, cohort, None, ctx.workspace.normal_user(cmd.user))
+        await ctx.respond(Message.text(md("I sent you the calendar file for *{}*.", cohort.name)))
+
+
+async def calendar_button(ctx: Context, action: Action) -> None:
+    cohort = await _cohort(ctx, action.value, action.user)
+    if cohort is not None:
+        await _send_calendar(ctx, cohort, None, ctx.workspace.normal_user(action.user))
+
+
+# ----- moving --------------------------------------------------------------------------------
+
+
+async def move_command(ctx: Context, cmd: Command, args: list[str]) -> None:
+    """`/training move COHORT SESSION YYYY-MM-DD [HH:MM]`: the session and every later one shift."""
+    if len(args) < 3:
+        raise UsageError(
+            md("Say what to move and when: {}", command("training move COHORT SESSION YYYY-MM-DD HH:MM"))
+        )
+    cohort = await _cohort(ctx, args[0], cmd.user, run=True)
+    if cohort is None:
+        return
+    site = _site(ctx, cohort)
+    found = _WHEN.match(" ".join(args[2:4]).strip()) or _WHEN.match(args[2])
+    if found is None:
+        raise UsageError(md("`{}` is not a time like 2026-12-09 14:00 (site time)", " ".join(args[2:4])))
+    try:
+        moment = datetime.fromisoformat(f"{found.group(1)} {found.group(2) or site.hours[:5]}")
+        moved = move(cohort.layout(site), args[1], moment)
+    except ValueError as exc:
+        raise UsageError(md("{}", str(exc))) from None
+    key = f"training-move:{cohort.id}:{args[1]}:{moment.isoformat()}:{_moves_key(cohort)}"
+    result = await lifecycle.apply_move(ctx.services, key, cohort, moved)
+    if result.applied and result.changed:
+        ctx.later(timers.run_due(ctx.services, ctx.services.timers), "training moved")
+    changed = [s for s in moved.sessions if s.id in moved.changed]
+    await ctx.respond(v.move_answer(cohort, changed, f"{moved.go_live:%a %d %b %Y}", moved.fits))
+
+
+def _moves_key(cohort: Cohort) -> str:
+    """What the cohort's sessions are now: the same move typed twice is one move, a later one another."""
+    shape = "|".join(f"{s.id}:{s.start.isoformat()}" for s in cohort.sessions)
+    return hashlib.sha256(shape.encode()).hexdigest()[:16]
+
+
+# ----- attendance ----------------------------------------------------------------------------
+
+
+def _pair(value: str) -> tuple[int, str] | None:
+    cohort_id, _, session_id = (value or "").partition("|")
+    return (int(cohort_id), session_id.split("|")[0]) if cohort_id.isdigit() and session_id else None
+
+
+async def check_in_button(ctx: Context, action: Action) -> None:
+    """Recorded once per person and session, during the session window, for the cohort's labelers only."""
+    found = _pair(action.value)
+    cohort = await lifecycle.load(ctx.services, found[0]) if found else None
+    session = cohort.session(found[1]) if cohort and found else None
+    person = ctx.workspace.normal_user(action.user)
+    member = cohort.member(person) if cohort else None
+    if cohort is None or session is None or member is None or member.role != "labeler":
+        await ctx.respond(Message.text("⛔ That check-in is for the cohort's labelers."))
+        return
+    if session.kind not in lifecycle.ATTENDED:
+        await ctx.respond(Message.text("⛔ That session has no check-in."))
+        return
+    now = ctx.now()
+    opens = session.start - timedelta(minutes=ctx.workspace.training.check_in_early)
+    if not opens <= now < session.end:
+        await ctx.respond(v.check_in_closed(session, opens.astimezone(session.start.tzinfo)))
+        return
+    mark = await store.check_in(ctx.db, cohort.id, session.id, person, now)
+    fresh = mark.marked_by == person and mark.marked_at == now
+    await ctx.respond(v.checked_in(session, mark, fresh))
+
+
+async def mark_button(ctx: Context, action: Action) -> None:
+    """A trainer marks a labeler present, absent or excused; the roll call shows what is stored."""
+    status = action.action.removeprefix(v.MARK)
+    parts = (action.value or "").split("|")
+    if status not in v.MARK_LABELS or len(parts) != 3 or not parts[0].isdigit():
+        await ctx.respond(Message.text("⛔ This button is not one of mine."))
+        return
+    cohort = await lifecycle.load(ctx.services, int(parts[0]))
+    session = cohort.session(parts[1]) if cohort else None
+    if cohort is None or session is None or not await can_run(ctx, cohort, action.user):
+        await ctx.respond(Message.text(NOT_YOURS))
+        return
+    member = cohort.member(parts[2])
+    if member is None or member.role != "labeler":
+        await ctx.respond(Message.text("⛔ That person is not a labeler in this cohort."))
+        return
+    by = ctx.workspace.normal_user(action.user)
+    await store.mark(ctx.db, cohort.id, session.id, member.user_id, status, by, ctx.now())  # type: ignore[arg-type]
+    marks = {m.user_id: m for m in await store.marks(ctx.db, cohort.id) if m.session_id == session.id}
+    message = v.roll_message(cohort, session, marks)
+    if action.channel and action.message_ts:
+        await ctx.port.update(MessageRef(action.channel, action.message_ts), message)
+    else:
+        await ctx.respond(message)
+
+
+async def roll_command(ctx: Context, cmd: Command, args: list[str]) -> None:
+    """`/training roll COHORT SESSION`: the roll call on demand, to mark absences and excused ones."""
+    if len(args) < 2:
+        raise UsageError(md("Say which session: {}", command("training roll COHORT SESSION")))
+    cohort = await _cohort(ctx, args[0], cmd.user, run=True)
+    if cohort is None:
+        return
+    session = cohort.session(args[1])
+    if session is None:
+        known = ", ".join(s.id for s in cohort.sessions if s.kind in lifecycle.ATTENDED)
+        raise UsageError(md("There is no session `{}` in {} (sessions: {})", args[1], cohort.name, known))
+    marks = {m.user_id: m for m in await store.marks(ctx.db, cohort.id) if m.session_id == session.id}
+    await ctx.respond(v.roll_message(cohort, session, marks))
+
+
+# ----- roster files --------------------------------------------------------------------------
+
+
+async def file_shared(ctx: Context, event: FileShared) -> bool:
+    """A `user,labeler_id` CSV sent to the bot by someone who runs the cohort those labelers are in."""
+    if not event.direct:
+        return False
+    try:  # the name first: only a CSV is fetched, and only up to the roster's size
+        named = await ctx.port.download_file(event.file_id, event.channel, content=False)
+        if not named.name.lower().endswith(".csv") or named.size > roster.MAX_CSV_BYTES:
+            return False
+        shared = await ctx.port.download_file(event.file_id, event.channel, max_bytes=roster.MAX_CSV_BYTES)
+    except Exception:  # too large or not fetched: the queue-data upload answers for it
+        return False
+    if not roster.looks_like_roster(shared.content):
+        return False
+    try:
+        ids = roster.parse_cohort_roster(shared.content, ctx.workspace)
+    except roster.RosterCsvError as exc:
+        await ctx.respond(v.roster_problems(shared.name, exc.problems))
+        return True
+    found = await store.cohort_of_labelers(ctx.db, list(ids))
+    if isinstance(found, str):
+        await ctx.respond(Message.text(md("⛔ {}", found)))
+        return True
+    cohort = await lifecycle.load(ctx.services, found)
+    if cohort is None or not await can_run(ctx, cohort, event.user):
+        await ctx.respond(Message.text(NOT_YOURS))
+        return True
+    await store.set_labeler_ids(ctx.db, cohort.id, ids)
+    await ctx.respond(v.roster_applied(cohort, len(ids)))
+    return True
+
+
+def register(router: Router) -> None:
+    router.command("training", SUMMARY)
+    router.subcommand(
+        "training", "", list_command, usage="/training", summary="the training cohorts you can see"
+    )
+    router.subcommand(
+        "training",
+        "new",
+        new_command,
+        usage="/training new",
+        roles=RUNNERS,
+        summary="create a cohort (a form)",
+    )
+    router.subcommand(
+        "training",
+        "status",
+        status_command,
+        usage="/training status COHORT",
+        summary="readiness, labelers at risk and why, projected go-live",
+    )
+    router.subcommand(
+        "training",
+        "calendar",
+        calendar_command,
+        usage="/training calendar COHORT",
+        summary="the sessions as an iCalendar file for Outlook or Google",
+    )
+    router.subcommand(
+        "training",
+        "move",
+        move_command,
+        usage="/training move COHORT SESSION YYYY-MM-DD HH:MM",
+        summary="move a session; later ones follow and everyone is told once",
+    )
+    router.subcommand(
+        "training",
+        "roll",
+        roll_command,
+        usage="/training roll COHORT SESSION",
+        summary="who checked in; mark absences and excused ones",
+    )
+    router.action(v.OPEN_FORM, open_form_button)
+    router.action(v.CHECK_IN, check_in_button)
+    router.action(v.MARK, mark_button)
+    router.action(v.CALENDAR, calendar_button)
+    router.action(v.STATUS, status_button)
+    router.form(v.NEW_FORM, new_submitted)
+    router.on_file(file_shared, first=True)  # before queue data's, which takes any CSV
+    for timer in (*reminders.TIMERS, summary.TIMER):
+        router.timer(timer)
