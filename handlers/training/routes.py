@@ -107,19 +107,19 @@ async def open_form_button(ctx: Context, action: Action) -> None:
     await _open_form(ctx, action.trigger, action.channel)
 
 
-async def create(ctx: Context, key: str, new: NewCohort, channel: str | None, by: str) -> str | None:
-    """Store the cohort and run its welcome; the answer names what went wrong, None when it was made."""
+async def create(ctx: Context, key: str, new: NewCohort, channel: str | None, by: str) -> dict[str, str]:
+    """Store the cohort and run its welcome; the problems by form field (none when it was made)."""
     people, problems = await members.in_chat(ctx.services, new)
     if problems:
-        return md("; ").join(problems).plain
+        return {"labelers": md("; ").join(problems).plain}
     draft = members.draft(new, people, channel, ctx.workspace.normal_user(by))
     try:
         created = await lifecycle.create(ctx.services, key, draft)
     except store.NameTaken:
-        return f"There is a cohort named {new.name} already: choose another name."
+        return {"name": f"There is a cohort named {new.name} already: choose another name."}
     if created.cohort_id is not None:
         ctx.later(timers.run_due(ctx.services, ctx.services.timers), "training welcome")
-    return None
+    return {}
 
 
 async def new_submitted(ctx: Context, submission: FormSubmission) -> FormErrors | None:
@@ -134,9 +134,9 @@ async def new_submitted(ctx: Context, submission: FormSubmission) -> FormErrors 
     checked = check_cohort(values, ctx.workspace, plan_folder(ctx), today)
     if not isinstance(checked, NewCohort):
         return FormErrors(checked)
-    problem = await create(ctx, f"training-new:{token}", checked, channel or None, submission.user)
-    if problem is not None:
-        return FormErrors({"labelers" if "labeler" in problem or "read" in problem else "name": problem})
+    problems = await create(ctx, f"training-new:{token}", checked, channel or None, submission.user)
+    if problems:
+        return FormErrors(problems)
     ctx.later(_announce(ctx, checked, channel or None, submission.user), "training created")
     return None
 

@@ -1,0 +1,64 @@
+"""Shared steps of the training stories over signed HTTP against the Slack fake: a cohort created through
+the form, its DMs, its buttons, and the clock moved to a session."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.workspace import Workspace
+from bot.workspace_training import TrainingSettings
+from tests.conftest import ROOT
+from tests.e2e.escalate_flow import buttons, dms, opened_view, quiet, submit, text_value
+from tests.e2e.harness import SlackSide, texts
+
+# Mon 30 Nov 2026, 10:00 in Lisbon (UTC+0 in winter). Tue 1 Dec (Restoration of Independence) and
+# Tue 8 Dec (Immaculate Conception) are public holidays in Portugal.
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+QUINN = "U0QALEAD1"  # admin
+TARA = "U0TRAINER1"  # trainer
+NICO = "U0NWLEAD1"  # Northwind lead
+LEE, KAI = "U0LABEL01", "U0LABEL02"  # labelers
+QA_OPS = "C0QAOPS01"
+PLANS = ROOT / "examples" / "training"
+
+
+def training_workspace(workspace: Workspace, **settings: Any) -> Workspace:  # noqa: ANN401
+    """The example workspace, no digests falling due, its plans found wherever the test runs."""
+    return quiet(workspace).model_copy(update={"training": TrainingSettings(plans=str(PLANS), **settings)})
+
+
+def cohort_values(**given: str) -> dict[str, Any]:
+    values = {
+        "name": "lisbon-dec", "vendor": "northwind", "site": "lisbon", "queues": "hate-en",
+        "plan": "new-labeler", "start": "2026-12-02", "target": "2026-12-31",
+        "trainers": f"<@{TARA}>", "labelers": f"<@{LEE}> <@{KAI}>",
+    }  # fmt: skip
+    values.update(given)
+    return {name: text_value(value) for name, value in values.items()}
+
+
+async def create_cohort(slack: SlackSide, bot: Any, user: str = TARA, **given: str) -> dict[str, Any]:  # noqa: ANN401
+    """`/training new`, the form submitted with `given` over the defaults; Slack's reply ({} accepted)."""
+    before = len(slack.fake.calls_to("views.open"))
+    reply = await slack.command("/training", "new", user=user, channel=QA_OPS)
+    assert reply.status == 200
+    view = await opened_view(slack, before)
+    answer = await submit(slack, view, user, cohort_values(**given))
+    await bot.services.background.drain(10)
+    return answer
+
+
+def dm_texts(slack: SlackSide, user: str) -> list[str]:
+    return [texts(m.blocks) for m in dms(slack, user)]
+
+
+def dm_with(slack: SlackSide, user: str, words: str) -> Any:  # noqa: ANN401
+    found = [m for m in dms(slack, user) if words in texts(m.blocks)]
+    assert found, f"no DM to {user} with {words!r}: {dm_texts(slack, user)}"
+    return found[-1]
+
+
+async def press(slack: SlackSide, message: Any, action: str, user: str) -> None:  # noqa: ANN401
+    button = buttons(message.blocks)[action]
+    await slack.action(action, button.get("value", ""), user=user, channel=message.channel, message_ts=message.ts)
