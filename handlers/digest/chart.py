@@ -6,12 +6,13 @@ Rendered with matplotlib's Agg backend to PNG bytes; no display, no files. A `Fi
 
 from __future__ import annotations
 
-import io
 from datetime import date, timedelta
 
 import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.figure import Figure
+
+from bot.charts import figure_png
 
 DAYS = 14
 
@@ -48,7 +49,4 @@ def render_chart(frame: pd.DataFrame, targets: dict[str, int], names: dict[str, 
     bottom.grid(alpha=0.3)
     bottom.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
     figure.text(0.99, 0.01, "dashed: daily output target", ha="right", fontsize=7, color="grey")
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    return buffer.getvalue()
+    return figure_png(figure)

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy import select
 
+from bot.charts import figure_png
 from bot.csvsafe import write_csv
 from bot.workspace_escalation import SEVERITIES
 from handlers.escalate.durations import minutes
@@ -222,7 +223,4 @@ def report_chart(report: Report) -> bytes:
     figure.legend(handles, labels, loc="lower left", ncols=2, fontsize=8, frameon=False)
     figure.suptitle("Escalations: time to acknowledge and to resolve, per platform")
     figure.text(0.99, 0.01, "– : none acknowledged or resolved yet", ha="right", fontsize=7, color="grey")
-    figure.tight_layout(rect=(0, 0.06, 1, 1))  # room for the legend under the bars
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    return buffer.getvalue()
+    return figure_png(figure, layout_rect=(0, 0.06, 1, 1))  # room for the legend under the bars

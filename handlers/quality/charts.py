@@ -6,19 +6,11 @@ threads, off the event loop, as the digest's chart is.
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 from matplotlib.figure import Figure
 
+from bot.charts import figure_png
 from handlers.quality.report import Confusion, Group
-
-
-def _png(figure: Figure) -> bytes:
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    return buffer.getvalue()
 
 
 def confusion_chart(confusion: Confusion, title: str | None = None) -> bytes:
@@ -43,7 +35,7 @@ def confusion_chart(confusion: Confusion, title: str | None = None) -> bytes:
             axes.text(j, i, text, ha="center", va="center", fontsize=8, color=colour)
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="share of the labeler's row")
     axes.set_title(title or f"{confusion.queue}: labeler vs QA")
-    return _png(figure)
+    return figure_png(figure)
 
 
 def trend_chart(group: Group, title: str | None = None) -> bytes:
@@ -66,4 +58,4 @@ def trend_chart(group: Group, title: str | None = None) -> bytes:
     axes.grid(alpha=0.3)
     axes.legend(loc="lower left", fontsize=8, frameon=False)
     axes.set_title(title or f"{group.level} {group.key}: quality per week")
-    return _png(figure)
+    return figure_png(figure)

@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 from matplotlib.figure import Figure
 
+from bot.charts import figure_png
 from bot.chat.events import Command
 from bot.chat.model import ContextLine, Header, Message, MessageRef, Part, Text, command, md
 from bot.context import Context
@@ -217,10 +218,7 @@ def chart_png(data: dict[str, Any], scores: list[float]) -> bytes:
     bottom.set_xticks(range(len(ids)), [i[:16] for i in ids], rotation=45, ha="right", fontsize=7)
     bottom.set_ylim(0, 1)
     bottom.set_ylabel("p (share right)")
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    return buffer.getvalue()
+    return figure_png(figure, dpi=100)
 
 
 def _answer_text(loaded: Loaded, version: int, answer: dict[str, Any] | None) -> str:

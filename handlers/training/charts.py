@@ -11,7 +11,7 @@ from matplotlib.dates import DateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from handlers.quality.charts import _png  # shared PNG writer; see the report: to be made public
+from bot.charts import figure_png
 
 
 def burn_up_chart(burn: list[tuple[date, int]], total: int, target: date, title: str) -> bytes:
@@ -30,4 +30,4 @@ def burn_up_chart(burn: list[tuple[date, int]], total: int, target: date, title:
     axes.grid(alpha=0.3)
     axes.legend(loc="lower right", fontsize=8, frameon=False)
     axes.set_title(title)
-    return _png(figure)
+    return figure_png(figure)
