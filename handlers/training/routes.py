@@ -260,9 +260,8 @@ async def check_in_button(ctx: Context, action: Action) -> None:
     if not opens <= now < session.end:
         await ctx.respond(v.check_in_closed(session, opens.astimezone(session.start.tzinfo)))
         return
-    mark = await store.check_in(ctx.db, cohort.id, session.id, person, now)
-    fresh = mark.marked_by == person and mark.marked_at == now
-    await ctx.respond(v.checked_in(session, mark, fresh))
+    mark, recorded = await store.check_in(ctx.db, cohort.id, session.id, person, now)
+    await ctx.respond(v.checked_in(session, mark, recorded))
 
 
 async def mark_button(ctx: Context, action: Action) -> None:

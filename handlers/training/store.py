@@ -235,10 +235,13 @@ async def marks(db: Database, cohort_id: int) -> list[Mark]:
     return [Mark(r.session_id, r.user_id, r.status, r.marked_at, r.marked_by) for r in rows]  # type: ignore[arg-type]
 
 
-async def check_in(db: Database, cohort_id: int, session_id: str, user_id: str, now: datetime) -> Mark:
-    """The person's check-in, recorded once: a second click (or a mark made first) returns what is stored."""
+async def check_in(
+    db: Database, cohort_id: int, session_id: str, user_id: str, now: datetime
+) -> tuple[Mark, bool]:
+    """The person's check-in, recorded once: True when this call recorded it; a second click (or a
+    trainer's mark made first) gets what is stored."""
     async with db.transaction() as session:
-        await insert_once(
+        inserted = await insert_once(
             session,
             TrainingAttendance,
             ["cohort_id", "session_id", "user_id"],
@@ -252,7 +255,8 @@ async def check_in(db: Database, cohort_id: int, session_id: str, user_id: str, 
         )
         row = await session.get(TrainingAttendance, (cohort_id, session_id, user_id))
         assert row is not None
-        return Mark(row.session_id, row.user_id, row.status, row.marked_at, row.marked_by)  # type: ignore[arg-type]
+        mark = Mark(row.session_id, row.user_id, row.status, row.marked_at, row.marked_by)  # type: ignore[arg-type]
+        return mark, inserted
 
 
 async def mark(
