@@ -21,7 +21,7 @@ from bot.context import Context
 from bot.roles import Role
 from bot.routing import Router, UsageError
 from bot.workspace_training import Site
-from handlers.training import lifecycle, members, plans, reminders, roster, store, summary
+from handlers.training import home, lifecycle, members, plans, reminders, roster, store, summary
 from handlers.training import views as v
 from handlers.training.cohort import Cohort
 from handlers.training.ics import to_ics
@@ -386,6 +386,7 @@ def register(router: Router) -> None:
     router.action(v.CALENDAR, calendar_button)
     router.action(v.STATUS, status_button)
     router.form(v.NEW_FORM, new_submitted)
+    router.home_section(home.home)
     router.on_file(file_shared, first=True)  # before queue data's, which takes any CSV
     for timer in (*reminders.TIMERS, summary.TIMER):
         router.timer(timer)
