@@ -13,6 +13,7 @@ reminders while the old ones, when they fire, see the sequence has moved on and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from handlers.training import store
 from handlers.training.cohort import Cohort
 from handlers.training.schedule import Layout, Session
 from storage.claims import claim_in, schedule_in
+from storage.engine import Database
 from storage.models import TrainingCohort, TrainingSession
 
 REMIND = "training.remind"
@@ -91,21 +93,34 @@ class Created:
     cohort_id: int | None  # None: this key made a cohort before (a double submit, the same file twice)
 
 
+async def _create_in(
+    db_session: AsyncSession, workspace: Workspace, key: str, draft: store.CohortDraft, now: datetime
+) -> Created:
+    """The cohort, its sessions, members and every timer, in the caller's transaction under `key`."""
+    cohort_id = await store.insert(db_session, key, draft, now)
+    if cohort_id is None:
+        return Created(None)
+    for session in draft.sessions:
+        await _session_timers(db_session, cohort_id, session, list(workspace.training.reminders), now)
+    await schedule_in(db_session, f"training-welcome:{cohort_id}", WELCOME, now, now, {"cohort": cohort_id})
+    await schedule_summary(db_session, workspace, cohort_id, now, now)
+    return Created(cohort_id)
+
+
 async def create(services: Services, key: str, draft: store.CohortDraft) -> Created:
     """The cohort, its sessions, members and every timer, in one transaction under `key`."""
     now = services.clock()
-    leads = list(services.workspace.training.reminders)
     async with services.db.transaction() as db_session:
-        cohort_id = await store.insert(db_session, key, draft, now)
-        if cohort_id is None:
-            return Created(None)
-        for session in draft.sessions:
-            await _session_timers(db_session, cohort_id, session, leads, now)
-        await schedule_in(
-            db_session, f"training-welcome:{cohort_id}", WELCOME, now, now, {"cohort": cohort_id}
-        )
-        await schedule_summary(db_session, services.workspace, cohort_id, now, now)
-    return Created(cohort_id)
+        return await _create_in(db_session, services.workspace, key, draft, now)
+
+
+async def create_all(
+    db: Database, workspace: Workspace, now: datetime, drafts: Sequence[tuple[str, store.CohortDraft]]
+) -> list[Created]:
+    """Several cohorts by (key, draft) in one transaction, for an import file without a chat connection:
+    a name another cohort holds (store.NameTaken) stores none of them."""
+    async with db.transaction() as db_session:
+        return [await _create_in(db_session, workspace, key, draft, now) for key, draft in drafts]
 
 
 @dataclass(frozen=True)
