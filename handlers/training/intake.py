@@ -121,7 +121,11 @@ def _queues(
 ) -> tuple[str, ...]:
     """Every queue named, known, the vendor's and worked at the site (each queue names its site)."""
     said = list(dict.fromkeys(w.lower() for w in _TOKEN.findall(text)))
-    fitting = [q.id for q in ws.queues if q.vendor == vendor and (site is None or q.site == site.id)]
+    fitting = [
+        q.id
+        for q in ws.queues
+        if (vendor is None or q.vendor == vendor) and (site is None or q.site == site.id)
+    ]  # an unknown vendor lists the site's queues, not none
     where = " at ".join(x for x in (vendor, site.id if site else None) if x)
     if not said:
         problems["queues"] = (
@@ -131,7 +135,7 @@ def _queues(
     wrong: list[str] = []
     unknown = [q for q in said if ws.queue(q) is None]
     if unknown:
-        wrong.append(f"there is no queue {', '.join(unknown)} in the workspace file")
+        wrong.append(f"There is no queue {', '.join(unknown)} in the workspace file")
     for queue in (ws.queue(q) for q in said):
         if queue is None:
             continue
@@ -140,7 +144,6 @@ def _queues(
         elif site and queue.site != site.id:
             wrong.append(f"{queue.id} is worked at {queue.site}, not {site.id}")
     if wrong:
-        wrong[0] = wrong[0][0].upper() + wrong[0][1:]
         problems["queues"] = f"{'; '.join(wrong)} (queues of {where or 'the vendor'}: {_listed(fitting)})."
         return ()
     return tuple(said)

@@ -3,14 +3,18 @@ the form, its DMs, its buttons, and the clock moved to a session."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+
+from sqlalchemy import func, select
 
 from bot.workspace import Workspace
 from bot.workspace_training import TrainingSettings
+from handlers.training import lifecycle
+from handlers.training.cohort import Cohort
 from tests.conftest import ROOT
 from tests.e2e.escalate_flow import buttons, dms, opened_view, quiet, submit, text_value
-from tests.e2e.harness import SlackSide, texts
+from tests.e2e.harness import SlackSide, eventually, texts
 
 # Mon 30 Nov 2026, 10:00 in Lisbon (UTC+0 in winter). Tue 1 Dec (Restoration of Independence) and
 # Tue 8 Dec (Immaculate Conception) are public holidays in Portugal.
@@ -61,4 +65,52 @@ def dm_with(slack: SlackSide, user: str, words: str) -> Any:  # noqa: ANN401
 
 async def press(slack: SlackSide, message: Any, action: str, user: str) -> None:  # noqa: ANN401
     button = buttons(message.blocks)[action]
-    await slack.action(action, button.get("value", ""), user=user, channel=message.channel, message_ts=message.ts)
+    await slack.action(
+        action, button.get("value", ""), user=user, channel=message.channel, message_ts=message.ts
+    )
+
+
+async def said(slack: SlackSide, text: str, user: str, channel: str = QA_OPS) -> str:
+    """`/training …`'s private answer as text: in the ack, or through the response URL after it."""
+    before = len(slack.fake.calls_to("response_url"))
+    reply = await slack.command("/training", text, user=user, channel=channel)
+    assert reply.status == 200
+    if reply.text and (reply.json() or {}).get("blocks"):
+        return texts(reply.json()["blocks"])
+    return await _responded(slack, before, f"/training {text}")
+
+
+async def pressed(slack: SlackSide, message: Any, action: str, user: str, value: str | None = None) -> str:  # noqa: ANN401
+    """A button pressed as `user` (its value forged when `value` is given); the private answer, or ""."""
+    before = len(slack.fake.calls_to("response_url"))
+    given = buttons(message.blocks)[action].get("value", "") if value is None else value
+    reply = await slack.action(action, given, user=user, channel=message.channel, message_ts=message.ts)
+    assert reply.status == 200
+    return await _responded(slack, before, action, required=False)
+
+
+async def _responded(slack: SlackSide, before: int, what: str, *, required: bool = True) -> str:
+    found = await eventually(lambda: slack.fake.calls_to("response_url")[before:], 5 if required else 1)
+    assert found or not required, f"no answer to {what}"
+    if not found:
+        return ""
+    return texts(found[-1].args.get("blocks")) or str(found[-1].args.get("text", ""))
+
+
+async def count(bot: Any, model: type, **where: Any) -> int:  # noqa: ANN401
+    """Rows of `model` (matching `where`), read straight from the bot's database."""
+    query = select(func.count()).select_from(model)
+    for name, value in where.items():
+        query = query.where(getattr(model, name) == value)
+    async with bot.services.db.transaction() as session:
+        return int(await session.scalar(query) or 0)
+
+
+async def cohort_named(bot: Any, name: str = "lisbon-dec") -> Cohort:  # noqa: ANN401
+    found = await lifecycle.find(bot.services, name)
+    assert found is not None, f"no cohort {name}"
+    return found
+
+
+def days_of(cohort: Cohort, kind: str) -> list[date]:
+    return sorted({s.start.date() for s in cohort.sessions if s.kind == kind})
