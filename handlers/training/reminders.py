@@ -8,6 +8,7 @@ timer's key, so a retry after a crash or a failed DM tells only those not told y
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from bot import once
 from bot.chat.model import Message
@@ -39,6 +40,16 @@ async def _tell(services: Services, key: str, person: str, message: Message) -> 
         log.info("could not tell %s: %s", person, exc)
         return False
     return True
+
+
+async def _tell_each(
+    services: Services, key: str, people: list[str], message: Callable[[str], Message]
+) -> int:
+    """Each person's own message under `key`:person; how many were reached."""
+    told = 0
+    for person in people:
+        told += await _tell(services, f"{key}:{person}", person, message(person))
+    return told
 
 
 async def _current(services: Services, taken: claims.Taken) -> tuple[Cohort, Session] | None:
@@ -73,11 +84,12 @@ async def run_remind(services: Services, taken: claims.Taken) -> str:
     cohort, session = found
     lead = int((taken.payload or {})["lead"])
     attended = session.kind in lifecycle.ATTENDED
-    told = 0
-    for member in cohort.members:
-        check_in = attended and member.role == "labeler"
-        message = v.reminder_dm(cohort, session, lead, check_in)
-        told += await _tell(services, f"{taken.key}:{member.user_id}", member.user_id, message)
+    labelers = {m.user_id for m in cohort.labelers}
+
+    def message(person: str) -> Message:
+        return v.reminder_dm(cohort, session, lead, attended and person in labelers)
+
+    told = await _tell_each(services, taken.key, [m.user_id for m in cohort.members], message)
     return f"reminded {told}"
 
 
@@ -110,9 +122,7 @@ async def run_roll(services: Services, taken: claims.Taken) -> str:
     cohort, session = found
     marks = {m.user_id: m for m in await store.marks(services.db, cohort.id) if m.session_id == session.id}
     message = v.roll_message(cohort, session, marks)
-    told = 0
-    for trainer in cohort.trainers:
-        told += await _tell(services, f"{taken.key}:{trainer}", trainer, message)
+    told = await _tell_each(services, taken.key, cohort.trainers, lambda _: message)
     return f"roll to {told}"
 
 
@@ -126,9 +136,7 @@ async def run_moved(services: Services, taken: claims.Taken) -> str:
     if not moved:
         return "nothing moved"
     message = v.moved_dm(cohort, moved)
-    told = 0
-    for member in cohort.members:
-        told += await _tell(services, f"{taken.key}:{member.user_id}", member.user_id, message)
+    told = await _tell_each(services, taken.key, [m.user_id for m in cohort.members], lambda _: message)
     return f"told {told}"
 
 

@@ -235,25 +235,27 @@ async def marks(db: Database, cohort_id: int) -> list[Mark]:
     return [Mark(r.session_id, r.user_id, r.status, r.marked_at, r.marked_by) for r in rows]  # type: ignore[arg-type]
 
 
+async def _insert_mark(
+    session: AsyncSession, key: tuple[int, str, str], status: MarkStatus, by: str, now: datetime
+) -> bool:
+    """The person's attendance row unless they have one; True when this call stored it."""
+    cohort_id, session_id, user_id = key
+    return await insert_once(
+        session, TrainingAttendance, ["cohort_id", "session_id", "user_id"],
+        cohort_id=cohort_id, session_id=session_id, user_id=user_id, status=status, marked_by=by,
+        marked_at=now, note=None,
+    )  # fmt: skip
+
+
 async def check_in(
     db: Database, cohort_id: int, session_id: str, user_id: str, now: datetime
 ) -> tuple[Mark, bool]:
     """The person's check-in, recorded once: True when this call recorded it; a second click (or a
     trainer's mark made first) gets what is stored."""
+    key = (cohort_id, session_id, user_id)
     async with db.transaction() as session:
-        inserted = await insert_once(
-            session,
-            TrainingAttendance,
-            ["cohort_id", "session_id", "user_id"],
-            cohort_id=cohort_id,
-            session_id=session_id,
-            user_id=user_id,
-            status="present",
-            marked_by=user_id,
-            marked_at=now,
-            note=None,
-        )
-        row = await session.get(TrainingAttendance, (cohort_id, session_id, user_id))
+        inserted = await _insert_mark(session, key, "present", user_id, now)
+        row = await session.get(TrainingAttendance, key)
         assert row is not None
         mark = Mark(row.session_id, row.user_id, row.status, row.marked_at, row.marked_by)  # type: ignore[arg-type]
         return mark, inserted
@@ -264,18 +266,7 @@ async def mark(
 ) -> bool:
     """A trainer's mark replaces what is stored; False when it already said the same (a double click)."""
     async with db.transaction() as session:
-        if await insert_once(
-            session,
-            TrainingAttendance,
-            ["cohort_id", "session_id", "user_id"],
-            cohort_id=cohort_id,
-            session_id=session_id,
-            user_id=user_id,
-            status=status,
-            marked_by=by,
-            marked_at=now,
-            note=None,
-        ):
+        if await _insert_mark(session, (cohort_id, session_id, user_id), status, by, now):
             return True
         changed = await session.execute(
             update(TrainingAttendance)
