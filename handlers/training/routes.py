@@ -76,6 +76,10 @@ async def _cohort(ctx: Context, name: str | None, user: str, *, run: bool = Fals
 
 
 async def list_command(ctx: Context, cmd: Command, args: list[str]) -> None:
+    """`/training` lists the cohorts this person may see; `/training COHORT` is that cohort's status."""
+    if args:
+        await status_command(ctx, cmd, args)
+        return
     roles = await ctx.roles()
     if roles.has(*RUNNERS):
         rows = await store.listing(ctx.db)
@@ -88,7 +92,7 @@ async def list_command(ctx: Context, cmd: Command, args: list[str]) -> None:
 
 async def _open_form(ctx: Context, trigger: str | None, channel: str | None) -> None:
     if trigger is None:
-        await ctx.respond(v.open_form_message())
+        await ctx.respond(v.open_form_message(channel))
         return
     usable = sorted(plans.usable(plans.available_plans(plan_folder(ctx))))
     today = ctx.now().astimezone(ctx.workspace.tz).date().isoformat()
@@ -104,7 +108,7 @@ async def open_form_button(ctx: Context, action: Action) -> None:
     if not (await ctx.roles()).has(*RUNNERS):
         await ctx.respond(Message.text("⛔ Training cohorts are created by admins and trainers."))
         return
-    await _open_form(ctx, action.trigger, action.channel)
+    await _open_form(ctx, action.trigger, action.value or action.channel)
 
 
 async def create(ctx: Context, key: str, new: NewCohort, channel: str | None, by: str) -> dict[str, str]:
