@@ -129,9 +129,12 @@ def new_form(state: str, plans: Sequence[str], today: str, values: dict[str, str
     )
 
 
-def open_form_message() -> Message:
+def open_form_message(channel: str | None = None) -> Message:
+    """Where a command opens no form (Teams): its button carries the channel the command came from, so
+    the cohort is posted there and not where the button is pressed (the asker's personal chat)."""
     text = md("Open the form to create a training cohort.")
-    return Message.of(text, Text(text), Buttons((Button("New cohort", OPEN_FORM, opens_form=True),)))
+    button = Button("New cohort", OPEN_FORM, channel or "", opens_form=True)
+    return Message.of(text, Text(text), Buttons((button,)))
 
 
 def created_message(cohort: Cohort, site: Site, go_live: str, notes: Sequence[str]) -> Message:

@@ -1,0 +1,142 @@
+"""Training cohorts in Microsoft Teams, end to end through the same handlers as Slack: `training new`
+has no trigger in Teams, so its answer is a card whose button opens the dialog; the submitted dialog
+makes the cohort, posted where the command was sent, and every member is welcomed in their personal
+chat. On the test's clock a labeler's reminder carries Check in (a double press records once); status
+answers with the readiness card, the calendar points to the CLI where Teams takes no file from a bot;
+a move tells each person once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.workspace import Workspace
+from bot.workspace_training import TrainingSettings
+from storage.engine import Database
+from storage.models import TrainingAttendance
+from tests.e2e.escalate_flow import Clock, run_timers
+from tests.e2e.harness import eventually
+from tests.e2e.teams_harness import (
+    LABELER,
+    LEAD,
+    QA_OPS,
+    TEAM_ID,
+    TRAINER,
+    TeamsSide,
+    running_teams_bot,
+    teams_workspace,
+)
+from tests.e2e.test_teams import card_text
+from tests.e2e.test_teams_escalate import button, inputs, open_dialog, submit_dialog
+from tests.e2e.test_teams_quiz import chat_of, said
+from tests.e2e.training_flow import PLANS
+from tests.fakes import activities
+from tests.fakes.activities import User
+
+# Mon 30 Nov 2026, 10:00 in Lisbon (UTC+0 in winter); Tue 1 Dec is a public holiday in Portugal, so the
+# cohort starting Wed 2 Dec opens with "Welcome and tools tour", 09:00-11:00 Lisbon time.
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+FIRST_CHECK_IN = datetime(2026, 12, 2, 8, 45, tzinfo=UTC)  # the 15-minute reminder, check-in open
+KAI = User("3c0f6e2a-7b41-4d8e-9a15-0000000c0002", "Kai Labeler")
+IN_TEAM = {"team_id": TEAM_ID}
+COHORT = "lisbon-dec"
+
+
+def training_workspace() -> Workspace:
+    """The Teams example, no digests falling due, its plans found wherever the test runs."""
+    workspace = teams_workspace().model_copy(update={"digests": []})
+    return workspace.model_copy(update={"training": TrainingSettings(plans=str(PLANS))})
+
+
+def form_values(**given: str) -> dict[str, str]:
+    """The dialog as a trainer fills it in Teams: people by their names as the workspace file lists them."""
+    values = {
+        "name": COHORT, "vendor": "northwind", "site": "lisbon", "queues": "hate-en",
+        "plan": "new-labeler", "start": "2026-12-02", "target": "2026-12-31",
+        "trainers": TRAINER.name, "labelers": f"{LABELER.name}, {KAI.name}",
+    }  # fmt: skip
+    return {**values, **given}
+
+
+async def create_cohort(teams: TeamsSide, bot: Any, person: User = TRAINER) -> Any:  # noqa: ANN401
+    """`training new` by mention in qa-ops: the offer comes privately (the personal chat), its button's
+    dialog is submitted there, and the cohort card is posted in qa-ops, where the command was sent."""
+    before = len(teams.bf.posts(QA_OPS))
+    _, status = await teams.mention("training new", person, QA_OPS)
+    assert status == 200
+    [offer] = await said(teams, person, "Open the form to create a training cohort")
+    chat = chat_of(person)
+    dialog = await open_dialog(teams, button(offer, "New cohort"), person, chat, offer.activity_id)
+    assert set(inputs(dialog)) >= {"name", "vendor", "site", "queues", "plan", "trainers", "labelers"}
+    closed = await submit_dialog(teams, dialog, form_values(), person, chat, offer.activity_id)
+    assert closed is None, closed
+    await bot.services.background.drain(10)
+    [card] = await eventually(
+        lambda: [s for s in teams.bf.posts(QA_OPS)[before:] if f"Training cohort {COHORT}" in card_text(s)],
+        10,
+    )
+    return card
+
+
+async def press_in_chat(teams: TeamsSide, sent: Any, title: str, person: User) -> None:  # noqa: ANN401
+    """Press an Action.Execute button on a card the bot sent in the person's personal chat."""
+    found = button(sent, title)
+    assert found["type"] == "Action.Execute", found
+    status, _ = await teams.send(
+        activities.card_action(
+            found["verb"], found["data"], person, chat_of(person), sent.activity_id, **teams.where()
+        )
+    )
+    assert status == 200
+
+
+async def attendance_rows(database_url: str) -> int:
+    db = Database(database_url)
+    async with db.transaction() as session:
+        count = await session.scalar(select(func.count()).select_from(TrainingAttendance))
+    await db.dispose()
+    return int(count or 0)
+
+
+async def test_a_cohort_from_the_dialog_is_posted_where_asked_and_everyone_is_welcomed(database_url) -> None:
+    clock = Clock(NOW)
+    async with running_teams_bot(database_url, workspace=training_workspace(), clock=clock) as (bot, teams):
+        card = await create_cohort(teams, bot)
+        shown = card_text(card)
+        assert "Training cohort lisbon-dec created: 2 labelers" in shown, shown
+        # Tue 1 Dec is a holiday in Portugal: the first session is Wednesday's, in Lisbon time.
+        assert "Wed 02 Dec 09:00 WET" in shown and "Tue 01 Dec" not in shown
+        assert {"Calendar file", "Status"} <= {a["title"] for a in _actions(card)}
+        await run_timers(bot)
+        for person, role in ((TRAINER, "train"), (LABELER, "join"), (KAI, "join")):
+            [welcome] = await said(teams, person, f"You {role} training cohort lisbon-dec")
+            assert "first session Wed 02 Dec 09:00 WET" in card_text(welcome), person
+        assert teams.bf.posts(chat_of(LEAD)) == []  # the admin is in no cohort: no welcome
+
+
+def _actions(sent: Any) -> list[dict[str, Any]]:  # noqa: ANN401
+    from tests.e2e.test_teams import actions
+
+    return actions(sent)
+
+
+async def test_a_reminder_carries_check_in_and_a_double_press_records_once(database_url) -> None:
+    clock = Clock(NOW)
+    async with running_teams_bot(database_url, workspace=training_workspace(), clock=clock) as (bot, teams):
+        await create_cohort(teams, bot)
+        await run_timers(bot)
+        clock.now = FIRST_CHECK_IN
+        await run_timers(bot)
+        [reminder] = await said(teams, LABELER, "in 15 min")
+        assert "Welcome and tools tour" in card_text(reminder)
+        trainer_reminder = await said(teams, TRAINER, "in 15 min")
+        assert "Check in" not in {a["title"] for a in _actions(trainer_reminder[0])}  # labelers only
+
+        await asyncio.gather(*(press_in_chat(teams, reminder, "Check in", LABELER) for _ in range(2)))
+        await bot.services.background.drain(10)
+        assert await said(teams, LABELER, "Checked in to Welcome and tools tour at 08:45")
+        assert await said(teams, LABELER, "already")
+        assert await attendance_rows(database_url) == 1
