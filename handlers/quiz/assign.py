@@ -47,6 +47,7 @@ USAGE = "/quiz assign TOPIC to @person|#channel|@usergroup|group:<id> … [by YY
 
 _TOKEN = re.compile(r"<[^>]*>|[^\s,]+")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+NAME_WORDS = 4  # a listed person's name is matched over at most this many words
 
 TargetKind = ReferenceKind
 
@@ -74,13 +75,39 @@ def _target(token: str, ws: Workspace) -> Target | None:
 
 
 def _person_by_name(words: list[str], ws: Workspace) -> tuple[Target, int] | None:
-    """The longest run of words (up to 4) that is a listed person's name: Teams sends mentions so."""
-    names = {p.name.lower(): p.id for p in ws.people}
-    for length in range(min(4, len(words)), 0, -1):
-        said = " ".join(words[:length]).removeprefix("@").lower()
-        if said in names:
+    """The longest run of words (up to NAME_WORDS) that is a listed person's name, and its length."""
+    names: dict[str, str] = {}
+    for p in ws.people:
+        names.setdefault(p.name.lower(), p.id)  # two people of one name: the first listed, as elsewhere
+    for length in range(min(NAME_WORDS, len(words)), 0, -1):
+        said = " ".join(words[:length]).removeprefix("@").strip().lower()
+        if said and said in names:
             return Target("user", names[said]), length
     return None
+
+
+def read_targets(words: list[str], ws: Workspace, *, names: bool) -> tuple[list[Target], list[str]]:
+    """The people, channels and groups the words name (in order, each once) and the words that name
+    nobody known; `and` is skipped. With `names`, a run of words may be a listed person's name: a Teams
+    mention arrives so, and a spreadsheet cell has names. `/quiz assign` and the training cohort share it."""
+    found: list[Target] = []
+    unknown: list[str] = []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word.lower() == "and":
+            index += 1
+            continue
+        if (target := _target(word, ws)) is not None:
+            found.append(target)
+            index += 1
+        elif names and (named := _person_by_name(words[index:], ws)):
+            found.append(named[0])
+            index += named[1]
+        else:
+            unknown.append(word)
+            index += 1
+    return list(dict.fromkeys(found)), unknown
 
 
 def parse(text: str, ws: Workspace, today: date) -> Request:
@@ -99,28 +126,12 @@ def parse(text: str, ws: Workspace, today: date) -> Request:
         if due < today:
             raise UsageError(md("{} has passed: give a day from today on", due.isoformat()))
         rest = rest[:-2]
-    targets: list[Target] = []
-    unknown: list[str] = []
-    index = 0
-    while index < len(rest):
-        word = rest[index]
-        if word.lower() == "and":
-            index += 1
-            continue
-        if (found := _target(word, ws)) is not None:
-            targets.append(found)
-            index += 1
-        elif ws.platform == "teams" and (named := _person_by_name(rest[index:], ws)):
-            targets.append(named[0])
-            index += named[1]
-        else:
-            unknown.append(word)
-            index += 1
+    targets, unknown = read_targets(rest, ws, names=ws.platform == "teams")
     if unknown:
         raise UsageError(md("I don't know whom {} means.", md(", ").join(md("`{}`", w) for w in unknown)))
     if not targets:
         raise UsageError(md("Say whom to assign it to: `{}`", command(USAGE)))
-    return Request(topic_id, tuple(dict.fromkeys(targets)), due)
+    return Request(topic_id, tuple(targets), due)
 
 
 # ----- who that is -----

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot.workspace import Workspace
 from bot.workspace_training import Site
-from handlers.quiz.assign import Target
+from handlers.quiz.assign import Target, read_targets
 from handlers.quiz.people import vendor_sites
 from handlers.training.plan import Plan, PlanError
 from handlers.training.plans import available_plans, usable
@@ -27,7 +27,6 @@ MAX_NAME = 60
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TOKEN = re.compile(r"<[^>]*>|[^\s,;]+")  # a Slack mention may carry a name with spaces: <@U…|Lee L>
-_NAME_WORDS = 4  # a person's name in the workspace file is matched over at most this many words
 WHOM = "use a mention, a user ID, a #channel the workspace file lists, group:<id> or a listed person's name"
 
 
@@ -196,30 +195,9 @@ def _dates(
 
 
 def targets(text: str, ws: Workspace) -> tuple[list[Target], list[str]]:
-    """The people, channels and groups named in `text`, and the words that name nobody known. A run of
-    up to four words may be a listed person's name (Teams sends a mention so; spreadsheets have names)."""
-    words = _TOKEN.findall(text)
-    found: list[Target] = []
-    unknown: list[str] = []
-    index = 0
-    while index < len(words):
-        word = words[index]
-        if word.lower() == "and":
-            index += 1
-            continue
-        if (target := person(word, ws)) is not None:
-            found.append(target)
-            index += 1
-            continue
-        for length in range(min(_NAME_WORDS, len(words) - index), 1, -1):
-            if (target := person(" ".join(words[index : index + length]), ws)) is not None:
-                found.append(target)
-                index += length
-                break
-        else:
-            unknown.append(word)
-            index += 1
-    return list(dict.fromkeys(found)), unknown
+    """The people, channels and groups named in `text`, and the words that name nobody known; a listed
+    person's name is read on either platform, since spreadsheets have names."""
+    return read_targets(_TOKEN.findall(text), ws, names=True)
 
 
 def _people(key: str, text: str, ws: Workspace, problems: dict[str, str]) -> tuple[Target, ...]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.workspace import Workspace, load_workspace
+from bot.workspace import Person, Workspace, load_workspace
 from handlers.quiz.assign import Target
 from handlers.training.intake import (
     CohortCsvError,
@@ -19,6 +19,7 @@ from handlers.training.intake import (
     check_cohort,
     day_name,
     parse_cohort_csv,
+    targets,
 )
 from handlers.training.plan import Plan, PlanError
 from handlers.training.plans import available_plans, plan_by_id
@@ -249,6 +250,14 @@ def test_teams_ids_and_names(teams: Workspace) -> None:
         Target("channel", "19:2b3c4d5e6f708192a3b4c5d6e7f80912@thread.tacv2"),
     )
     assert "U0LABEL01" in check_cohort(_values(labelers="U0LABEL01"), teams, PLANS, TODAY)["labelers"]
+
+
+def test_the_longest_listed_name_is_read_first(ws: Workspace) -> None:
+    """Slack too (spreadsheets have names); a one-word name does not cut a longer one short."""
+    wider = ws.model_copy(update={"people": [*ws.people, Person(id="U0LEE0001", name="Lee")]})
+    found, unknown = targets("Lee Labeler and @Lee; Lee Labeler nobody", wider)
+    assert found == [Target("user", "U0LABEL01"), Target("user", "U0LEE0001")]
+    assert unknown == ["nobody"]
 
 
 def test_a_multi_select_given_as_a_list(ws: Workspace) -> None:
