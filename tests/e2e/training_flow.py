@@ -114,3 +114,24 @@ async def cohort_named(bot: Any, name: str = "lisbon-dec") -> Cohort:  # noqa: A
 
 def days_of(cohort: Cohort, kind: str) -> list[date]:
     return sorted({s.start.date() for s in cohort.sessions if s.kind == kind})
+
+
+def with_text(slack: SlackSide, user: str, *words: str) -> list[Any]:
+    """The DMs to `user` whose text holds every one of `words`."""
+    return [m for m in dms(slack, user) if all(w in texts(m.blocks) for w in words)]
+
+
+def now_reads(slack: SlackSide, message: Any) -> Any:  # noqa: ANN401
+    """The message as the fake holds it now (updates in place applied)."""
+    return next(m for m in slack.fake.messages_in(message.channel) if m.ts == message.ts)
+
+
+def mark_buttons(message: Any) -> dict[tuple[str, str], dict[str, Any]]:  # noqa: ANN401
+    """The roll call's buttons by (labeler, status): each labeler's row has its own."""
+    found = {}
+    for block in message.blocks or []:
+        for element in block.get("elements", []) if block["type"] == "actions" else []:
+            if element["action_id"].startswith("training-mark:"):
+                user = element["value"].split("|")[2]
+                found[(user, element["action_id"].removeprefix("training-mark:"))] = element
+    return found
