@@ -175,7 +175,8 @@ async def status_button(ctx: Context, action: Action) -> None:
 
 
 async def _send_calendar(ctx: Context, cohort: Cohort, channel: str | None, user: str) -> None:
-    content = to_ics(cohort.layout(_site(ctx, cohort)), cohort.id, cohort_name=cohort.name, stamp=ctx.now())
+    layout = cohort.layout(_site(ctx, cohort))  # the id as text, as `tsqa training calendar` has it: one UID
+    content = to_ics(layout, str(cohort.id), cohort_name=cohort.name, stamp=ctx.now())
     where = channel or (await ctx.port.dm(user, v.calendar_message(cohort))).channel
     await ctx.port.upload_file(where, f"{cohort.name}.ics", content, title=f"Training {cohort.name}")
 
