@@ -234,8 +234,8 @@ def import_command(
         try:
             made = await lifecycle.create_all(db, env.workspace, now, [(p.key, p.draft) for p in planned])
         except store.NameTaken as exc:  # taken between the check and the insert: nothing was stored
-            taken = f"cohort: there is a cohort named {exc} already: choose another name"
-            return planned, [taken], []
+            line = _first_lines(content)[0].get(str(exc), 2)
+            return planned, [f"line {line}: cohort: there is a cohort named {exc} already"], []
         return planned, [], made
 
     planned, problems, made = env.run(work)

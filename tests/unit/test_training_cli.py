@@ -269,3 +269,22 @@ def test_plans_lists_the_templates_and_a_broken_one_exits_1(tmp_path: Path) -> N
     assert (
         "broken: cannot be used:" in result.output and "new-labeler: New labeler onboarding" in result.output
     )
+
+
+def test_a_name_taken_during_the_import_rolls_back_the_cohorts_before_it(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check before storing is skipped, as when another import takes the name in between: the
+    cohort stored first in the same transaction goes too."""
+    assert tsqa(database_url, "cohort", "import", str(EXAMPLE)).exit_code == 0
+    before = counts(database_url)
+
+    async def nothing_taken(db: Database, planned: object) -> dict[str, str]:
+        return {}
+
+    monkeypatch.setattr(cli, "_taken", nothing_taken)
+    text = HEADER + LISBON + "U0LABEL05,\n" + LISBON.replace("lisbon-feb", "lisbon-jan") + "U0LABEL06,\n"
+    result = tsqa(database_url, "cohort", "import", str(csv_file(tmp_path, text)))
+    assert result.exit_code == 1, result.output
+    assert "line 3: cohort: there is a cohort named lisbon-jan already" in result.output
+    assert counts(database_url) == before
