@@ -30,14 +30,13 @@ from bot.workspace_ids import (
     ChannelId,
     PersonRef,
     Platform,
+    TimeOfDay,
     UserId,
     checking_ids,
 )
 from bot.workspace_policy import PolicySettings
 from bot.workspace_training import Site, TrainingSettings
 from bot.yaml_files import YamlProblems, read_model
-
-TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class _Model(BaseModel):
@@ -162,17 +161,12 @@ class DigestSchedule(_Model):
     """A digest posted every day at `at` (local to `timezone`) into `channel`, optionally scoped."""
 
     channel: ChannelId
-    at: str = "09:00"
+    at: TimeOfDay = "09:00"
     timezone: str | None = None
     queues: list[str] = []
     vendors: list[str] = []
 
-    _at = field_validator("at")(lambda v: v if TIME_OF_DAY.match(v) else _bad_time(v))
     _tz = field_validator("timezone")(_check_timezone)
-
-
-def _bad_time(value: str) -> str:
-    raise ValueError(f'{value!r} is not a time of day like "09:00"')
 
 
 class Ingest(_Model):

@@ -7,12 +7,11 @@ Kept apart from bot/workspace.py so the escalation capability's settings grow he
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.workspace_ids import SLUG, ChannelId, PersonRef
+from bot.workspace_ids import SLUG, ChannelId, PersonRef, TimeOfDay
 
 Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
 SEVERITIES: tuple[Severity, ...] = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -29,7 +28,6 @@ CONTACT_ROLES: dict[str, str] = {
     "workforce": "workforce management",
     "site_lead": "site lead",
 }
-TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class _Model(BaseModel):
@@ -89,15 +87,8 @@ class EscalationSettings(_Model):
     vendor_channels: dict[str, ChannelId] = {}
     queue_channels: dict[str, ChannelId] = {}
     timings: dict[Severity, SeverityTiming] = {}
-    business_day_start: str = "09:00"
+    business_day_start: TimeOfDay = "09:00"
     holidays_country: str | None = None
-
-    @field_validator("business_day_start")
-    @classmethod
-    def _time(cls, value: str) -> str:
-        if not TIME_OF_DAY.match(value):
-            raise ValueError(f'{value!r} is not a time of day like "09:00"')
-        return value
 
     @field_validator("holidays_country")
     @classmethod

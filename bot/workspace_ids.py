@@ -1,5 +1,6 @@
 """The IDs a workspace file names: what each platform's users, usergroups and channels look like, and
-how a value is checked, with what is wrong and where to find the right ID.
+how a value is checked, with what is wrong and where to find the right ID; and the one HH:MM time of day
+the file's sections share.
 
 Inside `checking_ids` (Workspace validation) an ID must be of the file's platform and a `group:`
 reference must name one of its groups; a section validated alone accepts either platform's IDs.
@@ -33,6 +34,7 @@ TEAMS_USER = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 TEAMS_CHANNEL = re.compile(r"^19:[A-Za-z0-9_.-]+@thread\.(tacv2|skype|v2)$")
 # A Slack mention as commands carry it: <@U…>, <#C…|name>, <!subteam^S…>.
 MENTION = re.compile(r"^<(@|#|!subteam\^)([A-Za-z0-9]+)(?:\|[^>]*)?>$")
+TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 ReferenceKind = Literal["user", "channel", "usergroup", "group"]
 
@@ -128,6 +130,13 @@ def _fail(message: str) -> str:
 def _id_type(kind: _Kind) -> Any:
     return Annotated[str, AfterValidator(lambda value: _check_id(kind, value))]
 
+
+def _check_time_of_day(value: str) -> str:
+    return value if TIME_OF_DAY.match(value) else _fail(f'{value!r} is not a time of day like "09:00"')
+
+
+# "HH:MM", checked: every time of day the file gives (a digest's, escalation's business day, training's)
+TimeOfDay = Annotated[str, AfterValidator(_check_time_of_day)]
 
 PersonRef = _id_type(PERSON)
 UserId = _id_type(USER)

@@ -10,12 +10,12 @@ import re
 from datetime import date, time
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.workspace_ids import SLUG
+from bot.workspace_ids import SLUG, TimeOfDay
 
 HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -102,17 +102,6 @@ def beside(workspace_file: str | Path, folder: str) -> Path:
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-
-
-def _time_of_day(value: str) -> str:
-    if not TIME_OF_DAY.match(value):
-        raise ValueError(f'{value!r} is not a time of day like "09:00"')
-    return value
-
-
-# "HH:MM", checked; one type the workspace's other times (digests, escalation's business day) could share
-TimeOfDay = Annotated[str, AfterValidator(_time_of_day)]
 
 MAX_REMINDERS = 5
 MAX_REMINDER_MINUTES = 14 * 24 * 60  # two weeks ahead: a reminder further out is not a reminder

@@ -53,6 +53,30 @@ def test_summary_time_is_hh_mm(value: str) -> None:
     assert f"{value!r} is not a time of day" in _problem(summary_time=value)
 
 
+@pytest.mark.parametrize("value", ["9:00", "24:00", "09:60", "nine", "09:00:00"])
+def test_the_digest_and_escalation_times_are_checked_and_said_as_training_s(value: str) -> None:
+    from bot.workspace import DigestSchedule
+    from bot.workspace_escalation import EscalationSettings
+
+    said = f'{value!r} is not a time of day like "09:00"'
+    for model, key in ((DigestSchedule, "at"), (EscalationSettings, "business_day_start")):
+        with pytest.raises(ValidationError) as caught:
+            model.model_validate({"channel": "C0QAOPS01", key: value})
+        assert [(e["loc"], e["msg"]) for e in caught.value.errors()] == [((key,), f"Value error, {said}")]
+    assert said in _problem(summary_time=value)
+
+
+def test_every_hh_mm_of_the_day_is_a_time_of_day() -> None:
+    from bot.workspace import DigestSchedule
+    from bot.workspace_escalation import EscalationSettings
+
+    for hour, minute in ((0, 0), (9, 5), (19, 59), (23, 59)):
+        text = f"{hour:02d}:{minute:02d}"
+        assert DigestSchedule(channel="C0QAOPS01", at=text).at == text
+        assert EscalationSettings(channel="C0QAOPS01", business_day_start=text).business_day_start == text
+        assert TrainingSettings(summary_time=text).summary_at == time(hour, minute)
+
+
 def test_summary_day_is_a_short_weekday() -> None:
     assert TrainingSettings(summary_day="fri").summary_weekday == 4
     assert "'mon'" in _problem(summary_day="monday")
