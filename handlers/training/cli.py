@@ -148,7 +148,7 @@ def _people_offline(
                 line = _line_of(rows, new.name, column, target, ws)
                 what = "a channel" if target.kind == "channel" else "a platform usergroup"
                 if target.kind == "group":
-                    what = f"group:{target.id}, which holds {', '.join(unread)}"
+                    what = f"{target.id}, which holds {', '.join(unread)}"
                 problems.append((line, f"line {line}: {column}: {what}: {OFFLINE}"))
     trainers, labelers = found["trainers"], found["labeler"]
     if not trainers:

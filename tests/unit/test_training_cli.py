@@ -288,3 +288,28 @@ def test_a_name_taken_during_the_import_rolls_back_the_cohorts_before_it(
     assert result.exit_code == 1, result.output
     assert "line 3: cohort: there is a cohort named lisbon-jan already" in result.output
     assert counts(database_url) == before
+
+
+def test_platform_usergroups_cannot_be_read_offline_directly_or_through_a_group(
+    database_url: str, tmp_path: Path
+) -> None:
+    shutil.copytree(ROOT / "examples", tmp_path / "ws", ignore=shutil.ignore_patterns("data", "inbox"))
+    workspace = tmp_path / "ws" / "workspace.yml"
+    text = workspace.read_text()
+    workspace.write_text(text.replace("members: [U0TRAINER1]", "members: [U0TRAINER1, S0TRAINERS]", 1))
+    rows = (
+        LISBON.replace("U0TRAINER1", "U0TRAINER1 S0COACHES")
+        + "U0LABEL01,\n"
+        + LISBON.replace("lisbon-feb", "other-feb").replace("U0TRAINER1", "group:wellbeing-owners")
+        + "U0LABEL02,\n"
+    )
+    result = tsqa(
+        database_url, "cohort", "import", str(csv_file(tmp_path, HEADER + rows)), workspace=workspace
+    )
+    assert result.exit_code == 1, result.output
+    assert "line 2: trainers: a platform usergroup: the command line cannot read chat" in result.output
+    assert (
+        "line 3: trainers: group:wellbeing-owners, which holds S0TRAINERS: the command line cannot read chat"
+        in result.output
+    )
+    assert counts(database_url)["training_cohorts"] == 0
