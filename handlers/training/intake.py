@@ -2,8 +2,9 @@
 every field against the workspace file and the plan templates, and the plan laid onto the site's
 calendar so a plan that cannot fit before the target is said at once, next to the target.
 
-One check serves both: the form shows the problems next to its fields; the CSV names each one's line
-and column. Nothing here stores anything or raises on bad input.
+One check serves both: the form shows the problems next to its fields; the CSV
+(handlers/training/intake_csv.py) names each one's line and column. Nothing here stores anything or
+raises on bad input.
 """
 
 from __future__ import annotations
@@ -20,13 +21,12 @@ from handlers.quiz.assign import Target, read_targets
 from handlers.quiz.people import vendor_sites
 from handlers.training.plan import Plan, PlanError
 from handlers.training.plans import available_plans, usable
-from handlers.training.roster import CsvRow, labeler_id_of, person, read_rows
 from handlers.training.schedule import Layout, ScheduleError, first_working_day, lay_out
 
 MAX_NAME = 60
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TOKEN = re.compile(r"<[^>]*>|[^\s,;]+")  # a Slack mention may carry a name with spaces: <@U…|Lee L>
+TOKEN = re.compile(r"<[^>]*>|[^\s,;]+")  # a Slack mention may carry a name with spaces: <@U…|Lee L>
 WHOM = "use a mention, a user ID, a #channel the workspace file lists, group:<id> or a listed person's name"
 
 
@@ -119,7 +119,7 @@ def _queues(
     text: str, vendor: str | None, site: Site | None, ws: Workspace, problems: dict[str, str]
 ) -> tuple[str, ...]:
     """Every queue named, known, the vendor's and worked at the site (each queue names its site)."""
-    said = list(dict.fromkeys(w.lower() for w in _TOKEN.findall(text)))
+    said = list(dict.fromkeys(w.lower() for w in TOKEN.findall(text)))
     fitting = [
         q.id
         for q in ws.queues
@@ -197,7 +197,7 @@ def _dates(
 def targets(text: str, ws: Workspace) -> tuple[list[Target], list[str]]:
     """The people, channels and groups named in `text`, and the words that name nobody known; a listed
     person's name is read on either platform, since spreadsheets have names."""
-    return read_targets(_TOKEN.findall(text), ws, names=True)
+    return read_targets(TOKEN.findall(text), ws, names=True)
 
 
 def _people(key: str, text: str, ws: Workspace, problems: dict[str, str]) -> tuple[Target, ...]:
@@ -239,25 +239,29 @@ def _layout(
     return layout, notes
 
 
-def _check(
+def check_cohort(
     values: Mapping[str, object],
-    ws: Workspace,
-    folder: Path,
+    workspace: Workspace,
+    folder: str | Path,
     today: date,
-    labelers: tuple[Target, ...] | None,
-    labeler_ids: dict[str, str],
+    *,
+    labelers: tuple[Target, ...] | None = None,
+    labeler_ids: Mapping[str, str] | None = None,
 ) -> NewCohort | dict[str, str]:
-    """`check_cohort` with the labelers given already read (the CSV reads them row by row)."""
+    """The cohort the values describe, or every problem by field key (name, vendor, site, queues, plan,
+    start, target, trainers, labelers), each saying what is wrong and what is expected. `folder`: the
+    plan templates (`TrainingSettings.folder`); `today`: in the workspace's timezone. `labelers` (and
+    their `labeler_ids`) given are taken as read already: the import file reads them row by row."""
     problems: dict[str, str] = {}
     name = _name(_text(values, "name"), problems)
-    vendor = _vendor(_text(values, "vendor"), ws, problems)
-    site = _site(_text(values, "site"), vendor, ws, problems)
-    queues = _queues(_text(values, "queues"), vendor, site, ws, problems)
+    vendor = _vendor(_text(values, "vendor"), workspace, problems)
+    site = _site(_text(values, "site"), vendor, workspace, problems)
+    queues = _queues(_text(values, "queues"), vendor, site, workspace, problems)
     plan_id, plan = _plan(_text(values, "plan"), Path(folder), problems)
     start, target = _dates(values, today, problems)
-    trainers = _people("trainers", _text(values, "trainers"), ws, problems)
+    trainers = _people("trainers", _text(values, "trainers"), workspace, problems)
     if labelers is None:
-        labelers = _people("labelers", _text(values, "labelers"), ws, problems)
+        labelers = _people("labelers", _text(values, "labelers"), workspace, problems)
     layout, notes = None, ()
     if plan is not None and site is not None and start is not None and target is not None:
         layout, notes = _layout(plan, site, start, target, problems)
@@ -275,141 +279,7 @@ def _check(
         target=target,
         trainers=trainers,
         labelers=labelers,
-        labeler_ids=dict(labeler_ids),
+        labeler_ids=dict(labeler_ids or {}),
         layout=layout,
         notes=notes,
     )
-
-
-def check_cohort(
-    values: Mapping[str, object], workspace: Workspace, folder: str | Path, today: date
-) -> NewCohort | dict[str, str]:
-    """The cohort the values describe, or every problem by field key (name, vendor, site, queues, plan,
-    start, target, trainers, labelers), each saying what is wrong and what is expected. `folder`: the
-    plan templates (`TrainingSettings.folder`); `today`: in the workspace's timezone."""
-    return _check(values, workspace, Path(folder), today, None, {})
-
-
-# ----- the import file: one row per labeler -----
-
-COHORT_COLUMNS = (
-    "cohort",
-    "vendor",
-    "site",
-    "queues",
-    "plan",
-    "start",
-    "target",
-    "trainers",
-    "labeler",
-    "labeler_id",
-)
-REQUIRED_COLUMNS = COHORT_COLUMNS[:-1]
-SHARED_COLUMNS = ("vendor", "site", "queues", "plan", "start", "target", "trainers")  # repeat on each row
-COLUMN_OF = {"name": "cohort", "labelers": "labeler"}  # check_cohort's keys named as the file's columns
-
-
-class CohortCsvError(Exception):
-    """The import cannot be used; `problems` are `line N: column: what is wrong`. Nothing was created."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("; ".join(problems))
-
-
-def _same(column: str, value: str) -> object:
-    """What a cell means, so `hate-en, spam-pt` agrees with `spam-pt hate-en`."""
-    if column in ("queues", "trainers"):
-        words = _TOKEN.findall(value)
-        return sorted(w.lower() for w in words) if column == "queues" else sorted(words)
-    return value.lower()
-
-
-def _shared(rows: list[CsvRow], problems: list[tuple[int, str]]) -> tuple[dict[str, str], dict[str, int]]:
-    """The cohort-level values of a group (a later blank cell means the same) and the line each came
-    from; a later row that says otherwise is a problem naming both lines."""
-    values = {"name": rows[0].get("cohort")}
-    lines = {"name": rows[0].line}
-    for column in SHARED_COLUMNS:
-        first = next((r for r in rows if r.get(column)), rows[0])
-        values[column], lines[column] = first.get(column), first.line
-        for row in rows:
-            said = row.get(column)
-            if said and _same(column, said) != _same(column, values[column]):
-                problems.append(
-                    (
-                        row.line,
-                        f"line {row.line}: {column}: “{said}” disagrees with “{values[column]}” on line "
-                        f"{first.line}: every row of cohort {values['name']} gives the same {column}",
-                    )
-                )
-    return values, lines
-
-
-def _labelers(
-    rows: list[CsvRow], ws: Workspace, problems: list[tuple[int, str]]
-) -> tuple[tuple[Target, ...], dict[str, str]]:
-    """Each row's labeler and labeler ID, checked where they are; repeats within the cohort named."""
-    found: dict[Target, int] = {}
-    ids: dict[str, str] = {}
-    id_lines: dict[str, int] = {}
-    for row in rows:
-        at, cell, said = f"line {row.line}:", row.get("labeler"), []
-        labeler_id = labeler_id_of(row, said, required=False)
-        target = person(cell, ws) if cell else None
-        if not cell:
-            said.append(f"{at} labeler: empty: give the labeler ({WHOM})")
-        elif target is None:
-            said.append(f"{at} labeler: I don't know whom “{cell}” means: {WHOM}")
-        elif target in found:
-            said.append(f"{at} labeler: {cell} is listed already on line {found[target]}")
-            target = None
-        elif labeler_id is not None and target.kind != "user":
-            said.append(f"{at} labeler_id: {cell} is a {target.kind}: a labeler ID belongs to one person")
-        if labeler_id is not None and labeler_id in id_lines:
-            said.append(f"{at} labeler_id: {labeler_id} is listed already on line {id_lines[labeler_id]}")
-        problems.extend((row.line, p) for p in said)
-        if target is not None and target not in found:
-            found[target] = row.line
-        if not said and target is not None and labeler_id is not None:
-            ids[target.id], id_lines[labeler_id] = labeler_id, row.line
-    return tuple(found), ids
-
-
-def _groups(rows: list[CsvRow], problems: list[tuple[int, str]]) -> dict[str, list[CsvRow]]:
-    """Rows by cohort name, cohorts in the order they first appear."""
-    groups: dict[str, list[CsvRow]] = {}
-    for row in rows:
-        name = row.get("cohort").lower()
-        if not name:
-            problems.append((row.line, f"line {row.line}: cohort: empty: name the cohort on every row"))
-            continue
-        groups.setdefault(name, []).append(row)
-    return groups
-
-
-def parse_cohort_csv(
-    content: bytes, workspace: Workspace, folder: str | Path, today: date
-) -> list[NewCohort]:
-    """Each cohort the file describes (one row per labeler), checked as the form is; CohortCsvError
-    lists every problem with its line and column, and then no cohort is returned at all."""
-    rows, file_problems = read_rows(content, COHORT_COLUMNS, REQUIRED_COLUMNS)
-    if file_problems:
-        raise CohortCsvError(file_problems)
-    if not rows:
-        raise CohortCsvError(["line 2: cohort: the file has no rows: one labeler a row, under the header"])
-    problems: list[tuple[int, str]] = []
-    cohorts: list[NewCohort] = []
-    for group in _groups(rows, problems).values():
-        values, lines = _shared(group, problems)
-        labelers, ids = _labelers(group, workspace, problems)
-        checked = _check(values, workspace, Path(folder), today, labelers, ids)
-        if isinstance(checked, NewCohort):
-            cohorts.append(checked)
-            continue
-        for key, message in checked.items():  # the labelers are said on their own rows already
-            line = lines.get(key, group[0].line)
-            problems.append((line, f"line {line}: {COLUMN_OF.get(key, key)}: {message}"))
-    if problems:
-        raise CohortCsvError([text for _, text in sorted(problems, key=lambda p: p[0])])
-    return cohorts

@@ -13,14 +13,8 @@ import pytest
 
 from bot.workspace import Person, Workspace, load_workspace
 from handlers.quiz.assign import Target
-from handlers.training.intake import (
-    CohortCsvError,
-    NewCohort,
-    check_cohort,
-    day_name,
-    parse_cohort_csv,
-    targets,
-)
+from handlers.training.intake import NewCohort, check_cohort, day_name, targets
+from handlers.training.intake_csv import CohortCsvError, parse_cohort_csv
 from handlers.training.plan import Plan, PlanError
 from handlers.training.plans import available_plans, plan_by_id
 
