@@ -31,15 +31,8 @@ from handlers.quiz.assign import Target
 from handlers.training import lifecycle, members, store, summary
 from handlers.training.cohort import Cohort
 from handlers.training.ics import to_ics
-from handlers.training.intake import (
-    COHORT_COLUMNS,
-    REQUIRED_COLUMNS,
-    CohortCsvError,
-    NewCohort,
-    day_name,
-    parse_cohort_csv,
-    targets,
-)
+from handlers.training.intake import NewCohort, day_name, targets
+from handlers.training.intake_csv import COHORT_COLUMNS, REQUIRED_COLUMNS, CohortCsvError, parse_cohort_csv
 from handlers.training.plan import KIND_NAMES, Plan, PlanError
 from handlers.training.plans import available_plans
 from handlers.training.roster import CsvRow, RosterCsvError, parse_cohort_roster, person, read_rows
