@@ -81,17 +81,27 @@ async def said(slack: SlackSide, text: str, user: str, channel: str = QA_OPS) ->
 
 
 async def pressed(slack: SlackSide, message: Any, action: str, user: str, value: str | None = None) -> str:  # noqa: ANN401
-    """A button pressed as `user` (its value forged when `value` is given); the private answer, or ""."""
-    before = len(slack.fake.calls_to("response_url"))
+    """A button pressed as `user` (its value forged when `value` is given); the private answer, or "" when
+    the bot answered by updating the message in place instead."""
+    before = len(slack.fake.calls_to("response_url")), len(slack.fake.calls_to("chat.update"))
     given = buttons(message.blocks)[action].get("value", "") if value is None else value
     reply = await slack.action(action, given, user=user, channel=message.channel, message_ts=message.ts)
     assert reply.status == 200
-    return await _responded(slack, before, action, required=False)
+    done = await eventually(
+        lambda: (
+            slack.fake.calls_to("response_url")[before[0] :]
+            or slack.fake.calls_to("chat.update")[before[1] :]
+        )
+    )
+    assert done, f"no answer to {action}"
+    return await _responded(slack, before[0], action, required=False)
 
 
 async def _responded(slack: SlackSide, before: int, what: str, *, required: bool = True) -> str:
-    found = await eventually(lambda: slack.fake.calls_to("response_url")[before:], 5 if required else 1)
-    assert found or not required, f"no answer to {what}"
+    found = slack.fake.calls_to("response_url")[before:]
+    if required:
+        found = await eventually(lambda: slack.fake.calls_to("response_url")[before:])
+        assert found, f"no answer to {what}"
     if not found:
         return ""
     return texts(found[-1].args.get("blocks")) or str(found[-1].args.get("text", ""))
