@@ -313,3 +313,16 @@ def test_platform_usergroups_cannot_be_read_offline_directly_or_through_a_group(
         in result.output
     )
     assert counts(database_url)["training_cohorts"] == 0
+
+
+def test_a_start_on_a_public_holiday_is_noted(database_url: str, tmp_path: Path) -> None:
+    # Tue 8 Dec 2026 is a public holiday in Portugal: two session days Wed 9 and Thu 10, nesting Fri 11
+    # and Mon 14 to Thu 17, go-live Fri 18.
+    text = (
+        HEADER
+        + "lisbon-dec,northwind,lisbon,hate-en,new-labeler,2026-12-08,2026-12-31,U0TRAINER1,U0LABEL01,\n"
+    )
+    result = tsqa(database_url, "cohort", "import", str(csv_file(tmp_path, text)), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "go-live Fri 18 Dec 2026 (fits, target Thu 31 Dec 2026)" in result.output
+    assert "note: Starts Wed 9 Dec 2026: Tue 8 Dec 2026 is Immaculate Conception" in result.output
