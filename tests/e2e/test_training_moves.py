@@ -63,8 +63,11 @@ def by_session(events: dict[str, Any], session_id: str) -> Any:  # noqa: ANN401
 async def test_a_moved_session_tells_everyone_once_and_updates_the_calendar(workspace, database_url) -> None:
     clock = Clock(NOW)
     async with running_bot(training_workspace(workspace), database_url, clock=clock) as (bot, slack):
-        assert await create_cohort(slack, bot, start="2026-12-02") == {}
+        # The target is the go-live as laid out (Mon 14 Dec): the move makes it a working day late.
+        assert await create_cohort(slack, bot, start="2026-12-02", target="2026-12-14") == {}
         await run_timers(bot)
+        on_time = await said(slack, "status lisbon-dec", TARA)
+        assert "✅ Projected go-live *Mon 14 Dec 2026*, target Mon 14 Dec 2026" in on_time
         before = await calendar_file(slack, TARA)
         assert len(before) == 11
         old_process = by_session(before, "process-1")
@@ -74,7 +77,7 @@ async def test_a_moved_session_tells_everyone_once_and_updates_the_calendar(work
         refused = await said(slack, MOVE, LEE)
         assert refused == "⛔ That cohort is run by its trainers, admins and the QA trainers."
         answer = await said(slack, MOVE, TARA)
-        assert "Moved 10 session(s) of *lisbon-dec*; go-live now Tue 15 Dec 2026" in answer
+        assert "Moved 10 session(s) of *lisbon-dec*; go-live now Tue 15 Dec 2026 (after the target)" in answer
         assert "`process-1` Thu 03 Dec 09:00 WET – 12:00" in answer
         assert "`nesting-5` Mon 14 Dec 09:00 WET – 17:30" in answer
         assert "welcome-1" not in answer
@@ -93,6 +96,9 @@ async def test_a_moved_session_tells_everyone_once_and_updates_the_calendar(work
         assert {s.id: s.sequence for s in cohort.sessions} == {
             s.id: (1 if s.id in MOVED else 0) for s in cohort.sessions
         }
+
+        late = await said(slack, "status lisbon-dec", TARA)
+        assert "⚠️ Projected go-live *Tue 15 Dec 2026*, 1 working day after the target Mon 14 Dec 2026" in late
 
         after = await calendar_file(slack, TARA)
         assert set(after) == set(before)  # the same UIDs: an import updates, never duplicates
