@@ -66,7 +66,8 @@ def people(workspace: Workspace) -> Workspace:
 
 def decisions() -> bytes:
     """Audited decisions spread over the nesting days, and rows that must not count: a day before
-    nesting, another queue, and unaudited rows (all disagreeing, so counting them would show)."""
+    nesting, the weekend and the holiday between nesting days, another queue, and unaudited rows (all
+    disagreeing, so counting them would show)."""
     out = io.StringIO()
     rows = csv.writer(out)
     rows.writerow(["item_id", "queue", "labeler_id", "enqueued_at", "completed_at", "handle_seconds",
@@ -90,6 +91,8 @@ def decisions() -> bytes:
         )  # before nesting
         row("spam-pt", IDS[LEE], datetime(2026, 12, 7, 10, i, tzinfo=UTC), "remove", "allow")  # not its queue
         row("hate-en", IDS[LEE], datetime(2026, 12, 9, 11, i, tzinfo=UTC), "remove", "")  # not audited
+        row("hate-en", IDS[LEE], datetime(2026, 12, 5, 10, i, tzinfo=UTC), "remove", "allow")  # a Saturday
+        row("hate-en", IDS[LEE], datetime(2026, 12, 8, 10, i, tzinfo=UTC), "remove", "allow")  # the holiday
     return out.getvalue().encode()
 
 
