@@ -39,8 +39,9 @@ BEA = "U0BBLEAD1"  # Bluebird's lead
 LABELERS = (LEE, KAI, MIA, NOA, RIO)
 IDS = {LEE: "nw-t01", KAI: "nw-t02", MIA: "nw-t03", NOA: "nw-t04", RIO: "nw-t05"}
 NESTING_DAYS = ("2026-12-04", "2026-12-07", "2026-12-09", "2026-12-10", "2026-12-11")
-# (audited, agreed) on hate-en on the nesting days. MIA has exactly min_audits (20): enough for a verdict.
-AUDITS = {LEE: (40, 38), KAI: (25, 24), MIA: (20, 20), NOA: (5, 5), RIO: (30, 21)}
+# (audited, agreed) on hate-en on the nesting days. MIA has exactly min_audits (20): enough for a verdict;
+# NOA one fewer: not enough yet, however good.
+AUDITS = {LEE: (40, 38), KAI: (25, 24), MIA: (20, 20), NOA: (19, 19), RIO: (30, 21)}
 Z = 1.959963984540054  # the 97.5% normal quantile: a 95% two-sided interval
 
 
@@ -172,14 +173,14 @@ async def test_nesting_quality_and_readiness_with_their_reasons(workspace, datab
                 f"target 90.0%): {verdict}"
             )
             assert line(f"<@{person}> · ").endswith(nesting), (person, line(f"<@{person}> · "), nesting)
-        assert line(f"<@{NOA}> · ") == f"<@{NOA}> · 5/7 done · nesting: not enough audits yet (5 audited)"
+        assert line(f"<@{NOA}> · ") == f"<@{NOA}> · 5/7 done · nesting: not enough audits yet (19 audited)"
         assert line(f"<@{LEE}> · ").startswith(f"<@{LEE}> · ✅ ready Fri 11 Dec 2026 · ")
         assert f"<@{LEE}>:" not in status  # not at risk
         assert line(f"<@{KAI}>:") == f"<@{KAI}>: missed Spam and scams with worked examples on Thu 03 Dec"
         assert line(f"<@{MIA}>:") == f"<@{MIA}>: absent from Queue process and decision flow on Wed 02 Dec"
         assert line(f"<@{NOA}>:") == (
             f"<@{NOA}>: did not pass Spam policy knowledge check (quiz spam-basics) (best score 50%); "
-            "only 5 audits while nesting"
+            "only 19 audits while nesting"
         )
         assert line(f"<@{RIO}>:") == f"<@{RIO}>: nesting quality 70.0% of 30 audited, below the target 90%"
 
