@@ -278,7 +278,7 @@ def calendar_command(
     """The cohort's sessions as an iCalendar file on stdout: `tsqa training calendar NAME > NAME.ics`."""
     env = _env()
     found, site = _find(env, cohort)
-    content = to_ics(found.layout(site), str(found.id), cohort_name=found.name, stamp=_now())
+    content = to_ics(found.layout(site), found.calendar_id, cohort_name=found.name, stamp=_now())
     click.echo(content, nl=False)
 
 

@@ -44,6 +44,8 @@ class Cohort:
     status: str
     sessions: tuple[Session, ...]
     members: tuple[Member, ...]
+    moves: int = 0  # moves so far: a move is applied only to the sessions it was worked out from
+    calendar_id: str = ""  # in every calendar UID: unique per cohort across installations and resets
 
     @property
     def trainers(self) -> list[str]:
@@ -58,6 +60,14 @@ class Cohort:
 
     def session(self, session_id: str) -> Session | None:
         return next((s for s in self.sessions if s.id == session_id), None)
+
+    def attended(self, session: Session) -> bool:
+        """Sessions people sit in and check in to: a knowledge check with a quiz is passed instead,
+        nesting is measured on the queue."""
+        if session.kind in ("classroom", "virtual", "self_study"):
+            return True
+        module = self.plan.module(session.module_id)
+        return session.kind == "knowledge_check" and (module is None or not module.quiz)
 
     def layout(self, site: Site) -> Layout:
         """The stored sessions as a layout, so a move re-packs from what is stored, not from the plan."""

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Services
@@ -29,7 +30,7 @@ from handlers.training.cohort import Cohort
 from handlers.training.schedule import Layout, Session
 from storage.claims import claim_in, schedule_in
 from storage.engine import Database
-from storage.models import TrainingCohort, TrainingSession
+from storage.models import TrainingAttendance, TrainingCohort, TrainingSession
 
 REMIND = "training.remind"
 CHECK = "training.check"
@@ -37,8 +38,6 @@ ROLL = "training.roll"
 MOVED = "training.moved"
 WELCOME = "training.welcome"
 SUMMARY = "training.summary"
-# Sessions people sit in (and check in to); a knowledge check is passed, nesting is measured.
-ATTENDED = ("classroom", "virtual", "self_study")
 SUMMARY_AFTER_GO_LIVE = timedelta(days=7)  # one last summary after the target or go-live
 
 
@@ -48,7 +47,12 @@ def reminded(session: Session) -> bool:
 
 
 async def _session_timers(
-    db_session: AsyncSession, cohort_id: int, session: Session, leads: list[int], now: datetime
+    db_session: AsyncSession,
+    cohort_id: int,
+    session: Session,
+    attended: bool,
+    leads: list[int],
+    now: datetime,
 ) -> None:
     """The reminders, the check and the roll call of one session at its current sequence."""
     base = {"cohort": cohort_id, "session": session.id, "sequence": session.sequence}
@@ -59,10 +63,10 @@ async def _session_timers(
                 key = f"training-remind:{cohort_id}:{session.id}:{session.sequence}:{lead}"
                 payload = {**base, "lead": lead, "until": session.end.isoformat()}
                 await schedule_in(db_session, key, REMIND, due, now, payload)
-    if session.kind == "knowledge_check":
+    if session.kind == "knowledge_check" and not attended:
         key = f"training-check:{cohort_id}:{session.id}:{session.sequence}"
         await schedule_in(db_session, key, CHECK, max(session.start, now), now, base)
-    if session.kind in ATTENDED and session.end > now:
+    if attended and session.end > now:
         key = f"training-roll:{cohort_id}:{session.id}:{session.sequence}"
         await schedule_in(db_session, key, ROLL, session.end, now, base)
 
@@ -94,65 +98,114 @@ class Created:
 
 
 async def _create_in(
-    db_session: AsyncSession, workspace: Workspace, key: str, draft: store.CohortDraft, now: datetime
+    db_session: AsyncSession,
+    workspace: Workspace,
+    key: str,
+    draft: store.CohortDraft,
+    now: datetime,
+    notes: Sequence[str] = (),
 ) -> Created:
-    """The cohort, its sessions, members and every timer, in the caller's transaction under `key`."""
+    """The cohort, its sessions, members and every timer, in the caller's transaction under `key`. Its
+    welcome (the post with `notes` where it was made, each member's DM) is a timer too, so a restart
+    never loses it."""
     cohort_id = await store.insert(db_session, key, draft, now)
     if cohort_id is None:
         return Created(None)
+    shape = _shape(draft)
+    leads = list(workspace.training.reminders)
     for session in draft.sessions:
-        await _session_timers(db_session, cohort_id, session, list(workspace.training.reminders), now)
-    await schedule_in(db_session, f"training-welcome:{cohort_id}", WELCOME, now, now, {"cohort": cohort_id})
+        await _session_timers(db_session, cohort_id, session, shape.attended(session), leads, now)
+    payload = {"cohort": cohort_id, "notes": list(notes)}
+    await schedule_in(db_session, f"training-welcome:{cohort_id}", WELCOME, now, now, payload)
     await schedule_summary(db_session, workspace, cohort_id, now, now)
     return Created(cohort_id)
 
 
-async def create(services: Services, key: str, draft: store.CohortDraft) -> Created:
-    """The cohort, its sessions, members and every timer, in one transaction under `key`."""
-    now = services.clock()
-    async with services.db.transaction() as db_session:
-        return await _create_in(db_session, services.workspace, key, draft, now)
+def _shape(draft: store.CohortDraft) -> Cohort:
+    """The draft as a cohort, for the questions a cohort answers (which sessions are attended)."""
+    return Cohort(
+        id=0, name=draft.name, vendor=draft.vendor, site=draft.site, queues=draft.queues, plan=draft.plan,
+        start=draft.start, target=draft.target, channel=draft.channel, created_by=draft.created_by,
+        status="active", sessions=draft.sessions, members=draft.members,
+    )  # fmt: skip
+
+
+async def create(
+    services: Services, key: str, draft: store.CohortDraft, notes: Sequence[str] = ()
+) -> Created:
+    """One cohort from a form, in one transaction under `key`."""
+    try:
+        async with services.db.transaction() as db_session:
+            return await _create_in(db_session, services.workspace, key, draft, services.clock(), notes)
+    except IntegrityError:  # the same name taken by another form at the same moment
+        raise store.NameTaken(draft.name) from None
 
 
 async def create_all(
-    db: Database, workspace: Workspace, now: datetime, drafts: Sequence[tuple[str, store.CohortDraft]]
+    db: Database,
+    workspace: Workspace,
+    now: datetime,
+    drafts: Sequence[tuple[str, store.CohortDraft]],
+    notes: Sequence[Sequence[str]] | None = None,
 ) -> list[Created]:
     """Several cohorts by (key, draft) in one transaction, for an import file without a chat connection:
     a name another cohort holds (store.NameTaken) stores none of them."""
+    said = list(notes) if notes is not None else [()] * len(drafts)
     async with db.transaction() as db_session:
-        return [await _create_in(db_session, workspace, key, draft, now) for key, draft in drafts]
+        return [
+            await _create_in(db_session, workspace, key, draft, now, note)
+            for (key, draft), note in zip(drafts, said, strict=True)
+        ]
 
 
 @dataclass(frozen=True)
 class Moved:
-    applied: bool  # False: this move (by its key) was applied before
+    applied: bool  # False: this move was applied before, or another move changed the cohort meanwhile
     changed: tuple[str, ...]
     move: int  # the cohort's move number, which names its notices
 
 
 async def apply_move(services: Services, key: str, cohort: Cohort, moved: Layout) -> Moved:
-    """Store the moved sessions (new times, sequence up), their fresh timers and one notice timer."""
+    """Store the moved sessions (new times, sequence up), their fresh timers and one notice timer.
+
+    Applied only to the sessions it was worked out from: the cohort's move count must still be the one
+    read, so two moves at once never interleave. Check-ins made early for a moved session are dropped:
+    it has not happened yet."""
     now = services.clock()
     leads = list(services.workspace.training.reminders)
     changed = [s for s in moved.sessions if s.id in moved.changed]
     async with services.db.transaction() as db_session:
         if not await claim_in(db_session, key, "training-move", now):
             return Moved(False, moved.changed, 0)
+        counted = await db_session.execute(
+            update(TrainingCohort)
+            .where(TrainingCohort.cohort_id == cohort.id, TrainingCohort.moves == cohort.moves)
+            .values(moves=TrainingCohort.moves + 1)
+        )
+        if counted.rowcount != 1:
+            raise MovedMeanwhile(cohort.name)
+        number = cohort.moves + 1
+        ids = [s.id for s in changed]
         for session in changed:
             await db_session.execute(
                 update(TrainingSession)
                 .where(TrainingSession.cohort_id == cohort.id, TrainingSession.session_id == session.id)
                 .values(start_at=session.start, end_at=session.end, sequence=session.sequence)
             )
-            await _session_timers(db_session, cohort.id, session, leads, now)
-        row = await db_session.get(TrainingCohort, cohort.id)
-        assert row is not None
-        row.moves += 1
-        number = row.moves
+            await _session_timers(db_session, cohort.id, session, cohort.attended(session), leads, now)
         if changed:
-            payload = {"cohort": cohort.id, "sessions": [s.id for s in changed], "move": number}
+            await db_session.execute(
+                delete(TrainingAttendance).where(
+                    TrainingAttendance.cohort_id == cohort.id, TrainingAttendance.session_id.in_(ids)
+                )
+            )
+            payload = {"cohort": cohort.id, "sessions": ids, "move": number}
             await schedule_in(db_session, f"training-moved:{cohort.id}:{number}", MOVED, now, now, payload)
     return Moved(True, moved.changed, number)
+
+
+class MovedMeanwhile(Exception):
+    """Another move of the cohort was stored after this one read it: look again and move again."""
 
 
 async def current_sequence(services: Services, cohort_id: int, session_id: str) -> int | None:

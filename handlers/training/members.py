@@ -46,14 +46,20 @@ async def members(db: Database, new: NewCohort, trainers: set[str], labelers: se
     )
 
 
-async def in_chat(services: Services, new: NewCohort) -> tuple[tuple[Member, ...], list[Markup]]:
-    """The members, channels and usergroups read from the platform; problems say what could not be read."""
+async def in_chat(services: Services, new: NewCohort) -> tuple[tuple[Member, ...], dict[str, str]]:
+    """The members, channels and usergroups read from the platform; problems by form field."""
     trainers = await expand(services, new.trainers)
     labelers = await expand(services, new.labelers)
-    problems = trainers.problems + labelers.problems
+    problems: dict[str, list[Markup]] = {
+        "trainers": list(trainers.problems),
+        "labelers": list(labelers.problems),
+    }
+    if not trainers.users:
+        problems["trainers"].append(md("The trainers named bring nobody: name at least one person."))
     if not labelers.users - trainers.users:
-        problems.append(md("The labelers named bring nobody who is not also a trainer."))
-    return await members(services.db, new, trainers.users, labelers.users), problems
+        problems["labelers"].append(md("The labelers named bring nobody who is not also a trainer."))
+    said = {key: md("; ").join(found).plain for key, found in problems.items() if found}
+    return await members(services.db, new, trainers.users, labelers.users), said
 
 
 def draft(new: NewCohort, members: tuple[Member, ...], channel: str | None, by: str) -> store.CohortDraft:

@@ -18,7 +18,6 @@ from handlers.training.cohort import CheckResult, Cohort, Mark
 from handlers.training.nesting import NestingQuality
 from handlers.training.schedule import Session, next_working_day
 
-ATTENDED = ("classroom", "virtual", "self_study")
 ReasonKind = Literal[
     "missed",
     "absent",
@@ -174,7 +173,7 @@ def _conditions(
         own = [s for s in sessions if s.module_id == module.id]
         if not own:
             continue
-        if module.kind in ATTENDED or (module.kind == "knowledge_check" and module.quiz is None):
+        if cohort.attended(own[0]):
             conditions += [_attendance(s, marks.get((s.id, user_id)), now, site) for s in own]
         elif module.kind == "knowledge_check" and module.quiz is not None:
             result = checks.get((module.quiz, user_id))

@@ -19,7 +19,7 @@ from handlers.quiz.assign import Request, Target, assign
 from handlers.training import lifecycle, store
 from handlers.training import views as v
 from handlers.training.cohort import Cohort
-from handlers.training.schedule import Session
+from handlers.training.schedule import Session, next_working_day
 from storage import claims
 
 log = logging.getLogger("tsqa.training")
@@ -30,10 +30,18 @@ UNREACHABLE = frozenset(
 )  # fmt: skip
 
 
+def settled(taken: claims.Taken) -> claims.Taken:
+    """The claim when its work is done; Held while another worker's lease on it lives (it may have
+    crashed mid-send), so the timer waits and looks again instead of counting the person as told."""
+    if not taken.won and not taken.done:
+        raise claims.Held(taken.key, taken.lease_until)
+    return taken
+
+
 async def _tell(services: Services, key: str, person: str, message: Message) -> bool:
     """One DM under `key`; False when the person cannot be reached (others are still told)."""
     try:
-        await once.dm(services, key, "training", person, message)
+        settled(await once.dm(services, key, "training", person, message))
     except ChatError as exc:
         if exc.code not in UNREACHABLE:
             raise  # passing (a rate limit, a 5xx): the timer tries again; those told stay told
@@ -65,15 +73,22 @@ async def _current(services: Services, taken: claims.Taken) -> tuple[Cohort, Ses
 
 
 async def run_welcome(services: Services, taken: claims.Taken) -> str:
-    """The cohort posted where it was made, and each member's first DM with the schedule."""
-    cohort = await lifecycle.load(services, int((taken.payload or {})["cohort"]))
+    """The cohort posted where it was made (else to its creator), and each member's first DM."""
+    payload = taken.payload or {}
+    cohort = await lifecycle.load(services, int(payload["cohort"]))
     if cohort is None:
         return "gone"
-    told = 0
-    for member in cohort.members:
-        told += await _tell(
-            services, f"{taken.key}:{member.user_id}", member.user_id, v.welcome_dm(cohort, member.role)
-        )
+    site = lifecycle.site_of(services.workspace, cohort)
+    if site is not None:
+        go_live = f"{next_working_day(site, cohort.sessions[-1].day):%a %d %b %Y}"
+        created = v.created_message(cohort, site, go_live, payload.get("notes", []))
+        where = f"{taken.key}:posted"
+        if cohort.channel:
+            settled(await once.post(services, where, "training", cohort.channel, created))
+        else:
+            await _tell(services, where, cohort.created_by, created)
+    roles = {m.user_id: m.role for m in cohort.members}
+    told = await _tell_each(services, taken.key, list(roles), lambda p: v.welcome_dm(cohort, roles[p]))
     return f"welcomed {told}"
 
 
@@ -83,7 +98,7 @@ async def run_remind(services: Services, taken: claims.Taken) -> str:
         return "stale"
     cohort, session = found
     lead = int((taken.payload or {})["lead"])
-    attended = session.kind in lifecycle.ATTENDED
+    attended = cohort.attended(session)
     labelers = {m.user_id for m in cohort.labelers}
 
     def message(person: str) -> Message:
@@ -106,6 +121,9 @@ async def run_check(services: Services, taken: claims.Taken) -> str:
     targets = tuple(Target("user", m.user_id) for m in cohort.labelers)
     by = cohort.trainers[0] if cohort.trainers else cohort.created_by
     summary = await assign(services, Request(module.quiz, targets, session.start.date()), by)
+    if summary is not None and (missed := summary.who("unreached")):
+        # The quiz tells each person once under its own key; a retry reaches those not reached yet.
+        raise RuntimeError(f"{len(missed)} labelers not told of {module.quiz} yet: {', '.join(missed[:5])}")
     if summary is None:
         missing = v.missing_quiz(cohort, session, module.quiz)
         for trainer in cohort.trainers or [cohort.created_by]:

@@ -8,15 +8,15 @@ their vendor's cohorts; a labeler sees the cohorts they are in and checks in to 
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot import once, timers
+from bot import timers
 from bot.chat.events import Action, Command, FileShared, FormSubmission
 from bot.chat.model import FormErrors, Message, MessageRef, command, md
+from bot.chat.port import ChatError
 from bot.context import Context
 from bot.roles import Role
 from bot.routing import Router, UsageError
@@ -111,14 +111,27 @@ async def open_form_button(ctx: Context, action: Action) -> None:
     await _open_form(ctx, action.trigger, action.value or action.channel)
 
 
+async def _postable(ctx: Context, channel: str, user: str) -> str | None:
+    """The channel the form came from, when the submitter is in it: the state passes through the
+    client on Teams, so a forged one must not post a cohort's people elsewhere. None: to the creator."""
+    if not channel:
+        return None
+    try:
+        members_of = await ctx.port.channel_members(channel)
+    except ChatError:
+        return None
+    person = ctx.workspace.normal_user(user)
+    return channel if person in {ctx.workspace.normal_user(m) for m in members_of} else None
+
+
 async def create(ctx: Context, key: str, new: NewCohort, channel: str | None, by: str) -> dict[str, str]:
     """Store the cohort and run its welcome; the problems by form field (none when it was made)."""
     people, problems = await members.in_chat(ctx.services, new)
     if problems:
-        return {"labelers": md("; ").join(problems).plain}
+        return problems
     draft = members.draft(new, people, channel, ctx.workspace.normal_user(by))
     try:
-        created = await lifecycle.create(ctx.services, key, draft)
+        created = await lifecycle.create(ctx.services, key, draft, new.notes)
     except store.NameTaken:
         return {"name": f"There is a cohort named {new.name} already: choose another name."}
     if created.cohort_id is not None:
@@ -138,47 +151,50 @@ async def new_submitted(ctx: Context, submission: FormSubmission) -> FormErrors 
     checked = check_cohort(values, ctx.workspace, plan_folder(ctx), today)
     if not isinstance(checked, NewCohort):
         return FormErrors(checked)
-    problems = await create(ctx, f"training-new:{token}", checked, channel or None, submission.user)
+    where = await _postable(ctx, channel, submission.user)
+    problems = await create(ctx, f"training-new:{token}", checked, where, submission.user)
     if problems:
         return FormErrors(problems)
-    ctx.later(_announce(ctx, checked, channel or None, submission.user), "training created")
     return None
-
-
-async def _announce(ctx: Context, new: NewCohort, channel: str | None, by: str) -> None:
-    """The cohort as created, where the form was opened (else to its creator), with any notes."""
-    cohort = await lifecycle.find(ctx.services, new.name)
-    site = ctx.workspace.site(new.site)
-    if cohort is None or site is None:
-        return
-    message = v.created_message(cohort, site, f"{new.layout.go_live:%a %d %b %Y}", new.notes)
-    key = f"training-created:{cohort.id}"
-    if channel:
-        await once.post(ctx.services, key, "training", channel, message)
-    else:
-        await once.dm(ctx.services, key, "training", ctx.workspace.normal_user(by), message)
 
 
 # ----- reading -------------------------------------------------------------------------------
 
 
+async def _status(ctx: Context, cohort: Cohort, user: str) -> None:
+    """Runners and the vendor's leads see everyone; a labeler sees their own row only."""
+    roles = await ctx.roles()
+    sees_all = await can_run(ctx, cohort, user) or cohort.vendor in roles.lead_of
+    only = None if sees_all else ctx.workspace.normal_user(user)
+    await ctx.respond(await summary.status_message(ctx.services, cohort, only=only))
+
+
 async def status_command(ctx: Context, cmd: Command, args: list[str]) -> None:
     cohort = await _cohort(ctx, args[0] if args else None, cmd.user)
     if cohort is not None:
-        await ctx.respond(await summary.status_message(ctx.services, cohort))
+        await _status(ctx, cohort, cmd.user)
 
 
 async def status_button(ctx: Context, action: Action) -> None:
     cohort = await _cohort(ctx, action.value, action.user)
     if cohort is not None:
-        await ctx.respond(await summary.status_message(ctx.services, cohort))
+        await _status(ctx, cohort, action.user)
 
 
-async def _send_calendar(ctx: Context, cohort: Cohort, channel: str | None, user: str) -> None:
-    layout = cohort.layout(_site(ctx, cohort))  # the id as text, as `tsqa training calendar` has it: one UID
-    content = to_ics(layout, str(cohort.id), cohort_name=cohort.name, stamp=ctx.now())
+async def _send_calendar(ctx: Context, cohort: Cohort, channel: str | None, user: str) -> bool:
+    """The .ics file in the person's DM; False where the platform takes no file from a bot (Teams),
+    and the DM says the command line that writes it instead."""
+    layout = cohort.layout(_site(ctx, cohort))  # UIDs as `tsqa training calendar` makes them: one event each
+    content = to_ics(layout, cohort.calendar_id, cohort_name=cohort.name, stamp=ctx.now())
     where = channel or (await ctx.port.dm(user, v.calendar_message(cohort))).channel
-    await ctx.port.upload_file(where, f"{cohort.name}.ics", content, title=f"Training {cohort.name}")
+    try:
+        await ctx.port.upload_file(where, f"{cohort.name}.ics", content, title=f"Training {cohort.name}")
+    except ChatError as exc:
+        if exc.code != "files_not_supported":
+            raise
+        await ctx.port.post(where, v.calendar_by_cli(cohort))
+        return False
+    return True
 
 
 def _site(ctx: Context, cohort: Cohort) -> Site:
@@ -193,8 +209,7 @@ def _site(ctx: Context, cohort: Cohort) -> Site:
 async def calendar_command(ctx: Context, cmd: Command, args: list[str]) -> None:
     """The cohort's iCalendar file, in a DM: Outlook and Google import it; a later one updates the events."""
     cohort = await _cohort(ctx, args[0] if args else None, cmd.user)
-    if cohort is not None:
-        await _send_calendar(ctx, cohort, None, ctx.workspace.normal_user(cmd.user))
+    if cohort is not None and await _send_calendar(ctx, cohort, None, ctx.workspace.normal_user(cmd.user)):
         await ctx.respond(Message.text(md("I sent you the calendar file for *{}*.", cohort.name)))
 
 
@@ -220,23 +235,42 @@ async def move_command(ctx: Context, cmd: Command, args: list[str]) -> None:
     found = _WHEN.match(" ".join(args[2:4]).strip()) or _WHEN.match(args[2])
     if found is None:
         raise UsageError(md("`{}` is not a time like 2026-12-09 14:00 (site time)", " ".join(args[2:4])))
+    session = cohort.session(args[1])
+    now = ctx.now()
+    if session is not None and session.start <= now:
+        raise UsageError(
+            md(
+                "`{}` has started already ({}): only sessions still to come move",
+                session.id,
+                v.when(session.start),
+            )
+        )
     try:
-        moment = datetime.fromisoformat(f"{found.group(1)} {found.group(2) or site.hours[:5]}")
+        moment = datetime.fromisoformat(f"{found.group(1)} {(found.group(2) or site.hours[:5]).zfill(5)}")
         moved = move(cohort.layout(site), args[1], moment)
     except ValueError as exc:
         raise UsageError(md("{}", str(exc))) from None
-    key = f"training-move:{cohort.id}:{args[1]}:{moment.isoformat()}:{_moves_key(cohort)}"
-    result = await lifecycle.apply_move(ctx.services, key, cohort, moved)
-    if result.applied and result.changed:
+    if (new_start := moved.session(args[1])) is not None and new_start.start <= now:
+        raise UsageError(
+            md("{} has passed: move `{}` to a time still to come", v.when(new_start.start), args[1])
+        )
+    key = f"training-move:{cohort.id}:{cohort.moves}:{args[1]}:{moment.isoformat()}"
+    try:
+        result = await lifecycle.apply_move(ctx.services, key, cohort, moved)
+    except lifecycle.MovedMeanwhile:
+        await ctx.respond(
+            Message.text(
+                md("⛔ *{}* was changed by another move just now: look again and move again.", cohort.name)
+            )
+        )
+        return
+    if not result.applied:
+        await ctx.respond(Message.text(md("That move of *{}* was made already.", cohort.name)))
+        return
+    if result.changed:
         ctx.later(timers.run_due(ctx.services, ctx.services.timers), "training moved")
     changed = [s for s in moved.sessions if s.id in moved.changed]
     await ctx.respond(v.move_answer(cohort, changed, f"{moved.go_live:%a %d %b %Y}", moved.fits))
-
-
-def _moves_key(cohort: Cohort) -> str:
-    """What the cohort's sessions are now: the same move typed twice is one move, a later one another."""
-    shape = "|".join(f"{s.id}:{s.start.isoformat()}" for s in cohort.sessions)
-    return hashlib.sha256(shape.encode()).hexdigest()[:16]
 
 
 # ----- attendance ----------------------------------------------------------------------------
@@ -257,7 +291,7 @@ async def check_in_button(ctx: Context, action: Action) -> None:
     if cohort is None or session is None or member is None or member.role != "labeler":
         await ctx.respond(Message.text("⛔ That check-in is for the cohort's labelers."))
         return
-    if session.kind not in lifecycle.ATTENDED:
+    if not cohort.attended(session):
         await ctx.respond(Message.text("⛔ That session has no check-in."))
         return
     now = ctx.now()
@@ -304,7 +338,7 @@ async def roll_command(ctx: Context, cmd: Command, args: list[str]) -> None:
         return
     session = cohort.session(args[1])
     if session is None:
-        known = ", ".join(s.id for s in cohort.sessions if s.kind in lifecycle.ATTENDED)
+        known = ", ".join(s.id for s in cohort.sessions if cohort.attended(s))
         raise UsageError(md("There is no session `{}` in {} (sessions: {})", args[1], cohort.name, known))
     marks = {m.user_id: m for m in await store.marks(ctx.db, cohort.id) if m.session_id == session.id}
     await ctx.respond(v.roll_message(cohort, session, marks))
@@ -326,6 +360,12 @@ async def file_shared(ctx: Context, event: FileShared) -> bool:
         return False
     if not roster.looks_like_roster(shared.content):
         return False
+    runs_some = (await ctx.roles()).has(*RUNNERS) or await store.trains_any(
+        ctx.db, ctx.workspace.normal_user(event.user)
+    )
+    if not runs_some:  # who is in which cohort is not told to anyone who runs none
+        await ctx.respond(Message.text(NOT_YOURS))
+        return True
     try:
         ids = roster.parse_cohort_roster(shared.content, ctx.workspace)
     except roster.RosterCsvError as exc:

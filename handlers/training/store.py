@@ -6,10 +6,11 @@ Every write that has timers (reminders, checks, rolls, notices) schedules them i
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, update
@@ -93,7 +94,7 @@ async def insert(session: AsyncSession, key: str, draft: CohortDraft, now: datet
             module_id=s.module_id,
             occurrence=s.occurrence,
             parts=s.parts,
-            title=s.title,
+            title=s.title[:200],
             kind=s.kind,
             start_at=s.start,
             end_at=s.end,
@@ -144,6 +145,8 @@ def _cohort(
             Member(m.user_id, m.role, m.labeler_id)  # type: ignore[arg-type]
             for m in sorted(members, key=lambda m: (m.role != "trainer", m.user_id))
         ),
+        moves=row.moves,
+        calendar_id=f"{row.cohort_id}-{hashlib.sha256(row.created_key.encode()).hexdigest()[:10]}",
     )
 
 
@@ -170,14 +173,15 @@ async def load(db: Database, cohort_id: int, zone_of: ZoneOf) -> Cohort | None:
 
 
 async def find(db: Database, name: str, zone_of: ZoneOf) -> Cohort | None:
-    """A cohort by its name (case-insensitive), or by its number."""
+    """A cohort by its name (case-insensitive), else by its number."""
     async with db.transaction() as session:
-        query = select(TrainingCohort.cohort_id)
-        if name.isdigit():
-            query = query.where(TrainingCohort.cohort_id == int(name))
-        else:
-            query = query.where(func.lower(TrainingCohort.name) == name.lower())
-        cohort_id = await session.scalar(query)
+        cohort_id = await session.scalar(
+            select(TrainingCohort.cohort_id).where(func.lower(TrainingCohort.name) == name.lower())
+        )
+        if cohort_id is None and name.isdigit():
+            cohort_id = await session.scalar(
+                select(TrainingCohort.cohort_id).where(TrainingCohort.cohort_id == int(name))
+            )
         return None if cohort_id is None else await read(session, cohort_id, zone_of)
 
 
@@ -321,6 +325,22 @@ async def roster_labeler_ids(db: Database, users: Iterable[str]) -> dict[str, st
     return {user: labeler for user, labeler in rows if labeler}
 
 
+async def trains_any(db: Database, user_id: str) -> bool:
+    """Whether this person trains an active cohort (they may send rosters for it)."""
+    async with db.transaction() as session:
+        found = await session.scalar(
+            select(TrainingMember.cohort_id)
+            .join(TrainingCohort, TrainingCohort.cohort_id == TrainingMember.cohort_id)
+            .where(
+                TrainingMember.user_id == user_id,
+                TrainingMember.role == "trainer",
+                TrainingCohort.status == "active",
+            )
+            .limit(1)
+        )
+    return found is not None
+
+
 async def cohort_of_labelers(db: Database, users: list[str]) -> int | str:
     """The one active cohort all these people are labelers in, or what is wrong (plain text)."""
     async with db.transaction() as session:
@@ -353,8 +373,10 @@ async def check_results(db: Database, cohort: Cohort) -> list[CheckResult]:
     """Each labeler's finished quiz attempts on the plan's knowledge-check topics (since the cohort began)."""
     topics = [m.quiz for m in cohort.plan.modules if m.kind == "knowledge_check" and m.quiz]
     users = [m.user_id for m in cohort.labelers]
-    if not topics or not users:
+    if not topics or not users or not cohort.sessions:
         return []
+    # Tries made before the cohort began (an earlier class, a practice run) do not count.
+    began = datetime.combine(cohort.start, time(), cohort.sessions[0].start.tzinfo)
     async with db.transaction() as session:
         rows = (
             await session.execute(
@@ -368,7 +390,7 @@ async def check_results(db: Database, cohort: Cohort) -> list[CheckResult]:
                     QuizAttempt.topic_id.in_(topics),
                     QuizAttempt.user_id.in_(users),
                     QuizAttempt.kind == "quiz",
-                    QuizAttempt.finished_at.is_not(None),
+                    QuizAttempt.finished_at >= began,
                 )
             )
         ).all()

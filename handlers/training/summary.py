@@ -25,7 +25,7 @@ from handlers.training.charts import burn_up_chart
 from handlers.training.cohort import Cohort
 from handlers.training.nesting import nesting_quality
 from handlers.training.readiness import cohort_readiness
-from handlers.training.reminders import UNREACHABLE
+from handlers.training.reminders import UNREACHABLE, settled
 from handlers.training.report import burn_up, figures
 from storage import claims
 from storage.engine import Database
@@ -54,12 +54,20 @@ def _site(workspace: Workspace, cohort: Cohort) -> Site | None:
     return lifecycle.site_of(workspace, cohort)
 
 
-async def status_message(services: Services, cohort: Cohort) -> Message:
+async def status_message(services: Services, cohort: Cohort, *, only: str | None = None) -> Message:
+    """The status; `only`: a labeler's view, their own row and reasons among the cohort's counts."""
     site = _site(services.workspace, cohort)
     if site is None:
         return sv.site_missing(cohort)
     gathered = await gather(services.db, services.workspace, cohort, site, services.clock())
-    return sv.status_message(gathered.figures, cohort.id)
+    figures = gathered.figures
+    if only is not None:
+        figures = {
+            **figures,
+            "at_risk": [r for r in figures["at_risk"] if r["user"] == only],
+            "labelers_detail": [r for r in figures["labelers_detail"] if r["user"] == only],
+        }
+    return sv.status_message(figures, cohort.id)
 
 
 async def _recipients(services: Services, cohort: Cohort) -> list[str]:
@@ -86,6 +94,13 @@ async def run_summary(services: Services, taken: claims.Taken) -> str:
         return "no site"
     now = services.clock()
     gathered = await gather(services.db, services.workspace, cohort, site, now)
+    projected = date.fromisoformat(gathered.figures["projected_go_live"])
+    if (
+        now.astimezone(services.workspace.tz).date()
+        < max(cohort.target, projected) + lifecycle.SUMMARY_AFTER_GO_LIVE
+    ):
+        async with services.db.transaction() as session:  # first: a recipient failing for good stops no week
+            await lifecycle.schedule_summary(session, services.workspace, cohort.id, now, now)
     message = sv.summary_message(gathered.figures, cohort.id)
     target = cohort.target
     png = await asyncio.to_thread(
@@ -107,19 +122,12 @@ async def run_summary(services: Services, taken: claims.Taken) -> str:
             return sent.ts
 
         try:
-            await claims.once(services.db, key, "training", services.clock, send)
+            settled(await claims.once(services.db, key, "training", services.clock, send))
             told += 1
         except ChatError as exc:
             if exc.code not in UNREACHABLE:
                 raise
             log.info("could not send the summary to %s: %s", person, exc)
-    last = (
-        max(cohort.target, date.fromisoformat(gathered.figures["projected_go_live"]))
-        + lifecycle.SUMMARY_AFTER_GO_LIVE
-    )
-    if now.astimezone(services.workspace.tz).date() < last:
-        async with services.db.transaction() as session:
-            await lifecycle.schedule_summary(session, services.workspace, cohort.id, now, now)
     return f"summary to {told}"
 
 

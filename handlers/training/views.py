@@ -330,6 +330,18 @@ def calendar_message(cohort: Cohort) -> Message:
     )
 
 
+def calendar_by_cli(cohort: Cohort) -> Message:
+    """Where the bot cannot send a file (Teams): the command line writes the same calendar."""
+    return Message.text(
+        md(
+            "Teams takes no file from a bot here: `tsqa training calendar {} > {}.ics` writes it "
+            "(a QA admin who runs the bot can send it to you).",
+            cohort.name,
+            cohort.name,
+        )
+    )
+
+
 def channel_note(where: str) -> Markup:
     return md("Posted in {}", channel(where))
 

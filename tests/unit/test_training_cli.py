@@ -189,7 +189,7 @@ def test_calendar_prints_one_event_per_session_with_stable_uids(database_url: st
     calendar = Calendar.from_ical(result.stdout_bytes)
     events = calendar.walk("VEVENT")
     assert len(events) == SESSIONS
-    assert [str(e["UID"]) for e in events] == [f"{lisbon.id}-{s.id}@tsqa" for s in lisbon.sessions]
+    assert [str(e["UID"]) for e in events] == [f"{lisbon.calendar_id}-{s.id}@tsqa" for s in lisbon.sessions]
     first = events[0].decoded("DTSTART")
     assert (first.isoformat(), str(first.tzinfo)) == ("2027-01-11T09:00:00+00:00", "Europe/Lisbon")
     again = Calendar.from_ical(tsqa(database_url, "calendar", str(lisbon.id)).stdout_bytes)
