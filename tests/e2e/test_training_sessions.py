@@ -91,6 +91,13 @@ async def test_reminders_check_in_and_the_roll_call_of_one_session(workspace, da
         await run_timers(bot)
         rolls = with_text(slack, TARA, f"Attendance for *{WELCOME}*")
         assert len(rolls) == 1
+        late = await pressed(
+            slack, with_text(slack, KAI, SOON)[0], "training-checkin", KAI
+        )  # the window closed
+        assert (
+            late == f"⛔ Check-in for *{WELCOME}* is open from Wed 02 Dec 08:45 WET until it ends at 11:00."
+        )
+        assert await count(bot, TrainingAttendance) == 1
         assert not with_text(slack, LEE, "Attendance for") and not with_text(slack, KAI, "Attendance for")
         roll = rolls[0]
         assert f"<@{LEE}> · checked in 09:02" in texts(roll.blocks)
