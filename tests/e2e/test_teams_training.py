@@ -8,6 +8,7 @@ a move tells each person once."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,6 +50,11 @@ def training_workspace() -> Workspace:
     """The Teams example, no digests falling due, its plans found wherever the test runs."""
     workspace = teams_workspace().model_copy(update={"digests": []})
     return workspace.model_copy(update={"training": TrainingSettings(plans=str(PLANS))})
+
+
+def plain(text: str) -> str:
+    """Card text as read: a line that mentions someone is markdown, its other characters escaped."""
+    return re.sub(r"\\(.)", r"\1", text)
 
 
 def form_values(**given: str) -> dict[str, str]:
@@ -140,3 +146,64 @@ async def test_a_reminder_carries_check_in_and_a_double_press_records_once(datab
         assert await said(teams, LABELER, "Checked in to Welcome and tools tour at 08:45")
         assert await said(teams, LABELER, "already")
         assert await attendance_rows(database_url) == 1
+
+
+async def test_status_shows_readiness_and_the_calendar_points_to_the_cli(database_url) -> None:
+    """Wed 2 Dec 11:30: the welcome (09:00-11:00) is over; Lee checked in, Kai did not. Hand-counted:
+    each labeler has 5 sessions to attend (welcome, process, policy basics, policy reading, spam
+    practice: none longer than a day), 1 check and nesting = 7; the nesting days are Fri 4, Mon 7,
+    Wed 9 (Tue 8 is a holiday), Thu 10 and Fri 11 Dec, so go-live is Mon 14 Dec, before the target."""
+    clock = Clock(NOW)
+    async with running_teams_bot(database_url, workspace=training_workspace(), clock=clock) as (bot, teams):
+        await create_cohort(teams, bot)
+        await run_timers(bot)
+        clock.now = FIRST_CHECK_IN
+        await run_timers(bot)
+        [reminder] = await said(teams, LABELER, "in 15 min")
+        await press_in_chat(teams, reminder, "Check in", LABELER)
+        await said(teams, LABELER, "Checked in to Welcome and tools tour")
+        clock.now = datetime(2026, 12, 2, 11, 30, tzinfo=UTC)
+        # The trainer sends the labeler IDs of the queue data (a roster CSV) in the personal chat.
+        roster = f"user,labeler_id\n{LABELER.aad_object_id},nw-0101\n{KAI.aad_object_id},nw-0102\n"
+        url = teams.bf.add_file("roster.csv", roster)
+        await teams.send(activities.file_in_personal_chat("roster.csv", url, TRAINER, **teams.where()))
+        assert await said(teams, TRAINER, "Labeler IDs kept for 2 labelers of lisbon-dec")
+
+        await teams.personal(f"training status {COHORT}", TRAINER)
+        [status] = await said(teams, TRAINER, "labelers ready")
+        shown = plain(card_text(status))
+        assert "Cohort lisbon-dec: 0 of 2 labelers ready" in shown, shown
+        assert "Projected go-live Mon 14 Dec 2026, target Thu 31 Dec 2026" in shown
+        assert "At risk (1)\n<at>Kai Labeler</at>: missed Welcome and tools tour on Wed 02 Dec\n" in shown, (
+            shown
+        )
+        assert "<at>Lee Labeler</at> · 1/7 done" in shown and "<at>Kai Labeler</at> · 0/7 done" in shown
+
+        await teams.personal(f"training calendar {COHORT}", TRAINER)
+        [told] = await said(teams, TRAINER, "tsqa training calendar")
+        assert f"tsqa training calendar {COHORT} > {COHORT}.ics" in card_text(told)
+
+
+async def test_a_move_tells_each_person_once(database_url) -> None:
+    """The knowledge check (Thu 3 Dec 16:00) moved to Fri 4 Dec 09:00: nesting, on days of its own,
+    follows from Mon 7 Dec (Mon 7, Wed 9, Thu 10, Fri 11, Mon 14; Tue 8 is a holiday), so six sessions
+    move and go-live is Tue 15 Dec. The same move typed twice is one move; each member is told once."""
+    clock = Clock(NOW)
+    async with running_teams_bot(database_url, workspace=training_workspace(), clock=clock) as (bot, teams):
+        await create_cohort(teams, bot)
+        await run_timers(bot)
+        for _ in range(2):
+            await teams.personal(f"training move {COHORT} spam-check-1 2026-12-04 09:00", TRAINER)
+            await bot.services.background.drain(10)
+        [answer] = await said(teams, TRAINER, "Moved 6 session(s) of lisbon-dec")
+        assert "go-live now Tue 15 Dec 2026" in card_text(answer)
+        assert await said(teams, TRAINER, "Nothing moved")  # the second time: already there
+        await run_timers(bot)
+        for person in (TRAINER, LABELER, KAI):
+            [notice] = await said(teams, person, "Training cohort lisbon-dec: 6 session(s) moved")
+            shown = plain(card_text(notice))
+            assert "Fri 04 Dec 09:00 WET" in shown and "Mon 14 Dec 09:00 WET" in shown, shown
+        assert teams.bf.posts(chat_of(LEAD)) == []  # not in the cohort: not told
+        await run_timers(bot)
+        for person in (TRAINER, LABELER, KAI):
+            assert len(await said(teams, person, "session(s) moved")) == 1
