@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+from icalendar import Calendar
 from sqlalchemy import func, select
 
 from bot.config import Settings
@@ -24,7 +25,7 @@ from storage.engine import Database
 from storage.models import TrainingAttendance
 from tests.e2e.escalate_flow import Clock, run_timers
 from tests.e2e.test_local_policy import modal, submit
-from tests.e2e.test_local_quiz import QA_OPS, Page, example_workspace, read
+from tests.e2e.test_local_quiz import QA_OPS, Page, example_workspace, polled, read
 from tests.e2e.training_flow import KAI, LEE, NOW, QUINN, TARA, training_workspace
 
 FIRST_CHECK_IN = datetime(2026, 12, 2, 8, 45, tzinfo=UTC)  # Wed 2 Dec (Tue 1 is a holiday in PT)
@@ -65,6 +66,18 @@ async def attendance_rows(database_url: str) -> int:
         count = await session.scalar(select(func.count()).select_from(TrainingAttendance))
     await db.dispose()
     return int(count or 0)
+
+
+async def calendar_events(page: Page, person: str) -> list[Any]:
+    """The events of the .ics file the bot sent to the person's DM, once it is there."""
+    dm = await page.dm(person)
+
+    async def shared() -> list[dict[str, Any]]:
+        shown = (await page.view(person, dm))["messages"]
+        return [f for m in shown for f in m.get("files") or [] if f["name"] == "lisbon-dec.ics"]
+
+    [file] = await polled(shared, bool)
+    return list(Calendar.from_ical(await page.download(file)).walk("VEVENT"))
 
 
 async def new_cohort(page: Page) -> dict[str, Any]:
@@ -119,3 +132,12 @@ async def test_a_cohort_from_the_modal_a_double_check_in_and_the_status(database
         assert "Projected go-live Mon 14 Dec 2026, target Thu 31 Dec 2026" in shown
         assert f"<@{KAI}>: missed Welcome and tools tour on Wed 02 Dec" in shown
         assert f"<@{LEE}> · 1/7 done" in shown and f"<@{KAI}> · 0/7 done" in shown
+
+        # The calendar file in the trainer's DM: one event per session, 11 by hand (5 sessions, the
+        # check, 5 nesting days), the first on Wed 2 Dec at 09:00 in Lisbon.
+        await page.send(TARA, "/training calendar lisbon-dec")
+        assert await page.messages(TARA, QA_OPS, "I sent you the calendar file for lisbon-dec")
+        events = await calendar_events(page, TARA)
+        assert len(events) == 11 and len({str(e["UID"]) for e in events}) == 11
+        first = min(e.decoded("DTSTART") for e in events)
+        assert first.isoformat() == "2026-12-02T09:00:00+00:00" and str(first.tzinfo) == "Europe/Lisbon"

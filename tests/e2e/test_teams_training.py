@@ -36,6 +36,7 @@ from tests.e2e.test_teams_quiz import chat_of, said
 from tests.e2e.training_flow import PLANS
 from tests.fakes import activities
 from tests.fakes.activities import User
+from tests.teams_cards import readable
 
 # Mon 30 Nov 2026, 10:00 in Lisbon (UTC+0 in winter); Tue 1 Dec is a public holiday in Portugal, so the
 # cohort starting Wed 2 Dec opens with "Welcome and tools tour", 09:00-11:00 Lisbon time.
@@ -110,17 +111,40 @@ async def attendance_rows(database_url: str) -> int:
 async def test_a_cohort_from_the_dialog_is_posted_where_asked_and_everyone_is_welcomed(database_url) -> None:
     clock = Clock(NOW)
     async with running_teams_bot(database_url, workspace=training_workspace(), clock=clock) as (bot, teams):
-        card = await create_cohort(teams, bot)
+        # A labeler may not create one: refused, with no button to a dialog.
+        await teams.mention("training new", LABELER, QA_OPS)
+        [refused] = await said(teams, LABELER, "⛔")
+        assert "New cohort" not in {a["title"] for a in _actions(refused)}
+
+        await teams.mention("training new", TRAINER, QA_OPS)
+        [offer] = await said(teams, TRAINER, "Open the form to create a training cohort")
+        chat = chat_of(TRAINER)
+        dialog = await open_dialog(teams, button(offer, "New cohort"), TRAINER, chat, offer.activity_id)
+        # Someone the workspace file does not list keeps the dialog open, saying whom it could not place.
+        unknown = form_values(labelers=f"{LABELER.name}, Sam Nobody")
+        kept = await submit_dialog(teams, dialog, unknown, TRAINER, chat, offer.activity_id)
+        assert kept["task"]["type"] == "continue", kept
+        said_in_dialog = plain(readable(kept["task"]["value"]["card"]["content"]))
+        assert "I don't know whom" in said_in_dialog and "Nobody" in said_in_dialog, said_in_dialog
+        # Teams retries an invoke it got no answer to in time: the same submission twice, one cohort.
+        for _ in range(2):
+            assert await submit_dialog(teams, dialog, form_values(), TRAINER, chat, offer.activity_id) is None
+        await bot.services.background.drain(10)
+        await run_timers(bot)
+        [card] = await eventually(
+            lambda: [s for s in teams.bf.posts(QA_OPS) if f"Training cohort {COHORT}" in card_text(s)], 10
+        )
         shown = card_text(card)
         assert "Training cohort lisbon-dec created: 2 labelers" in shown, shown
         # Tue 1 Dec is a holiday in Portugal: the first session is Wednesday's, in Lisbon time.
         assert "Wed 02 Dec 09:00 WET" in shown and "Tue 01 Dec" not in shown
         assert {"Calendar file", "Status"} <= {a["title"] for a in _actions(card)}
-        await run_timers(bot)
         for person, role in ((TRAINER, "train"), (LABELER, "join"), (KAI, "join")):
             [welcome] = await said(teams, person, f"You {role} training cohort lisbon-dec")
             assert "first session Wed 02 Dec 09:00 WET" in card_text(welcome), person
         assert teams.bf.posts(chat_of(LEAD)) == []  # the admin is in no cohort: no welcome
+        await run_timers(bot)
+        assert len([s for s in teams.bf.posts(QA_OPS) if "Training cohort" in card_text(s)]) == 1
 
 
 def _actions(sent: Any) -> list[dict[str, Any]]:  # noqa: ANN401
