@@ -190,6 +190,9 @@ def test_calendar_prints_one_event_per_session_with_stable_uids(database_url: st
     events = calendar.walk("VEVENT")
     assert len(events) == SESSIONS
     assert [str(e["UID"]) for e in events] == [f"{lisbon.calendar_id}-{s.id}@tsqa" for s in lisbon.sessions]
+    assert str(events[0]["UID"]).startswith(f"{lisbon.id}-") and str(events[0]["UID"]).endswith(
+        "-welcome-1@tsqa"
+    )
     first = events[0].decoded("DTSTART")
     assert (first.isoformat(), str(first.tzinfo)) == ("2027-01-11T09:00:00+00:00", "Europe/Lisbon")
     again = Calendar.from_ical(tsqa(database_url, "calendar", str(lisbon.id)).stdout_bytes)
