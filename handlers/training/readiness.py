@@ -16,7 +16,7 @@ from bot.workspace_training import Site
 from handlers.training import nesting as verdicts
 from handlers.training.cohort import CheckResult, Cohort, Mark
 from handlers.training.nesting import NestingQuality
-from handlers.training.schedule import Session, next_working_day
+from handlers.training.schedule import Session, first_working_day, next_working_day, working_days_after
 
 ReasonKind = Literal[
     "missed",
@@ -241,15 +241,22 @@ def cohort_readiness(
     now: datetime,
     site: Site,
 ) -> CohortReadiness:
-    """The cohort's readiness as of `now`; `days_late` counts working days past the target."""
+    """The cohort's readiness as of `now`; `days_late` counts working days past the target.
+
+    Once the scheduled go-live has passed with someone not ready, go-live cannot come before the next
+    working day from today: the projection moves with the calendar instead of standing in the past."""
     rows = readiness(cohort, marks, checks, nesting, now, site)
+    today = _day(now, site)
+    projected = projected_go_live(cohort, site)
+    if any(not r.ready for r in rows) and projected < today:
+        projected = first_working_day(site, today)
     return CohortReadiness(
         labelers=rows,
         ready=sum(r.ready for r in rows),
         total=len(rows),
         at_risk=at_risk(rows),
-        projected=projected_go_live(cohort, site),
+        projected=projected,
         target=cohort.target,
-        days_late=cohort.layout(site).days_over,
-        today=_day(now, site),
+        days_late=working_days_after(site, cohort.target, projected),
+        today=today,
     )

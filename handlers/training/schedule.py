@@ -75,7 +75,7 @@ class Layout:
         """Working days from the target to go-live (0 when it fits): how much must be cut or moved."""
         if self.fits:
             return 0
-        return _working_days_after(self.site, self.target, self.go_live)
+        return working_days_after(self.site, self.target, self.go_live)
 
     def session(self, session_id: str) -> Session | None:
         return next((s for s in self.sessions if s.id == session_id), None)
@@ -95,8 +95,8 @@ def first_working_day(site: Site, day: date) -> date:
     raise ScheduleError(f"site {site.id} has no working day within {_MAX_SKIP} days of {day:%d %b %Y}")
 
 
-def _working_days_after(site: Site, first: date, last: date) -> int:
-    """Working days in (first, last]."""
+def working_days_after(site: Site, first: date, last: date) -> int:
+    """Working days in (first, last]: 0 when `last` is not after `first`."""
     count, day = 0, first + timedelta(days=1)
     while day <= last:
         count += site.is_working_day(day)

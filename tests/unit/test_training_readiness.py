@@ -152,6 +152,19 @@ def test_cohort_counts_and_go_live_on_time() -> None:
     assert (result.target, result.days_late, result.today) == (date(2026, 12, 11), 0, date(2026, 12, 3))
 
 
+def test_a_go_live_that_has_passed_with_labelers_not_ready_moves_with_the_calendar() -> None:
+    """Scheduled go-live Thu 3 Dec; on Mon 7 Dec four are still not ready: the earliest go-live is the
+    first working day from today. Tue 8 Dec is a public holiday in the Philippines (Immaculate
+    Conception), so on that day it is Wed 9 Dec. The target is Fri 11 Dec."""
+    marks, checks, nesting = scenario()
+    monday = cohort_readiness(cohort(MEMBERS), marks, checks, nesting, local(7, 12), MANILA)
+    assert (monday.projected, monday.days_late) == (date(2026, 12, 7), 0)  # the target is Fri 11 Dec
+    holiday = cohort_readiness(cohort(MEMBERS), marks, checks, nesting, local(8, 12), MANILA)
+    assert holiday.projected == date(2026, 12, 9)
+    later = cohort_readiness(cohort(MEMBERS), marks, checks, nesting, local(14, 12), MANILA)
+    assert (later.projected, later.days_late) == (date(2026, 12, 14), 1)  # Mon 14: one working day late
+
+
 def test_projected_go_live_after_a_moved_session() -> None:
     """nesting-1 moved to Thu 10 Dec: nesting 10, 11, 14, 15, 16 Dec, go-live Thu 17 Dec, four working
     days (14, 15, 16, 17) past the Fri 11 Dec target."""
