@@ -8,6 +8,7 @@ a move tells each person once."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,7 @@ from tests.e2e.harness import eventually
 from tests.e2e.teams_harness import (
     LABELER,
     LEAD,
+    NORTHWIND_LEAD,
     QA_OPS,
     TEAM_ID,
     TRAINER,
@@ -30,12 +32,13 @@ from tests.e2e.teams_harness import (
     running_teams_bot,
     teams_workspace,
 )
-from tests.e2e.test_teams import card_text
+from tests.e2e.test_teams import _elements, card_text
 from tests.e2e.test_teams_escalate import button, inputs, open_dialog, submit_dialog
 from tests.e2e.test_teams_quiz import chat_of, said
 from tests.e2e.training_flow import PLANS
 from tests.fakes import activities
 from tests.fakes.activities import User
+from tests.fakes.bot_framework import cards
 from tests.teams_cards import readable
 
 # Mon 30 Nov 2026, 10:00 in Lisbon (UTC+0 in winter); Tue 1 Dec is a public holiday in Portugal, so the
@@ -147,6 +150,13 @@ async def test_a_cohort_from_the_dialog_is_posted_where_asked_and_everyone_is_we
         assert len([s for s in teams.bf.posts(QA_OPS) if "Training cohort" in card_text(s)]) == 1
 
 
+def card_text_of(teams: TeamsSide, activity_id: str) -> str:
+    """A card as it reads now: the fake applies the bot's updates in place."""
+    activity = teams.bf.activity(activity_id)
+    assert activity is not None, "the card is gone"
+    return "\n".join(readable(card) for card in cards(activity))
+
+
 def _actions(sent: Any) -> list[dict[str, Any]]:  # noqa: ANN401
     from tests.e2e.test_teams import actions
 
@@ -231,3 +241,78 @@ async def test_a_move_tells_each_person_once(database_url) -> None:
         await run_timers(bot)
         for person in (TRAINER, LABELER, KAI):
             assert len(await said(teams, person, "session(s) moved")) == 1
+
+
+async def press_in_channel(teams: TeamsSide, sent: Any, found: dict[str, Any], person: User) -> Any:  # noqa: ANN401
+    """Press an Action.Execute button on a card the bot posted in qa-ops; (status, answer)."""
+    assert found["type"] == "Action.Execute", found
+    return await teams.send(
+        activities.card_action(
+            found["verb"], found["data"], person, QA_OPS, sent.activity_id, **IN_TEAM, **teams.where()
+        )
+    )
+
+
+async def test_the_roll_call_takes_a_mark_in_place_and_the_weekly_summary_has_its_chart(database_url) -> None:
+    """The welcome ends at 11:00: Tara's roll call shows Lee checked in and Kai not; Tara marks Kai
+    excused on it (the card updated, not a new one) and Kai is no longer at risk for it. On Mon 7 Dec
+    at 09:00 (Dublin, the workspace's zone) the weekly summary reaches the trainer, Northwind's BPO
+    contact and the admin, each once, with the burn-up chart as an image."""
+    clock = Clock(NOW)
+    async with running_teams_bot(database_url, workspace=training_workspace(), clock=clock) as (bot, teams):
+        card = await create_cohort(teams, bot)
+        await run_timers(bot)
+        clock.now = FIRST_CHECK_IN
+        await run_timers(bot)
+        [reminder] = await said(teams, LABELER, "in 15 min")
+        await press_in_chat(teams, reminder, "Check in", LABELER)
+        await said(teams, LABELER, "Checked in to Welcome and tools tour")
+
+        clock.now = datetime(2026, 12, 2, 11, 0, tzinfo=UTC)
+        await run_timers(bot)
+        [roll] = await said(teams, TRAINER, "Attendance for Welcome and tools tour")
+        shown = plain(card_text(roll))
+        assert (
+            "<at>Lee Labeler</at> · checked in 08:45" in shown
+            and "<at>Kai Labeler</at> · not checked in" in shown
+        )
+        [excuse] = [
+            a for a in _actions(roll) if a["title"] == "Excused" and KAI.aad_object_id in str(a["data"])
+        ]
+        status, _ = await teams.send(
+            activities.card_action(
+                excuse["verb"], excuse["data"], TRAINER, chat_of(TRAINER), roll.activity_id, **teams.where()
+            )
+        )
+        assert status == 200
+        await bot.services.background.drain(10)
+        now_reads = await eventually(
+            lambda: "Kai Labeler</at> · excused" in plain(card_text_of(teams, roll.activity_id)), 10
+        )
+        assert now_reads, plain(card_text_of(teams, roll.activity_id))
+        assert len(await said(teams, TRAINER, "Attendance for Welcome and tools tour")) == 1  # in place
+
+        # Status from the cohort card's button in qa-ops: answered privately, Kai not at risk for it.
+        before = len(teams.bf.posts(chat_of(TRAINER)))
+        status, _ = await press_in_channel(teams, card, button(card, "Status"), TRAINER)
+        assert status == 200
+        await bot.services.background.drain(10)
+        [answer] = await eventually(
+            lambda: [
+                s for s in teams.bf.posts(chat_of(TRAINER))[before:] if "labelers ready" in card_text(s)
+            ],
+            10,
+        )
+        read_now = plain(card_text(answer))
+        assert "<at>Kai Labeler</at> · 1/7 done" in read_now and "missed" not in read_now, read_now
+
+        clock.now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+        await run_timers(bot)
+        await run_timers(bot)
+        for person in (TRAINER, LEAD, NORTHWIND_LEAD):
+            [summary] = await said(teams, person, "Weekly training summary, lisbon-dec")
+            assert "0 of 2 ready" in card_text(summary)
+            [chart] = await said(teams, person, "Labelers ready")
+            image = next(e for e in _elements(cards(chart)) if e.get("type") == "Image")
+            assert base64.b64decode(image["url"].removeprefix("data:image/png;base64,"))[:4] == b"\x89PNG"
+        assert not [s for s in teams.bf.posts(chat_of(LABELER)) if "Weekly training summary" in card_text(s)]
