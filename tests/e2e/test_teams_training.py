@@ -157,6 +157,12 @@ def card_text_of(teams: TeamsSide, activity_id: str) -> str:
     return "\n".join(readable(card) for card in cards(activity))
 
 
+def last_with(teams: TeamsSide, person: User, words: str) -> Any:  # noqa: ANN401
+    """The latest card in the person's personal chat that says `words`, if any."""
+    found = [s for s in teams.bf.posts(chat_of(person)) if words in card_text(s)]
+    return found[-1] if found else None
+
+
 def _actions(sent: Any) -> list[dict[str, Any]]:  # noqa: ANN401
     from tests.e2e.test_teams import actions
 
@@ -216,6 +222,16 @@ async def test_status_shows_readiness_and_the_calendar_points_to_the_cli(databas
         await teams.personal(f"training calendar {COHORT}", TRAINER)
         [told] = await said(teams, TRAINER, "tsqa training calendar")
         assert f"tsqa training calendar {COHORT} > {COHORT}.ics" in card_text(told)
+
+        # A labeler sees their own row only; their welcome's Calendar file button says the same CLI line.
+        await teams.personal(f"training status {COHORT}", KAI)
+        kai_reads = plain(card_text(await eventually(lambda: last_with(teams, KAI, "labelers ready"), 10)))
+        assert "<at>Kai Labeler</at> · 0/7 done" in kai_reads and "Lee Labeler" not in kai_reads, kai_reads
+        [welcome] = await said(teams, LABELER, "You join training cohort lisbon-dec")
+        await press_in_chat(teams, welcome, "Calendar file", LABELER)
+        assert await said(teams, LABELER, f"tsqa training calendar {COHORT} > {COHORT}.ics")
+        await bot.services.background.drain(10)
+        assert not last_with(teams, TRAINER, "I sent you the calendar file")  # it was not sent
 
 
 async def test_a_move_tells_each_person_once(database_url) -> None:
