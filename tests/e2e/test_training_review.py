@@ -219,3 +219,22 @@ async def test_trainers_who_bring_nobody_are_refused_on_the_trainers_field(works
         assert answer["errors"] == {"trainers": "The trainers named bring nobody: name at least one person."}
         assert await count(bot, TrainingCohort) == 0
         assert await count(bot, TrainingSession) == 0 and await count(bot, TrainingMember) == 0
+
+
+async def test_a_go_live_passed_with_labelers_not_ready_moves_with_the_calendar(
+    workspace, database_url
+) -> None:
+    clock = Clock(NOW)
+    async with running_bot(training_workspace(workspace), database_url, clock=clock) as (bot, slack):
+        # The target is the go-live as laid out (Mon 14 Dec); nobody checks in, so nobody is ready.
+        assert await create_cohort(slack, bot, start="2026-12-02", target="2026-12-14") == {}
+        on_time = await said(slack, "status lisbon-dec", TARA)
+        assert "✅ Projected go-live *Mon 14 Dec 2026*, target Mon 14 Dec 2026" in on_time, on_time
+        # Sat 19 Dec: go-live cannot come before Mon 21 Dec, the first working day from today; working
+        # days after the target up to it: Tue 15, Wed 16, Thu 17, Fri 18, Mon 21 = 5.
+        clock.now = datetime(2026, 12, 19, 10, 0, tzinfo=UTC)
+        late = await said(slack, "status lisbon-dec", TARA)
+        assert "Cohort *lisbon-dec*: 0 of 2 labelers ready" in late
+        assert (
+            "⚠️ Projected go-live *Mon 21 Dec 2026*, 5 working days after the target Mon 14 Dec 2026" in late
+        ), late
