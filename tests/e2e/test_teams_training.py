@@ -146,6 +146,10 @@ async def test_a_cohort_from_the_dialog_is_posted_where_asked_and_everyone_is_we
             [welcome] = await said(teams, person, f"You {role} training cohort lisbon-dec")
             assert "first session Wed 02 Dec 09:00 WET" in card_text(welcome), person
         assert teams.bf.posts(chat_of(LEAD)) == []  # the admin is in no cohort: no welcome
+        # Northwind's lead lists their vendor's cohorts.
+        await teams.personal("training", NORTHWIND_LEAD)
+        [listed] = await said(teams, NORTHWIND_LEAD, "1 active training cohort(s)")
+        assert "lisbon-dec · northwind · lisbon · 2 labelers" in plain(card_text(listed))
         await run_timers(bot)
         assert len([s for s in teams.bf.posts(QA_OPS) if "Training cohort" in card_text(s)]) == 1
 
