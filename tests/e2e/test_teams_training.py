@@ -1,9 +1,10 @@
 """Training cohorts in Microsoft Teams, end to end through the same handlers as Slack: `training new`
 has no trigger in Teams, so its answer is a card whose button opens the dialog; the submitted dialog
 makes the cohort, posted where the command was sent, and every member is welcomed in their personal
-chat. On the test's clock a labeler's reminder carries Check in (a double press records once); status
-answers with the readiness card, the calendar points to the CLI where Teams takes no file from a bot;
-a move tells each person once."""
+chat. On the test's clock a labeler's reminder carries Check in (a double press records once); the
+trainer's roll call takes a mark in place; status answers with the readiness card, the calendar points
+to the CLI where Teams takes no file from a bot; a move tells each person once; the weekly summary
+comes with its chart as an image."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from tests.e2e.teams_harness import (
     running_teams_bot,
     teams_workspace,
 )
-from tests.e2e.test_teams import _elements, card_text
+from tests.e2e.test_teams import _elements, actions, card_text
 from tests.e2e.test_teams_escalate import button, inputs, open_dialog, submit_dialog
 from tests.e2e.test_teams_quiz import chat_of, said
 from tests.e2e.training_flow import PLANS
@@ -117,7 +118,7 @@ async def test_a_cohort_from_the_dialog_is_posted_where_asked_and_everyone_is_we
         # A labeler may not create one: refused, with no button to a dialog.
         await teams.mention("training new", LABELER, QA_OPS)
         [refused] = await said(teams, LABELER, "⛔")
-        assert "New cohort" not in {a["title"] for a in _actions(refused)}
+        assert "New cohort" not in {a["title"] for a in actions(refused)}
 
         await teams.mention("training new", TRAINER, QA_OPS)
         [offer] = await said(teams, TRAINER, "Open the form to create a training cohort")
@@ -141,7 +142,7 @@ async def test_a_cohort_from_the_dialog_is_posted_where_asked_and_everyone_is_we
         assert "Training cohort lisbon-dec created: 2 labelers" in shown, shown
         # Tue 1 Dec is a holiday in Portugal: the first session is Wednesday's, in Lisbon time.
         assert "Wed 02 Dec 09:00 WET" in shown and "Tue 01 Dec" not in shown
-        assert {"Calendar file", "Status"} <= {a["title"] for a in _actions(card)}
+        assert {"Calendar file", "Status"} <= {a["title"] for a in actions(card)}
         for person, role in ((TRAINER, "train"), (LABELER, "join"), (KAI, "join")):
             [welcome] = await said(teams, person, f"You {role} training cohort lisbon-dec")
             assert "first session Wed 02 Dec 09:00 WET" in card_text(welcome), person
@@ -167,12 +168,6 @@ def last_with(teams: TeamsSide, person: User, words: str) -> Any:  # noqa: ANN40
     return found[-1] if found else None
 
 
-def _actions(sent: Any) -> list[dict[str, Any]]:  # noqa: ANN401
-    from tests.e2e.test_teams import actions
-
-    return actions(sent)
-
-
 async def test_a_reminder_carries_check_in_and_a_double_press_records_once(database_url) -> None:
     clock = Clock(NOW)
     async with running_teams_bot(database_url, workspace=training_workspace(), clock=clock) as (bot, teams):
@@ -183,7 +178,7 @@ async def test_a_reminder_carries_check_in_and_a_double_press_records_once(datab
         [reminder] = await said(teams, LABELER, "in 15 min")
         assert "Welcome and tools tour" in card_text(reminder)
         trainer_reminder = await said(teams, TRAINER, "in 15 min")
-        assert "Check in" not in {a["title"] for a in _actions(trainer_reminder[0])}  # labelers only
+        assert "Check in" not in {a["title"] for a in actions(trainer_reminder[0])}  # labelers only
 
         await asyncio.gather(*(press_in_chat(teams, reminder, "Check in", LABELER) for _ in range(2)))
         await bot.services.background.drain(10)
@@ -297,7 +292,7 @@ async def test_the_roll_call_takes_a_mark_in_place_and_the_weekly_summary_has_it
             and "<at>Kai Labeler</at> · not checked in" in shown
         )
         [excuse] = [
-            a for a in _actions(roll) if a["title"] == "Excused" and KAI.aad_object_id in str(a["data"])
+            a for a in actions(roll) if a["title"] == "Excused" and KAI.aad_object_id in str(a["data"])
         ]
         status, _ = await teams.send(
             activities.card_action(
