@@ -25,6 +25,7 @@ from tests.e2e.training_flow import (
     count,
     create_cohort,
     dm_texts,
+    pressed,
     said,
     training_workspace,
     with_text,
@@ -87,6 +88,14 @@ async def test_a_labeler_sees_the_counts_and_only_their_own_row(workspace, datab
 
         theirs = await said(slack, "status lisbon-dec", KAI)
         assert f"<@{KAI}>: {missed}" in theirs and LEE not in theirs, theirs
+
+        # The Status button of the welcome DM answers the same way.
+        welcome = with_text(slack, LEE, "You join training cohort *lisbon-dec*")[0]
+        pressed_own = await pressed(slack, welcome, "training-status", LEE)
+        assert f"<@{LEE}>: {missed}" in pressed_own and KAI not in pressed_own, pressed_own
+        trainer = with_text(slack, TARA, "You train training cohort *lisbon-dec*")[0]
+        pressed_all = await pressed(slack, trainer, "training-status", TARA)
+        assert f"<@{LEE}>: {missed}" in pressed_all and f"<@{KAI}>: {missed}" in pressed_all
 
 
 async def test_a_roster_from_a_labeler_is_refused_without_saying_who_is_where(
