@@ -21,7 +21,6 @@ import click
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy import func, select
 
 from bot.cli_workspace import workspace_or_exit
 from bot.config import Settings
@@ -38,7 +37,6 @@ from handlers.training.plans import available_plans
 from handlers.training.roster import CsvRow, RosterCsvError, parse_cohort_roster, person, read_rows
 from storage.engine import Database
 from storage.migrate import run_on_database
-from storage.models import TrainingCohort
 
 training_app = typer.Typer(
     no_args_is_help=True, help="Training cohorts: import, calendar, report, roster, plans."
@@ -153,20 +151,6 @@ def _people_offline(
     return trainers, labelers
 
 
-async def _taken(db: Database, planned: list[_Planned]) -> dict[str, str]:
-    """Names held by a cohort some other way (another file, the form): name → that cohort's name."""
-    wanted = {p.new.name.lower(): p.key for p in planned}
-    async with db.transaction() as session:
-        rows = (
-            await session.execute(
-                select(TrainingCohort.name, TrainingCohort.created_key).where(
-                    func.lower(TrainingCohort.name).in_(list(wanted))
-                )
-            )
-        ).all()
-    return {name.lower(): name for name, key in rows if wanted.get(name.lower()) != key}
-
-
 async def _plan_import(
     db: Database, content: bytes, cohorts: list[NewCohort], ws: Workspace
 ) -> tuple[list[_Planned], list[str]]:
@@ -180,7 +164,7 @@ async def _plan_import(
         people = await members.members(db, new, trainers, labelers)
         draft = members.draft(new, people, None, CREATED_BY)
         planned.append(_Planned(f"training-import:{digest}:{new.name}", new, draft))
-    for name, held in (await _taken(db, planned)).items():
+    for name, held in (await store.held_names(db, {p.new.name.lower(): p.key for p in planned})).items():
         line = lines.get(name, 2)
         problems.append(
             (line, f"line {line}: cohort: there is a cohort named {held} already: choose another name")

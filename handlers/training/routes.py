@@ -14,23 +14,21 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot import timers
-from bot.chat.events import Action, Command, FileShared, FormSubmission
+from bot.chat.events import Action, Command, FormSubmission
 from bot.chat.model import FormErrors, Message, MessageRef, command, md
 from bot.chat.port import ChatError
 from bot.context import Context
-from bot.roles import Role
 from bot.routing import Router, UsageError
 from bot.workspace_training import Site
-from handlers.training import home, lifecycle, members, plans, reminders, roster, store, summary
+from handlers.training import home, lifecycle, members, plans, reminders, store, summary, uploads
 from handlers.training import views as v
+from handlers.training.access import NOT_YOURS, RUNNERS, can_run, can_see
 from handlers.training.cohort import Cohort
 from handlers.training.ics import to_ics
 from handlers.training.intake import NewCohort, check_cohort
 from handlers.training.schedule import move
 
 SUMMARY = "training cohorts: schedule, reminders, check-in, knowledge checks, nesting and go-live"
-RUNNERS = (Role.ADMIN, Role.TRAINER)
-NOT_YOURS = "⛔ That cohort is run by its trainers, admins and the QA trainers."
 UNKNOWN = "⛔ I know no cohort `{}`: {} lists them."
 _WHEN = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}))?$")
 
@@ -41,21 +39,6 @@ def _token() -> str:
 
 def plan_folder(ctx: Context) -> Path:
     return ctx.workspace.training.folder(ctx.services.settings.tsqa_workspace)
-
-
-async def can_run(ctx: Context, cohort: Cohort, user: str) -> bool:
-    """Admins, trainers, and the cohort's own trainers change a cohort."""
-    return (await ctx.roles()).has(*RUNNERS) or ctx.workspace.normal_user(user) in cohort.trainers
-
-
-async def can_see(ctx: Context, cohort: Cohort, user: str) -> bool:
-    """Runners, the vendor's leads, and the cohort's own members see it."""
-    roles = await ctx.roles()
-    return (
-        await can_run(ctx, cohort, user)
-        or cohort.vendor in roles.lead_of
-        or cohort.member(ctx.workspace.normal_user(user)) is not None
-    )
 
 
 async def _cohort(ctx: Context, name: str | None, user: str, *, run: bool = False) -> Cohort | None:
@@ -344,46 +327,6 @@ async def roll_command(ctx: Context, cmd: Command, args: list[str]) -> None:
     await ctx.respond(v.roll_message(cohort, session, marks))
 
 
-# ----- roster files --------------------------------------------------------------------------
-
-
-async def file_shared(ctx: Context, event: FileShared) -> bool:
-    """A `user,labeler_id` CSV sent to the bot by someone who runs the cohort those labelers are in."""
-    if not event.direct:
-        return False
-    try:  # the name first: only a CSV is fetched, and only up to the roster's size
-        named = await ctx.port.download_file(event.file_id, event.channel, content=False)
-        if not named.name.lower().endswith(".csv") or named.size > roster.MAX_CSV_BYTES:
-            return False
-        shared = await ctx.port.download_file(event.file_id, event.channel, max_bytes=roster.MAX_CSV_BYTES)
-    except Exception:  # too large or not fetched: the queue-data upload answers for it
-        return False
-    if not roster.looks_like_roster(shared.content):
-        return False
-    runs_some = (await ctx.roles()).has(*RUNNERS) or await store.trains_any(
-        ctx.db, ctx.workspace.normal_user(event.user)
-    )
-    if not runs_some:  # who is in which cohort is not told to anyone who runs none
-        await ctx.respond(Message.text(NOT_YOURS))
-        return True
-    try:
-        ids = roster.parse_cohort_roster(shared.content, ctx.workspace)
-    except roster.RosterCsvError as exc:
-        await ctx.respond(v.roster_problems(shared.name, exc.problems))
-        return True
-    found = await store.cohort_of_labelers(ctx.db, list(ids))
-    if isinstance(found, str):
-        await ctx.respond(Message.text(md("⛔ {}", found)))
-        return True
-    cohort = await lifecycle.load(ctx.services, found)
-    if cohort is None or not await can_run(ctx, cohort, event.user):
-        await ctx.respond(Message.text(NOT_YOURS))
-        return True
-    await store.set_labeler_ids(ctx.db, cohort.id, ids)
-    await ctx.respond(v.roster_applied(cohort, len(ids)))
-    return True
-
-
 def register(router: Router) -> None:
     router.command("training", SUMMARY)
     router.subcommand(
@@ -432,6 +375,6 @@ def register(router: Router) -> None:
     router.action(v.STATUS, status_button)
     router.form(v.NEW_FORM, new_submitted)
     router.home_section(home.home)
-    router.on_file(file_shared, first=True)  # before queue data's, which takes any CSV
+    router.on_file(uploads.file_shared, first=True)  # before queue data's, which takes any CSV
     for timer in (*reminders.TIMERS, summary.TIMER):
         router.timer(timer)

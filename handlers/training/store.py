@@ -325,6 +325,22 @@ async def roster_labeler_ids(db: Database, users: Iterable[str]) -> dict[str, st
     return {user: labeler for user, labeler in rows if labeler}
 
 
+async def held_names(db: Database, wanted: dict[str, str]) -> dict[str, str]:
+    """Of the names wanted (lower-case name → the key that would make it), those a cohort made some
+    other way already holds: name → that cohort's name as written."""
+    if not wanted:
+        return {}
+    async with db.transaction() as session:
+        rows = (
+            await session.execute(
+                select(TrainingCohort.name, TrainingCohort.created_key).where(
+                    func.lower(TrainingCohort.name).in_(list(wanted))
+                )
+            )
+        ).all()
+    return {name.lower(): name for name, key in rows if wanted.get(name.lower()) != key}
+
+
 async def trains_any(db: Database, user_id: str) -> bool:
     """Whether this person trains an active cohort (they may send rosters for it)."""
     async with db.transaction() as session:

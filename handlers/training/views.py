@@ -362,3 +362,21 @@ def roster_applied(cohort: Cohort, count: int) -> Message:
             cohort.name,
         )
     )
+
+
+def imported(name: str, made: Sequence[tuple[str, str, bool, int]]) -> Message:
+    """What a cohort file made: each cohort with its labelers and go-live; nothing new when sent again."""
+    if not made:
+        return Message.text(md("*{}* was imported before: nothing new.", name))
+    lines = [
+        md(
+            "*{}*: {} labelers, go-live {}{}",
+            cohort,
+            labelers,
+            go_live,
+            "" if fits else " (after the target)",
+        )
+        for cohort, go_live, fits, labelers in made
+    ]
+    summary = md("✅ {} cohort(s) created from *{}*; everyone is welcomed now.", len(made), name)
+    return Message.of(summary, Text(summary), Text(md("\n").join(lines)))

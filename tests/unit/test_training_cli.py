@@ -282,10 +282,10 @@ def test_a_name_taken_during_the_import_rolls_back_the_cohorts_before_it(
     assert tsqa(database_url, "cohort", "import", str(EXAMPLE)).exit_code == 0
     before = counts(database_url)
 
-    async def nothing_taken(db: Database, planned: object) -> dict[str, str]:
+    async def nothing_taken(db: Database, wanted: object) -> dict[str, str]:
         return {}
 
-    monkeypatch.setattr(cli, "_taken", nothing_taken)
+    monkeypatch.setattr(cli.store, "held_names", nothing_taken)
     text = HEADER + LISBON + "U0LABEL05,\n" + LISBON.replace("lisbon-feb", "lisbon-jan") + "U0LABEL06,\n"
     result = tsqa(database_url, "cohort", "import", str(csv_file(tmp_path, text)))
     assert result.exit_code == 1, result.output
