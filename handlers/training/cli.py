@@ -200,7 +200,7 @@ def import_command(
     now = _now()
     today = now.astimezone(env.workspace.tz).date()
     try:
-        cohorts = parse_cohort_csv(content, env.workspace, env.plans, today)
+        cohorts = parse_cohort_csv(content, env.workspace, env.plans, today, now)
     except CohortCsvError as exc:
         raise _fail(f"{file}: {len(exc.problems)} problem(s), nothing imported", exc.problems) from None
 

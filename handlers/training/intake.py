@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from bot.workspace import Workspace
@@ -74,6 +74,8 @@ def _name(text: str, problems: dict[str, str]) -> str:
         )
     elif len(name) > MAX_NAME:
         problems["name"] = f"Keep the name to {MAX_NAME} characters (it has {len(name)})."
+    elif name.isdigit():  # a number names a cohort by its id in buttons and commands
+        problems["name"] = f"“{text}” is only digits: add a letter, e.g. {name}-cohort."
     elif not NAME.match(name):
         suggestion = re.sub(r"[^a-z0-9_-]+", "-", name).strip("-_")
         hint = f": try {suggestion}" if suggestion else ""
@@ -247,11 +249,14 @@ def check_cohort(
     *,
     labelers: tuple[Target, ...] | None = None,
     labeler_ids: Mapping[str, str] | None = None,
+    now: datetime | None = None,
 ) -> NewCohort | dict[str, str]:
     """The cohort the values describe, or every problem by field key (name, vendor, site, queues, plan,
     start, target, trainers, labelers), each saying what is wrong and what is expected. `folder`: the
     plan templates (`TrainingSettings.folder`); `today`: in the workspace's timezone. `labelers` (and
-    their `labeler_ids`) given are taken as read already: the import file reads them row by row."""
+    their `labeler_ids`) given are taken as read already: the import file reads them row by row. With
+    `now`, a first session that would begin at or before it (the site's day is later than the
+    workspace's, or the day is half gone) is a problem on `start`."""
     problems: dict[str, str] = {}
     name = _name(_text(values, "name"), problems)
     vendor = _vendor(_text(values, "vendor"), workspace, problems)
@@ -265,6 +270,12 @@ def check_cohort(
     layout, notes = None, ()
     if plan is not None and site is not None and start is not None and target is not None:
         layout, notes = _layout(plan, site, start, target, problems)
+    if layout is not None and now is not None and layout.sessions[0].start <= now:
+        first = layout.sessions[0].start
+        problems["start"] = (
+            f"The first session would begin {first:%a %d %b %H:%M} at {site.id if site else ''}, which has "
+            "passed there: start on a later day."
+        )
     if problems or layout is None or plan is None or site is None or vendor is None:
         return problems
     assert start is not None and target is not None

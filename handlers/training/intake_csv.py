@@ -5,7 +5,7 @@ its line and column. All or nothing: one problem anywhere and no cohort is retur
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from bot.workspace import Workspace
@@ -110,7 +110,7 @@ def _groups(rows: list[CsvRow], problems: list[tuple[int, str]]) -> dict[str, li
 
 
 def parse_cohort_csv(
-    content: bytes, workspace: Workspace, folder: str | Path, today: date
+    content: bytes, workspace: Workspace, folder: str | Path, today: date, now: datetime | None = None
 ) -> list[NewCohort]:
     """Each cohort the file describes (one row per labeler), checked as the form is; CohortCsvError
     lists every problem with its line and column, and then no cohort is returned at all."""
@@ -124,7 +124,7 @@ def parse_cohort_csv(
     for group in _groups(rows, problems).values():
         values, lines = _shared(group, problems)
         labelers, ids = _labelers(group, workspace, problems)
-        checked = check_cohort(values, workspace, folder, today, labelers=labelers, labeler_ids=ids)
+        checked = check_cohort(values, workspace, folder, today, labelers=labelers, labeler_ids=ids, now=now)
         if isinstance(checked, NewCohort):
             cohorts.append(checked)
             continue

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
@@ -27,7 +27,7 @@ from bot.workspace import Workspace
 from bot.workspace_training import WEEKDAYS, Site
 from handlers.training import store
 from handlers.training.cohort import Cohort
-from handlers.training.schedule import Layout, Session
+from handlers.training.schedule import Layout, Session, next_working_day
 from storage.claims import claim_in, schedule_in
 from storage.engine import Database
 from storage.models import TrainingAttendance, TrainingCohort, TrainingSession
@@ -38,7 +38,14 @@ ROLL = "training.roll"
 MOVED = "training.moved"
 WELCOME = "training.welcome"
 SUMMARY = "training.summary"
-SUMMARY_AFTER_GO_LIVE = timedelta(days=7)  # one last summary after the target or go-live
+SUMMARY_AFTER_GO_LIVE = timedelta(days=7)  # one last summary after the target or scheduled go-live
+
+
+def summaries_end(cohort: Cohort, site: Site) -> date:
+    """The last day a weekly summary goes out: a week after the target or the go-live the schedule
+    gives, whichever is later. Labelers still not ready then are a matter for the trainers (the status
+    says who), not for a summary every Monday for ever."""
+    return max(cohort.target, next_working_day(site, cohort.sessions[-1].day)) + SUMMARY_AFTER_GO_LIVE
 
 
 def reminded(session: Session) -> bool:
@@ -151,11 +158,14 @@ async def create_all(
     """Several cohorts by (key, draft) in one transaction, for an import file without a chat connection:
     a name another cohort holds (store.NameTaken) stores none of them."""
     said = list(notes) if notes is not None else [()] * len(drafts)
-    async with db.transaction() as db_session:
-        return [
-            await _create_in(db_session, workspace, key, draft, now, note)
-            for (key, draft), note in zip(drafts, said, strict=True)
-        ]
+    try:
+        async with db.transaction() as db_session:
+            return [
+                await _create_in(db_session, workspace, key, draft, now, note)
+                for (key, draft), note in zip(drafts, said, strict=True)
+            ]
+    except IntegrityError:  # a name taken by another import at the same moment: none of these is kept
+        raise store.NameTaken(", ".join(draft.name for _, draft in drafts)) from None
 
 
 @dataclass(frozen=True)
@@ -169,8 +179,8 @@ async def apply_move(services: Services, key: str, cohort: Cohort, moved: Layout
     """Store the moved sessions (new times, sequence up), their fresh timers and one notice timer.
 
     Applied only to the sessions it was worked out from: the cohort's move count must still be the one
-    read, so two moves at once never interleave. Check-ins made early for a moved session are dropped:
-    it has not happened yet."""
+    read, so two moves at once never interleave. Check-ins made early for a moved session are dropped
+    (it has not happened yet); trainers' marks are kept."""
     now = services.clock()
     leads = list(services.workspace.training.reminders)
     changed = [s for s in moved.sessions if s.id in moved.changed]
@@ -194,9 +204,12 @@ async def apply_move(services: Services, key: str, cohort: Cohort, moved: Layout
             )
             await _session_timers(db_session, cohort.id, session, cohort.attended(session), leads, now)
         if changed:
-            await db_session.execute(
+            await db_session.execute(  # a trainer's mark (absent, excused) stands: it is about the person
                 delete(TrainingAttendance).where(
-                    TrainingAttendance.cohort_id == cohort.id, TrainingAttendance.session_id.in_(ids)
+                    TrainingAttendance.cohort_id == cohort.id,
+                    TrainingAttendance.session_id.in_(ids),
+                    TrainingAttendance.status == "present",
+                    TrainingAttendance.marked_by == TrainingAttendance.user_id,
                 )
             )
             payload = {"cohort": cohort.id, "sessions": ids, "move": number}

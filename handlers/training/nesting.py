@@ -48,7 +48,9 @@ def nesting_days(cohort: Cohort) -> list[date]:
 
 def nesting_target(cohort: Cohort) -> float | None:
     """The quality a labeler must reach while nesting: the strictest of the plan's nesting modules."""
-    targets = [m.quality_target for m in cohort.plan.modules if m.kind == "nesting" and m.quality_target]
+    targets = [
+        m.quality_target for m in cohort.plan.modules if m.kind == "nesting" and m.quality_target is not None
+    ]
     return max(targets) if targets else None
 
 

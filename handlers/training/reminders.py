@@ -38,6 +38,13 @@ def settled(taken: claims.Taken) -> claims.Taken:
     return taken
 
 
+# The channel will not take the post (the bot is not in it, it is gone): the creator hears why, and the
+# members are welcomed all the same.
+NOT_POSTABLE = frozenset(
+    {"not_in_channel", "channel_not_found", "is_archived", "forbidden", "restricted_action"}
+)
+
+
 async def _tell(services: Services, key: str, person: str, message: Message) -> bool:
     """One DM under `key`; False when the person cannot be reached (others are still told)."""
     try:
@@ -84,7 +91,14 @@ async def run_welcome(services: Services, taken: claims.Taken) -> str:
         created = v.created_message(cohort, site, go_live, payload.get("notes", []))
         where = f"{taken.key}:posted"
         if cohort.channel:
-            settled(await once.post(services, where, "training", cohort.channel, created))
+            try:
+                settled(await once.post(services, where, "training", cohort.channel, created))
+            except ChatError as exc:
+                if exc.code not in NOT_POSTABLE:
+                    raise  # passing: the timer tries again
+                log.info("could not post cohort %s in %s: %s", cohort.name, cohort.channel, exc)
+                missing = v.not_posted(cohort, cohort.channel, exc.hint or exc.code)
+                await _tell(services, f"{where}:creator", cohort.created_by, missing)
         else:
             await _tell(services, where, cohort.created_by, created)
     roles = {m.user_id: m.role for m in cohort.members}

@@ -131,7 +131,7 @@ async def new_submitted(ctx: Context, submission: FormSubmission) -> FormErrors 
         return FormErrors({"name": "Training cohorts are created by admins and trainers."})
     values = {k: " ".join(x) if isinstance(x, list) else (x or "") for k, x in submission.values.items()}
     today = ctx.now().astimezone(ctx.workspace.tz).date()
-    checked = check_cohort(values, ctx.workspace, plan_folder(ctx), today)
+    checked = check_cohort(values, ctx.workspace, plan_folder(ctx), today, now=ctx.now())
     if not isinstance(checked, NewCohort):
         return FormErrors(checked)
     where = await _postable(ctx, channel, submission.user)
@@ -256,6 +256,19 @@ async def move_command(ctx: Context, cmd: Command, args: list[str]) -> None:
     await ctx.respond(v.move_answer(cohort, changed, f"{moved.go_live:%a %d %b %Y}", moved.fits))
 
 
+async def close_command(ctx: Context, cmd: Command, args: list[str]) -> None:
+    """`/training close COHORT`: the class is over; no more reminders, roll calls or summaries."""
+    cohort = await _cohort(ctx, args[0] if args else None, cmd.user, run=True)
+    if cohort is None:
+        return
+    if await store.close(ctx.db, cohort.id):
+        await ctx.respond(
+            Message.text(md("Closed *{}*: no more reminders, roll calls or summaries.", cohort.name))
+        )
+    else:
+        await ctx.respond(Message.text(md("*{}* was closed already.", cohort.name)))
+
+
 # ----- attendance ----------------------------------------------------------------------------
 
 
@@ -273,6 +286,9 @@ async def check_in_button(ctx: Context, action: Action) -> None:
     member = cohort.member(person) if cohort else None
     if cohort is None or session is None or member is None or member.role != "labeler":
         await ctx.respond(Message.text("⛔ That check-in is for the cohort's labelers."))
+        return
+    if cohort.status != "active":
+        await ctx.respond(Message.text(md("⛔ Cohort *{}* is closed.", cohort.name)))
         return
     if not cohort.attended(session):
         await ctx.respond(Message.text("⛔ That session has no check-in."))
@@ -367,6 +383,13 @@ def register(router: Router) -> None:
         roll_command,
         usage="/training roll COHORT SESSION",
         summary="who checked in; mark absences and excused ones",
+    )
+    router.subcommand(
+        "training",
+        "close",
+        close_command,
+        usage="/training close COHORT",
+        summary="the class is over: no more reminders, roll calls or summaries",
     )
     router.action(v.OPEN_FORM, open_form_button)
     router.action(v.CHECK_IN, check_in_button)

@@ -46,6 +46,14 @@ def go_live_line(figures: Mapping[str, Any]) -> Markup:
             "" if late == 1 else "s",
             _day(figures["target"]),
         )
+    waiting = figures["labelers"] - figures["ready"]
+    if waiting and figures["as_of"] >= figures["projected_go_live"]:  # ISO days compare as text
+        return md(
+            "⚠️ Go-live pending: the sessions are over and {} of {} labelers are not ready yet; target {}",
+            waiting,
+            figures["labelers"],
+            _day(figures["target"]),
+        )
     return md(
         "✅ Projected go-live *{}*, target {}", _day(figures["projected_go_live"]), _day(figures["target"])
     )

@@ -228,6 +228,17 @@ async def names(db: Database) -> list[str]:
         return list(await session.scalars(select(TrainingCohort.name).order_by(TrainingCohort.name)))
 
 
+async def close(db: Database, cohort_id: int) -> bool:
+    """The cohort closed: its timers say nothing more and it leaves the lists; False if it was already."""
+    async with db.transaction() as session:
+        done = await session.execute(
+            update(TrainingCohort)
+            .where(TrainingCohort.cohort_id == cohort_id, TrainingCohort.status == "active")
+            .values(status="closed")
+        )
+    return done.rowcount == 1
+
+
 # ----- attendance -----
 
 

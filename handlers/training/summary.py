@@ -94,11 +94,7 @@ async def run_summary(services: Services, taken: claims.Taken) -> str:
         return "no site"
     now = services.clock()
     gathered = await gather(services.db, services.workspace, cohort, site, now)
-    projected = date.fromisoformat(gathered.figures["projected_go_live"])
-    if (
-        now.astimezone(services.workspace.tz).date()
-        < max(cohort.target, projected) + lifecycle.SUMMARY_AFTER_GO_LIVE
-    ):
+    if now.astimezone(services.workspace.tz).date() < lifecycle.summaries_end(cohort, site):
         async with services.db.transaction() as session:  # first: a recipient failing for good stops no week
             await lifecycle.schedule_summary(session, services.workspace, cohort.id, now, now)
     message = sv.summary_message(gathered.figures, cohort.id)

@@ -8,6 +8,7 @@ file sent twice makes nothing new (each cohort is keyed by the file's digest and
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 from bot import timers
@@ -20,6 +21,8 @@ from handlers.training import views as v
 from handlers.training.access import NOT_YOURS, RUNNERS, can_run
 from handlers.training.intake import NewCohort
 from handlers.training.intake_csv import COHORT_COLUMNS, CohortCsvError, parse_cohort_csv
+
+NOT_ONE_OF_YOURS = "those people are not all labelers of one cohort you run"
 
 
 def looks_like_cohorts(content: bytes) -> bool:
@@ -63,13 +66,18 @@ async def _roster(ctx: Context, event: FileShared, shared: SharedFile) -> None:
         await ctx.respond(Message.text(NOT_YOURS))  # who is in which cohort is not said to others
         return
     try:
-        ids = roster.parse_cohort_roster(shared.content, ctx.workspace)
+        ids = await asyncio.to_thread(roster.parse_cohort_roster, shared.content, ctx.workspace)
     except roster.RosterCsvError as exc:
         await ctx.respond(v.roster_problems(shared.name, exc.problems))
         return
     found = await store.cohort_of_labelers(ctx.db, list(ids))
-    if isinstance(found, str):
-        await ctx.respond(Message.text(md("⛔ {}", found)))
+    if isinstance(found, str):  # who is where is said to admins and trainers only
+        said = (
+            found
+            if (await ctx.roles()).has(*RUNNERS)
+            else "those people are not all labelers of one cohort you run"
+        )
+        await ctx.respond(Message.text(md("⛔ {}", said)))
         return
     cohort = await lifecycle.load(ctx.services, found)
     if cohort is None or not await can_run(ctx, cohort, event.user):
@@ -87,7 +95,9 @@ async def _cohorts(ctx: Context, event: FileShared, shared: SharedFile) -> None:
     folder = ctx.workspace.training.folder(ctx.services.settings.tsqa_workspace)
     today = ctx.now().astimezone(ctx.workspace.tz).date()
     try:
-        cohorts = parse_cohort_csv(shared.content, ctx.workspace, folder, today)
+        cohorts = await asyncio.to_thread(
+            parse_cohort_csv, shared.content, ctx.workspace, folder, today, ctx.now()
+        )
     except CohortCsvError as exc:
         await ctx.respond(v.roster_problems(shared.name, exc.problems))
         return

@@ -380,3 +380,16 @@ def imported(name: str, made: Sequence[tuple[str, str, bool, int]]) -> Message:
     ]
     summary = md("✅ {} cohort(s) created from *{}*; everyone is welcomed now.", len(made), name)
     return Message.of(summary, Text(summary), Text(md("\n").join(lines)))
+
+
+def not_posted(cohort: Cohort, where: str, why: str) -> Message:
+    return Message.text(
+        md(
+            "⚠️ I could not post cohort *{}* in {} ({}): invite me there. The cohort is made and its members "
+            "are welcomed; {} shows it.",
+            cohort.name,
+            channel(where),
+            why,
+            command(f"training status {cohort.name}"),
+        )
+    )

@@ -162,7 +162,8 @@ async def test_nesting_quality_and_readiness_with_their_reasons(workspace, datab
             return found[0]
 
         assert "Cohort *lisbon-dec*: 1 of 5 labelers ready" in status
-        assert "✅ Projected go-live *Mon 14 Dec 2026*, target Thu 31 Dec 2026" in status
+        # Go-live day with four not ready: pending, not "on time".
+        assert "⚠️ Go-live pending: the sessions are over and 4 of 5 labelers are not ready yet" in status
         assert "*At risk (4)*" in status
         for person in (LEE, KAI, MIA, RIO):
             audited, agreed = AUDITS[person]
