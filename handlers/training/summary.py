@@ -94,7 +94,9 @@ async def run_summary(services: Services, taken: claims.Taken) -> str:
         return "no site"
     now = services.clock()
     gathered = await gather(services.db, services.workspace, cohort, site, now)
-    if now.astimezone(services.workspace.tz).date() < lifecycle.summaries_end(cohort, site):
+    ws = services.workspace
+    following = lifecycle.next_summary(ws, now).astimezone(ws.tz).date()
+    if following <= lifecycle.summaries_end(cohort, site):  # none falls after the last day
         async with services.db.transaction() as session:  # first: a recipient failing for good stops no week
             await lifecycle.schedule_summary(session, services.workspace, cohort.id, now, now)
     message = sv.summary_message(gathered.figures, cohort.id)
