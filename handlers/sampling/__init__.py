@@ -1,0 +1,1 @@
+"""Audit sampling plans: how many decisions QA audits each day, and which ones."""
