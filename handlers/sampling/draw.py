@@ -72,6 +72,8 @@ class LabelerDraw:
 
 @dataclass(frozen=True)
 class Drawn:
+    """A queue's sample for a day, with what each labeler was owed and why the size is not the plan's."""
+
     queue: str
     day: date
     seed: int

@@ -230,6 +230,15 @@ def test_picks_carry_the_key_and_decision_only() -> None:
     assert [p.completed_us for p in result.picks] == sorted(p.completed_us for p in result.picks)
 
 
+def test_nothing_to_draw() -> None:
+    empty = draw(decisions([]), RULE, set(), day=DAY)
+    assert empty.picks == () and empty.labelers == ()
+    rows = [{"item_id": "it-1", "labeler_id": "lab-a", "completed_us": START_US, "qa_decision": "keep"}]
+    audited = draw(decisions(rows), RULE, set(), day=DAY)
+    assert audited.queue == QUEUE and audited.picks == ()
+    assert audited.notes == ("Nothing left to audit that day.",)
+
+
 def test_one_queue_at_a_time() -> None:
     rows = [
         {"item_id": "it-1", "labeler_id": "lab-a", "completed_us": START_US},
