@@ -1,0 +1,239 @@
+"""ISO 2859-1 (= ANSI/ASQ Z1.4) single sampling: Table I cell by cell, Tables II-A/B/C for letters E…N and
+AQLs 0.40…6.5 cell by cell, and published worked examples through `single_plan`.
+
+Expected values are literals copied from the published tables, laid out transposed (one string per level or
+per AQL column) so they are not a copy of the code's row layout. Sources: Table I and Tables II-A/II-B as
+reproduced in MIL-STD-105E / Z1.4 copies (the normal and tightened level II/III tables of the FMOC DPW
+acceptance-sampling appendix, columns 0.65…15); the ISO 2859-1:1999 worked plans from Jenkins, Peck and
+Fernando (2023, PLOS figure 22583454: lot 35 001…500 000, levels S-3/S-4).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.sampling.iso2859 import SamplingError, cell, code_letter, sample_size
+from handlers.sampling.plans import Plan, single_plan
+
+# Table I by level: the letter for each lot range, ranges in the standard's order.
+LOT_RANGES = [
+    (2, 8),
+    (9, 15),
+    (16, 25),
+    (26, 50),
+    (51, 90),
+    (91, 150),
+    (151, 280),
+    (281, 500),
+    (501, 1200),
+    (1201, 3200),
+    (3201, 10000),
+    (10001, 35000),
+    (35001, 150000),
+    (150001, 500000),
+    (500001, 5_000_000),
+]
+TABLE_I_BY_LEVEL = {
+    "S-1": "AAAABBBBCCCCDDD",
+    "S-2": "AAABBBCCCDDDEEE",
+    "S-3": "AABBCCDDEEFFGGH",
+    "S-4": "AABCCDEEFGGHJJK",
+    "I": "AABCCDEFGHJKLMN",
+    "II": "ABCDEFGHJKLMNPQ",
+    "III": "BCDEFGHJKLMNPQR",
+}
+
+
+@pytest.mark.parametrize("level", list(TABLE_I_BY_LEVEL))
+def test_table_i_every_lot_range_at_both_ends(level: str) -> None:
+    for (low, high), expected in zip(LOT_RANGES, TABLE_I_BY_LEVEL[level], strict=True):
+        assert code_letter(low, level) == expected, (level, low)
+        assert code_letter(high, level) == expected, (level, high)
+
+
+def test_sample_sizes_by_letter() -> None:
+    expected = {
+        "A": 2, "B": 3, "C": 5, "D": 8, "E": 13, "F": 20, "G": 32, "H": 50,
+        "J": 80, "K": 125, "L": 200, "M": 315, "N": 500, "P": 800, "Q": 1250, "R": 2000,
+    }  # fmt: skip
+    for letter, n in expected.items():
+        assert sample_size(letter, "normal") == n
+        assert sample_size(letter, "tightened") == n
+    assert sample_size("S", "tightened") == 3150
+    reduced = {"A": 2, "B": 2, "C": 2, "D": 3, "E": 5, "F": 8, "G": 13, "H": 20, "J": 32, "K": 50, "N": 200}
+    for letter, n in reduced.items():
+        assert sample_size(letter, "reduced") == n
+
+
+# Tables II-A/B/C, one string per AQL column, letters E F G H J K L M N top to bottom.
+COLUMN_LETTERS = "EFGHJKLMN"
+TABLE_II_A = {
+    0.40: "v v 0/1 ^ v 1/2 2/3 3/4 5/6",
+    0.65: "v 0/1 ^ v 1/2 2/3 3/4 5/6 7/8",
+    1.0: "0/1 ^ v 1/2 2/3 3/4 5/6 7/8 10/11",
+    1.5: "^ v 1/2 2/3 3/4 5/6 7/8 10/11 14/15",
+    2.5: "v 1/2 2/3 3/4 5/6 7/8 10/11 14/15 21/22",
+    4.0: "1/2 2/3 3/4 5/6 7/8 10/11 14/15 21/22 ^",
+    6.5: "2/3 3/4 5/6 7/8 10/11 14/15 21/22 ^ ^",
+}
+TABLE_II_B = {
+    0.40: "v v v 0/1 v v 1/2 2/3 3/4",
+    0.65: "v v 0/1 v v 1/2 2/3 3/4 5/6",
+    1.0: "v 0/1 v v 1/2 2/3 3/4 5/6 8/9",
+    1.5: "0/1 v v 1/2 2/3 3/4 5/6 8/9 12/13",
+    2.5: "v v 1/2 2/3 3/4 5/6 8/9 12/13 18/19",
+    4.0: "v 1/2 2/3 3/4 5/6 8/9 12/13 18/19 ^",
+    6.5: "1/2 2/3 3/4 5/6 8/9 12/13 18/19 ^ ^",
+}
+TABLE_II_C = {
+    0.40: "v v v v 0/1 ^ v 0/2 1/3",
+    0.65: "v v v 0/1 ^ v 0/2 1/3 1/4",
+    1.0: "v v 0/1 ^ v 0/2 1/3 1/4 2/5",
+    1.5: "v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6",
+    2.5: "0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8",
+    4.0: "^ v 0/2 1/3 1/4 2/5 3/6 5/8 7/10",
+    6.5: "v 0/2 1/3 1/4 2/5 3/6 5/8 7/10 10/13",
+}
+
+
+def _shown(letter: str, aql: float, inspection: str) -> str:
+    found = cell(letter, aql, inspection)
+    if found.arrow == "down":
+        return "v"
+    if found.arrow == "up":
+        return "^"
+    return f"{found.accept}/{found.reject}"
+
+
+@pytest.mark.parametrize(
+    ("inspection", "table"),
+    [("normal", TABLE_II_A), ("tightened", TABLE_II_B), ("reduced", TABLE_II_C)],
+)
+def test_master_tables_cell_by_cell(inspection: str, table: dict[float, str]) -> None:
+    for aql, column in table.items():
+        for letter, expected in zip(COLUMN_LETTERS, column.split(), strict=True):
+            assert _shown(letter, aql, inspection) == expected, (inspection, letter, aql)
+
+
+def test_reduced_cells_keep_their_gaps() -> None:
+    gaps = {(0, 2), (1, 3), (1, 4), (2, 5), (3, 6), (5, 8), (7, 10), (10, 13)}
+    seen = set()
+    for letter in COLUMN_LETTERS:
+        for aql in TABLE_II_C:
+            found = cell(letter, aql, "reduced")
+            if found.accept is not None:
+                seen.add((found.accept, found.reject))
+    assert gaps <= seen
+
+
+# ----- single_plan: published worked examples -----
+
+
+def _key(plan: Plan) -> tuple[str, str, int, int, int]:
+    return (plan.letter, plan.used_letter, plan.sample_size, plan.accept, plan.reject)
+
+
+def test_lot_1000_level_ii_aql_1_normal() -> None:
+    plan = single_plan(1000, 1.0)
+    assert _key(plan) == ("J", "J", 80, 2, 3)
+    assert plan.followed_arrow is None and not plan.inspect_all
+    assert "accept the lot with 2 or fewer nonconforming, reject it with 3 or more" in plan.note
+
+
+def test_lot_1000_level_ii_aql_065_normal_has_its_own_plan() -> None:
+    plan = single_plan(1000, 0.65)
+    assert _key(plan) == ("J", "J", 80, 1, 2)
+    assert plan.followed_arrow is None
+
+
+@pytest.mark.parametrize(
+    ("lot", "level", "aql", "letter", "used", "n", "ac", "re", "arrow"),
+    [
+        # ISO 2859-1:1999, lot 35 001…500 000, normal inspection (Jenkins, Peck and Fernando 2023).
+        (100_000, "S-4", 0.65, "J", "J", 80, 1, 2, None),
+        (100_000, "S-3", 0.65, "G", "F", 20, 0, 1, "up"),
+        (100_000, "S-4", 0.40, "J", "K", 125, 1, 2, "down"),
+        (100_000, "S-3", 0.40, "G", "G", 32, 0, 1, None),
+        (100_000, "S-4", 0.25, "J", "H", 50, 0, 1, "up"),
+        (100_000, "S-4", 0.15, "J", "J", 80, 0, 1, None),
+        (400_000, "S-4", 0.40, "J", "K", 125, 1, 2, "down"),
+        (400_000, "S-3", 0.65, "G", "F", 20, 0, 1, "up"),
+    ],
+)
+def test_published_iso_plans(
+    lot: int, level: str, aql: float, letter: str, used: str, n: int, ac: int, re: int, arrow: str | None
+) -> None:
+    plan = single_plan(lot, aql, level)
+    assert _key(plan) == (
+        letter,
+        used,
+        n,
+        ac,
+        re,
+    )
+    assert plan.followed_arrow == arrow
+
+
+def test_arrow_note_in_plain_english() -> None:
+    plan = single_plan(100_000, 0.40, "S-4")
+    assert plan.note.startswith(
+        "no plan for code letter J at AQL 0.4 under normal inspection: "
+        "the arrow points down to letter K (sample 125)"
+    )
+
+
+def test_arrow_to_a_sample_not_smaller_than_the_lot_means_inspect_all() -> None:
+    # Lot 30 at level II is letter D; at AQL 0.40 the arrows lead down to G, sample 32 > 30.
+    plan = single_plan(30, 0.40)
+    assert _key(plan) == ("D", "G", 32, 0, 1)
+    assert plan.followed_arrow == "down"
+    assert plan.inspect_all
+    assert "inspect all 30" in plan.note
+
+
+def test_tightened_and_reduced_plans() -> None:
+    tight = single_plan(1000, 1.0, inspection="tightened")
+    assert (tight.used_letter, tight.sample_size, tight.accept, tight.reject) == ("J", 80, 1, 2)
+    reduced = single_plan(1000, 2.5, inspection="reduced")
+    assert (reduced.used_letter, reduced.sample_size, reduced.accept, reduced.reject) == ("J", 32, 1, 3)
+    assert "with 2 to 2 nonconforming the lot is accepted but normal inspection resumes" in reduced.note
+
+
+def test_tightened_letter_s() -> None:
+    plan = single_plan(600_000, 0.015, "III", "tightened")
+    assert _key(plan) == (
+        "R",
+        "S",
+        3150,
+        1,
+        2,
+    )
+
+
+def test_arrow_off_the_table_is_refused_clearly() -> None:
+    with pytest.raises(SamplingError, match="no plan above code letter A at AQL 10"):
+        single_plan(5, 10)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lot": 1000, "aql": 1.0, "level": "IV"}, "unknown inspection level 'IV'; choose one of S-1, S-2"),
+        ({"lot": 1000, "aql": 0.5}, "AQL 0.5 is not in the ISO 2859-1 tables; choose one of 0.01, 0.015"),
+        ({"lot": 1000, "aql": 25}, "AQL 25 is a nonconformities-per-100-units column"),
+        ({"lot": 1, "aql": 1.0}, "a lot must hold at least 2 items"),
+        (
+            {"lot": 1000, "aql": 1.0, "inspection": "strict"},
+            "unknown inspection 'strict'; choose one of normal",
+        ),
+    ],
+)
+def test_errors_say_what_is_wrong_and_what_is_allowed(kwargs: dict, message: str) -> None:
+    with pytest.raises(SamplingError) as raised:
+        single_plan(**kwargs)
+    assert message in str(raised.value)
+
+
+def test_level_and_inspection_are_case_insensitive() -> None:
+    plan = single_plan(1000, 1.0, "ii", "Normal")
+    assert (plan.level, plan.inspection) == ("II", "normal")
