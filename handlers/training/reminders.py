@@ -16,7 +16,7 @@ from bot.chat.port import ChatError
 from bot.context import Services
 from bot.routing import Timer
 from handlers.quiz.assign import Request, Target, assign
-from handlers.training import lifecycle, store
+from handlers.training import attendance, lifecycle
 from handlers.training import views as v
 from handlers.training.cohort import Cohort
 from handlers.training.schedule import Session, next_working_day
@@ -152,7 +152,7 @@ async def run_roll(services: Services, taken: claims.Taken) -> str:
     if found is None:
         return "stale"
     cohort, session = found
-    marks = {m.user_id: m for m in await store.marks(services.db, cohort.id) if m.session_id == session.id}
+    marks = await attendance.of_session(services.db, cohort.id, session.id)
     message = v.roll_message(cohort, session, marks)
     told = await _tell_each(services, taken.key, cohort.trainers, lambda _: message)
     return f"roll to {told}"

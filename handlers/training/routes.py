@@ -20,7 +20,7 @@ from bot.chat.port import ChatError
 from bot.context import Context
 from bot.routing import Router, UsageError
 from bot.workspace_training import Site
-from handlers.training import home, lifecycle, members, plans, reminders, store, summary, uploads
+from handlers.training import attendance, home, lifecycle, members, plans, reminders, store, summary, uploads
 from handlers.training import views as v
 from handlers.training.access import NOT_YOURS, RUNNERS, can_run, can_see
 from handlers.training.cohort import Cohort
@@ -298,7 +298,7 @@ async def check_in_button(ctx: Context, action: Action) -> None:
     if not opens <= now < session.end:
         await ctx.respond(v.check_in_closed(session, opens.astimezone(session.start.tzinfo)))
         return
-    mark, recorded = await store.check_in(ctx.db, cohort.id, session.id, person, now)
+    mark, recorded = await attendance.check_in(ctx.db, cohort.id, session.id, person, now)
     await ctx.respond(v.checked_in(session, mark, recorded))
 
 
@@ -319,8 +319,8 @@ async def mark_button(ctx: Context, action: Action) -> None:
         await ctx.respond(Message.text("⛔ That person is not a labeler in this cohort."))
         return
     by = ctx.workspace.normal_user(action.user)
-    await store.mark(ctx.db, cohort.id, session.id, member.user_id, status, by, ctx.now())  # type: ignore[arg-type]
-    marks = {m.user_id: m for m in await store.marks(ctx.db, cohort.id) if m.session_id == session.id}
+    await attendance.mark(ctx.db, cohort.id, session.id, member.user_id, status, by, ctx.now())  # type: ignore[arg-type]
+    marks = await attendance.of_session(ctx.db, cohort.id, session.id)
     message = v.roll_message(cohort, session, marks)
     if action.channel and action.message_ts:
         await ctx.port.update(MessageRef(action.channel, action.message_ts), message)
@@ -339,7 +339,7 @@ async def roll_command(ctx: Context, cmd: Command, args: list[str]) -> None:
     if session is None:
         known = ", ".join(s.id for s in cohort.sessions if cohort.attended(s))
         raise UsageError(md("There is no session `{}` in {} (sessions: {})", args[1], cohort.name, known))
-    marks = {m.user_id: m for m in await store.marks(ctx.db, cohort.id) if m.session_id == session.id}
+    marks = await attendance.of_session(ctx.db, cohort.id, session.id)
     await ctx.respond(v.roll_message(cohort, session, marks))
 
 

@@ -19,7 +19,7 @@ from bot.context import Services
 from bot.routing import Timer
 from bot.workspace import Workspace
 from bot.workspace_training import Site
-from handlers.training import lifecycle, store
+from handlers.training import attendance, lifecycle, store
 from handlers.training import status_views as sv
 from handlers.training.charts import burn_up_chart
 from handlers.training.cohort import Cohort
@@ -42,7 +42,7 @@ class Gathered:
 
 async def gather(db: Database, workspace: Workspace, cohort: Cohort, site: Site, now: datetime) -> Gathered:
     """Every figure of the cohort as of `now`, read from the database and the queue data."""
-    marks = await store.marks(db, cohort.id)
+    marks = await attendance.marks(db, cohort.id)
     checks = await store.check_results(db, cohort)
     nesting = await nesting_quality(db, cohort, site, now, workspace.training.min_audits)
     ready = cohort_readiness(cohort, marks, checks, nesting, now, site)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.chat.model import MessageRef
-from handlers.training import lifecycle, reminders, store
+from handlers.training import attendance, lifecycle, reminders, store
 from handlers.training.plan import parse_plan
 from handlers.training.schedule import lay_out, move
 from storage import claims
@@ -56,10 +56,10 @@ async def test_a_move_worked_out_from_a_stale_read_is_refused(db, workspace) -> 
 async def test_an_early_check_in_of_a_moved_session_is_dropped(db, workspace) -> None:
     services, cid = await _made(db, workspace)
     cohort = await lifecycle.load(services, cid)
-    await store.check_in(db, cid, "process-1", "U0LABEL01", NOW)
+    await attendance.check_in(db, cid, "process-1", "U0LABEL01", NOW)
     moved = move(cohort.layout(workspace.site("lisbon")), "process-1", datetime(2026, 12, 3, 9, 0))
     await lifecycle.apply_move(services, "training-move:a", cohort, moved)
-    assert [m for m in await store.marks(db, cid) if m.session_id == "process-1"] == []
+    assert [m for m in await attendance.marks(db, cid) if m.session_id == "process-1"] == []
 
 
 async def test_a_dm_still_held_by_another_worker_makes_the_timer_wait(db, workspace) -> None:

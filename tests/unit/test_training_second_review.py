@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from bot.chat.model import MessageRef
 from bot.chat.port import ChatError
-from handlers.training import lifecycle, nesting, reminders, store
+from handlers.training import attendance, lifecycle, nesting, reminders, store
 from handlers.training.intake import check_cohort
 from handlers.training.plan import parse_plan
 from handlers.training.schedule import move
@@ -46,12 +46,12 @@ async def test_summaries_end_a_week_after_the_later_of_target_and_scheduled_go_l
 async def test_a_move_keeps_a_trainers_marks_and_drops_only_early_check_ins(db, workspace) -> None:
     services, cid = await _made(db, workspace)
     cohort = await lifecycle.load(services, cid)
-    await store.mark(db, cid, "policy-basics-1", "U0LABEL01", "excused", "U0TRAINER1", NOW)
-    await store.check_in(db, cid, "process-1", "U0LABEL01", NOW)
+    await attendance.mark(db, cid, "policy-basics-1", "U0LABEL01", "excused", "U0TRAINER1", NOW)
+    await attendance.check_in(db, cid, "process-1", "U0LABEL01", NOW)
     moved = move(cohort.layout(workspace.site("lisbon")), "process-1", datetime(2026, 12, 3, 9, 0))
     assert "policy-basics-1" in moved.changed
     await lifecycle.apply_move(services, "training-move:a", cohort, moved)
-    kept = {(m.session_id, m.status) for m in await store.marks(db, cid)}
+    kept = {(m.session_id, m.status) for m in await attendance.marks(db, cid)}
     assert kept == {("policy-basics-1", "excused")}
 
 
