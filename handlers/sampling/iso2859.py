@@ -141,12 +141,16 @@ def _aql_text(aql: float) -> str:
     return f"{aql:g}"
 
 
-def aql_index(aql: float) -> int:
+def aql_index(aql: float | str) -> int:
     """The AQL's column; refuses AQLs outside the kept columns, naming the allowed ones."""
+    allowed = ", ".join(_aql_text(a) for a in AQLS)
+    try:
+        aql = float(aql)
+    except (TypeError, ValueError):
+        raise SamplingError(f"AQL {aql!r} is not a number; choose one of {allowed}") from None
     for index, known in enumerate(AQLS):
         if abs(known - aql) < 1e-9:
             return index
-    allowed = ", ".join(_aql_text(a) for a in AQLS)
     if any(abs(known - aql) < 1e-9 for known in NONCONFORMITY_AQLS):
         raise SamplingError(
             f"AQL {_aql_text(aql)} is a nonconformities-per-100-units column, which this bot does not use; "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from handlers.sampling.iso2859 import (
+    AQLS,
     TABLES,
     Arrow,
     SamplingError,
@@ -74,7 +75,7 @@ def single_plan(lot: int, aql: float, level: str = "II", inspection: str = "norm
     """ISO 2859-1 single sampling: Table I's code letter, then Table II-A/B/C's plan, arrows followed."""
     level = check_level(level)
     inspection = check_inspection(inspection)
-    aql_index(aql)  # refuses an unknown AQL before the lot size is looked at
+    aql = AQLS[aql_index(aql)]  # refuses an unknown AQL before the lot size is looked at; "1.0" → 1.0
     letter = code_letter(lot, level)
     used, arrow = _follow(letter, aql, inspection)
     found = cell(used, aql, inspection)

@@ -234,6 +234,51 @@ def test_errors_say_what_is_wrong_and_what_is_allowed(kwargs: dict, message: str
     assert message in str(raised.value)
 
 
-def test_level_and_inspection_are_case_insensitive() -> None:
-    plan = single_plan(1000, 1.0, "ii", "Normal")
-    assert (plan.level, plan.inspection) == ("II", "normal")
+def test_level_and_inspection_are_case_insensitive_and_the_aql_may_be_text() -> None:
+    plan = single_plan(1000, "1.0", "ii", "Normal")  # type: ignore[arg-type]
+    assert (plan.level, plan.inspection, plan.aql, plan.accept) == ("II", "normal", 1.0, 2)
+    with pytest.raises(SamplingError, match="AQL 'one' is not a number"):
+        single_plan(1000, "one")  # type: ignore[arg-type]
+
+
+# The FMOC DPW appendix's level II normal and level III tightened tables (from MIL-STD-105E), rows as printed:
+# AQL .65 1.0 1.5 2.5 4.0 6.5 10, each cell the rejection number (Ac = Re − 1) or an arrow.
+DPW_NORMAL = {
+    "A": "v v v v v 1 ^",
+    "B": "v v v v 1 ^ v",
+    "C": "v v v 1 ^ v 2",
+    "D": "v v 1 ^ v 2 3",
+    "E": "v 1 ^ v 2 3 4",
+    "F": "1 ^ v 2 3 4 6",
+    "G": "^ v 2 3 4 6 8",
+    "H": "v 2 3 4 6 8 11",
+    "J": "2 3 4 6 8 11 15",
+    "K": "3 4 6 8 11 15 22",
+    "L": "4 6 8 11 15 22 ^",
+    "M": "6 8 11 15 22 ^ ^",
+    "N": "8 11 15 22 ^ ^ ^",
+    "P": "11 15 22 ^ ^ ^ ^",
+    "Q": "15 22 ^ ^ ^ ^ ^",
+}
+DPW_TIGHTENED = {
+    "A": "v v v v v v v",
+    "B": "v v v v v 1 v",
+    "C": "v v v v 1 v v",
+    "D": "v v v 1 v v 2",
+    "E": "v v 1 v v 2 3",
+    "F": "v 1 v v 2 3 4",
+    "G": "1 v v 2 3 4 6",
+    "H": "v v 2 3 4 6 9",
+    "J": "v 2 3 4 6 9 13",
+    "K": "2 3 4 6 9 13 19",
+    "L": "3 4 6 9 13 19 ^",
+}
+DPW_AQLS = (0.65, 1.0, 1.5, 2.5, 4.0, 6.5, 10)
+
+
+@pytest.mark.parametrize(("inspection", "rows"), [("normal", DPW_NORMAL), ("tightened", DPW_TIGHTENED)])
+def test_rows_against_the_printed_mil_std_105e_tables(inspection: str, rows: dict[str, str]) -> None:
+    for letter, row in rows.items():
+        for aql, printed in zip(DPW_AQLS, row.split(), strict=True):
+            expected = printed if printed in ("v", "^") else f"{int(printed) - 1}/{printed}"
+            assert _shown(letter, aql, inspection) == expected, (inspection, letter, aql)
