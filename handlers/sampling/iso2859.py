@@ -98,25 +98,26 @@ TIGHTENED: dict[str, str] = {
     "S": "- 1/2 1/2 - - - - - - - - - - - - -",
 }
 
-# Table II-C, single sampling plans for reduced inspection (master table), AQL 0.010 … 10.
-# Ac and Re are not always consecutive here: a count between them accepts the lot but ends reduced inspection.
+# Table II-C, single sampling plans for reduced inspection (master table), AQL 0.010 … 10: the arrows stand
+# where Table II-A has them, with the smaller reduced samples. Ac and Re are not always consecutive here
+# (ANSI/ASQ Z1.4): a count between them accepts the lot but ends reduced inspection.
 REDUCED: dict[str, str] = {
     "A": "v v v v v v v v v v v v v v 0/1 ^",
-    "B": "v v v v v v v v v v v v v v 0/1 ^",
-    "C": "v v v v v v v v v v v v v v 0/1 ^",
-    "D": "v v v v v v v v v v v v v 0/1 ^ v",
-    "E": "v v v v v v v v v v v v 0/1 ^ v 0/2",
-    "F": "v v v v v v v v v v v 0/1 ^ v 0/2 1/3",
-    "G": "v v v v v v v v v v 0/1 ^ v 0/2 1/3 1/4",
-    "H": "v v v v v v v v v 0/1 ^ v 0/2 1/3 1/4 2/5",
-    "J": "v v v v v v v v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6",
-    "K": "v v v v v v v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8",
-    "L": "v v v v v v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8 7/10",
-    "M": "v v v v v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8 7/10 10/13",
-    "N": "v v v v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8 7/10 10/13 ^",
-    "P": "v v v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8 7/10 10/13 ^ ^",
-    "Q": "v v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8 7/10 10/13 ^ ^ ^",
-    "R": "v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8 7/10 10/13 ^ ^ ^ ^",
+    "B": "v v v v v v v v v v v v v 0/1 ^ v",
+    "C": "v v v v v v v v v v v v 0/1 ^ v 0/2",
+    "D": "v v v v v v v v v v v 0/1 ^ v 0/2 1/3",
+    "E": "v v v v v v v v v v 0/1 ^ v 0/2 1/3 1/4",
+    "F": "v v v v v v v v v 0/1 ^ v 0/2 1/3 1/4 2/5",
+    "G": "v v v v v v v v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6",
+    "H": "v v v v v v v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8",
+    "J": "v v v v v v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8 7/10",
+    "K": "v v v v v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8 7/10 10/13",
+    "L": "v v v v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8 7/10 10/13 ^",
+    "M": "v v v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8 7/10 10/13 ^ ^",
+    "N": "v v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8 7/10 10/13 ^ ^ ^",
+    "P": "v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8 7/10 10/13 ^ ^ ^ ^",
+    "Q": "0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8 7/10 10/13 ^ ^ ^ ^ ^",
+    "R": "^ v 0/2 1/3 1/4 2/5 3/6 5/8 7/10 10/13 ^ ^ ^ ^ ^ ^",
 }
 
 TABLES: dict[str, tuple[str, dict[str, str], dict[str, int]]] = {

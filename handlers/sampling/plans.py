@@ -37,7 +37,7 @@ class Plan:
     inspect_all: bool
 
 
-def _follow(letter: str, aql: float, inspection: str) -> tuple[str, Arrow | None]:
+def follow_arrows(letter: str, aql: float, inspection: str) -> tuple[str, Arrow | None]:
     """The row whose plan the arrow in (letter, aql) leads to, and that arrow."""
     table_name = TABLES[inspection][0]
     first = cell(letter, aql, inspection)
@@ -77,7 +77,7 @@ def single_plan(lot: int, aql: float, level: str = "II", inspection: str = "norm
     inspection = check_inspection(inspection)
     aql = AQLS[aql_index(aql)]  # refuses an unknown AQL before the lot size is looked at; "1.0" → 1.0
     letter = code_letter(lot, level)
-    used, arrow = _follow(letter, aql, inspection)
+    used, arrow = follow_arrows(letter, aql, inspection)
     found = cell(used, aql, inspection)
     assert found.accept is not None and found.reject is not None
     n = sample_size(used, inspection)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.sampling.iso2859 import SamplingError, cell, code_letter, sample_size
-from handlers.sampling.plans import Plan, single_plan
+from handlers.sampling.iso2859 import AQLS, SamplingError, cell, code_letter, letters, sample_size
+from handlers.sampling.plans import Plan, follow_arrows, single_plan
 
 # Table I by level: the letter for each lot range, ranges in the standard's order.
 LOT_RANGES = [
@@ -86,13 +86,13 @@ TABLE_II_B = {
     6.5: "1/2 2/3 3/4 5/6 8/9 12/13 18/19 ^ ^",
 }
 TABLE_II_C = {
-    0.40: "v v v v 0/1 ^ v 0/2 1/3",
-    0.65: "v v v 0/1 ^ v 0/2 1/3 1/4",
-    1.0: "v v 0/1 ^ v 0/2 1/3 1/4 2/5",
-    1.5: "v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6",
-    2.5: "0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8",
-    4.0: "^ v 0/2 1/3 1/4 2/5 3/6 5/8 7/10",
-    6.5: "v 0/2 1/3 1/4 2/5 3/6 5/8 7/10 10/13",
+    0.40: "v v 0/1 ^ v 0/2 1/3 1/4 2/5",
+    0.65: "v 0/1 ^ v 0/2 1/3 1/4 2/5 3/6",
+    1.0: "0/1 ^ v 0/2 1/3 1/4 2/5 3/6 5/8",
+    1.5: "^ v 0/2 1/3 1/4 2/5 3/6 5/8 7/10",
+    2.5: "v 0/2 1/3 1/4 2/5 3/6 5/8 7/10 10/13",
+    4.0: "0/2 1/3 1/4 2/5 3/6 5/8 7/10 10/13 ^",
+    6.5: "1/3 1/4 2/5 3/6 5/8 7/10 10/13 ^ ^",
 }
 
 
@@ -195,8 +195,11 @@ def test_tightened_and_reduced_plans() -> None:
     tight = single_plan(1000, 1.0, inspection="tightened")
     assert (tight.used_letter, tight.sample_size, tight.accept, tight.reject) == ("J", 80, 1, 2)
     reduced = single_plan(1000, 2.5, inspection="reduced")
-    assert (reduced.used_letter, reduced.sample_size, reduced.accept, reduced.reject) == ("J", 32, 1, 3)
-    assert "with 2 to 2 nonconforming the lot is accepted but normal inspection resumes" in reduced.note
+    assert (reduced.used_letter, reduced.sample_size, reduced.accept, reduced.reject) == ("J", 32, 2, 5)
+    assert "with 3 to 4 nonconforming the lot is accepted but normal inspection resumes" in reduced.note
+    # Lot 100 (F, reduced sample 8) at AQL 1.0: the arrow points up to E (reduced sample 5), 0/1.
+    up = single_plan(100, 1.0, inspection="reduced")
+    assert _key(up) == ("F", "E", 5, 0, 1)
 
 
 def test_tightened_letter_s() -> None:
@@ -282,3 +285,27 @@ def test_rows_against_the_printed_mil_std_105e_tables(inspection: str, rows: dic
         for aql, printed in zip(DPW_AQLS, row.split(), strict=True):
             expected = printed if printed in ("v", "^") else f"{int(printed) - 1}/{printed}"
             assert _shown(letter, aql, inspection) == expected, (inspection, letter, aql)
+
+
+def test_only_the_cells_whose_arrow_leads_off_the_table_are_refused() -> None:
+    # Row A's up arrow at AQL 10 and row R's down arrow at 0.015 have no plan to lead to (tightened has
+    # letter S for the latter); every other letter and AQL gives a plan.
+    refused = set()
+    for inspection in ("normal", "tightened", "reduced"):
+        for letter in letters(inspection):
+            for aql in AQLS:
+                try:
+                    follow_arrows(letter, aql, inspection)
+                except SamplingError:
+                    refused.add((inspection, letter, aql))
+    tightened_s_blanks = {("tightened", "S", aql) for aql in AQLS if aql not in (0.015, 0.025)}
+    assert (
+        refused
+        == {
+            ("normal", "A", 10),
+            ("normal", "R", 0.015),
+            ("reduced", "A", 10),
+            ("reduced", "R", 0.015),
+        }
+        | tightened_s_blanks
+    )
