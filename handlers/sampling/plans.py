@@ -71,6 +71,16 @@ def _note(plan_letter: str, used: str, arrow: Arrow | None, n: int, aql: float, 
     )
 
 
+def _rule(accept: int, reject: int) -> str:
+    accepted = "with no nonconforming item" if accept == 0 else f"with {accept} or fewer nonconforming"
+    rule = f"accept the lot {accepted}, reject it with {reject} or more"
+    if reject - accept == 2:
+        rule += f"; with {accept + 1} the lot is accepted but normal inspection resumes"
+    elif reject - accept > 2:
+        rule += f"; with {accept + 1} to {reject - 1} the lot is accepted but normal inspection resumes"
+    return rule
+
+
 def single_plan(lot: int, aql: float, level: str = "II", inspection: str = "normal") -> Plan:
     """ISO 2859-1 single sampling: Table I's code letter, then Table II-A/B/C's plan, arrows followed."""
     level = check_level(level)
@@ -82,14 +92,7 @@ def single_plan(lot: int, aql: float, level: str = "II", inspection: str = "norm
     assert found.accept is not None and found.reject is not None
     n = sample_size(used, inspection)
     note = _note(letter, used, arrow, n, aql, inspection)
-    note += (
-        f"; accept the lot with {found.accept} or fewer nonconforming, reject it with {found.reject} or more"
-    )
-    if found.reject - found.accept > 1:
-        note += (
-            f"; with {found.accept + 1} to {found.reject - 1} nonconforming the lot is accepted "
-            "but normal inspection resumes"
-        )
+    note += "; " + _rule(found.accept, found.reject)
     inspect_all = n >= lot
     if inspect_all:
         note += f"; the sample ({n}) is not smaller than the lot ({lot}): inspect all {lot}"

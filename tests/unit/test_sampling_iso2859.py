@@ -196,10 +196,14 @@ def test_tightened_and_reduced_plans() -> None:
     assert (tight.used_letter, tight.sample_size, tight.accept, tight.reject) == ("J", 80, 1, 2)
     reduced = single_plan(1000, 2.5, inspection="reduced")
     assert (reduced.used_letter, reduced.sample_size, reduced.accept, reduced.reject) == ("J", 32, 2, 5)
-    assert "with 3 to 4 nonconforming the lot is accepted but normal inspection resumes" in reduced.note
+    assert "with 3 to 4 the lot is accepted but normal inspection resumes" in reduced.note
     # Lot 100 (F, reduced sample 8) at AQL 1.0: the arrow points up to E (reduced sample 5), 0/1.
     up = single_plan(100, 1.0, inspection="reduced")
     assert _key(up) == ("F", "E", 5, 0, 1)
+    assert "accept the lot with no nonconforming item, reject it with 1 or more" in up.note
+    gap_of_two = single_plan(1000, 0.65, inspection="reduced")  # J at 0.65 reduced: 32, Ac 0 Re 2
+    assert _key(gap_of_two) == ("J", "J", 32, 0, 2)
+    assert "with 1 the lot is accepted but normal inspection resumes" in gap_of_two.note
 
 
 def test_tightened_letter_s() -> None:
