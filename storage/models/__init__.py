@@ -30,6 +30,7 @@ from storage.models.quiz import (
     QuizReviewCard,
     QuizTopic,
 )
+from storage.models.sampling import SamplingDraw, SamplingDrawnItem, SamplingLot, SamplingState
 from storage.models.teams import TeamsConversation, TeamsPerson
 from storage.models.training import TrainingAttendance, TrainingCohort, TrainingMember, TrainingSession
 
@@ -67,6 +68,10 @@ __all__ = [
     "QuizQuestion",
     "QuizReviewCard",
     "QuizTopic",
+    "SamplingDraw",
+    "SamplingDrawnItem",
+    "SamplingLot",
+    "SamplingState",
     "TeamsConversation",
     "TeamsPerson",
     "TrainingAttendance",
