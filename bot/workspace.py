@@ -35,6 +35,7 @@ from bot.workspace_ids import (
     checking_ids,
 )
 from bot.workspace_policy import PolicySettings
+from bot.workspace_sampling import SamplingSettings
 from bot.workspace_training import Site, TrainingSettings
 from bot.yaml_files import YamlProblems, read_model
 
@@ -208,6 +209,7 @@ class Workspace(_Model):
     escalation: EscalationSettings | None = None
     sites: list[Site] = []
     training: TrainingSettings = TrainingSettings()
+    sampling: SamplingSettings = SamplingSettings()
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -255,6 +257,8 @@ class Workspace(_Model):
             unknown += [q for q in self.escalation.queue_channels if q not in queue_ids]
             if unknown:
                 raise ValueError(f"escalation channels name unknown vendors or queues: {', '.join(unknown)}")
+        if unknown := [q for q in self.sampling.queues if q not in queue_ids]:
+            raise ValueError(f"sampling.queues names unknown queues: {', '.join(unknown)}")
         for index, entry in enumerate(self.digests):
             unknown = [q for q in entry.queues if q not in queue_ids]
             unknown += [v for v in entry.vendors if v not in vendor_ids]

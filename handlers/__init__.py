@@ -7,7 +7,17 @@ from importlib import import_module
 
 from bot.routing import Router
 
-CAPABILITIES = ("queue_data", "digest", "policy", "quiz", "escalate", "calibration", "quality", "training")
+CAPABILITIES = (
+    "queue_data",
+    "digest",
+    "policy",
+    "quiz",
+    "escalate",
+    "calibration",
+    "quality",
+    "training",
+    "sampling",
+)
 
 
 def collect(router: Router | None = None) -> Router:

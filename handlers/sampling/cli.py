@@ -1,0 +1,94 @@
+"""`tsqa sampling plan …` and `tsqa sampling size …`: the answers `/sampling` gives, for a terminal or
+a script (`--json`: the library's dataclass as it is). Nothing is stored and no workspace is read.
+
+Exit 2: the question is wrong (the message says what is allowed).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from handlers.sampling.cochran import CochranSize
+from handlers.sampling.iso2859 import SamplingError
+from handlers.sampling.plans import Plan
+from handlers.sampling.routes import plan_from_words, size_from_words
+
+sampling_app = typer.Typer(no_args_is_help=True, help="Audit sampling: ISO 2859-1 plans, Cochran sizes.")
+err = Console(stderr=True, soft_wrap=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")]
+
+
+def _words(**values: str | None) -> list[str]:
+    """The options as `/sampling` reads them, so both read numbers (5%, 1,000) and refuse alike."""
+    return [f"--{name}={value}" for name, value in values.items() if value is not None]
+
+
+def _fail(exc: SamplingError) -> typer.Exit:
+    err.print(f"Error: {exc}", markup=False, highlight=False)
+    return typer.Exit(2)
+
+
+@sampling_app.command("plan")
+def plan_command(
+    lot: Annotated[str, typer.Option("--lot", help="Items in the lot, e.g. 1000")],
+    aql: Annotated[str, typer.Option("--aql", help="Acceptance quality limit in percent, e.g. 1.0")],
+    level: Annotated[str, typer.Option("--level", help="I, II, III or S-1…S-4")] = "II",
+    inspection: Annotated[str, typer.Option("--inspection", help="normal, tightened or reduced")] = "normal",
+    as_json: JsonFlag = False,
+) -> None:
+    """ISO 2859-1 single sampling: the code letter, the sample size, Ac and Re, arrows followed."""
+    try:
+        plan = plan_from_words(_words(lot=lot, aql=aql, level=level, inspection=inspection))
+    except SamplingError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(json.dumps(asdict(plan)))
+        return
+    _print_plan(plan)
+
+
+@sampling_app.command("size")
+def size_command(
+    population: Annotated[str, typer.Option("--population", help="Items to estimate over, e.g. 5000")],
+    margin: Annotated[str, typer.Option("--margin", help="Margin of error, e.g. 0.05 or 5%")],
+    confidence: Annotated[str, typer.Option("--confidence", help="Two-sided confidence, e.g. 0.95")] = "0.95",
+    p: Annotated[str, typer.Option("--p", help="Expected proportion; 0.5 when unknown")] = "0.5",
+    as_json: JsonFlag = False,
+) -> None:
+    """Cochran's sample size for a proportion, with the finite-population correction, rounded up."""
+    try:
+        size = size_from_words(_words(population=population, margin=margin, confidence=confidence, p=p))
+    except SamplingError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(json.dumps(asdict(size)))
+        return
+    _print_size(size)
+
+
+def _print_plan(plan: Plan) -> None:
+    print(f"Lot {plan.lot}, AQL {plan.aql:g}, level {plan.level}, {plan.inspection} inspection")
+    print(f"Code letter {plan.used_letter}: sample {plan.sample_size}, Ac {plan.accept}, Re {plan.reject}")
+    if plan.followed_arrow is not None:
+        arrow = plan.followed_arrow
+        print(f"Table I gives letter {plan.letter}; the arrow points {arrow} to {plan.used_letter}")
+    if plan.inspect_all:
+        print(f"The sample reaches the lot: inspect all {plan.lot} items (100%)")
+    print(plan.note)
+
+
+def _print_size(size: CochranSize) -> None:
+    print(
+        f"Population {size.population}, margin {size.margin:g}, confidence {size.confidence:g}, p {size.p:g}"
+    )
+    print(f"n0 = {size.n0:.2f}, n = {size.n}")
+    print(f"Cochran: n0 = z²·p(1−p)/e² with z = {size.z:.3f}; n = n0 / (1 + (n0 − 1)/N), rounded up")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sampling_app, name="sampling")
