@@ -1,0 +1,241 @@
+"""The daily draw stored: once per queue and day, reproducible, nesting labelers owed more, and the
+switching rules moved on by the audits that come back (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pyarrow as pa
+import pytest
+from sqlalchemy import select, update
+
+from bot.workspace_sampling import QueuePlan, SamplingSettings
+from handlers.sampling import store
+from handlers.sampling.daily import draw_day, nesting_labelers
+from handlers.sampling.draw import DrawRule, draw
+from handlers.sampling.plans import single_plan
+from storage import queue_data
+from storage.models import (
+    Decision,
+    SamplingDraw,
+    SamplingDrawnItem,
+    TrainingCohort,
+    TrainingMember,
+    TrainingSession,
+)
+
+QUEUE = "hate-en"  # northwind, Europe/Dublin workspace (UTC+0 in November)
+NOW = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
+LABELERS = ["nr-1", "nr-2", "nr-3", "nr-4", "nr-5"]
+
+
+@pytest.fixture
+def ws(workspace):
+    sampling = SamplingSettings(
+        per_labeler_min=2, nesting_min=20, queues={QUEUE: QueuePlan(aql=1.0, level="II")}
+    )
+    return workspace.model_copy(update={"sampling": sampling})
+
+
+def day_table(day: date, per_labeler: int = 200, queue: str = QUEUE) -> pa.Table:
+    """`per_labeler` decisions for each of five labelers on `day`, none audited yet."""
+    rows = []
+    start = datetime(day.year, day.month, day.day, 8, tzinfo=UTC)
+    for n in range(per_labeler * len(LABELERS)):
+        done = start + timedelta(seconds=20 * n)
+        rows.append((f"{day:%m%d}-{n:05d}", LABELERS[n % len(LABELERS)], done))
+    utc = pa.timestamp("us", tz="UTC")
+    return pa.table(
+        {
+            "item_id": pa.array([r[0] for r in rows], pa.string()),
+            "queue": pa.array([queue] * len(rows), pa.string()),
+            "vendor": pa.array(["northwind"] * len(rows), pa.string()),
+            "site": pa.array(["lisbon"] * len(rows), pa.string()),
+            "labeler_id": pa.array([r[1] for r in rows], pa.string()),
+            "enqueued_at": pa.array([r[2] - timedelta(minutes=5) for r in rows], utc),
+            "completed_at": pa.array([r[2] for r in rows], utc),
+            "handle_seconds": pa.array([30.0] * len(rows), pa.float64()),
+            "decision": pa.array(["allow"] * len(rows), pa.string()),
+            "qa_decision": pa.array([None] * len(rows), pa.string()),
+        }
+    )
+
+
+async def load(db, *tables: pa.Table) -> None:
+    async with db.transaction() as session:
+        for table in tables:
+            await queue_data.store_decisions(session, table)
+
+
+async def return_audits(db, day: date, disagree: int, *, only: int | None = None) -> None:
+    """QA audits the day's drawn decisions (the first `only` of them): the first `disagree` differ.
+    Stands in for the audited file coming back through the ingest."""
+    async with db.transaction() as session:
+        items = (
+            await session.execute(
+                select(SamplingDrawnItem.item_id, SamplingDrawnItem.completed_us)
+                .where(SamplingDrawnItem.queue == QUEUE, SamplingDrawnItem.day == day)
+                .order_by(SamplingDrawnItem.completed_us)
+            )
+        ).all()
+        for index, (item_id, completed_us) in enumerate(items[:only]):
+            verdict = "remove" if index < disagree else "allow"
+            await session.execute(
+                update(Decision)
+                .where(
+                    Decision.queue == QUEUE,
+                    Decision.item_id == item_id,
+                    Decision.completed_us == completed_us,
+                )
+                .values(qa_decision=verdict)
+            )
+
+
+def csv_rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode())))
+
+
+async def test_a_draw_is_stored_once_per_queue_and_day(db) -> None:
+    plan = single_plan(1000, 1.0)
+    table = day_table(date(2026, 11, 19))
+    first = draw(table, DrawRule(80, 2, 5, seed=1), set(), day=date(2026, 11, 19))
+    other = draw(table, DrawRule(80, 2, 5, seed=2), set(), day=date(2026, 11, 19))
+    assert first.picks != other.picks  # different seeds, different samples
+    stored, won = await store.save_draw(db, "northwind", plan, first, NOW)
+    again, won_again = await store.save_draw(db, "northwind", plan, other, NOW + timedelta(hours=1))
+    assert (won, won_again) == (True, False)
+    assert again.drawn.picks == first.picks == stored.drawn.picks
+    assert again.drawn.labelers == first.labelers and again.drawn.notes == first.notes
+    assert (again.sample_size, again.accept, again.reject, again.inspection) == (80, 2, 3, "normal")
+    assert again.created_at == NOW
+    async with db.transaction() as session:
+        count = len((await session.scalars(select(SamplingDrawnItem))).all())
+    assert count == 80
+
+
+async def test_draw_day_uses_the_plan_for_the_lot_and_reuses_the_stored_draw(db, ws) -> None:
+    day = date(2026, 11, 19)
+    await load(db, day_table(day), day_table(day - timedelta(days=1), per_labeler=10))
+    result = await draw_day(db, ws, QUEUE, day, NOW)
+    stored = result.stored
+    assert result.new and stored is not None
+    # 1000 decisions at AQL 1.0, level II, normal: code letter J, sample 80, Ac 2, Re 3 (Table II-A)
+    assert (stored.lot_size, stored.sample_size, stored.accept, stored.reject) == (1000, 80, 2, 3)
+    assert stored.drawn.size == 80
+    assert {p.labeler_id for p in stored.drawn.picks} == set(LABELERS)
+    assert all(p.completed_at.startswith("2026-11-19") for p in stored.drawn.picks)  # that day only
+    rows = csv_rows(result.csv())
+    assert len(rows) == 80 and {r["qa_decision"] for r in rows} == {""}
+    again = await draw_day(db, ws, QUEUE, day, NOW + timedelta(days=1))
+    assert not again.new and again.csv() == result.csv()
+    # the same data and seed in a fresh database draw the same sample (reproducible, not just stored)
+    async with db.transaction() as session:
+        await session.execute(SamplingDrawnItem.__table__.delete())
+        await session.execute(SamplingDraw.__table__.delete())
+    fresh = await draw_day(db, ws, QUEUE, day, NOW)
+    assert fresh.new and fresh.csv() == result.csv()
+
+
+async def test_no_decisions_draws_nothing_and_says_so(db, ws) -> None:
+    result = await draw_day(db, ws, QUEUE, date(2026, 11, 19), NOW)
+    assert result.stored is None and "no decisions on hate-en on 2026-11-19" in result.note
+    assert await store.load_draw(db, QUEUE, date(2026, 11, 19)) is None
+
+
+async def add_nesting(db, labeler: str, when: datetime, queues: str = '["hate-en"]') -> None:
+    async with db.transaction() as session:
+        cohort = TrainingCohort(
+            name="c-1", created_key="k-1", vendor="northwind", site="lisbon", queues=queues, plan_name="p",
+            plan="{}", start=date(2026, 11, 2), target=date(2026, 11, 30), channel=None,
+            created_by="U0TRAINER1", created_at=NOW, status="active", moves=0,
+        )  # fmt: skip
+        session.add(cohort)
+        await session.flush()
+        session.add(
+            TrainingSession(
+                cohort_id=cohort.cohort_id,
+                session_id="nest-1",
+                position=0,
+                module_id="nest",
+                occurrence=1,
+                parts=1,
+                title="Nesting",
+                kind="nesting",
+                start_at=when,
+                end_at=when + timedelta(hours=8),
+                sequence=0,
+            )  # fmt: skip
+        )
+        session.add(TrainingMember(cohort_id=cohort.cohort_id, user_id="U0LABEL01", role="labeler",
+                                   labeler_id=labeler, added_at=NOW))  # fmt: skip
+        session.add(TrainingMember(cohort_id=cohort.cohort_id, user_id="U0TRAINER1", role="trainer",
+                                   labeler_id=None, added_at=NOW))  # fmt: skip
+
+
+async def test_labelers_nesting_that_day_get_the_nesting_minimum(db, ws) -> None:
+    day = date(2026, 11, 19)
+    # Lisbon 09:00 on the 19th is 09:00 UTC: a nesting day for nr-3 on hate-en
+    await add_nesting(db, "nr-3", datetime(2026, 11, 19, 9, tzinfo=UTC))
+    assert await nesting_labelers(db, ws, QUEUE, day) == {"nr-3"}
+    assert await nesting_labelers(db, ws, QUEUE, day + timedelta(days=1)) == set()
+    assert await nesting_labelers(db, ws, "spam-pt", day) == set()
+    await load(db, day_table(day))
+    stored = (await draw_day(db, ws, QUEUE, day, NOW)).stored
+    assert stored is not None
+    counts = {who.labeler_id: who.drawn for who in stored.drawn.labelers}
+    # 20 for nr-3, 2 for each other, 52 left of 80 spread over 180 + 4 x 198 remaining by share
+    assert counts["nr-3"] >= 20 and all(counts[w] >= 2 for w in LABELERS)
+    assert sum(counts.values()) == 80
+    assert [w.nesting for w in stored.drawn.labelers] == [w == "nr-3" for w in sorted(LABELERS)]
+
+
+async def test_returned_audits_switch_to_tightened_and_say_why(db, ws) -> None:
+    days = [date(2026, 11, 2) + timedelta(days=i) for i in range(5)]
+    await load(db, *(day_table(d) for d in days))
+    clock = NOW
+    # Normal, J: 80 drawn, Ac 2, Re 3. Lots: 3 nonconforming (not accepted), 0 (accepted), 3 (not accepted)
+    for day, disagree in zip(days[:3], [3, 0, 3], strict=True):
+        result = await draw_day(db, ws, QUEUE, day, clock)
+        assert result.stored is not None and result.stored.inspection == "normal"
+        await return_audits(db, day, disagree)
+        clock += timedelta(days=1)
+    fourth = await draw_day(db, ws, QUEUE, days[3], clock)
+    assert fourth.stored is not None
+    # the third lot makes it 2 not accepted of the last 3: tightened from the next draw (J: 80, Ac 1, Re 2)
+    plan = fourth.stored
+    assert (plan.inspection, plan.sample_size, plan.accept, plan.reject) == ("tightened", 80, 1, 2)
+    lots = await store.lots(db, QUEUE)
+    assert [(lot.day, lot.nonconforming, lot.accepted) for lot in lots] == [
+        (days[0], 3, False), (days[1], 0, True), (days[2], 3, False),
+    ]  # fmt: skip
+    switched = [lot for lot in lots if lot.change]
+    assert len(switched) == 1 and switched[0].day == days[2]
+    change = switched[0].change
+    assert (change.before, change.after, change.lot) == ("normal", "tightened", "2026-11-04")
+    assert "2 of the last 3 lots were not accepted" in change.reason
+    assert "2026-11-02, 2026-11-04" in change.reason
+    state = await store.load_state(db, "northwind", QUEUE)
+    assert state is not None and state.inspection == "tightened"
+    # judging again changes nothing: each lot counts once
+    again = await draw_day(db, ws, QUEUE, days[3], clock)
+    assert again.judged.lots == () and len(await store.lots(db, QUEUE)) == 3
+
+
+async def test_a_day_still_being_audited_holds_the_later_days(db, ws) -> None:
+    days = [date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 4)]
+    await load(db, *(day_table(d) for d in days))
+    await draw_day(db, ws, QUEUE, days[0], NOW)
+    await draw_day(db, ws, QUEUE, days[1], NOW)
+    await return_audits(db, days[0], 3, only=50)  # 50 of 80 back
+    await return_audits(db, days[1], 3)  # all back, but after a day still open
+    result = await draw_day(db, ws, QUEUE, days[2], NOW)
+    assert result.judged.lots == ()
+    assert result.judged.waiting is not None
+    waiting_day, back = result.judged.waiting
+    assert (waiting_day, back.drawn, back.audited, back.nonconforming) == (days[0], 80, 50, 3)
+    await return_audits(db, days[0], 3)
+    later = await draw_day(db, ws, QUEUE, days[2], NOW)
+    assert [lot.day for lot in later.judged.lots] == days[:2]
+    assert later.judged.lots[1].change is not None  # two lots not accepted of two: tightened
