@@ -27,15 +27,11 @@ def plan_message(plan: Plan) -> Message:
                plan.lot, plan.aql, plan.level, plan.inspection)  # fmt: skip
     figures = md("*Code letter* {} · *sample* {:,} · *Ac* {} · *Re* {}",
                  plan.used_letter, plan.sample_size, plan.accept, plan.reject)  # fmt: skip
-    lines = [figures]
-    if plan.followed_arrow is not None:
-        arrow = md("↪ Table I gives letter {}, which has no plan at AQL {:g}: the arrow points {} to "
-                   "letter {}.", plan.letter, plan.aql, plan.followed_arrow, plan.used_letter)  # fmt: skip
-        lines.append(arrow)
+    # The note says the arrow followed and the accept/reject rule in the tables' words (plans.py).
+    arrow = "↪ " if plan.followed_arrow is not None else ""
+    lines = [figures, md("{}{}.", arrow, plan.note[0].upper() + plan.note[1:])]
     if plan.inspect_all:
-        lines.append(md("⚠️ The sample ({:,}) reaches the lot ({:,}): inspect all {:,} items (100%).",
-                        plan.sample_size, plan.lot, plan.lot))  # fmt: skip
-    lines.append(md("{}.", plan.note[0].upper() + plan.note[1:]))
+        lines.append(md("⚠️ *Inspect all {:,} items (100%)*: the sample reaches the lot.", plan.lot))
     table = TABLES[plan.inspection][0]
     source = md("ISO 2859-1 (ANSI/ASQ Z1.4) single sampling, Table I and Table {}. "
                 "`tsqa sampling plan --lot {} --aql {:g} --level {} --inspection {} --json` prints the same.",
