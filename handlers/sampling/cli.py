@@ -1,5 +1,6 @@
 """`tsqa sampling plan …` and `tsqa sampling size …`: the answers `/sampling` gives, for a terminal or
-a script (`--json`: the library's dataclass as it is). Nothing is stored and no workspace is read.
+a script (`--json`: the library's dataclass as it is). Nothing is stored and no workspace is read;
+`tsqa sampling draw` stores each queue's daily sample once and writes the auditors' CSV.
 
 Exit 2: the question is wrong (the message says what is allowed).
 """
@@ -8,15 +9,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from bot.cli_workspace import workspace_or_exit
+from bot.config import Settings
 from handlers.sampling.cochran import CochranSize
+from handlers.sampling.daily import as_json as draw_json
+from handlers.sampling.daily import draw_days, summary_lines
 from handlers.sampling.iso2859 import SamplingError
 from handlers.sampling.plans import Plan
 from handlers.sampling.routes import plan_from_words, size_from_words
+from storage.migrate import run_on_database
 
 sampling_app = typer.Typer(no_args_is_help=True, help="Audit sampling: ISO 2859-1 plans, Cochran sizes.")
 err = Console(stderr=True, soft_wrap=True)
@@ -88,6 +96,43 @@ def _print_size(size: CochranSize) -> None:
     )
     print(f"n0 = {size.n0:.2f}, n = {size.n}")
     print(f"Cochran: n0 = z²·p(1−p)/e² with z = {size.z:.3f}; n = n0 / (1 + (n0 − 1)/N), rounded up")
+
+
+@sampling_app.command("draw")
+def draw_command(
+    day: Annotated[str, typer.Option("--date", help="The day of the decisions, e.g. 2026-11-23")],
+    queue: Annotated[str | None, typer.Option("--queue", help="One queue (default: every queue)")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the auditors' CSV files")] = Path("."),
+    as_json: JsonFlag = False,
+) -> None:
+    """The day's audit sample per queue (stored once: a second run writes the same file), its CSV."""
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        err.print(f"Error: --date {day!r} is not a date like 2026-11-23", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    settings = Settings()
+    workspace = workspace_or_exit(settings)
+    if queue is not None and workspace.queue(queue) is None:
+        known = ", ".join(q.id for q in workspace.queues)
+        err.print(f"Error: no queue {queue!r}; the queues are {known}", markup=False, highlight=False)
+        raise typer.Exit(2)
+    queues = [queue] if queue else [q.id for q in workspace.queues]
+    now = datetime.now(UTC)
+    results = run_on_database(settings.database_url, lambda db: draw_days(db, workspace, when, queues, now))
+    answers = []
+    for result in results:
+        file = None
+        if result.stored is not None and result.stored.drawn.size:
+            out.mkdir(parents=True, exist_ok=True)
+            path = out / result.filename
+            path.write_bytes(result.csv())
+            file = str(path)
+        answers.append(draw_json(result, file))
+        if not as_json:
+            print("\n".join(summary_lines(result, file)))
+    if as_json:
+        print(json.dumps(answers))
 
 
 def register(app: typer.Typer) -> None:

@@ -5,18 +5,24 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
+import typer
 from sqlalchemy import select, update
+from typer.testing import CliRunner
 
 from bot.workspace_sampling import QueuePlan, SamplingSettings
 from handlers.sampling import store
+from handlers.sampling.cli import register
 from handlers.sampling.daily import draw_day, nesting_labelers
 from handlers.sampling.draw import DrawRule, draw
 from handlers.sampling.plans import single_plan
 from storage import queue_data
+from storage.migrate import run_on_database
 from storage.models import (
     Decision,
     SamplingDraw,
@@ -239,3 +245,59 @@ async def test_a_day_still_being_audited_holds_the_later_days(db, ws) -> None:
     later = await draw_day(db, ws, QUEUE, days[2], NOW)
     assert [lot.day for lot in later.judged.lots] == days[:2]
     assert later.judged.lots[1].change is not None  # two lots not accepted of two: tightened
+
+
+# ----- tsqa sampling draw -----
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli_env(tmp_path: Path, name: str) -> dict[str, str]:
+    """A database holding 1000 hate-en and 250 spam-pt decisions on 2026-11-19."""
+    url = f"sqlite+aiosqlite:///{tmp_path / name}"
+    day = date(2026, 11, 19)
+    run_on_database(url, lambda db: load(db, day_table(day), day_table(day, per_labeler=50, queue="spam-pt")))
+    return {"DATABASE_URL": url, "TSQA_WORKSPACE": str(ROOT / "examples" / "workspace.yml")}
+
+
+def cli(env: dict[str, str], *args: str):
+    root = typer.Typer()
+    root.command("version")(lambda: None)
+    register(root)
+    return CliRunner().invoke(root, ["sampling", "draw", *args], env=env)
+
+
+def test_the_cli_draw_is_stored_once_and_reproducible(tmp_path: Path) -> None:
+    env = cli_env(tmp_path, "a.db")
+    first = cli(env, "--date", "2026-11-19", "--out", str(tmp_path / "one"), "--json")
+    assert first.exit_code == 0, first.output
+    answers = {a["queue"]: a for a in json.loads(first.stdout)}
+    assert set(answers) == {"hate-en", "spam-pt", "graphic-img"}
+    hate = answers["hate-en"]
+    assert hate["drawn_now"] and hate["draw"]["seed"] == 2859  # the workspace's default seed
+    # 1000 at AQL 1.0 II normal: J, 80, Ac 2, Re 3. 250 spam-pt: letter G, whose AQL 1.0 cell is an
+    # arrow down to H: 50, Ac 1, Re 2 (Table II-A by hand)
+    keys = ("lot_size", "sample_size", "accept", "reject", "drawn")
+    assert [hate["draw"][k] for k in keys] == [1000, 80, 2, 3, 80]
+    assert [answers["spam-pt"]["draw"][k] for k in keys] == [250, 50, 1, 2, 50]
+    assert answers["graphic-img"]["draw"] is None and "no decisions" in answers["graphic-img"]["note"]
+    file = Path(hate["file"])
+    assert file.name == "audit-sample-hate-en-2026-11-19.csv" and len(csv_rows(file.read_bytes())) == 80
+    again = cli(env, "--date", "2026-11-19", "--queue", "hate-en", "--out", str(tmp_path / "two"))
+    assert again.exit_code == 0, again.output
+    assert "drawn before (the stored sample)" in again.stdout
+    assert (tmp_path / "two" / file.name).read_bytes() == file.read_bytes()
+    # another database with the same decisions and seed: the same sample
+    other = cli(
+        cli_env(tmp_path, "b.db"), "--date", "2026-11-19", "--queue", "hate-en", "--out", str(tmp_path / "3")
+    )
+    assert other.exit_code == 0, other.output
+    assert (tmp_path / "3" / file.name).read_bytes() == file.read_bytes()
+
+
+def test_the_cli_draw_refuses_a_bad_date_or_queue(tmp_path: Path) -> None:
+    env = cli_env(tmp_path, "c.db")
+    bad_day = cli(env, "--date", "19/11/2026")
+    assert bad_day.exit_code == 2 and "is not a date like" in bad_day.output
+    bad_queue = cli(env, "--date", "2026-11-19", "--queue", "nope")
+    assert bad_queue.exit_code == 2 and "no queue 'nope'" in bad_queue.output
