@@ -203,6 +203,10 @@ def change_message(queue: Queue, change: Change, judged_on: date) -> Message:
 
 
 def draw_channel(workspace: Workspace) -> str | None:
+    """Where the daily draw posts: only for a workspace file with a `sampling:` section, so an older
+    file (or one that never asked for audit samples) gets no new posts in its ingest channel."""
+    if "sampling" not in workspace.model_fields_set:
+        return None
     return workspace.sampling.draw_channel(list(workspace.ingest.channels))
 
 

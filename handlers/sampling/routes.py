@@ -1,6 +1,7 @@
 """What the sampling capability registers: `/sampling plan …` (ISO 2859-1) and `/sampling size …`
 (Cochran) for everyone, computed and answered with nothing stored; `/sampling` alone is the help, with
-the configured plans for admins and trainers. `tsqa sampling …` (cli.py) reads the same words."""
+the configured plans for admins and trainers. `tsqa sampling …` (cli.py) reads the same words. The daily
+audit draw (daily.py): a job at `sampling.time`, a durable timer per queue and day, caught up at start."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from bot.chat.model import md
 from bot.context import Context
 from bot.roles import Role
 from bot.routing import Router, UsageError
+from handlers.sampling import daily
 from handlers.sampling import views as v
 from handlers.sampling.cochran import CochranSize, cochran_size
 from handlers.sampling.iso2859 import SamplingError
@@ -153,3 +155,6 @@ def register(router: Router) -> None:
                       summary="Cochran's sample size with the finite-population correction")  # fmt: skip
     router.subcommand("sampling", "", help_command, usage="sampling",
                       summary="these commands, and the configured plans for admins and trainers")  # fmt: skip
+    router.jobs(daily.jobs)
+    router.timer(daily.POST)
+    router.on_startup(daily.catch_up)
