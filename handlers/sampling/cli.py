@@ -8,10 +8,11 @@ Exit 2: the question is wrong (the message says what is allowed).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -28,6 +29,7 @@ from storage.migrate import run_on_database
 
 sampling_app = typer.Typer(no_args_is_help=True, help="Audit sampling: ISO 2859-1 plans, Cochran sizes.")
 err = Console(stderr=True, soft_wrap=True)
+T = TypeVar("T")
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")]
 
 
@@ -36,9 +38,19 @@ def _words(**values: str | None) -> list[str]:
     return [f"--{name}={value}" for name, value in values.items() if value is not None]
 
 
-def _fail(exc: SamplingError) -> typer.Exit:
-    err.print(f"Error: {exc}", markup=False, highlight=False)
-    return typer.Exit(2)
+def _answer(
+    read: Callable[[list[str]], T], words: list[str], as_json: bool, show: Callable[[T], None]
+) -> None:
+    """The answer as JSON (the dataclass as it is) or as text; exit 2 with what is wrong."""
+    try:
+        found = read(words)
+    except SamplingError as exc:
+        err.print(f"Error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(asdict(found)))  # type: ignore[call-overload]  # T is a dataclass
+    else:
+        show(found)
 
 
 @sampling_app.command("plan")
@@ -50,14 +62,9 @@ def plan_command(
     as_json: JsonFlag = False,
 ) -> None:
     """ISO 2859-1 single sampling: the code letter, the sample size, Ac and Re, arrows followed."""
-    try:
-        plan = plan_from_words(_words(lot=lot, aql=aql, level=level, inspection=inspection))
-    except SamplingError as exc:
-        raise _fail(exc) from None
-    if as_json:
-        print(json.dumps(asdict(plan)))
-        return
-    _print_plan(plan)
+    _answer(
+        plan_from_words, _words(lot=lot, aql=aql, level=level, inspection=inspection), as_json, _print_plan
+    )
 
 
 @sampling_app.command("size")
@@ -69,14 +76,8 @@ def size_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Cochran's sample size for a proportion, with the finite-population correction, rounded up."""
-    try:
-        size = size_from_words(_words(population=population, margin=margin, confidence=confidence, p=p))
-    except SamplingError as exc:
-        raise _fail(exc) from None
-    if as_json:
-        print(json.dumps(asdict(size)))
-        return
-    _print_size(size)
+    words = _words(population=population, margin=margin, confidence=confidence, p=p)
+    _answer(size_from_words, words, as_json, _print_size)
 
 
 def _print_plan(plan: Plan) -> None:

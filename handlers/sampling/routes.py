@@ -5,11 +5,15 @@ audit draw (daily.py): a job at `sampling.time`, a durable timer per queue and d
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
 from bot.chat.events import Command
-from bot.chat.model import md
+from bot.chat.model import Message, md
 from bot.context import Context
 from bot.roles import Role
-from bot.routing import Router, UsageError
+from bot.routing import CommandHandler, Router, UsageError
 from handlers.sampling import daily
 from handlers.sampling import views as v
 from handlers.sampling.cochran import CochranSize, cochran_size
@@ -21,6 +25,9 @@ CONFIGURERS = (Role.ADMIN, Role.TRAINER)
 INSPECTIONS = ("normal", "tightened", "reduced")
 PLAN_OPTIONS = ("lot", "aql", "level", "inspection")
 SIZE_OPTIONS = ("population", "margin", "confidence", "p")
+T = TypeVar("T")
+# Phones and chat clients turn a typed "--" into a dash: "—lot" and "–lot" mean "--lot".
+DASHED = re.compile(r"^[—–]")
 
 
 def options(words: list[str], names: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
@@ -30,7 +37,7 @@ def options(words: list[str], names: tuple[str, ...]) -> tuple[dict[str, str], l
     rest: list[str] = []
     index = 0
     while index < len(words):
-        word = words[index]
+        word = DASHED.sub("--", words[index])
         index += 1
         if not word.startswith("--"):
             rest.append(word)
@@ -118,25 +125,19 @@ def size_from_words(words: list[str]) -> CochranSize:
     )
 
 
-def _said(exc: SamplingError) -> UsageError:
-    text = str(exc)
-    return UsageError(md("{}.", text[0].upper() + text[1:]))
+def answer(read: Callable[[list[str]], T], show: Callable[[T], Message]) -> CommandHandler:
+    """A command that reads its words into a plan or a size and shows it; a SamplingError is the
+    usage answer, its text saying what is wrong and what is allowed."""
 
+    async def handler(ctx: Context, cmd: Command, args: list[str]) -> None:
+        try:
+            found = read(args)
+        except SamplingError as exc:
+            text = str(exc)
+            raise UsageError(md("{}.", text[0].upper() + text[1:])) from None
+        await ctx.respond(show(found))
 
-async def plan_command(ctx: Context, cmd: Command, args: list[str]) -> None:
-    try:
-        plan = plan_from_words(args)
-    except SamplingError as exc:
-        raise _said(exc) from None
-    await ctx.respond(v.plan_message(plan))
-
-
-async def size_command(ctx: Context, cmd: Command, args: list[str]) -> None:
-    try:
-        size = size_from_words(args)
-    except SamplingError as exc:
-        raise _said(exc) from None
-    await ctx.respond(v.size_message(size))
+    return handler
 
 
 async def help_command(ctx: Context, cmd: Command, args: list[str]) -> None:
@@ -149,9 +150,9 @@ async def help_command(ctx: Context, cmd: Command, args: list[str]) -> None:
 
 def register(router: Router) -> None:
     router.command("sampling", SUMMARY)
-    router.subcommand("sampling", "plan", plan_command, usage=v.PLAN_USAGE,
+    router.subcommand("sampling", "plan", answer(plan_from_words, v.plan_message), usage=v.PLAN_USAGE,
                       summary="the ISO 2859-1 single sampling plan for a lot")  # fmt: skip
-    router.subcommand("sampling", "size", size_command, usage=v.SIZE_USAGE,
+    router.subcommand("sampling", "size", answer(size_from_words, v.size_message), usage=v.SIZE_USAGE,
                       summary="Cochran's sample size with the finite-population correction")  # fmt: skip
     router.subcommand("sampling", "", help_command, usage="sampling",
                       summary="these commands, and the configured plans for admins and trainers")  # fmt: skip

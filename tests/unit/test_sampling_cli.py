@@ -129,6 +129,7 @@ def test_chat_words_named_and_positional_give_the_same_plan() -> None:
     assert plan_from_words(["1000", "1.0", "tightened"]) == expected
     assert plan_from_words(["1,000", "1.0", "ii", "TIGHTENED"]) == expected
     assert plan_from_words(["tightened", "--aql", "1", "1000"]) == expected
+    assert plan_from_words(["—lot", "1000", "–aql=1", "—inspection", "tightened"]) == expected  # dashes
     assert size_from_words(["5000", "5%", "99%"]) == cochran_size(5000, 0.05, 0.99)
 
 
