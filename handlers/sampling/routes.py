@@ -145,7 +145,8 @@ async def help_command(ctx: Context, cmd: Command, args: list[str]) -> None:
     if args:
         raise UsageError(md("I don't know `{}`: use plan or size.", " ".join(args)))
     configured = (await ctx.roles()).has(*CONFIGURERS)
-    await ctx.respond(v.help_message(ctx.workspace, configured=configured))
+    where = daily.draw_channel(ctx.workspace)
+    await ctx.respond(v.help_message(ctx.workspace, configured=configured, draw_channel=where))
 
 
 def register(router: Router) -> None:

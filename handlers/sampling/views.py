@@ -59,8 +59,9 @@ def _queue_line(ws: Workspace, queue_id: str, name: str) -> Markup:
               plan.start, own)  # fmt: skip
 
 
-def help_message(ws: Workspace, *, configured: bool) -> Message:
-    """Both commands; for admins and trainers also each queue's configured plan and the daily draw."""
+def help_message(ws: Workspace, *, configured: bool, draw_channel: str | None = None) -> Message:
+    """Both commands; for admins and trainers also each queue's configured plan and where the daily
+    draw posts (`draw_channel`: None when it posts nowhere)."""
     lines: list[Markup] = [
         md("`{}`: the ISO 2859-1 plan for a lot (code letter, sample size, Ac/Re)", command(PLAN_USAGE)),
         md("`{}`: Cochran's sample size to estimate a proportion", command(SIZE_USAGE)),
@@ -70,11 +71,13 @@ def help_message(ws: Workspace, *, configured: bool) -> Message:
     if configured:
         settings = ws.sampling
         queues = [_queue_line(ws, q.id, q.name) for q in ws.queues]
-        where = settings.draw_channel(list(ws.ingest.channels))
-        posts = md(" and posts in {}", channel(where)) if where else md(", with no channel to post in")
-        draw = md("Daily audit draw: at {} ({}), seed {}, at least {} per labeler ({} in nesting){}.",
-                  settings.time, ws.timezone, settings.seed, settings.per_labeler_min, settings.nesting_min,
-                  posts)  # fmt: skip
         parts.append(Text(md("*Configured plans*\n{}", md("\n").join(queues or [md("No queues yet.")]))))
+        if draw_channel is None:
+            draw = md("No daily audit draw is posted: give the workspace file's `sampling:` section a "
+                      "`channel`.")  # fmt: skip
+        else:
+            draw = md("Daily audit draw: at {} ({}) in {}, seed {}, at least {} per labeler ({} in nesting).",
+                      settings.time, ws.timezone, channel(draw_channel), settings.seed,
+                      settings.per_labeler_min, settings.nesting_min)  # fmt: skip
         parts.append(ContextLine((draw,)))
     return Message.of("Sampling plans", *parts)

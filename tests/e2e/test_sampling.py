@@ -107,10 +107,25 @@ async def test_help_shows_the_configured_plans_to_admins_and_trainers(workspace,
             assert (
                 "*Hate speech EN*: AQL 1, level II, starts on normal inspection (the default plan)" in shown
             )
-            assert "Daily audit draw: at 06:00" in shown
-            assert "seed 2859, at least 2 per labeler (5 in nesting)" in shown
+            assert (
+                "Daily audit draw: at 06:00 (Europe/Dublin) in <#C0QAOPS01>, seed 2859, at least 2 per "
+                in shown
+            )
+            assert "labeler (5 in nesting)" in shown
 
         labeler = await answer(slack, "", user=KAI)
         assert "sampling size --population N --margin E" in labeler
         assert "Configured plans" not in labeler
         assert "Spam PT" not in labeler
+
+    # A workspace file without a `sampling:` section: the default plans, and no draw posted anywhere.
+    async with running_bot(workspace.model_copy(update={"digests": []}), database_url, clock=clock) as (
+        _bot,
+        slack,
+    ):
+        shown = await answer(slack, "", user=QUINN)
+        assert "*Spam PT*: AQL 1, level II, starts on normal inspection (the default plan)" in shown
+        assert (
+            "No daily audit draw is posted: give the workspace file's `sampling:` section a `channel`."
+            in shown
+        )

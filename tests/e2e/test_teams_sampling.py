@@ -60,7 +60,9 @@ async def test_the_configured_plans_for_a_trainer_only_in_teams(database_url) ->
         shown = await last(teams, TRAINER, "Sampling plans")
         assert "Spam PT: AQL 0.65, level III, starts on normal inspection" in shown
         assert "Hate speech EN: AQL 1, level II, starts on normal inspection (the default plan)" in shown
-        assert "Daily audit draw: at 06:00 (Europe/Dublin), seed 2859" in shown
+        assert (
+            "No daily audit draw is posted: give the workspace file's sampling: section a channel." in shown
+        )
 
         await teams.personal("sampling", LABELER)
         labeler = await last(teams, LABELER, "Sampling plans")
