@@ -340,6 +340,8 @@ def as_json(result: DayDraw, file: str | None) -> dict[str, Any]:
                 "sample": lot.sample,
                 "nonconforming": lot.nonconforming,
                 "accepted": lot.accepted,
+                "judged": lot.judged,
+                "audited": lot.audited,
                 "change": asdict(lot.change) if lot.change else None,
             }  # fmt: skip
             for lot in judged.lots
@@ -366,6 +368,9 @@ def summary_lines(result: DayDraw, file: str | None) -> list[str]:
     """The same for a terminal."""
     lines = []
     for lot in result.judged.lots:
+        if not lot.judged:
+            lines.append(f"Lot {lot.day}: only {lot.audited} of {lot.sample} audited in time, not judged")
+            continue
         verdict = "accepted" if lot.accepted else "not accepted"
         lines.append(f"Lot {lot.day}: {lot.nonconforming} nonconforming of {lot.sample}, {verdict}")
         if lot.change is not None:

@@ -4,17 +4,21 @@ then ISO 2859-1's switching rules move the vendor's queue on, one day at a time 
 Judged lazily, when the next draw of the queue runs (the daily job or `tsqa sampling draw`), rather
 than from the ingest: the state matters only when the next plan is chosen, the ingest stays free of
 sampling, and a lot is judged the same way whichever path brought its audits in. A day whose audits
-are not all back holds the later days: switching rules are about successive lots, so none is skipped.
+are not all back holds the later days: switching rules are about successive lots, so none is passed
+over while it may still come back. STALE_DAYS after the draw it is recorded as not judged (it leaves the state
+as it was) rather than judged on part of its sample, which would find fewer nonconforming items.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from handlers.sampling import store
 from handlers.sampling.switching import Change, Inspection, LotResult, SwitchState, step
 from storage.engine import Database
+
+STALE_DAYS = 14  # audits of a drawn day still missing after this long are not waited for
 
 
 @dataclass(frozen=True)
@@ -53,21 +57,28 @@ async def judge_returned(
     db: Database, vendor: str, queue: str, start: Inspection, reduced_allowed: bool, now: datetime
 ) -> Judged:
     """Judge every drawn day of `queue` whose audits are all back, oldest first, and move the
-    switching state on with each; stop at the first day still waiting for audits."""
+    switching state on with each; stop at the first day still waiting for audits (one drawn more
+    than STALE_DAYS ago is recorded as not judged, and the next day is looked at)."""
     stored = await store.load_state(db, vendor, queue)
     state = stored or SwitchState(inspection=start)
     judged: list[store.Lot] = []
     for day in await store.unjudged_days(db, queue):
         back = await store.returned(db, queue, day)
-        if not back.complete:
-            return Judged(state, tuple(judged), (day, back))
         draw = await store.load_draw(db, queue, day)
         assert draw is not None  # listed from the draws
-        after, change = next_state(state, lot_result(draw, back), reduced_allowed)
+        stale = now - draw.created_at > timedelta(
+            days=STALE_DAYS
+        )  # from the draw: a back-filled day waits too
+        if not back.complete and not stale:
+            return Judged(state, tuple(judged), (day, back))
+        if back.complete:
+            after, change = next_state(state, lot_result(draw, back), reduced_allowed)
+        else:
+            after, change = state, None
         lot = store.Lot(
             queue=queue, day=day, vendor=vendor, inspection=draw.inspection, sample=back.drawn,
             audited=back.audited, nonconforming=back.nonconforming,
-            accepted=back.nonconforming < draw.reject, change=change, applied_at=now,
+            accepted=back.complete and back.nonconforming < draw.reject, change=change, applied_at=now,
         )  # fmt: skip
         if not await store.record_lot(db, lot, stored, after):
             # Another worker judged it first: carry on from what it stored.

@@ -61,6 +61,11 @@ class Lot:
     change: Change | None
     applied_at: datetime
 
+    @property
+    def judged(self) -> bool:
+        """False for a day whose audits never all came back: recorded, but it moved nothing."""
+        return self.audited >= self.sample
+
 
 @dataclass(frozen=True)
 class Returned:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -301,3 +301,23 @@ def test_the_cli_draw_refuses_a_bad_date_or_queue(tmp_path: Path) -> None:
     assert bad_day.exit_code == 2 and "is not a date like" in bad_day.output
     bad_queue = cli(env, "--date", "2026-11-19", "--queue", "nope")
     assert bad_queue.exit_code == 2 and "no queue 'nope'" in bad_queue.output
+
+
+async def test_a_day_whose_audits_never_all_come_back_is_passed_over_after_two_weeks(db, ws) -> None:
+    days = [date(2026, 11, 2), date(2026, 11, 3)]
+    await load(db, *(day_table(d) for d in days))
+    for day in days:  # drawn the next morning
+        await draw_day(db, ws, QUEUE, day, datetime.combine(day + timedelta(days=1), time(6), UTC))
+    await return_audits(db, days[0], 3, only=79)  # one never comes back
+    await return_audits(db, days[1], 3)
+    on_the_16th = await draw_day(db, ws, QUEUE, days[1], datetime(2026, 11, 16, 7, tzinfo=UTC))
+    assert (
+        on_the_16th.judged.lots == () and on_the_16th.judged.waiting is not None
+    )  # 14 days: still waited for
+    later = await draw_day(db, ws, QUEUE, days[1], datetime(2026, 11, 17, 7, tzinfo=UTC))
+    skipped, judged = later.judged.lots
+    assert (skipped.day, skipped.judged, skipped.accepted, skipped.change) == (days[0], False, False, None)
+    assert (judged.day, judged.judged, judged.accepted) == (days[1], True, False)
+    # only one lot counted as not accepted: normal inspection stays
+    assert judged.change is None and later.judged.state.inspection == "normal"
+    assert later.judged.state.recent == (("2026-11-03", False),)
