@@ -21,7 +21,7 @@ from bot.cli_workspace import workspace_or_exit
 from bot.config import Settings
 from handlers.sampling.cochran import CochranSize
 from handlers.sampling.daily import as_json as draw_json
-from handlers.sampling.daily import draw_days, summary_lines
+from handlers.sampling.daily import draw_days, resume_inspection, summary_lines
 from handlers.sampling.iso2859 import SamplingError
 from handlers.sampling.plans import Plan
 from handlers.sampling.routes import plan_from_words, size_from_words
@@ -134,6 +134,24 @@ def draw_command(
             print("\n".join(summary_lines(result, file)))
     if as_json:
         print(json.dumps(answers))
+
+
+@sampling_app.command("resume")
+def resume_command(
+    queue: Annotated[str, typer.Option("--queue", help="The queue whose inspection was discontinued")],
+) -> None:
+    """After the vendor's corrective action: a discontinued inspection resumes on tightened."""
+    settings = Settings()
+    workspace = workspace_or_exit(settings)
+    now = datetime.now(UTC)
+    try:
+        change = run_on_database(
+            settings.database_url, lambda db: resume_inspection(db, workspace, queue, now)
+        )
+    except ValueError as exc:
+        err.print(f"Error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    print(f"{queue}: {change.before} → {change.after}: {change.reason}")
 
 
 def register(app: typer.Typer) -> None:

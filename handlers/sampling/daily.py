@@ -36,7 +36,7 @@ from handlers.sampling.export import auditor_csv
 from handlers.sampling.iso2859 import SamplingError
 from handlers.sampling.lots import Judged, judge_returned
 from handlers.sampling.plans import single_plan
-from handlers.sampling.switching import Change
+from handlers.sampling.switching import Change, resume
 from storage import claims, queue_data
 from storage.engine import Database
 from storage.models import TrainingCohort, TrainingMember, TrainingSession
@@ -323,6 +323,20 @@ async def draw_days(
     """`tsqa sampling draw`: each queue's draw for `day`, the day's decisions read once for all."""
     decisions = await day_decisions(db, workspace, day)
     return [await draw_day(db, workspace, queue, day, now, decisions) for queue in queues]
+
+
+async def resume_inspection(db: Database, workspace: Workspace, queue_id: str, now: datetime) -> Change:
+    """After the vendor's corrective action, a discontinued inspection resumes on tightened
+    (ISO 2859-1 9.4); ValueError when the queue's inspection is not discontinued."""
+    queue = workspace.queue(queue_id)
+    if queue is None:
+        raise ValueError(f"no queue {queue_id}")
+    state = await store.load_state(db, queue.vendor, queue_id)
+    if state is None:
+        raise ValueError(f"{queue_id} has no lots judged yet: its inspection is as configured")
+    resumed, change = resume(state)
+    await store.put_state(db, queue.vendor, queue_id, resumed, now)
+    return change
 
 
 def as_json(result: DayDraw, file: str | None) -> dict[str, Any]:

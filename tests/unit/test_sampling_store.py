@@ -21,6 +21,7 @@ from handlers.sampling.cli import register
 from handlers.sampling.daily import draw_day, nesting_labelers
 from handlers.sampling.draw import DrawRule, draw
 from handlers.sampling.plans import single_plan
+from handlers.sampling.switching import SwitchState
 from storage import queue_data
 from storage.migrate import run_on_database
 from storage.models import (
@@ -321,3 +322,36 @@ async def test_a_day_whose_audits_never_all_come_back_is_passed_over_after_two_w
     # only one lot counted as not accepted: normal inspection stays
     assert judged.change is None and later.judged.state.inspection == "normal"
     assert later.judged.state.recent == (("2026-11-03", False),)
+
+
+def test_a_discontinued_inspection_resumes_on_tightened_from_the_cli(tmp_path: Path) -> None:
+    env = cli_env(tmp_path, "d.db")
+    never = cli(env, "--date", "2026-11-19", "--queue", "hate-en")  # drawn, no lot judged yet
+    assert never.exit_code == 0
+    root = typer.Typer()
+    root.command("version")(lambda: None)
+    register(root)
+
+    def resume(queue: str):
+        return CliRunner().invoke(root, ["sampling", "resume", "--queue", queue], env=env)
+
+    assert resume("hate-en").exit_code == 2  # nothing judged: nothing to resume
+    stopped = SwitchState(inspection="discontinued")
+    run_on_database(env["DATABASE_URL"], lambda db: store.put_state(db, "northwind", QUEUE, stopped, NOW))
+    done = resume("hate-en")
+    assert done.exit_code == 0, done.output
+    assert "discontinued → tightened: corrective action taken" in done.stdout
+    state = run_on_database(env["DATABASE_URL"], lambda db: store.load_state(db, "northwind", QUEUE))
+    assert state == SwitchState(inspection="tightened")
+    again = resume("hate-en")
+    assert again.exit_code == 2 and "not discontinued" in again.output
+
+
+async def test_while_discontinued_audits_go_on_under_the_tightened_plan(db, ws) -> None:
+    day = date(2026, 11, 19)
+    await load(db, day_table(day))
+    await store.put_state(db, "northwind", QUEUE, SwitchState(inspection="discontinued"), NOW)
+    result = await draw_day(db, ws, QUEUE, day, NOW)
+    assert result.stored is not None
+    assert (result.stored.inspection, result.stored.accept, result.stored.reject) == ("tightened", 1, 2)
+    assert "inspection is discontinued until corrective action" in result.note
