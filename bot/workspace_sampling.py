@@ -76,8 +76,9 @@ class SamplingSettings(BaseModel):
         starting = [q for q, plan in self.queues.items() if plan.start == "reduced"]
         starting += ["default"] if self.default.start == "reduced" else []
         if starting:
+            verb = "starts" if len(starting) == 1 else "start"
             raise ValueError(
-                f"{', '.join(starting)} start on reduced inspection, but reduced_allowed is false; "
+                f"{', '.join(starting)} {verb} on reduced inspection, but reduced_allowed is false; "
                 "set reduced_allowed: true or start on normal"
             )
         return self

@@ -173,7 +173,10 @@ def test_settings_defaults_and_a_queue_falling_back_to_the_default_plan() -> Non
         ({"queues": {"spam-pt": {"aql": 3}}}, "AQL 3 is not in the ISO 2859-1 tables"),
         ({"default": {"level": "IV"}}, "unknown inspection level 'IV'"),
         ({"queues": {"spam-pt": {"start": "strict"}}}, "'normal', 'tightened' or 'reduced'"),
-        ({"queues": {"spam-pt": {"start": "reduced"}}}, "spam-pt start on reduced inspection"),
+        (
+            {"queues": {"spam-pt": {"start": "reduced"}}},
+            "spam-pt starts on reduced inspection, but reduced_allowed is false",
+        ),
         ({"time": "6am"}, "is not a time of day"),
         ({"per_labeler_min": -1}, "greater than or equal to 0"),
         ({"sample": 5}, "Extra inputs are not permitted"),
