@@ -62,6 +62,9 @@ async def test_the_daily_draw_posts_once_with_its_file_across_restarts(workspace
         fake = slack.fake
     async with running_bot(ws, loaded_url, clock=lambda: now[0], fake=fake) as (bot, slack):
         await daily.catch_up(bot.services)  # what the restart runs, awaited here
+        # a signed request meanwhile: the admin's /sampling says where and when the draw posts
+        body = (await slack.command("/sampling", "", user="U0QALEAD1")).json()
+        assert f"Daily audit draw: at 06:00 (Europe/Dublin) in <#{CHANNEL}>" in texts(body["blocks"])
         await asyncio.sleep(0.5)
         assert len(sample_posts(slack.fake)) == 3 and len(slack.fake.state.files) == 3
 
