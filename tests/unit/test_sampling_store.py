@@ -326,7 +326,9 @@ async def test_a_day_whose_audits_never_all_come_back_is_passed_over_after_two_w
 
 def test_a_discontinued_inspection_resumes_on_tightened_from_the_cli(tmp_path: Path) -> None:
     env = cli_env(tmp_path, "d.db")
-    never = cli(env, "--date", "2026-11-19", "--queue", "hate-en")  # drawn, no lot judged yet
+    never = cli(
+        env, "--date", "2026-11-19", "--queue", "hate-en", "--out", str(tmp_path)
+    )  # no lot judged yet
     assert never.exit_code == 0
     root = typer.Typer()
     root.command("version")(lambda: None)
