@@ -188,7 +188,8 @@ def summary_message(result: DayDraw) -> Message:
         )
     if notes:
         parts.append(ContextLine(tuple(md("{}", n) for n in notes)))
-    parts.append(ContextLine((md("Auditors: fill in qa_decision and qa_auditor in the attached file."),)))
+    if drawn.size:
+        parts.append(ContextLine((md("Auditors: fill in qa_decision and qa_auditor in the attached file."),)))
     summary = md("Audit sample for {} on {}: {:,} decisions", queue.name, result.day, drawn.size)
     return Message.of(summary, *parts)
 
