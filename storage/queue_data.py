@@ -167,6 +167,44 @@ async def store_decisions(session: AsyncSession, table: pa.Table) -> int:
     return await _bulk_insert_ignore(session, Decision.__tablename__, rows, span_is_empty=empty)
 
 
+def _audits_only(table: pa.Table) -> pa.Table:
+    """The rows of a checked file that carry an audit, as keys and the audit's label."""
+    audited = table.filter(pc.fill_null(pc.not_equal(table["qa_decision"], ""), False))
+    return _decision_table(audited).select(["completed_us", "queue", "item_id", "qa_decision"])
+
+
+async def fill_audits(session: AsyncSession, table: pa.Table) -> int:
+    """Audits that came back for decisions already stored (the auditors' CSV of a drawn sample, a later
+    export with QA's labels): the stored row takes the file's `qa_decision` where it had none. Never
+    overwrites an audit: a changed verdict is an appeal, not a re-ingest. Returns how many were filled."""
+    rows = await asyncio.to_thread(_audits_only, table)
+    if rows.num_rows == 0:
+        return 0
+    driver = await _driver(session)
+    empty = "(decisions.qa_decision IS NULL OR decisions.qa_decision = '')"
+    if session.bind.dialect.name == "postgresql":
+        staging = "decisions_audits_incoming"
+        await driver.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {staging} "
+            "(completed_us bigint, queue text, item_id text, qa_decision text) ON COMMIT DROP"
+        )
+        await driver.copy_to_table(staging, source=_csv(rows), columns=rows.column_names, format="csv")
+        status = await driver.execute(
+            f"UPDATE decisions SET qa_decision = s.qa_decision FROM {staging} s "
+            "WHERE decisions.completed_us = s.completed_us AND decisions.queue = s.queue "
+            f"AND decisions.item_id = s.item_id AND {empty}"
+        )
+        await driver.execute(f"DROP TABLE {staging}")
+        return int(status.split()[-1])
+    before = driver.total_changes
+    await driver.executemany(
+        "UPDATE decisions SET qa_decision = ? "
+        f"WHERE completed_us = ? AND queue = ? AND item_id = ? AND {empty}",
+        _rows(rows.select(["qa_decision", "completed_us", "queue", "item_id"])),
+    )
+    return driver.total_changes - before
+
+
 _DAY_LOCKS = 0x7D15  # advisory-lock namespace of "ingest recomputes this UTC day"
 
 

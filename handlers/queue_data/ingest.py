@@ -52,6 +52,7 @@ class IngestReport:
     total: int
     stored: int = 0
     already: int = 0
+    audits_added: int = 0  # audits filled in on decisions stored before (a sample coming back)
     invalid: int = 0
     expired: int = 0
     problems: list[RowProblem] = field(default_factory=list)
@@ -62,6 +63,8 @@ class IngestReport:
         parts = [f"{self.name}: stored {self.stored:,} new {self.kind} of {self.total:,} rows"]
         if self.already:
             parts.append(f"{self.already:,} were already stored")
+        if self.audits_added:
+            parts.append(f"{self.audits_added:,} of those got their QA audit")
         if self.invalid:
             parts.append(
                 f"{self.invalid:,} invalid rows skipped"
@@ -252,6 +255,8 @@ async def ingest_decisions(
         try:
             report.stored = await queue_data.store_decisions(session, table)
             report.already = table.num_rows - report.stored
+            if report.already:  # returned audits: then the days are recomputed from the stored rows
+                report.audits_added = await queue_data.fill_audits(session, table)
             report.days = await refresh_days(session, workspace, table, report.already == 0, prepared)
         finally:
             await asyncio.gather(prepared, return_exceptions=True)
