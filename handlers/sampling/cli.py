@@ -1,6 +1,7 @@
 """`tsqa sampling plan …` and `tsqa sampling size …`: the answers `/sampling` gives, for a terminal or
 a script (`--json`: the library's dataclass as it is). Nothing is stored and no workspace is read;
-`tsqa sampling draw` stores each queue's daily sample once and writes the auditors' CSV.
+`tsqa sampling draw` stores each queue's daily sample once and writes the auditors' CSV;
+`tsqa sampling returns FILE` takes it back with the audits filled in.
 
 Exit 2: the question is wrong (the message says what is allowed).
 """
@@ -24,6 +25,8 @@ from handlers.sampling.daily import as_json as draw_json
 from handlers.sampling.daily import draw_days, resume_inspection, summary_lines
 from handlers.sampling.iso2859 import SamplingError
 from handlers.sampling.plans import Plan
+from handlers.sampling.returns import ReturnsRefused, refusal_lines, report_lines, take_back
+from handlers.sampling.returns import as_json as returns_json
 from handlers.sampling.routes import plan_from_words, size_from_words
 from storage.migrate import run_on_database
 
@@ -152,6 +155,33 @@ def resume_command(
         err.print(f"Error: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
     print(f"{queue}: {change.before} → {change.after}: {change.reason}")
+
+
+@sampling_app.command("returns")
+def returns_command(
+    file: Annotated[Path, typer.Argument(help="The auditors' CSV with qa_decision filled in")],
+    as_json: JsonFlag = False,
+) -> None:
+    """The audited sample coming back: its audits stored (every row checked first), its days' figures."""
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        err.print(f"Error: cannot read {file}: {exc.strerror}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    settings = Settings()
+    workspace = workspace_or_exit(settings)
+    now = datetime.now(UTC)
+    try:
+        report = run_on_database(
+            settings.database_url, lambda db: take_back(db, workspace, file.name, content, now=now)
+        )
+    except ReturnsRefused as exc:
+        err.print("\n".join(refusal_lines(file.name, exc.problems)), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(returns_json(report)))
+    else:
+        print("\n".join(report_lines(report)))
 
 
 def register(app: typer.Typer) -> None:
