@@ -1,0 +1,116 @@
+"""The audited sample coming back in a running bot (Slack fake, signed HTTP): the daily draw posts the
+auditors' CSV, QA fills in qa_decision and sends it back to the bot in a DM, the answer gives the sample
+day's figures, and the next draw judges the lot: a bad lot on reduced inspection switches to normal,
+said with when and why. The same file again fills nothing; a labeler and another vendor's lead are
+refused and nothing is stored."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from handlers.sampling import daily
+from storage.models import Decision
+from tests.e2e.harness import EXAMPLE_NOW, SlackSide, eventually, running_bot, texts
+from tests.e2e.test_ingest_uploads import upload
+from tests.e2e.test_sampling_draw import (
+    YESTERDAY,
+    QueuePlan,
+    sample_posts,
+    switch_posts,
+    with_sampling,
+)
+
+ADMIN, LABELER, BLUEBIRD_LEAD = "U0QALEAD1", "U0LABEL01", "U0BBLEAD1"
+LABELS = ["allow", "age_restrict", "remove", "escalate"]
+
+
+async def send(slack: SlackSide, user: str, name: str, data: bytes) -> str:
+    """`user` sends the file to the bot in their DM; the text of the bot's one answer in its thread."""
+    dm = slack.fake.dm_channel(user)
+    ts = await upload(slack, user, name, data, dm)
+    replies = await eventually(lambda: slack.fake.messages_in(dm, thread_ts=ts)[1:], 15)
+    assert len(replies) == 1, [r.text for r in replies]
+    return replies[0].text + texts(replies[0].blocks or [])
+
+
+def audited(data: bytes, disagree: int) -> tuple[bytes, int]:
+    """Every row audited: the first `disagree` with another label than the labeler's, the rest agreeing;
+    also how many rows there are."""
+    rows = list(csv.DictReader(io.StringIO(data.decode())))
+    for index, row in enumerate(rows):
+        other = next(label for label in LABELS if label != row["decision"])
+        row["qa_decision"] = other if index < disagree else row["decision"]
+        row["qa_auditor"] = "qa-auditor-1"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode(), len(rows)
+
+
+async def audits_stored(db, queue: str) -> int:
+    async with db.transaction() as session:
+        query = select(func.count()).where(
+            Decision.queue == queue, Decision.qa_decision.is_not(None), Decision.qa_decision != ""
+        )
+        return int(await session.scalar(query) or 0)
+
+
+async def test_the_audited_sample_sent_back_is_stored_and_the_next_draw_judges_it(
+    workspace, loaded_url
+) -> None:
+    ws = with_sampling(workspace, **{"hate-en": QueuePlan(aql=1.0, level="II", start="reduced")})
+    now = [EXAMPLE_NOW]
+    async with running_bot(ws, loaded_url, clock=lambda: now[0]) as (bot, slack):
+        await eventually(lambda: len(sample_posts(slack.fake)) == 3, 30)
+        await eventually(lambda: len(slack.fake.state.files) == 3, 20)
+        name = f"audit-sample-hate-en-{YESTERDAY}.csv"
+        posted = next(f for f in slack.fake.state.files.values() if f.name == name)
+        draw = await daily.store.load_draw(bot.db, "hate-en", YESTERDAY)
+        assert draw is not None and draw.inspection == "reduced" and draw.drawn.size > 0
+        data, size = audited(posted.data, disagree=draw.reject)  # as many as reject the lot
+        assert size == draw.drawn.size
+        before = await audits_stored(bot.db, "hate-en")
+
+        # who may not: a labeler, and Bluebird's lead for a Northwind queue; nothing is stored
+        said = await send(slack, LABELER, name, data)
+        assert "not loaded" in said and "from admins (QA leads)" in said
+        said = await send(slack, BLUEBIRD_LEAD, name, data)
+        assert "refused, nothing stored" in said
+        assert "line 2: queue: hate-en is another vendor's queue: as a lead of bluebird" in said
+        assert await audits_stored(bot.db, "hate-en") == before
+
+        # the QA lead sends it back in a DM
+        said = await send(slack, ADMIN, name, data)
+        assert f"{name}: {size} rows read; {size} audits filled, 0 already audited, 0 not audited yet" in said
+        assert (
+            f"hate-en {YESTERDAY}: {size} drawn, {size} audited now ({size} from this file), "
+            f"{draw.reject} nonconforming so far" in said
+        )
+        assert "The lot is judged at the next draw." in said
+        assert await audits_stored(bot.db, "hate-en") == before + size
+
+        # sent again: nothing filled
+        said = await send(slack, ADMIN, name, data)
+        assert f"{size} rows read; 0 audits filled, {size} already audited" in said
+        assert f"({0} from this file), {draw.reject} nonconforming so far" in said
+        assert await audits_stored(bot.db, "hate-en") == before + size
+
+        # the next morning's draw judges the lot: not accepted on reduced, back to normal
+        assert switch_posts(slack.fake) == []
+        now[0] = EXAMPLE_NOW + timedelta(days=1)
+        await daily.draw_due(bot.services)
+        posts = switch_posts(slack.fake)
+        assert len(posts) == 1
+        text = texts(posts[0].json("blocks"))
+        assert "Hate speech EN" in text and "reduced → normal inspection" in text
+        assert f"When: after the lot of {YESTERDAY} (its audits judged {now[0].date()})" in text
+        assert f"lot {YESTERDAY} was not accepted under reduced inspection" in text
+        lots = await daily.store.lots(bot.db, "hate-en")
+        assert [(lot.day, lot.audited, lot.nonconforming, lot.accepted) for lot in lots] == [
+            (YESTERDAY, size, draw.reject, False)
+        ]
