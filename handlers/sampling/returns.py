@@ -90,6 +90,7 @@ class ReturnsReport:
     filled: int = 0
     already: int = 0
     not_audited: int = 0
+    changed: list[int] = field(default_factory=list)  # lines whose verdict differs from the stored one
     days: list[SampleDay] = field(default_factory=list)
 
 
@@ -212,6 +213,7 @@ class Joined:
     fresh: pa.Table
     missing: list[int]
     already: list[int]
+    changed: list[int]  # audited before with another verdict: kept (changing one is an appeal)
 
 
 def join_stored(rows: list[AuditRow], stored: pa.Table) -> Joined:
@@ -226,14 +228,18 @@ def join_stored(rows: list[AuditRow], stored: pa.Table) -> Joined:
     missing = sorted(both.filter(pc.invert(found))["line"].to_pylist())
     both = both.filter(found)
     had = pc.fill_null(pc.not_equal(both["qa_decision"], ""), False)
-    already = sorted(both.filter(had)["line"].to_pylist())
+    before = both.filter(had)
+    already = sorted(before["line"].to_pylist())
+    changed = sorted(
+        before.filter(pc.not_equal(before["qa_decision"], before["returned_qa"]))["line"].to_pylist()
+    )
     fresh = both.filter(pc.invert(had)).sort_by("line")
     fresh = fresh.set_column(fresh.column_names.index("qa_decision"), "qa_decision", fresh["returned_qa"])
     names = [
         "item_id", "queue", "vendor", "site", "labeler_id", "enqueued_at", "completed_at", "handle_seconds",
         "decision", "qa_decision", "qa_auditor",
     ]  # fmt: skip
-    return Joined(fresh.select(names), missing, already)
+    return Joined(fresh.select(names), missing, already, changed)
 
 
 def as_csv(table: pa.Table) -> bytes:
@@ -295,6 +301,7 @@ async def take_back(
             raise ReturnsRefused([f"line {p.line}: {p.reason}" for p in exc.problems] or [str(exc)]) from None
         report.filled = ingested.audits_added
     report.already = len(parsed.rows) - report.filled
+    report.changed = joined.changed
     report.days = await _sample_days(db, workspace, parsed.rows, set(joined.already))
     return report
 
@@ -322,6 +329,14 @@ def report_lines(report: ReturnsReport) -> list[str]:
         f"{report.name}: {report.total:,} rows read; {report.filled:,} audits filled, "
         f"{report.already:,} already audited, {report.not_audited:,} not audited yet"
     ]
+    if report.changed:
+        shown = ", ".join(str(n) for n in report.changed[:10]) + (" …" if len(report.changed) > 10 else "")
+        many = len(report.changed) > 1
+        lines.append(
+            f"{len(report.changed):,} {'verdicts differ' if many else 'verdict differs'} from the audit "
+            f"stored before, kept as stored ({'lines' if many else 'line'} {shown}): a changed verdict "
+            "is an appeal"
+        )
     for day in report.days:
         if day.drawn == 0:
             lines.append(f"{day.queue} {day.day}: no sample was drawn that day ({day.from_file} audits)")
@@ -350,6 +365,7 @@ def as_json(report: ReturnsReport) -> dict:
         "filled": report.filled,
         "already_audited": report.already,
         "not_audited": report.not_audited,
+        "changed_lines": report.changed,
         "days": [
             {
                 "queue": d.queue,

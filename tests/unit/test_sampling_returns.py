@@ -151,6 +151,11 @@ async def test_the_audits_are_stored_through_the_ingest_once(db, ws) -> None:  #
     again = await take_back(db, ws, "back.csv", filled(result.csv(), {**verdicts, 0: "allow"}), now=NOW)
     assert (again.filled, again.already, again.not_audited) == (0, 12, 68)
     assert again.days[0].from_file == 0 and again.days[0].audited == 12
+    assert again.changed == [2]  # the first row, line 2 of the file
+    assert report_lines(again)[1] == (
+        "1 verdict differs from the audit stored before, kept as stored (line 2): a changed verdict "
+        "is an appeal"
+    )
     assert await stored_audits(db) == expected
     back = await store.returned(db, QUEUE, DAY)
     assert (back.audited, back.nonconforming) == (12, 3)
