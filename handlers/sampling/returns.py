@@ -37,6 +37,9 @@ from storage import queue_data
 from storage.engine import Database
 
 REQUIRED = tuple(c for c in COLUMNS if c != "link")
+MAX_BYTES = 8 * MB  # the largest ISO 2859-1 sample is 2,000 rows, a few hundred KB as CSV
+NAMED = "audit-sample"  # daily.DayDraw.filename: how a returned file is known in an ingest channel
+QUEUE_DATA_ONLY = ("enqueued_at", "handle_seconds")  # required in queue data, never in the auditors' file
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FORMULA_QUOTED = ("'=", "'+", "'-", "'@", "'\t", "'\r")  # what bot/csvsafe.py put before a formula
 
@@ -107,9 +110,10 @@ def header_of(content: bytes) -> list[str] | None:
 
 
 def is_returns_file(content: bytes) -> bool:
-    """An auditors' file: every column the export writes (`link` may be left out)."""
+    """An auditors' file: every column the export writes (`link` may be left out), and none that only
+    full queue data has (an export of decisions names its auditors too, and is the ingest's)."""
     names = header_of(content)
-    return names is not None and set(REQUIRED) <= set(names)
+    return names is not None and set(REQUIRED) <= set(names) and not set(QUEUE_DATA_ONLY) & set(names)
 
 
 def _plain(value: str | None) -> str:
@@ -384,14 +388,16 @@ def as_json(report: ReturnsReport) -> dict:
 
 
 async def _fetched(ctx: Context, event: FileShared) -> tuple[str, bytes, MessageRef | None] | None:
-    """Name, content and thread of an auditors' file within the upload limit; None for anything else
-    (the queue-data upload then answers as it always has)."""
+    """Name, content and thread of an auditors' file; None for anything else (the queue-data upload
+    then answers as it always has). Only a CSV of a sample's size is fetched to read its header, and in
+    an ingest channel only one named as the draw names it: queue data shared there is not fetched twice."""
     try:
         shared = await ctx.port.download_file(event.file_id, event.channel, content=False)
     except Exception:
         return None
-    limit = ctx.workspace.ingest.max_upload_mb * MB
-    if not shared.name.lower().endswith(".csv") or shared.size > limit:
+    limit = min(ctx.workspace.ingest.max_upload_mb * MB, MAX_BYTES)
+    name = shared.name.lower()
+    if not name.endswith(".csv") or shared.size > limit or not (event.direct or NAMED in name):
         return None
     try:
         fetched = await ctx.port.download_file(event.file_id, event.channel, max_bytes=limit)
@@ -403,9 +409,9 @@ async def _fetched(ctx: Context, event: FileShared) -> tuple[str, bytes, Message
 
 
 async def file_shared(ctx: Context, event: FileShared) -> bool:
-    """An auditors' file sent to the bot or into an ingest channel: the audits stored with the figures
-    of their sample days, or every problem by line and nothing stored. Registered first
-    (`router.on_file(first=True)`): queue data would refuse the file for its missing columns."""
+    """An auditors' file sent to the bot, or into an ingest channel under the draw's file name: the
+    audits stored with the figures of their sample days, or every problem by line and nothing stored.
+    Registered first (`router.on_file(first=True)`): queue data would refuse it for missing columns."""
     if event.channel not in ctx.workspace.ingest.channels and not event.direct:
         return False
     found = await _fetched(ctx, event)

@@ -1,8 +1,8 @@
 """The audited sample coming back in a running bot (Slack fake, signed HTTP): the daily draw posts the
 auditors' CSV, QA fills in qa_decision and sends it back to the bot in a DM, the answer gives the sample
 day's figures, and the next draw judges the lot: a bad lot on reduced inspection switches to normal,
-said with when and why. The same file again fills nothing; a labeler and another vendor's lead are
-refused and nothing is stored."""
+said with when and why. The same file again (into the ingest channel) fills nothing; a labeler and
+another vendor's lead are refused and nothing is stored."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from bot.workspace_sampling import QueuePlan
 from handlers.sampling import daily
 from storage.models import Decision
 from tests.e2e.harness import EXAMPLE_NOW, SlackSide, eventually, running_bot, texts
-from tests.e2e.test_ingest_uploads import upload
+from tests.e2e.test_ingest_uploads import thread_reply, upload
 from tests.e2e.test_sampling_draw import YESTERDAY, sample_posts, switch_posts, with_sampling
 
 ADMIN, LABELER, BLUEBIRD_LEAD = "U0QALEAD1", "U0LABEL01", "U0BBLEAD1"
@@ -89,8 +89,9 @@ async def test_the_audited_sample_sent_back_is_stored_and_the_next_draw_judges_i
         assert "The lot is judged at the next draw." in said
         assert await audits_stored(bot.db, "hate-en") == before + size
 
-        # sent again: nothing filled
-        said = await send(slack, ADMIN, name, data)
+        # sent again, into the ingest channel this time: nothing filled
+        ts = await upload(slack, ADMIN, name, data)
+        said = await thread_reply(slack, ts)
         assert f"{size} rows read; 0 audits filled, {size} already audited" in said
         assert "differ from the audit stored before" not in said
         assert f"(0 from this file), {draw.reject} nonconforming so far" in said

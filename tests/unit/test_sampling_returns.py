@@ -43,6 +43,9 @@ def test_the_file_is_known_by_the_exports_columns_link_optional() -> None:
     assert not is_returns_file(b"queue,item_id,completed_at,labeler_id,decision,qa_decision\n")  # no auditor
     assert not is_returns_file(b"item_id,enqueued_at,completed_at,queue,labeler_id,handle_seconds\n")
     assert not is_returns_file(b"\xff\xfe\x00")
+    # a full decisions export naming its auditors is queue data, for the ingest
+    full = "item_id,queue,vendor,site,labeler_id,enqueued_at,completed_at,handle_seconds,decision,qa_decision"
+    assert not is_returns_file(f"{full},qa_auditor\n".encode())
 
 
 def test_every_row_is_checked_and_each_problem_named_by_line_and_column(workspace) -> None:
