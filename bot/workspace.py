@@ -259,6 +259,8 @@ class Workspace(_Model):
                 raise ValueError(f"escalation channels name unknown vendors or queues: {', '.join(unknown)}")
         if unknown := [q for q in self.sampling.queues if q not in queue_ids]:
             raise ValueError(f"sampling.queues names unknown queues: {', '.join(unknown)}")
+        if unknown := [v for v in self.sampling.vendor_channels if v not in vendor_ids]:
+            raise ValueError(f"sampling.vendor_channels names unknown vendors: {', '.join(unknown)}")
         for index, entry in enumerate(self.digests):
             unknown = [q for q in entry.queues if q not in queue_ids]
             unknown += [v for v in entry.vendors if v not in vendor_ids]

@@ -60,6 +60,8 @@ class SamplingSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     channel: ChannelId | None = None  # the daily draw's channel; None: the first ingest channel
+    # A vendor's samples in its own channel, so one vendor's auditors never see another's items.
+    vendor_channels: dict[str, ChannelId] = {}
     time: TimeOfDay = "06:00"  # the daily draw, in the workspace timezone
     seed: int = 2859  # the draw is reproducible from (seed, queue, day, labeler)
     per_labeler_min: int = Field(default=2, ge=0)
@@ -87,6 +89,9 @@ class SamplingSettings(BaseModel):
         """The queue's own plan, or the default one."""
         return self.queues.get(queue_id, self.default)
 
-    def draw_channel(self, ingest_channels: list[str]) -> str | None:
-        """Where the daily draw posts: `channel`, else the first ingest channel, else nowhere."""
+    def draw_channel(self, ingest_channels: list[str], vendor: str | None = None) -> str | None:
+        """Where the daily draw posts: the vendor's own channel, else `channel`, else the first ingest
+        channel, else nowhere."""
+        if vendor is not None and vendor in self.vendor_channels:
+            return self.vendor_channels[vendor]
         return self.channel or (ingest_channels[0] if ingest_channels else None)

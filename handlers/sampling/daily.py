@@ -57,6 +57,7 @@ class DayDraw:
     new: bool
     judged: Judged
     note: str = ""
+    refused: bool = False  # the plan could not be given (a lot too small for the table): said in the channel
 
     def csv(self) -> bytes:
         assert self.stored is not None
@@ -143,10 +144,13 @@ async def draw_day(
     if inspection == "discontinued":
         inspection = "tightened"
         note = "inspection is discontinued until corrective action: audits go on under the tightened plan"
+    if inspection == "reduced" and not settings.reduced_allowed:  # withdrawn: normal from the next lot on
+        inspection = "normal"
+        note = "reduced inspection is no longer allowed (sampling.reduced_allowed): back to normal"
     try:
         plan = single_plan(rows.num_rows, plan_settings.aql, plan_settings.level, inspection)
     except SamplingError as exc:
-        return DayDraw(queue, day, None, False, judged, str(exc))
+        return DayDraw(queue, day, None, False, judged, str(exc), refused=True)
     rule = DrawRule(
         sample_size=min(plan.sample_size, plan.lot),
         per_labeler_min=settings.per_labeler_min,
@@ -203,12 +207,13 @@ def change_message(queue: Queue, change: Change, judged_on: date) -> Message:
     return Message.text(text)
 
 
-def draw_channel(workspace: Workspace) -> str | None:
-    """Where the daily draw posts: only for a workspace file with a `sampling:` section, so an older
-    file (or one that never asked for audit samples) gets no new posts in its ingest channel."""
+def draw_channel(workspace: Workspace, vendor: str | None = None) -> str | None:
+    """Where the daily draw posts (the vendor's own channel when it has one): only for a workspace file
+    with a `sampling:` section, so an older file (or one that never asked for audit samples) gets no
+    new posts in its ingest channel."""
     if "sampling" not in workspace.model_fields_set:
         return None
-    return workspace.sampling.draw_channel(list(workspace.ingest.channels))
+    return workspace.sampling.draw_channel(list(workspace.ingest.channels), vendor)
 
 
 async def post_changes(services: Services, result: DayDraw, channel: str) -> None:
@@ -226,12 +231,21 @@ async def post_changes(services: Services, result: DayDraw, channel: str) -> Non
 async def post_day(services: Services, queue_id: str, day: date) -> str:
     """Draw (or read) the queue's day, post any switch, then the summary with the CSV, each once."""
     workspace = services.workspace
-    channel = draw_channel(workspace)
+    queue = workspace.queue(queue_id)
+    channel = draw_channel(workspace, queue.vendor if queue else None)
     result = await draw_day(services.db, workspace, queue_id, day, services.clock())
     if channel is None:
         return "no sampling channel"
     await post_changes(services, result, channel)
+    if result.stored is None and result.refused:  # said once: nobody is left thinking the day was audited
+        text = md("⚠️ No audit sample for {} on {}: {}", queue_id, day.isoformat(), result.note)
+        await once.post(
+            services, f"sampling-refused:{queue_id}:{day}", "sampling", channel, Message.text(text)
+        )
+        return "refused"
     if result.stored is None:
+        if services.clock() < _settled(workspace, day):
+            raise NoDecisionsYet(f"no decisions on {queue_id} on {day} yet")  # the timer looks again later
         log.info("sampling %s on %s: %s", queue_id, day, result.note)
         return result.note or "nothing drawn"
     stored = result.stored
@@ -249,6 +263,18 @@ async def post_day(services: Services, queue_id: str, day: date) -> str:
     if ref is None:
         raise claims.Held(f"sampling:{queue_id}:{day}", None)
     return "posted"
+
+
+class NoDecisionsYet(Exception):
+    """The day's file has not arrived by the draw time: the timer tries again with back-off."""
+
+
+SETTLE = timedelta(hours=12)  # how long after the draw time a day may still receive its decisions
+
+
+def _settled(workspace: Workspace, day: date) -> datetime:
+    hour, minute = map(int, workspace.sampling.time.split(":"))
+    return datetime.combine(day + timedelta(days=1), time(hour, minute), workspace.tz) + SETTLE
 
 
 # ----- the job -----
@@ -271,6 +297,7 @@ async def gave_up(services: Services, timer: claims.Taken, error: str) -> None:
 
 
 POST = Timer(POST_TIMER, run_post, give_up=gave_up, max_attempts=12)
+CATCH_UP_DAYS = 7
 
 
 def due_day(now: datetime, workspace: Workspace) -> date | None:
@@ -302,9 +329,20 @@ async def draw_due(services: Services) -> None:
 
 
 async def catch_up(services: Services) -> None:
-    """At start: yesterday's draws, if today's time passed while the bot was down."""
-    if (day := due_day(services.clock(), services.workspace)) is not None:
+    """At start: every day since the last draw (at most CATCH_UP_DAYS) whose time passed while the bot
+    was down; with no draw yet, only the last due day, so turning sampling on posts no backlog."""
+    workspace = services.workspace
+    last = due_day(services.clock(), workspace)
+    if last is None:
+        last = services.clock().astimezone(workspace.tz).date() - timedelta(days=2)
+    latest = await store.latest_day(services.db)
+    first = (
+        last if latest is None else max(latest + timedelta(days=1), last - timedelta(days=CATCH_UP_DAYS - 1))
+    )
+    day = first
+    while day <= last:
         await make_due(services, day)
+        day += timedelta(days=1)
 
 
 def jobs(workspace: Workspace) -> list[Job]:

@@ -71,7 +71,12 @@ async def judge_returned(
         )  # from the draw: a back-filled day waits too
         if not back.complete and not stale:
             return Judged(state, tuple(judged), (day, back))
-        if back.complete:
+        # A lot drawn under another severity than the state's now (its audits came back after a switch)
+        # was inspected under a superseded plan: recorded, but it moves no switching rule.
+        current = draw.inspection == state.inspection or (
+            state.inspection == "discontinued" and draw.inspection == "tightened"
+        )
+        if back.complete and current:
             after, change = next_state(state, lot_result(draw, back), reduced_allowed)
         else:
             after, change = state, None

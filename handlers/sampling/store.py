@@ -8,6 +8,7 @@ with the switching state it leads to, in one transaction, so a lot is never coun
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -71,9 +72,10 @@ class Lot:
 class Returned:
     """How many of a drawn day's decisions QA has audited so far, and how many of those disagree."""
 
-    drawn: int
+    drawn: int  # the plan's sample (at most its sample size)
     audited: int
     nonconforming: int
+    extra: int = 0  # drawn beyond the plan's size for the minimums per labeler: audited, not judged
 
     @property
     def complete(self) -> bool:
@@ -185,11 +187,24 @@ async def unjudged_days(db: Database, queue: str) -> list[date]:
         return list(await session.scalars(query))
 
 
+async def latest_day(db: Database) -> date | None:
+    """The latest day any queue was drawn for: where a catch-up after downtime starts."""
+    async with db.transaction() as session:
+        return await session.scalar(select(func.max(SamplingDraw.day)))
+
+
+def plan_order(seed: int, queue: str, day: date, item_id: str, completed_us: int) -> str:
+    """Where a drawn item stands in the plan's order: the lot is judged on the first `sample_size` of
+    its drawn items in this order, whatever the minimums per labeler added. Seeded, so anyone can
+    recompute which items those are."""
+    return hashlib.sha256(f"{seed}|{queue}|{day.isoformat()}|{item_id}|{completed_us}".encode()).hexdigest()
+
+
 async def returned(db: Database, queue: str, day: date) -> Returned:
-    """The drawn decisions of (queue, day) that now carry a QA decision in the queue data; a
-    disagreement (QA's decision not the labeler's) is a nonconforming item."""
-    audited = and_(Decision.qa_decision.is_not(None), Decision.qa_decision != "")
-    disagrees = and_(audited, Decision.decision.is_distinct_from(Decision.qa_decision))
+    """The plan's sample of a drawn (queue, day) — its first `sample_size` drawn items in `plan_order`
+    — and how many of those now carry a QA decision in the queue data; a disagreement (QA's decision
+    not the labeler's) is a nonconforming item. Items drawn beyond the plan's size (the minimums per
+    labeler) are audited too but do not judge the lot: the plan's Ac/Re are for its own sample size."""
     joined = and_(
         Decision.queue == SamplingDrawnItem.queue,
         Decision.item_id == SamplingDrawnItem.item_id,
@@ -197,17 +212,22 @@ async def returned(db: Database, queue: str, day: date) -> Returned:
     )
     query = (
         select(
-            func.count(SamplingDrawnItem.item_id),
-            func.count(Decision.qa_decision).filter(audited),
-            func.count(Decision.qa_decision).filter(disagrees),
+            SamplingDrawnItem.item_id, SamplingDrawnItem.completed_us, Decision.decision, Decision.qa_decision
         )
         .select_from(SamplingDrawnItem)
         .outerjoin(Decision, joined)
         .where(SamplingDrawnItem.queue == queue, SamplingDrawnItem.day == day)
     )
     async with db.transaction() as session:
-        drawn, audited_count, nonconforming = (await session.execute(query)).one()
-    return Returned(int(drawn), int(audited_count or 0), int(nonconforming or 0))
+        draw = await session.get(SamplingDraw, (queue, day))
+        rows = (await session.execute(query)).all()
+    if draw is None:
+        return Returned(0, 0, 0)
+    ranked = sorted(rows, key=lambda r: plan_order(draw.seed, queue, day, r.item_id, r.completed_us))
+    plan = ranked[: draw.sample_size]
+    audited = [r for r in plan if r.qa_decision]
+    nonconforming = sum(1 for r in audited if r.decision != r.qa_decision)
+    return Returned(len(plan), len(audited), nonconforming, extra=len(ranked) - len(plan))
 
 
 def _state(row: SamplingState | None) -> SwitchState | None:
