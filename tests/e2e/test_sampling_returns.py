@@ -2,24 +2,31 @@
 auditors' CSV, QA fills in qa_decision and sends it back to the bot in a DM, the answer gives the sample
 day's figures, and the next draw judges the lot: a bad lot on reduced inspection switches to normal,
 said with when and why. The same file again (into the ingest channel) fills nothing; a labeler and
-another vendor's lead are refused and nothing is stored."""
+another vendor's lead are refused and nothing is stored. On Teams it comes back in the personal chat."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
 from bot.workspace_sampling import QueuePlan
 from handlers.sampling import daily
+from handlers.sampling.daily import draw_day
 from storage.models import Decision
 from tests.e2e.harness import EXAMPLE_NOW, SlackSide, eventually, running_bot, texts
+from tests.e2e.teams_harness import LEAD, running_teams_bot
 from tests.e2e.test_ingest_uploads import thread_reply, upload
 from tests.e2e.test_sampling_draw import YESTERDAY, sample_posts, switch_posts, with_sampling
+from tests.e2e.test_teams import card_text
+from tests.e2e.test_teams_quiz import said as said_in_teams
+from tests.fakes import activities
+from tests.unit.test_sampling_store import NOW, day_table, load
 
 ADMIN, LABELER, BLUEBIRD_LEAD = "U0QALEAD1", "U0LABEL01", "U0BBLEAD1"
+DAY = date(2026, 11, 19)  # the unit tests' day of decisions, NOW the next morning
 LABELS = ["allow", "age_restrict", "remove", "escalate"]
 
 
@@ -111,3 +118,24 @@ async def test_the_audited_sample_sent_back_is_stored_and_the_next_draw_judges_i
         assert [(lot.day, lot.audited, lot.nonconforming, lot.accepted) for lot in lots] == [
             (YESTERDAY, size, draw.reject, False)
         ]
+
+
+async def test_on_teams_the_file_sent_in_the_personal_chat_is_taken_back(database_url) -> None:
+    async with running_teams_bot(database_url, clock=lambda: NOW) as (bot, teams):
+        await load(bot.db, day_table(DAY))  # 1000 hate-en decisions, all "allow"
+        result = await draw_day(bot.db, bot.services.workspace, "hate-en", DAY, NOW)
+        assert result.stored is not None and result.stored.drawn.size == 80
+        rows = list(csv.DictReader(io.StringIO(result.csv().decode())))
+        for index, row in enumerate(rows[:5]):  # five audited, two of them disagreeing
+            row["qa_decision"] = "remove" if index < 2 else "allow"
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        name = f"audit-sample-hate-en-{DAY}.csv"
+        url = teams.bf.add_file(name, out.getvalue())
+        await teams.send(activities.file_in_personal_chat(name, url, LEAD, **teams.where()))
+        [answer] = await said_in_teams(teams, LEAD, "audits filled")
+        text = card_text(answer)
+        assert f"{name}: 80 rows read; 5 audits filled, 0 already audited, 75 not audited yet" in text
+        assert f"hate-en {DAY}: 80 drawn, 5 audited now (5 from this file), 2 nonconforming so far" in text
