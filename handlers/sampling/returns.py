@@ -218,6 +218,7 @@ class Joined:
     missing: list[int]
     already: list[int]
     changed: list[int]  # audited before with another verdict: kept (changing one is an appeal)
+    fresh_lines: list[int]  # the file's line of each row of `fresh`, in order
 
 
 def join_stored(rows: list[AuditRow], stored: pa.Table) -> Joined:
@@ -243,7 +244,7 @@ def join_stored(rows: list[AuditRow], stored: pa.Table) -> Joined:
         "item_id", "queue", "vendor", "site", "labeler_id", "enqueued_at", "completed_at", "handle_seconds",
         "decision", "qa_decision", "qa_auditor",
     ]  # fmt: skip
-    return Joined(fresh.select(names), missing, already, changed)
+    return Joined(fresh.select(names), missing, already, changed, fresh["line"].to_pylist())
 
 
 def as_csv(table: pa.Table) -> bytes:
@@ -302,7 +303,11 @@ async def take_back(
                 db, workspace, data, name, now=now, queues=queues, queues_reason=queues_reason
             )
         except FileRejected as exc:  # the stored rows are valid: only a changed workspace gets here
-            raise ReturnsRefused([f"line {p.line}: {p.reason}" for p in exc.problems] or [str(exc)]) from None
+            lines = joined.fresh_lines  # line 2 of the ingest's CSV is its first row
+            said = [
+                f"line {lines[p.line - 2]}: {p.reason}" for p in exc.problems if 2 <= p.line < len(lines) + 2
+            ]
+            raise ReturnsRefused(said or [str(exc)]) from None
         report.filled = ingested.audits_added
     report.already = len(parsed.rows) - report.filled
     report.changed = joined.changed

@@ -215,3 +215,21 @@ def test_the_cli_takes_the_file_back(tmp_path: Path, workspace) -> None:
     refused = CliRunner().invoke(root, ["sampling", "returns", str(bad)], env=env)
     assert refused.exit_code == 2
     assert "line 2: qa_decision: 'delete' is not one of hate-en's labels" in refused.output
+
+
+async def test_a_row_the_ingest_refuses_is_named_by_its_line_in_the_returned_file(db, ws) -> None:  # noqa: F811
+    await load(db, day_table(DAY))  # stored under northwind's lisbon site
+    result = await draw_day(db, ws, QUEUE, DAY, NOW)
+    assert result.stored is not None
+    data = filled(result.csv(), {5: "allow", 9: "remove"})  # lines 7 and 11
+    # the workspace file changed since: hate-en now sits at manila, so the stored rows contradict it
+    moved = ws.model_copy(
+        update={
+            "queues": [q.model_copy(update={"site": "manila"}) if q.id == QUEUE else q for q in ws.queues]
+        }
+    )
+    with pytest.raises(ReturnsRefused) as refused:
+        await take_back(db, moved, "back.csv", data, now=NOW)
+    reason = f"site: lisbon is not queue {QUEUE}'s site (manila)"
+    assert refused.value.problems == [f"line 7: {reason}", f"line 11: {reason}"]
+    assert await stored_audits(db) == {}
