@@ -25,7 +25,7 @@ from storage.models.digest import BacklogSnapshot, DailyErrorPair, DailyLabelerO
 
 DECISION_COLUMNS = [
     "queue", "item_id", "completed_us", "enqueued_us", "labeler_id", "vendor", "site",
-    "handle_seconds", "decision", "qa_decision",
+    "handle_seconds", "decision", "qa_decision", "qa_auditor",
 ]  # fmt: skip
 BACKLOG_COLUMNS = ["queue", "at_us", "backlog", "oldest_age_seconds"]
 LABELER_COLUMNS = [
@@ -55,8 +55,16 @@ def _decision_table(table: pa.Table) -> pa.Table:
         "handle_seconds": table["handle_seconds"],
         "decision": table["decision"],
         "qa_decision": table["qa_decision"],
+        "qa_auditor": _optional(table, "qa_auditor"),
     }
     return pa.table({name: columns[name] for name in DECISION_COLUMNS})
+
+
+def _optional(table: pa.Table, name: str) -> pa.ChunkedArray:
+    """An optional text column, null throughout when a table built without it (older code) is stored."""
+    if name in table.column_names:
+        return table[name]
+    return pa.chunked_array([pa.nulls(table.num_rows, pa.string())])
 
 
 _PYTHON_SLICE = 8_192  # rows made into Python values per call: each call holds the GIL throughout
@@ -167,16 +175,20 @@ async def store_decisions(session: AsyncSession, table: pa.Table) -> int:
     return await _bulk_insert_ignore(session, Decision.__tablename__, rows, span_is_empty=empty)
 
 
+_AUDIT = ["qa_decision", "qa_auditor"]  # filled together: who audited belongs to that verdict
+
+
 def _audits_only(table: pa.Table) -> pa.Table:
-    """The rows of a checked file that carry an audit, as keys and the audit's label."""
+    """The rows of a checked file that carry an audit, as keys, the audit's label and its auditor."""
     audited = table.filter(pc.fill_null(pc.not_equal(table["qa_decision"], ""), False))
-    return _decision_table(audited).select(["completed_us", "queue", "item_id", "qa_decision"])
+    return _decision_table(audited).select(["completed_us", "queue", "item_id", *_AUDIT])
 
 
 async def fill_audits(session: AsyncSession, table: pa.Table) -> int:
     """Audits that came back for decisions already stored (the auditors' CSV of a drawn sample, a later
-    export with QA's labels): the stored row takes the file's `qa_decision` where it had none. Never
-    overwrites an audit: a changed verdict is an appeal, not a re-ingest. Returns how many were filled."""
+    export with QA's labels): the stored row takes the file's `qa_decision` and `qa_auditor` where it had
+    no audit. Never overwrites an audit or its auditor: a changed verdict is an appeal, not a re-ingest.
+    Returns how many were filled."""
     rows = await asyncio.to_thread(_audits_only, table)
     if rows.num_rows == 0:
         return 0
@@ -185,12 +197,12 @@ async def fill_audits(session: AsyncSession, table: pa.Table) -> int:
     if session.bind.dialect.name == "postgresql":
         staging = "decisions_audits_incoming"
         await driver.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {staging} "
-            "(completed_us bigint, queue text, item_id text, qa_decision text) ON COMMIT DROP"
+            f"CREATE TEMP TABLE IF NOT EXISTS {staging} (completed_us bigint, queue text, item_id text, "
+            "qa_decision text, qa_auditor text) ON COMMIT DROP"
         )
         await driver.copy_to_table(staging, source=_csv(rows), columns=rows.column_names, format="csv")
         status = await driver.execute(
-            f"UPDATE decisions SET qa_decision = s.qa_decision FROM {staging} s "
+            f"UPDATE decisions SET qa_decision = s.qa_decision, qa_auditor = s.qa_auditor FROM {staging} s "
             "WHERE decisions.completed_us = s.completed_us AND decisions.queue = s.queue "
             f"AND decisions.item_id = s.item_id AND {empty}"
         )
@@ -198,9 +210,9 @@ async def fill_audits(session: AsyncSession, table: pa.Table) -> int:
         return int(status.split()[-1])
     before = driver.total_changes
     await driver.executemany(
-        "UPDATE decisions SET qa_decision = ? "
+        "UPDATE decisions SET qa_decision = ?, qa_auditor = ? "
         f"WHERE completed_us = ? AND queue = ? AND item_id = ? AND {empty}",
-        _rows(rows.select(["qa_decision", "completed_us", "queue", "item_id"])),
+        _rows(rows.select([*_AUDIT, "completed_us", "queue", "item_id"])),
     )
     return driver.total_changes - before
 
@@ -341,6 +353,7 @@ def _decisions_from_columns(data: dict[str, Any]) -> pa.Table:
             "handle_seconds": data["handle_seconds"],
             "decision": data["decision"],
             "qa_decision": data["qa_decision"],
+            "qa_auditor": data["qa_auditor"],
         }
     )
 

@@ -29,6 +29,7 @@ DECISION_TYPES: dict[str, pa.DataType] = {
     "handle_seconds": pa.float64(),
     "decision": pa.string(),
     "qa_decision": pa.string(),
+    "qa_auditor": pa.string(),  # optional: who audited (an appeal's reviewer must be someone else)
 }
 BACKLOG_REQUIRED = ("queue", "at", "backlog")
 BACKLOG_TYPES: dict[str, pa.DataType] = {
@@ -142,7 +143,8 @@ def _read(
 def read_decisions(source: Source, tz: str) -> pa.Table:
     """Decisions from CSV or Parquet with the columns of DECISION_TYPES (absent optional ones are null).
 
-    Extra columns are dropped; empty strings in CSV are null (so an empty `qa_decision` means not audited).
+    Extra columns are dropped; empty strings in CSV are null (so an empty `qa_decision` means not audited,
+    and an empty `qa_auditor` that no auditor was named).
     """
     return _read(source, tz, DECISION_TYPES, DECISION_REQUIRED, "decisions")
 

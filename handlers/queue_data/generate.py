@@ -24,6 +24,7 @@ LABELS = ("allow", "remove", "age_restrict", "escalate")
 LABEL_SHARES = (0.6, 0.25, 0.1, 0.05)
 WEEKDAY_FACTOR = (1.06, 1.08, 1.05, 1.02, 0.98, 0.9, 0.91)  # Monday..Sunday, mean 1.0
 AUDIT_SHARE = 0.05
+AUDITORS = ("qa-01", "qa-02", "qa-03", "qa-04")  # synthetic QA ids on audited rows
 ITEMS_PER_LABELER_DAY = 80
 BENCH_DAYS = 90
 ISO_OFFSET = "%Y-%m-%dT%H:%M:%S%Ez"
@@ -72,7 +73,14 @@ def _day_bounds(day: date, tz: ZoneInfo) -> tuple[int, int]:
 
 
 def _queue_day(
-    plan: _QueuePlan, day: date, workspace: Workspace, seed: int, scale: float, naive: bool, vendor_site: bool
+    plan: _QueuePlan,
+    day: date,
+    workspace: Workspace,
+    seed: int,
+    scale: float,
+    naive: bool,
+    vendor_site: bool,
+    auditors: bool,
 ) -> pa.Table:
     """One queue's decisions for one local day; seeded by (seed, day, queue) so chunking never matters."""
     rng = np.random.default_rng([seed, day.toordinal(), plan.index])
@@ -96,6 +104,7 @@ def _queue_day(
     agree = rng.random(n) < np.clip(t.quality + rng.normal(0, 0.03), 0, 1)
     wrong = (decision + rng.choice([1, 2, 3], size=n, p=[0.6, 0.3, 0.1])) % len(LABELS)
     qa = np.where(agree, decision, wrong)
+    auditor = rng.integers(0, len(AUDITORS), n)  # drawn last: the columns above stay as they were
     labels = pa.array(LABELS)
     ts_type = pa.timestamp("s", tz=workspace.timezone)
 
@@ -115,9 +124,12 @@ def _queue_day(
         "handle_seconds": pa.array(handle),
         "decision": labels.take(pa.array(decision)),
         "qa_decision": labels.take(pa.array(qa, mask=~audited)),
+        "qa_auditor": pa.array(AUDITORS).take(pa.array(auditor, mask=~audited)),
     }
     if not vendor_site:
         del columns["vendor"], columns["site"]
+    if not auditors:
+        del columns["qa_auditor"]
     return pa.table(columns)
 
 
@@ -129,12 +141,15 @@ def _chunks(
     scale: float,
     naive: bool,
     vendor_site: bool,
+    auditors: bool,
 ) -> Iterator[pa.Table]:
     """One table per local day (all queues), forever when `days` is None."""
     plans = _plans(workspace, scale)
     day = start
     while days is None or (day - start).days < days:
-        tables = [_queue_day(plan, day, workspace, seed, scale, naive, vendor_site) for plan in plans]
+        tables = [
+            _queue_day(plan, day, workspace, seed, scale, naive, vendor_site, auditors) for plan in plans
+        ]
         yield pa.concat_tables(tables)
         day += timedelta(days=1)
 
@@ -148,9 +163,11 @@ def generate_decisions(
     *,
     naive: bool = False,
     vendor_site: bool = True,
+    auditors: bool = False,
 ) -> pd.DataFrame:
-    """Decisions of `days` local days from `start`, timestamps as ISO 8601 strings as a file holds them."""
-    tables = list(_chunks(workspace, start, days, seed, scale, naive, vendor_site))
+    """Decisions of `days` local days from `start`, timestamps as ISO 8601 strings as a file holds them;
+    with `auditors`, a `qa_auditor` column naming who audited each audited row (qa-01 to qa-04)."""
+    tables = list(_chunks(workspace, start, days, seed, scale, naive, vendor_site, auditors))
     return pa.concat_tables(tables).to_pandas() if tables else pd.DataFrame()
 
 
@@ -164,13 +181,14 @@ def write_decisions_csv(
     days: int = BENCH_DAYS,
     naive: bool = False,
     vendor_site: bool = True,
+    auditors: bool = False,
 ) -> int:
     """Stream exactly `rows` decisions (about `days` days' volume) to CSV a day at a time: bounded memory."""
     scale = rows / (days * sum(q.targets.daily_output for q in workspace.queues))
     written = 0
     writer: pacsv.CSVWriter | None = None
     try:
-        for chunk in _chunks(workspace, start, None, seed, scale, naive, vendor_site):
+        for chunk in _chunks(workspace, start, None, seed, scale, naive, vendor_site, auditors):
             chunk = chunk.slice(0, rows - written)
             writer = writer or pacsv.CSVWriter(str(path), chunk.schema, write_options=_UNQUOTED)
             writer.write_table(chunk)

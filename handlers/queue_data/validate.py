@@ -34,6 +34,7 @@ from handlers.queue_data.frames import (
 )
 
 SHOWN_PROBLEMS = 20
+AUDITOR_LENGTH = 128  # as the decisions table stores it
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC_ZONE)
 AHEAD = timedelta(days=1)  # clocks and timezones differ a little; further ahead is a wrong value
 _SLICE = 65_536  # conversion granularity on the bad-value path
@@ -307,6 +308,20 @@ def _contradiction_rules(rules: _Rules, columns: dict[str, pa.ChunkedArray], wor
         rules.add(clash, reason)
 
 
+def _auditor_rules(rules: _Rules, columns: dict[str, pa.ChunkedArray]) -> None:
+    """`qa_auditor` trimmed, blank as none; a named auditor needs an audit (an appeal excludes the
+    auditor of a verdict, so an auditor with no verdict is a mistake in the file)."""
+    trimmed = pc.utf8_trim_whitespace(columns["qa_auditor"])
+    auditor = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    columns["qa_auditor"] = auditor
+    rules.add(
+        pc.greater(pc.utf8_length(auditor), AUDITOR_LENGTH),
+        f"qa_auditor: longer than {AUDITOR_LENGTH} characters",
+    )
+    audited = pc.fill_null(pc.not_equal(columns["qa_decision"], ""), False)
+    rules.add(pc.and_(pc.is_valid(auditor), pc.invert(audited)), "qa_auditor without qa_decision")
+
+
 def check_decisions(source: Source, workspace: Workspace, tz: str, bounds: Bounds) -> Checked:
     raw, lines = _raw_table(source, bounds.max_rows)
     _missing(raw, DECISION_REQUIRED, "decisions")
@@ -314,6 +329,7 @@ def check_decisions(source: Source, workspace: Workspace, tz: str, bounds: Bound
     rules.add(pc.less(columns["completed_at"], columns["enqueued_at"]), "completed_at is before enqueued_at")
     rules.add(pc.less(columns["handle_seconds"], 0), "handle_seconds is negative")
     _contradiction_rules(rules, columns, workspace)
+    _auditor_rules(rules, columns)
     keep, problems, reasons = rules.verdict()
     table = pa.table(columns).filter(keep)
     for name in ("vendor", "site"):  # empty in the file: the queue's

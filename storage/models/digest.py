@@ -31,6 +31,7 @@ class Decision(Base):
     handle_seconds: Mapped[float] = mapped_column(Float)
     decision: Mapped[str | None] = mapped_column(String(128))
     qa_decision: Mapped[str | None] = mapped_column(String(128))
+    qa_auditor: Mapped[str | None] = mapped_column(String(128))  # an appeal's reviewer must be someone else
 
     __table_args__ = {"sqlite_with_rowid": False}
 
