@@ -80,10 +80,11 @@ class SampleDay:
 
     queue: str
     day: date
-    drawn: int
-    audited: int
+    drawn: int  # the plan's sample: what judges the lot (store.returned)
+    audited: int  # of the plan's sample
     nonconforming: int
     from_file: int  # audits this file brought for that day
+    extra: int = 0  # drawn beyond the plan for the labelers' minimums: audited, not judging the lot
 
 
 @dataclass
@@ -325,7 +326,7 @@ async def _sample_days(
     days = []
     for (queue, day), count in sorted(brought.items()):
         back = await store.returned(db, queue, day)
-        days.append(SampleDay(queue, day, back.drawn, back.audited, back.nonconforming, count))
+        days.append(SampleDay(queue, day, back.drawn, back.audited, back.nonconforming, count, back.extra))
     return days
 
 
@@ -350,9 +351,10 @@ def report_lines(report: ReturnsReport) -> list[str]:
         if day.drawn == 0:
             lines.append(f"{day.queue} {day.day}: no sample was drawn that day ({day.from_file} audits)")
             continue
+        extra = f"; {day.extra:,} more drawn for the labelers' minimums do not judge it" if day.extra else ""
         lines.append(
-            f"{day.queue} {day.day}: {day.drawn:,} drawn, {day.audited:,} audited now "
-            f"({day.from_file:,} from this file), {day.nonconforming:,} nonconforming so far"
+            f"{day.queue} {day.day}: {day.drawn:,} drawn for the plan, {day.audited:,} of them audited now, "
+            f"{day.nonconforming:,} nonconforming so far ({day.from_file:,} audits from this file){extra}"
         )
     if any(day.drawn for day in report.days):
         lines.append("The lot is judged at the next draw.")
@@ -382,6 +384,7 @@ def as_json(report: ReturnsReport) -> dict:
                 "drawn": d.drawn,
                 "audited": d.audited,
                 "nonconforming": d.nonconforming,
+                "extra": d.extra,
                 "from_file": d.from_file,
             }  # fmt: skip
             for d in report.days

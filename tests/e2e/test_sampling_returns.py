@@ -39,13 +39,13 @@ async def send(slack: SlackSide, user: str, name: str, data: bytes) -> str:
     return replies[0].text + texts(replies[0].blocks or [])
 
 
-def audited(data: bytes, disagree: int) -> tuple[bytes, int]:
-    """Every row audited: the first `disagree` with another label than the labeler's, the rest agreeing;
+def audited(data: bytes) -> tuple[bytes, int]:
+    """Every row audited with another label than the labeler's (a lot that fails whatever the plan);
     also how many rows there are."""
     rows = list(csv.DictReader(io.StringIO(data.decode())))
-    for index, row in enumerate(rows):
+    for row in rows:
         other = next(label for label in LABELS if label != row["decision"])
-        row["qa_decision"] = other if index < disagree else row["decision"]
+        row["qa_decision"] = other
         row["qa_auditor"] = "qa-auditor-1"
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(rows[0]))
@@ -74,8 +74,12 @@ async def test_the_audited_sample_sent_back_is_stored_and_the_next_draw_judges_i
         posted = next(f for f in slack.fake.state.files.values() if f.name == name)
         draw = await daily.store.load_draw(bot.db, "hate-en", YESTERDAY)
         assert draw is not None and draw.inspection == "reduced" and draw.drawn.size > 0
-        data, size = audited(posted.data, disagree=draw.reject)  # as many as reject the lot
+        data, size = audited(posted.data)
         assert size == draw.drawn.size
+        plan = min(draw.sample_size, size)  # the plan's own sample judges the lot, the rest are extra
+        extra = (
+            f"; {size - plan} more drawn for the labelers' minimums do not judge it" if size > plan else ""
+        )
         before = await audits_stored(bot.db, "hate-en")
 
         # who may not: a labeler, and Bluebird's lead for a Northwind queue; nothing is stored
@@ -90,8 +94,8 @@ async def test_the_audited_sample_sent_back_is_stored_and_the_next_draw_judges_i
         said = await send(slack, ADMIN, name, data)
         assert f"{name}: {size} rows read; {size} audits filled, 0 already audited, 0 not audited yet" in said
         assert (
-            f"hate-en {YESTERDAY}: {size} drawn, {size} audited now ({size} from this file), "
-            f"{draw.reject} nonconforming so far" in said
+            f"hate-en {YESTERDAY}: {plan} drawn for the plan, {plan} of them audited now, "
+            f"{plan} nonconforming so far ({size} audits from this file){extra}" in said
         )
         assert "The lot is judged at the next draw." in said
         assert await audits_stored(bot.db, "hate-en") == before + size
@@ -101,7 +105,7 @@ async def test_the_audited_sample_sent_back_is_stored_and_the_next_draw_judges_i
         said = await thread_reply(slack, ts)
         assert f"{size} rows read; 0 audits filled, {size} already audited" in said
         assert "differ from the audit stored before" not in said
-        assert f"(0 from this file), {draw.reject} nonconforming so far" in said
+        assert f"{plan} nonconforming so far (0 audits from this file)" in said
         assert await audits_stored(bot.db, "hate-en") == before + size
 
         # the next morning's draw judges the lot: not accepted on reduced, back to normal
@@ -116,7 +120,7 @@ async def test_the_audited_sample_sent_back_is_stored_and_the_next_draw_judges_i
         assert f"lot {YESTERDAY} was not accepted under reduced inspection" in text
         lots = await daily.store.lots(bot.db, "hate-en")
         assert [(lot.day, lot.audited, lot.nonconforming, lot.accepted) for lot in lots] == [
-            (YESTERDAY, size, draw.reject, False)
+            (YESTERDAY, plan, plan, False)
         ]
 
 
@@ -138,4 +142,7 @@ async def test_on_teams_the_file_sent_in_the_personal_chat_is_taken_back(databas
         [answer] = await said_in_teams(teams, LEAD, "audits filled")
         text = card_text(answer)
         assert f"{name}: 80 rows read; 5 audits filled, 0 already audited, 75 not audited yet" in text
-        assert f"hate-en {DAY}: 80 drawn, 5 audited now (5 from this file), 2 nonconforming so far" in text
+        assert (
+            f"hate-en {DAY}: 80 drawn for the plan, 5 of them audited now, 2 nonconforming so far "
+            "(5 audits from this file)" in text
+        )

@@ -147,7 +147,8 @@ async def test_the_audits_are_stored_through_the_ingest_once(db, ws) -> None:  #
     assert await stored_audits(db) == expected
     assert report_lines(report) == [
         "back.csv: 80 rows read; 12 audits filled, 0 already audited, 68 not audited yet",
-        f"{QUEUE} {DAY}: 80 drawn, 12 audited now (12 from this file), 3 nonconforming so far",
+        f"{QUEUE} {DAY}: 80 drawn for the plan, 12 of them audited now, 3 nonconforming so far "
+        "(12 audits from this file)",
         "The lot is judged at the next draw.",
     ]
     # the same file again fills nothing; a verdict changed since is not taken either (an appeal is)
@@ -208,7 +209,15 @@ def test_the_cli_takes_the_file_back(tmp_path: Path, workspace) -> None:
     said = json.loads(answer.stdout)
     assert (said["rows"], said["filled"], said["already_audited"], said["not_audited"]) == (80, 2, 0, 78)
     assert said["days"] == [
-        {"queue": QUEUE, "day": "2026-11-19", "drawn": 80, "audited": 2, "nonconforming": 1, "from_file": 2}
+        {
+            "queue": QUEUE,
+            "day": "2026-11-19",
+            "drawn": 80,
+            "audited": 2,
+            "nonconforming": 1,
+            "extra": 0,
+            "from_file": 2,
+        }
     ]
     bad = tmp_path / "bad.csv"
     bad.write_text(HEADER + f"hate-en,a1,{T1},nr-1,allow,,delete,\n")
