@@ -27,7 +27,7 @@ async def load_example_data(
     if not force and await has_decisions(db):
         return []
     start = today - timedelta(days=days)
-    decisions = generate_decisions(workspace, start, days, seed=SEED)
+    decisions = generate_decisions(workspace, start, days, seed=SEED, auditors=True)  # who audited: appeals
     backlog = generate_backlog(workspace, start, days, seed=SEED)
     now = datetime.now(UTC)
     return [
