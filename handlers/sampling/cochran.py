@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-from scipy.stats import norm
+from statistics import NormalDist
 
 from handlers.sampling.iso2859 import SamplingError
 
@@ -37,7 +36,7 @@ def cochran_size(population: int, margin: float, confidence: float = 0.95, p: fl
     _inside_unit_interval("the margin", margin, "0.05 for ±5 points")
     _inside_unit_interval("the confidence", confidence, "0.95 for 95%")
     _inside_unit_interval("p, the expected proportion,", p, "0.5 when unknown (the largest sample)")
-    z = float(norm.ppf(1 - (1 - confidence) / 2))
+    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)  # the standard library: no SciPy needed
     n0 = z * z * p * (1 - p) / (margin * margin)
     corrected = n0 / (1 + (n0 - 1) / population)
     # A hair of tolerance so float noise (278.0000000001) does not add an item.
