@@ -21,8 +21,8 @@ from rich.console import Console
 from bot.cli_workspace import workspace_or_exit
 from bot.config import Settings
 from handlers.sampling.cochran import CochranSize
-from handlers.sampling.daily import as_json as draw_json
-from handlers.sampling.daily import draw_days, resume_inspection, summary_lines
+from handlers.sampling.draw_report import as_json as draw_json
+from handlers.sampling.draw_report import draw_days, resume_inspection, summary_lines
 from handlers.sampling.iso2859 import SamplingError
 from handlers.sampling.plans import Plan
 from handlers.sampling.returns import ReturnsRefused, refusal_lines, report_lines, take_back
