@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -219,15 +219,6 @@ async def apply_move(services: Services, key: str, cohort: Cohort, moved: Layout
 
 class MovedMeanwhile(Exception):
     """Another move of the cohort was stored after this one read it: look again and move again."""
-
-
-async def current_sequence(services: Services, cohort_id: int, session_id: str) -> int | None:
-    async with services.db.transaction() as db_session:
-        return await db_session.scalar(
-            select(TrainingSession.sequence).where(
-                TrainingSession.cohort_id == cohort_id, TrainingSession.session_id == session_id
-            )
-        )
 
 
 def zones(workspace: Workspace) -> store.ZoneOf:

@@ -222,11 +222,6 @@ async def listing(
     return [Listed(c.cohort_id, c.name, c.vendor, c.site, c.start, c.target, c.status, n) for c, n in rows]
 
 
-async def names(db: Database) -> list[str]:
-    async with db.transaction() as session:
-        return list(await session.scalars(select(TrainingCohort.name).order_by(TrainingCohort.name)))
-
-
 async def close(db: Database, cohort_id: int) -> bool:
     """The cohort closed: its timers say nothing more and it leaves the lists; False if it was already."""
     async with db.transaction() as session:

@@ -172,10 +172,6 @@ def welcome_dm(cohort: Cohort, role: str) -> Message:
     )
 
 
-def created_before() -> Message:
-    return Message.text("That form was submitted already: the cohort exists.")
-
-
 # ----- during training -----------------------------------------------------------------------
 
 
@@ -340,10 +336,6 @@ def calendar_by_cli(cohort: Cohort) -> Message:
             cohort.name,
         )
     )
-
-
-def channel_note(where: str) -> Markup:
-    return md("Posted in {}", channel(where))
 
 
 def roster_problems(name: str, problems: Sequence[str]) -> Message:
