@@ -1,5 +1,6 @@
 """All models, imported here so Alembic sees every table."""
 
+from storage.models.appeals import Appeal
 from storage.models.base import Base
 from storage.models.calibration import (
     CalibrationDraft,
@@ -35,6 +36,7 @@ from storage.models.teams import TeamsConversation, TeamsPerson
 from storage.models.training import TrainingAttendance, TrainingCohort, TrainingMember, TrainingSession
 
 __all__ = [
+    "Appeal",
     "BacklogSnapshot",
     "Base",
     "CalibrationDraft",

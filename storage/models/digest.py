@@ -32,6 +32,7 @@ class Decision(Base):
     decision: Mapped[str | None] = mapped_column(String(128))
     qa_decision: Mapped[str | None] = mapped_column(String(128))
     qa_auditor: Mapped[str | None] = mapped_column(String(128))  # an appeal's reviewer must be someone else
+    audited_us: Mapped[int | None] = mapped_column(BigInteger)  # when the audit was stored: appeals run from it
 
     __table_args__ = {"sqlite_with_rowid": False}
 
