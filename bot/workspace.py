@@ -35,6 +35,7 @@ from bot.workspace_ids import (
     checking_ids,
 )
 from bot.workspace_policy import PolicySettings
+from bot.workspace_appeals import AppealSettings
 from bot.workspace_sampling import SamplingSettings
 from bot.workspace_training import Site, TrainingSettings
 from bot.yaml_files import YamlProblems, read_model
@@ -210,6 +211,7 @@ class Workspace(_Model):
     sites: list[Site] = []
     training: TrainingSettings = TrainingSettings()
     sampling: SamplingSettings = SamplingSettings()
+    appeals: AppealSettings | None = None
 
     _tz = field_validator("timezone")(_check_timezone)
 

@@ -28,6 +28,20 @@ def _public_holidays(country: str) -> Any:
     return holidays.country_holidays(country)
 
 
+def check_country(value: str) -> str:
+    """An ISO country code the holidays package knows, upper-cased; ValueError says what is allowed."""
+    import holidays
+
+    if value.upper() not in holidays.list_supported_countries():
+        raise ValueError(f"{value!r} is not a country the holidays package knows (use e.g. PT, PH, KE)")
+    return value.upper()
+
+
+def public_holiday(country: str, day: date) -> str | None:
+    """The public holiday's name on `day` in `country` (an ISO code the holidays package knows), or None."""
+    return _public_holidays(country).get(day)
+
+
 class Site(BaseModel):
     """A vendor site: its IANA timezone, its country (for public holidays) and its working hours."""
 
@@ -50,11 +64,7 @@ class Site(BaseModel):
     @field_validator("country")
     @classmethod
     def _country(cls, value: str) -> str:
-        import holidays
-
-        if value.upper() not in holidays.list_supported_countries():
-            raise ValueError(f"{value!r} is not a country the holidays package knows (use e.g. PT, PH, KE)")
-        return value.upper()
+        return check_country(value)
 
     @field_validator("hours")
     @classmethod
@@ -86,7 +96,7 @@ class Site(BaseModel):
 
     def holiday(self, day: date) -> str | None:
         """The public holiday's name on `day` in this site's country, or None."""
-        return _public_holidays(self.country).get(day)
+        return public_holiday(self.country, day)
 
     def is_working_day(self, day: date) -> bool:
         """Monday to Friday, not a public holiday in the site's country."""
