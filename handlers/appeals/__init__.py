@@ -1,0 +1,1 @@
+"""Appeals: a labeler disputes an audited verdict; someone other than the auditor decides; quality follows."""
