@@ -17,6 +17,7 @@ CAPABILITIES = (
     "quality",
     "training",
     "sampling",
+    "appeals",
 )
 
 
