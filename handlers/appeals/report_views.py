@@ -32,8 +32,9 @@ def figures(group: AppealGroup) -> str:
     """One group's figures as plain text: the same words in chat and in the terminal."""
     hours = group.median_hours_to_decide
     median = NOTHING if hours is None else f"{hours:.1f} h"
+    appeals = f"{group.appeals:,} appeal{'' if group.appeals == 1 else 's'}"
     return (
-        f"{group.appeals:,} appeals of {group.appealable:,} appealable, rate {percent(group.appeal_rate)}"
+        f"{appeals} of {group.appealable:,} appealable, rate {percent(group.appeal_rate)}"
         f" · {group.decided:,} decided, overturned {percent(group.overturn_rate)}"
         f" · {group.open:,} open · median {median} to decide"
     )

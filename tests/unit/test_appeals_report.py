@@ -12,8 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
+from bot.chat.model import USER
 from bot.workspace import Workspace
-from handlers.appeals.report import AppealGroup, AppealReport, appeal_report, as_json
+from bot.workspace_appeals import AppealSettings
+from handlers.appeals.report import AppealGroup, AppealReport, Rate, appeal_report, as_json
 from handlers.appeals.report_views import report_message
 from storage.engine import Database
 from storage.models.appeals import Appeal
@@ -231,7 +233,6 @@ async def test_an_empty_period_divides_nothing(db: Database, tokyo: Workspace) -
 
 def test_the_message_keeps_within_slacks_limits(tokyo: Workspace) -> None:
     """Many auditors: each section capped and the rest counted; candidates first with their reason."""
-    from handlers.appeals.report import Rate
 
     def group(key: str, flagged: bool = False) -> AppealGroup:
         return AppealGroup("auditor", key, 40, 12, 0, 2, 10, Rate.of(12, 40), Rate.of(10, 12), 3.5,
@@ -249,3 +250,28 @@ def test_the_message_keeps_within_slacks_limits(tokyo: Workspace) -> None:
     assert "calibration candidate: 10 of 12 overturned" in section
     assert "… and 51 more" in section
     assert "30.0% (" in texts[1] and "83.3% (" in texts[1]
+
+
+def test_auditors_are_named_from_the_appeals_section_without_a_mention(tokyo: Workspace) -> None:
+    named = tokyo.model_copy(
+        update={"appeals": AppealSettings(channel="C0QAREV01", auditors={"qa-01": "U0QALEAD1"})}
+    )
+    groups = tuple(
+        AppealGroup("auditor", key, 5, 2, 0, 1, 1, Rate.of(2, 5), Rate.of(1, 2), 1.0)
+        for key in ("qa-01", "qa-02")
+    )
+    report = AppealReport(SINCE, UNTIL, TOKYO, ("northwind",), groups[0], (), (), groups)
+    message = report_message(report, named)
+    section = next(p.markdown for p in message.parts if getattr(p, "markdown", None) and
+                   readable_start(p.markdown) == "*Auditors*")  # fmt: skip
+    assert "Quinn Lead (qa-01)" in section.plain and "• *qa-02*" in section.plain
+    assert all(kind != USER for kind, _ in section.pieces)
+    assert "No auditor's overturn rate stands clearly above" in " ".join(
+        p.markdown for p in message.parts if isinstance(getattr(p, "markdown", None), str)
+    )
+    assert message.parts[0].text.startswith("Appeals · Northwind Review Services ·")  # type: ignore[union-attr]
+
+
+def readable_start(markdown: object) -> str:
+    text = markdown if isinstance(markdown, str) else markdown.plain  # type: ignore[attr-defined]
+    return text.split("\n", 1)[0]
