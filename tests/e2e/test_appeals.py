@@ -5,7 +5,6 @@ quality for that day changes by exactly that verdict and says so."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from handlers.digest.service import digest_for_day
