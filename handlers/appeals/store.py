@@ -102,7 +102,11 @@ async def disagreements(db: Database, labeler_ids: set[str], since: datetime) ->
     since_us = int(since.timestamp() * 1_000_000)
     query = query.where(Decision.labeler_id.in_(sorted(labeler_ids)), audited_us >= since_us)
     async with db.transaction() as session:
-        rows = (await session.execute(query.order_by(audited_us.desc()).limit(MAX_LISTED))).all()
+        rows = (
+            await session.execute(
+                query.order_by(audited_us.desc(), Decision.completed_us.desc()).limit(MAX_LISTED)
+            )
+        ).all()
     return [_audited(tuple(row)) for row in rows]
 
 
