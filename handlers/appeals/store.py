@@ -114,8 +114,8 @@ async def appealable_labelers(db: Database, since: datetime) -> dict[str, int]:
     """Labeler ID → how many audited disagreements stored since `since` have no appeal yet."""
     query, audited_us = _audited_query()
     since_us = int(since.timestamp() * 1_000_000)
-    query = query.where(audited_us >= since_us, Appeal.appeal_id.is_(None))
-    counted = select(query.c.labeler_id, func.count()).group_by(query.c.labeler_id)
+    found = query.where(audited_us >= since_us, Appeal.appeal_id.is_(None)).subquery()
+    counted = select(found.c.labeler_id, func.count()).group_by(found.c.labeler_id)
     async with db.transaction() as session:
         return {labeler: int(n) for labeler, n in (await session.execute(counted)).all()}
 
