@@ -14,6 +14,8 @@ from bot.roles import Role
 from bot.routing import Router, UsageError
 from handlers.appeals import access, lifecycle, store, window
 from handlers.appeals import views as v
+from handlers.appeals.report import appeal_report
+from handlers.appeals.report_views import report_message
 from handlers.appeals.store import DecisionKey, Filing, Ruling
 from storage.models.appeals import OPEN, OVERTURNED, UPHELD
 
@@ -179,9 +181,6 @@ def parse_since(args: list[str], today: date) -> date:
 
 
 async def report_command(ctx: Context, cmd: Command, args: list[str]) -> None:
-    from handlers.appeals.report import appeal_report
-    from handlers.appeals.report_views import report_message
-
     today = ctx.now().astimezone(ctx.workspace.tz).date()
     since = parse_since(args, today)
     roles = await ctx.roles()

@@ -5,14 +5,18 @@ quality for that day changes by exactly that verdict and says so."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from handlers.appeals import store
+from handlers.appeals.store import Filing, Ruling
 from handlers.digest.service import digest_for_day
 from storage import claims
 from storage.models.appeals import Appeal
 from tests.e2e.appeals_flow import (
     DAY,
     LABELER,
+    LABELER_ID,
     QUINN,
     REVIEWS,
     TARA,
@@ -142,3 +146,31 @@ async def test_an_appeal_filed_refused_when_late_reviewed_by_another_and_overtur
         digest = await said(slack, "/digest", f"hate-en {DAY.isoformat()}", QUINN)
         assert "Quality counts 1 QA verdict overturned on appeal." in texts(digest.get("blocks"))
         assert await claims.state(bot.db, "appeal-told:1") is not None
+
+
+async def test_the_report_in_chat_for_leads_and_each_vendor_lead_alone(workspace, loaded_url) -> None:
+    ws = with_appeals(workspace)
+    clock = Clock(EXAMPLE_NOW)
+    async with running_bot(ws, loaded_url, clock=clock) as (bot, slack):
+        await on_roster(bot.db, LABELER)
+        await thread_reply(slack, await upload(slack, QUINN, "audits.csv", decisions_csv()))
+        found = await store.disagreements(bot.db, {LABELER_ID}, EXAMPLE_NOW - timedelta(days=1))
+        item = next(i for i in found if i.key.item_id == "ap-001")
+        await store.file(bot.db, ws, item, Filing(LABELER, "Section 4.2 applies.", "4.2"), clock())
+        clock.advance(hours=6)
+        await store.decide(bot.db, ws, 1, Ruling("overturned", TARA, "4.2 covers it."), clock())
+
+        lead = texts((await said(slack, "/appeals", "report since 2026-11-20", QUINN))["blocks"])
+        assert "Appeals · 20 Nov – 24 Nov 2026" in lead
+        assert "*Hate speech EN*: 1 appeal of" in lead and "1 decided, overturned 100.0%" in lead
+        assert "median 6.0 h to decide" in lead
+        assert "Quinn Lead (qa-01)" in lead  # the auditor by name, never a mention
+        bluebird = texts((await said(slack, "/appeals", "report since 2026-11-20", "U0BBLEAD1"))["blocks"])
+        assert "Bluebird Moderation" in bluebird
+        assert "Northwind" not in bluebird and "Hate speech EN" not in bluebird
+        # auditors audit every vendor: here qa-01's figures count Bluebird's decisions only (no appeal)
+        assert "(qa-01)*: 0 appeals of" in bluebird
+        refused = texts((await said(slack, "/appeals", "report", LABELER)).get("blocks"))
+        assert "appeals report" in refused and "1 appeal of" not in refused
+        wrong = texts((await said(slack, "/appeals", "report since 2026-13-01", QUINN)).get("blocks"))
+        assert "“2026-13-01” is not a day like 2026-11-01." in wrong
