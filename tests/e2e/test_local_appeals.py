@@ -98,6 +98,8 @@ async def test_an_appeal_in_the_local_workspace_filed_once_overturned_by_another
 ) -> None:
     clock = Clock(EXAMPLE_NOW)
     workspace = with_appeals(example_workspace())
+    assert workspace.appeals is not None
+    window = timedelta(days=workspace.appeals.window_days)
     async with local_on(database_url, workspace, clock) as (run, page):
         await on_roster(run.bot.db, LABELER, now=clock())
         shared = await share(page, QUINN, "audits.csv", decisions_csv())
@@ -155,7 +157,7 @@ async def test_an_appeal_in_the_local_workspace_filed_once_overturned_by_another
 
         # Eight days on, the other audit's window has closed: refused, with the date.
         clock.advance(days=8)
-        closes = (EXAMPLE_NOW.astimezone(workspace.tz).date() + timedelta(days=7)).isoformat()
+        closes = (EXAMPLE_NOW.astimezone(workspace.tz).date() + window).isoformat()
         audited_on = EXAMPLE_NOW.astimezone(workspace.tz).date().isoformat()
         await press(page, LABELER, listed, "appeal.open", values["ap-002"])
         late = f"closed at the end of {closes} (the audit was on {audited_on})"

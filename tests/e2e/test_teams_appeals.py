@@ -1,9 +1,9 @@
 """Appeals in Microsoft Teams, end to end through the same handlers as Slack (the real Teams SDK
 against the Bot Framework fake): the admin sends the audited decisions in the personal chat, the
 labeler's `quality mine` lists their disagreements with Appeal buttons, Appeal opens the dialog, a
-doubled submission files one appeal, the review card in qa-ops has Uphold/Overturn, the auditor is
-refused, the trainer overturns with a note, the labeler is told once, and eight days later an appeal on
-the other audit is refused with the date."""
+doubled submission files one appeal, the review card in the example's qa-appeals channel has
+Uphold/Overturn, the auditor is refused, the trainer overturns with a note, the labeler is told once,
+and eight days later an appeal on the other audit is refused with the date."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 from bot.workspace import Workspace
-from bot.workspace_appeals import AppealSettings
 from storage.models.appeals import Appeal
 from tests.e2e.appeals_flow import LABELER_ID, ROWS, decisions_csv, on_roster
 from tests.e2e.escalate_flow import Clock, run_timers
@@ -20,7 +19,6 @@ from tests.e2e.teams_harness import (
     LABELER,
     LEAD,
     NORTHWIND_LEAD,
-    QA_OPS,
     TEAM_ID,
     TRAINER,
     TeamsSide,
@@ -33,14 +31,16 @@ from tests.e2e.test_teams_quiz import chat_of, said
 from tests.fakes import activities
 from tests.fakes.activities import User
 
-REVIEWS = QA_OPS  # the Teams example's qa-ops channel takes the review threads
 IN_TEAM = {"team_id": TEAM_ID}
 
 
 def appeals_workspace() -> Workspace:
-    """The Teams example with appeals reviewed in qa-ops; `qa-01` in the data is Quinn (the admin)."""
-    settings = AppealSettings(channel=REVIEWS, auditors={"qa-01": LEAD.aad_object_id})
-    return teams_workspace().model_copy(update={"digests": [], "appeals": settings})
+    """The Teams example with its own appeals section (the qa-appeals channel), no digests falling due;
+    the data's `qa-01` tied to Quinn, the admin, as a team that names its auditors would."""
+    workspace = teams_workspace()
+    assert workspace.appeals is not None, "the Teams example has an appeals: section"
+    settings = workspace.appeals.model_copy(update={"auditors": {"qa-01": LEAD.aad_object_id}})
+    return workspace.model_copy(update={"digests": [], "appeals": settings})
 
 
 def appeal_buttons(card: Any) -> dict[str, dict[str, Any]]:  # noqa: ANN401 - a Sent from the fake
@@ -70,6 +70,9 @@ async def test_an_appeal_in_teams_filed_once_refused_to_the_auditor_overturned_a
 ) -> None:
     clock = Clock(EXAMPLE_NOW)
     workspace = appeals_workspace()
+    settings = workspace.appeals
+    assert settings is not None and settings.channel in {c.id for c in workspace.channels}
+    reviews = settings.channel
     async with running_teams_bot(database_url, workspace=workspace, clock=clock) as (bot, teams):
         await on_roster(bot.db, LABELER.aad_object_id, now=clock())
         # Teams has a file path for queue data: the CSV sent to the bot in the admin's personal chat.
@@ -87,7 +90,9 @@ async def test_an_appeal_in_teams_filed_once_refused_to_the_auditor_overturned_a
             assert line in shown, shown
             assert f"you: {mine.replace('_', ' ')} · QA: {qa.replace('_', ' ')}" in shown
         assert "ap-003" not in shown  # QA agreed with it: nothing to appeal
-        closes = (EXAMPLE_NOW.astimezone(workspace.tz).date() + timedelta(days=7)).isoformat()
+        closes = (
+            EXAMPLE_NOW.astimezone(workspace.tz).date() + timedelta(days=settings.window_days)
+        ).isoformat()
         offered = appeal_buttons(listed)
         assert set(offered) == set(disagreements)
         assert {a["title"] for a in offered.values()} == {f"Appeal (until {closes})"}
@@ -104,8 +109,8 @@ async def test_an_appeal_in_teams_filed_once_refused_to_the_auditor_overturned_a
         for _ in range(2):
             assert await submit_dialog(teams, dialog, typed, LABELER, chat, listed.activity_id) is None
         await run_timers(bot)
-        [root] = [s for s in teams.bf.posts(REVIEWS) if "Appeal #1" in card_text(s)]
-        assert not [s for s in teams.bf.posts(REVIEWS) if "Appeal #2" in card_text(s)]
+        [root] = [s for s in teams.bf.posts(reviews) if "Appeal #1" in card_text(s)]
+        assert not [s for s in teams.bf.posts(reviews) if "Appeal #2" in card_text(s)]
         thread_text = card_text(root)
         assert "qa-01" in thread_text and "Policy 4.2 allows removal here." in thread_text
         assert {"Uphold", "Overturn"} <= {a["title"] for a in actions(root)}
@@ -113,19 +118,19 @@ async def test_an_appeal_in_teams_filed_once_refused_to_the_auditor_overturned_a
 
         # The auditor (qa-01 is Quinn) and a labeler are refused; Tara overturns with a note, twice sent.
         auditor = await refused_in_dialog(
-            teams, button(root, "Overturn"), LEAD, REVIEWS, root.activity_id, **IN_TEAM
+            teams, button(root, "Overturn"), LEAD, reviews, root.activity_id, **IN_TEAM
         )
         assert "You audited this decision (qa-01)" in auditor
         labeler = await refused_in_dialog(
-            teams, button(root, "Overturn"), LABELER, REVIEWS, root.activity_id, **IN_TEAM
+            teams, button(root, "Overturn"), LABELER, reviews, root.activity_id, **IN_TEAM
         )
         assert "Appeals are decided by the appeal reviewers" in labeler
         decide = await open_dialog(
-            teams, button(root, "Overturn"), TRAINER, REVIEWS, root.activity_id, **IN_TEAM
+            teams, button(root, "Overturn"), TRAINER, reviews, root.activity_id, **IN_TEAM
         )
         note = {"note": "Section 4.2 covers this: the removal was right."}
         for _ in range(2):
-            closed = await submit_dialog(teams, decide, note, TRAINER, REVIEWS, root.activity_id, **IN_TEAM)
+            closed = await submit_dialog(teams, decide, note, TRAINER, reviews, root.activity_id, **IN_TEAM)
             assert closed is None, closed
         await run_timers(bot)
 
@@ -137,7 +142,7 @@ async def test_an_appeal_in_teams_filed_once_refused_to_the_auditor_overturned_a
         updated = now_reads(teams, root.activity_id)
         assert "Overturned" in updated and "Tara Trainer" in updated, updated
         assert "Uphold" not in {a["title"] for a in actions(teams.bf.activity(root.activity_id))}
-        chain = f"{REVIEWS};messageid={root.activity_id}"
+        chain = f"{reviews};messageid={root.activity_id}"
         assert len([s for s in teams.bf.posts(chain) if "Overturned" in card_text(s)]) == 1
         await run_timers(bot)
         assert len(await said(teams, LABELER, "was overturned")) == 1
