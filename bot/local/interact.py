@@ -435,11 +435,13 @@ class Interactions:
             pushed = View(self.st.new_id("V"), "modal", user, ack["view"], hash=secrets.token_hex(8))
             pushed.root_view_id, pushed.previous_view_id = view.root_view_id or view.id, view.id
             self.st.views[pushed.id] = pushed
+        # Two submits of one form at once (a double click, two tabs) both waited on the bot: the first
+        # to come back closed it, so the others find it gone, and that is no error.
         elif action == "clear":
             for other in [v for v in self.st.views.values() if v.type == "modal" and v.user == user]:
-                del self.st.views[other.id]
+                self.st.views.pop(other.id, None)
         else:
-            del self.st.views[view.id]
+            self.st.views.pop(view.id, None)
         self.api.changed()
         return {"ok": True}
 

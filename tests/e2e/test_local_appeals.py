@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
-import pytest
 from sqlalchemy import select
 
 from storage.models.appeals import Appeal
@@ -165,12 +164,6 @@ async def test_an_appeal_in_the_local_workspace_filed_once_overturned_by_another
         assert (await page.view(LABELER, QA_OPS))["modal"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/local/interact.py submit(): a second submit of the same view that arrives while the first "
-    "awaits the bot's ack passes _view(), then `del self.st.views[view.id]` raises KeyError (the first "
-    "deleted it): HTTP 500 instead of ok or view_not_found. The handler still files one appeal.",
-)
 async def test_a_double_click_on_the_appeal_forms_submit_files_one_appeal(database_url) -> None:
     """Two submits of the same open form at once (a double click, or two tabs): each is answered as the
     page answers a submit (ok, or the view already closed), and one appeal is filed."""
