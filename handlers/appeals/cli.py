@@ -16,7 +16,7 @@ from bot.cli_workspace import workspace_or_exit
 from bot.config import Settings
 from bot.workspace import Workspace
 from handlers.appeals.report import AppealGroup, AppealReport, appeal_report, as_json
-from handlers.appeals.report_views import auditor_name, figures, queue_name, vendor_name
+from handlers.appeals.report_views import auditor_name, figures, queue_name, rates_note, vendor_name
 from storage.migrate import run_on_database
 
 DEFAULT_DAYS = 28
@@ -74,6 +74,8 @@ def _print_groups(title: str, groups: tuple[AppealGroup, ...], name: Callable[[s
 def _print(report: AppealReport, workspace: Workspace) -> None:
     scope = f" for {', '.join(report.vendors)}" if report.vendors is not None else ""
     print(f"Appeals{scope}, decisions completed {report.since} to {report.until} ({report.timezone})")
+    if report.rates_from is not None:
+        print(f"  Note: {rates_note(report).strip()}")
     print(f"  Overall: {figures(report.overall)}")
     _print_groups("Vendors", report.by_vendor, lambda key: vendor_name(key, workspace))
     _print_groups("Queues", report.by_queue, lambda key: queue_name(key, workspace))

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.workspace import Workspace
+from handlers.quality.scope import kept_since
 from handlers.quality.wilson import wilson
 from handlers.queue_data.ingest import day_bounds_us
 from storage.engine import Database
@@ -82,6 +83,9 @@ class AppealReport:
     by_vendor: tuple[AppealGroup, ...]
     by_queue: tuple[AppealGroup, ...]
     by_auditor: tuple[AppealGroup, ...]  # calibration candidates first
+    # The first day still in the raw decisions when the period starts before it: appeal rates count
+    # appealable decisions and appeals from that day only; None when the whole period is kept.
+    rates_from: date | None = None
 
     @property
     def flagged(self) -> tuple[AppealGroup, ...]:
@@ -96,6 +100,7 @@ class _AppealRow:
     status: str
     filed_at: datetime
     decided_at: datetime | None
+    in_rate: bool  # its decision's raw row is still kept, so it counts in the appeal rate
 
 
 def _auditor(name: str | None) -> str:
@@ -125,19 +130,25 @@ async def _appealable(
 
 
 async def _appeals(
-    db: Database, start_us: int, end_us: int, vendors: frozenset[str] | None
+    db: Database, start_us: int, end_us: int, kept_us: int, vendors: frozenset[str] | None
 ) -> list[_AppealRow]:
     """Every appeal on a decision completed in the period: filed by hand, so few enough to read."""
     query = select(
-        Appeal.queue, Appeal.vendor, Appeal.qa_auditor, Appeal.status, Appeal.filed_at, Appeal.decided_at
+        Appeal.queue,
+        Appeal.vendor,
+        Appeal.qa_auditor,
+        Appeal.status,
+        Appeal.filed_at,
+        Appeal.decided_at,
+        Appeal.completed_us,
     ).where(Appeal.completed_us >= start_us, Appeal.completed_us < end_us)
     if vendors is not None:
         query = query.where(Appeal.vendor.in_(sorted(vendors)))
     async with db.transaction() as session:
         rows = (await session.execute(query)).all()
     return [
-        _AppealRow(queue, vendor, _auditor(auditor), status, filed_at, decided_at)
-        for queue, vendor, auditor, status, filed_at, decided_at in rows
+        _AppealRow(queue, vendor, _auditor(auditor), status, filed_at, decided_at, completed_us >= kept_us)
+        for queue, vendor, auditor, status, filed_at, decided_at, completed_us in rows
     ]
 
 
@@ -161,7 +172,7 @@ def _group(level: str, key: str, appealable: int, appeals: list[_AppealRow]) -> 
         open=count[OPEN],
         upheld=count[UPHELD],
         overturned=count[OVERTURNED],
-        appeal_rate=Rate.of(len(appeals), appealable),
+        appeal_rate=Rate.of(sum(a.in_rate for a in appeals), appealable),
         overturn_rate=Rate.of(count[OVERTURNED], decided),
         median_hours_to_decide=_median_hours(appeals),
     )
@@ -213,13 +224,24 @@ def _flag(auditors: list[AppealGroup]) -> list[AppealGroup]:
 
 
 async def appeal_report(
-    db: Database, workspace: Workspace, since: date, until: date, vendors: frozenset[str] | None = None
+    db: Database,
+    workspace: Workspace,
+    since: date,
+    until: date,
+    vendors: frozenset[str] | None = None,
+    *,
+    today: date | None = None,
 ) -> AppealReport:
     """Appeals on decisions completed on local days since..until (inclusive, workspace timezone).
-    `vendors`: only these vendors' decisions and appeals, everywhere (auditors' figures included)."""
+    `vendors`: only these vendors' decisions and appeals, everywhere (auditors' figures included).
+    Appeals outlive the raw decisions (retention_days): before the first day kept, they count in the
+    overturn rate and the time to decide, not in the appeal rate, whose denominator is gone."""
     start_us, end_us = day_bounds_us(since, until, workspace.timezone)
+    today = today or datetime.now(workspace.tz).date()
+    kept_day, asked = kept_since(workspace, since, today)
+    kept_us = day_bounds_us(kept_day, kept_day, workspace.timezone)[0]
     appealable = await _appealable(db, start_us, end_us, vendors)
-    appeals = await _appeals(db, start_us, end_us, vendors)
+    appeals = await _appeals(db, start_us, end_us, kept_us, vendors)
     return AppealReport(
         since=since,
         until=until,
@@ -229,11 +251,12 @@ async def appeal_report(
         by_vendor=tuple(_groups("vendor", appealable, appeals)),
         by_queue=tuple(_groups("queue", appealable, appeals)),
         by_auditor=tuple(_flag(_groups("auditor", appealable, appeals))),
+        rates_from=kept_day if asked is not None else None,
     )
 
 
 def _rate_json(rate: Rate) -> dict[str, Any]:
-    return {"value": rate.value, "low": rate.low, "high": rate.high}
+    return {"count": rate.count, "of": rate.total, "value": rate.value, "low": rate.low, "high": rate.high}
 
 
 def _group_json(group: AppealGroup) -> dict[str, Any]:
@@ -259,6 +282,7 @@ def as_json(report: AppealReport) -> dict[str, Any]:
         "since": report.since.isoformat(),
         "until": report.until.isoformat(),
         "timezone": report.timezone,
+        "rates_from": report.rates_from.isoformat() if report.rates_from else None,
         "vendors": list(report.vendors) if report.vendors is not None else None,
         "min_decided_to_flag": MIN_DECIDED,
         "overall": _group_json(report.overall),

@@ -11,8 +11,8 @@ from handlers.appeals.report import AppealGroup, AppealReport, Rate
 
 NOTHING = "—"
 LINES_SHOWN = 10  # per section; the rest are counted
-# Slack's section text holds 3,000 characters; escaping (&, <, >) can lengthen names, so keep margin.
-SECTION_CHARS = 2_500
+# Slack's section text holds 3,000 characters; room is left for the title and the "… more" line.
+SECTION_CHARS = 2_850
 FOOTNOTE = (
     "Appeal rate: appeals per audited disagreement; overturn rate: overturned per decided appeal; "
     "95% Wilson intervals. An auditor is a calibration candidate from 10 decided appeals, when the "
@@ -40,6 +40,13 @@ def figures(group: AppealGroup) -> str:
     )
 
 
+def rates_note(report: AppealReport) -> str:
+    return (
+        f"Raw decisions before {report.rates_from:%d %b} have expired: appeal rates count from then on; "
+        "the other figures cover every appeal. "
+    )
+
+
 def vendor_name(key: str, ws: Workspace) -> str:
     vendor = ws.vendor(key)
     return vendor.name if vendor else key
@@ -58,15 +65,21 @@ def auditor_name(key: str, ws: Workspace) -> str:
     return f"{person.name} ({key})" if person else key
 
 
+def _escaped_length(line: Markup) -> int:
+    """An upper bound of the line's length once a platform escapes it (`&` becomes `&amp;`)."""
+    text = line.plain
+    return len(text) + 4 * sum(text.count(c) for c in "&<>")
+
+
 def _lines(title: str, lines: Sequence[Markup]) -> Text:
     """A section of at most LINES_SHOWN lines within SECTION_CHARS, the rest counted."""
     shown: list[Markup] = []
     size = len(title)
     for line in lines[:LINES_SHOWN]:
-        if size + len(line.plain) + 1 > SECTION_CHARS:
+        size += _escaped_length(line) + 1
+        if size > SECTION_CHARS:
             break
         shown.append(line)
-        size += len(line.plain) + 1
     if len(lines) > len(shown):
         shown.append(md("… and {:,} more in `tsqa appeals report --json`", len(lines) - len(shown)))
     return Text(md("*{}*\n{}", title, md("\n").join(shown)))
@@ -106,6 +119,8 @@ def report_message(report: AppealReport, ws: Workspace) -> Message:
         if report.by_auditor and not report.flagged:
             parts.append(Text("No auditor's overturn rate stands clearly above the others'."))
     period_note = md("Decisions completed on local days in {}. ", report.timezone)
+    if report.rates_from is not None:
+        period_note += md(rates_note(report))
     parts.append(ContextLine((period_note + md(FOOTNOTE),)))
     summary = md(
         "Appeals {} – {}: {:,} appeals, {:,} overturned, {:,} open",

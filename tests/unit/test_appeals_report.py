@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 
 from bot.chat.model import USER
+from bot.slack.render import blocks
 from bot.workspace import Workspace
 from bot.workspace_appeals import AppealSettings
 from handlers.appeals.report import AppealGroup, AppealReport, Rate, appeal_report, as_json
@@ -24,6 +25,7 @@ from storage.models.digest import Decision
 # Tokyo has no DST and is 9 hours ahead: local days 2 to 8 Nov are UTC 1 Nov 15:00 to 8 Nov 15:00.
 TOKYO = "Asia/Tokyo"
 SINCE, UNTIL = date(2026, 11, 2), date(2026, 11, 8)
+TODAY = date(2026, 11, 30)  # the raw decisions (kept 35 days) cover the whole period
 Z = 1.959963984540054  # the 97.5% normal quantile
 
 
@@ -170,7 +172,7 @@ def tokyo(workspace: Workspace) -> Workspace:
 async def test_every_figure_against_counts_by_hand(db: Database, tokyo: Workspace) -> None:
     rows = _rows()
     await _insert(db, rows)
-    report = await appeal_report(db, tokyo, SINCE, UNTIL)
+    report = await appeal_report(db, tokyo, SINCE, UNTIL, today=TODAY)
     _check(report.overall, _expected(rows, "all")["all"])
     for level, groups in (("vendor", report.by_vendor), ("queue", report.by_queue),
                           ("auditor", report.by_auditor)):  # fmt: skip
@@ -188,7 +190,7 @@ async def test_an_auditor_clearly_overturned_more_is_flagged_but_not_on_three_ap
     db: Database, tokyo: Workspace
 ) -> None:
     await _insert(db, _rows())
-    report = await appeal_report(db, tokyo, SINCE, UNTIL)
+    report = await appeal_report(db, tokyo, SINCE, UNTIL, today=TODAY)
     auditors = {g.key: g for g in report.by_auditor}
     # qa-01: 10 of 12; everyone else pooled: qa-02 3/21, qa-03 3/3, qa-04 0/1 = 6 of 25.
     low, _ = wilson_closed(10, 12)
@@ -207,7 +209,7 @@ async def test_a_vendor_leads_scope_hides_the_other_vendor_and_its_auditors(
 ) -> None:
     rows = _rows()
     await _insert(db, rows)
-    report = await appeal_report(db, tokyo, SINCE, UNTIL, vendors=frozenset({"northwind"}))
+    report = await appeal_report(db, tokyo, SINCE, UNTIL, vendors=frozenset({"northwind"}), today=TODAY)
     mine = [row for row in rows if row.vendor == "northwind"]
     _check(report.overall, _expected(mine, "all")["all"])
     assert [g.key for g in report.by_vendor] == ["northwind"]
@@ -222,12 +224,13 @@ async def test_a_vendor_leads_scope_hides_the_other_vendor_and_its_auditors(
 
 
 async def test_an_empty_period_divides_nothing(db: Database, tokyo: Workspace) -> None:
-    report = await appeal_report(db, tokyo, date(2026, 10, 1), date(2026, 10, 7))
+    report = await appeal_report(db, tokyo, date(2026, 10, 28), date(2026, 10, 31), today=TODAY)
     assert report.overall.appeals == report.overall.appealable == 0
     assert report.overall.appeal_rate.value is None and report.overall.median_hours_to_decide is None
     assert report.by_auditor == () and report.flagged == ()
     data = as_json(report)
-    assert data["overall"]["appeal_rate"] == {"value": None, "low": None, "high": None}
+    assert data["overall"]["appeal_rate"] == {"count": 0, "of": 0, "value": None, "low": None, "high": None}
+    assert data["rates_from"] is None
     assert "No audited disagreements" in report_message(report, tokyo).parts[1].markdown  # type: ignore[union-attr]
 
 
@@ -250,6 +253,22 @@ def test_the_message_keeps_within_slacks_limits(tokyo: Workspace) -> None:
     assert "calibration candidate: 10 of 12 overturned" in section
     assert "… and 51 more" in section
     assert "30.0% (" in texts[1] and "83.3% (" in texts[1]
+    rendered = blocks(message.parts)  # as Slack gets it, escaping included
+    assert len(rendered) <= 50
+    assert all(len(b["text"]["text"]) <= 3000 for b in rendered if b["type"] == "section")
+
+
+def test_long_names_full_of_escapes_stay_within_a_section(tokyo: Workspace) -> None:
+    queues = tuple(
+        AppealGroup("queue", f"q{i}<&>" * 20, 5, 2, 0, 1, 1, Rate.of(2, 5), Rate.of(1, 2), 1.0)
+        for i in range(10)
+    )
+    report = AppealReport(SINCE, UNTIL, TOKYO, None, queues[0], (), queues, ())
+    rendered = blocks(report_message(report, tokyo).parts)
+    section = next(
+        b["text"]["text"] for b in rendered if b["type"] == "section" and "Queues" in b["text"]["text"]
+    )
+    assert len(section) <= 3000 and "more in `tsqa appeals report --json`" in section
 
 
 def test_auditors_are_named_from_the_appeals_section_without_a_mention(tokyo: Workspace) -> None:
@@ -275,3 +294,34 @@ def test_auditors_are_named_from_the_appeals_section_without_a_mention(tokyo: Wo
 def readable_start(markdown: object) -> str:
     text = markdown if isinstance(markdown, str) else markdown.plain  # type: ignore[attr-defined]
     return text.split("\n", 1)[0]
+
+
+async def test_appeals_outlive_expired_decisions_out_of_the_appeal_rate_only(
+    db: Database, tokyo: Workspace
+) -> None:
+    """35 days before 10 Dec is 5 Nov: the raw decisions of 2–4 Nov are gone (deleted here as retention
+    does), their appeals stay. The appeal rate counts 5–8 Nov on both sides; the rest every appeal."""
+    rows = _rows()
+    await _insert(db, rows)
+    kept_from = datetime(2026, 11, 4, 15, tzinfo=UTC)  # 5 Nov 00:00 in Tokyo
+    async with db.transaction() as session:
+        await session.execute(
+            delete(Decision).where(Decision.completed_us < kept_from.timestamp() * 1_000_000)
+        )
+    report = await appeal_report(db, tokyo, SINCE, UNTIL, today=date(2026, 12, 10))
+    assert report.rates_from == date(2026, 11, 5)
+    kept = [row for row in rows if row.at >= kept_from]
+    every = _expected(rows, "all")["all"]
+    rate_side = _expected(kept, "all")["all"]
+    appeals = rate_side["open"] + rate_side["upheld"] + rate_side["overturned"]
+    overall = report.overall
+    assert overall.appealable == rate_side["appealable"] < 55
+    assert (overall.appeal_rate.count, overall.appeal_rate.total) == (appeals, rate_side["appealable"])
+    assert (overall.appeal_rate.low, overall.appeal_rate.high) == pytest.approx(
+        wilson_closed(appeals, rate_side["appealable"])
+    )
+    assert (overall.appeals, overall.overturned, overall.upheld) == (40, every["overturned"], every["upheld"])
+    assert overall.median_hours_to_decide == pytest.approx(statistics.median(every["hours"]))
+    assert as_json(report)["rates_from"] == "2026-11-05"
+    note = report_message(report, tokyo).parts[-1].items[0].plain  # type: ignore[union-attr]
+    assert "Raw decisions before 05 Nov have expired" in note
