@@ -3,7 +3,7 @@
 Bulk paths use each driver's fast route inside the caller's transaction: COPY on PostgreSQL (straight
 into the table when nothing stored can clash, else into a temporary table first), one executemany on
 SQLite; daily building blocks go the same way. Duplicates are dropped by the primary key, so
-re-ingesting a file changes nothing.
+re-ingesting a file changes nothing. Reading decisions back is storage/decision_reads.py (re-exported here).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
@@ -21,12 +21,11 @@ import pyarrow.csv as pacsv
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.decision_reads import DECISION_COLUMNS, PYTHON_SLICE, driver_connection
+from storage.decision_reads import audited_between as audited_between
+from storage.decision_reads import decisions_between as decisions_between
 from storage.models.digest import BacklogSnapshot, DailyErrorPair, DailyLabelerOutput, Decision
 
-DECISION_COLUMNS = [
-    "queue", "item_id", "completed_us", "enqueued_us", "labeler_id", "vendor", "site",
-    "handle_seconds", "decision", "qa_decision", "qa_auditor",
-]  # fmt: skip
 BACKLOG_COLUMNS = ["queue", "at_us", "backlog", "oldest_age_seconds"]
 LABELER_COLUMNS = [
     "timezone", "day", "queue", "vendor", "site", "labeler_id", "output", "sla_met", "handle_sum", "audited",
@@ -67,14 +66,11 @@ def _optional(table: pa.Table, name: str) -> pa.ChunkedArray:
     return pa.chunked_array([pa.nulls(table.num_rows, pa.string())])
 
 
-_PYTHON_SLICE = 8_192  # rows made into Python values per call: each call holds the GIL throughout
-
-
 def _rows(values: list[list[Any]] | pa.Table) -> Iterator[tuple[Any, ...]]:
     """Rows from columns, made as the driver takes them: a generator, so the values are made in the
     driver's thread, and a slice at a time, so the event loop gets the GIL between slices."""
     if isinstance(values, pa.Table):
-        for batch in values.to_batches(max_chunksize=_PYTHON_SLICE):
+        for batch in values.to_batches(max_chunksize=PYTHON_SLICE):
             yield from zip(*(column.to_pylist() for column in batch.columns), strict=True)
         return
     yield from zip(*values, strict=True)
@@ -95,31 +91,26 @@ async def _csv(rows: pa.Table, chunk: int = 65_536) -> AsyncIterator[bytes]:
         yield await asyncio.to_thread(write, batch)
 
 
-async def _driver(session: AsyncSession) -> Any:
-    """The DBAPI driver's own connection, inside the session's transaction (begun here if needed)."""
-    connection = await session.connection()
-    await connection.execute(select(1))  # the asyncpg adapter opens its transaction on first use
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
-
-
 async def _bulk_insert_ignore(
     session: AsyncSession,
     table: str,
     rows: pa.Table,
     *,
     span_is_empty: bool = False,
+    derived: dict[str, str] | None = None,
 ) -> int:
     """Insert rows (Arrow columns named as the table's), skipping those whose key exists; returns how
     many were new.
 
     PostgreSQL gets them as CSV through COPY; SQLite as a lazy zip of the columns, so no list of a
     million tuples exists at once. `span_is_empty` says no stored row can share a key with these
-    (PostgreSQL then COPYs straight into the table, and falls back if the rows repeat a key)."""
+    (PostgreSQL then COPYs straight into the table, and falls back if the rows repeat a key).
+    `derived` (SQLite only): more columns, each an SQL expression over the row's values named
+    `{column}`, worked out by SQLite itself rather than made into a Python value per row."""
     count = rows.num_rows
     if not count:
         return 0
-    driver = await _driver(session)
+    driver = await driver_connection(session)
     columns = rows.column_names
     names = ", ".join(columns)
     if session.bind.dialect.name == "postgresql":
@@ -143,8 +134,11 @@ async def _bulk_insert_ignore(
         await driver.execute(f"DROP TABLE {staging}")
         return int(status.split()[-1])
     before = driver.total_changes
-    marks = ", ".join("?" for _ in columns)
-    await driver.executemany(f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({marks})", _rows(rows))
+    marks = {column: f"?{i}" for i, column in enumerate(columns, start=1)}
+    derived = {name: sql.format(**marks) for name, sql in (derived or {}).items()}
+    names = ", ".join([*columns, *derived])
+    values = ", ".join([*marks.values(), *derived.values()])
+    await driver.executemany(f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({values})", _rows(rows))
     return driver.total_changes - before
 
 
@@ -152,7 +146,7 @@ async def _bulk_insert(
     session: AsyncSession, table: str, columns: Sequence[str], values: list[list[Any]]
 ) -> None:
     """Insert rows given column by column through the driver's bulk route; a repeated key is an error."""
-    driver = await _driver(session)
+    driver = await driver_connection(session)
     if session.bind.dialect.name == "postgresql":
         await driver.copy_records_to_table(table, records=_rows(values), columns=list(columns))
         return
@@ -160,22 +154,47 @@ async def _bulk_insert(
     await driver.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", _rows(values))
 
 
-def _in_key_order(table: pa.Table) -> pa.Table:
+def _epoch_us(now: datetime | None) -> int:
+    """When an audit was stored, in epoch microseconds: the ingest's `now`, else the wall clock."""
+    return int((now or datetime.now(UTC)).timestamp() * 1_000_000)
+
+
+def _audited(qa_decision: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.fill_null(pc.not_equal(qa_decision, ""), False)
+
+
+def _in_key_order(table: pa.Table, audited_us: int | None) -> pa.Table:
+    """The rows as stored, in key order; with an `audited_us` column for the audited ones when given."""
     # In key order the rows extend the primary-key index instead of landing all over it (stable: of rows
     # repeating a key, the first in the file is still the one kept).
     rows = _decision_table(table.sort_by([(name, "ascending") for name in _DECISION_KEY]))
-    if rows["qa_auditor"].null_count == rows.num_rows:  # a file without auditors: the column's NULL default
-        rows = rows.drop_columns(["qa_auditor"])  # spares SQLite a Python value per row
+    if audited_us is not None:
+        times = pc.if_else(_audited(rows["qa_decision"]), pa.scalar(audited_us, pa.int64()), None)
+        rows = rows.append_column("audited_us", times)
+    for name in ("qa_auditor", "audited_us"):
+        if name in rows.column_names and rows[name].null_count == rows.num_rows:  # the NULL default
+            rows = rows.drop_columns([name])  # spares SQLite a Python value per row
     return rows
 
 
-async def store_decisions(session: AsyncSession, table: pa.Table) -> int:
+async def store_decisions(session: AsyncSession, table: pa.Table, *, now: datetime | None = None) -> int:
+    """Store checked decisions, skipping those stored before; returns how many were new. Audited rows
+    get `audited_us` = `now` (the ingest's clock), when the appeal window starts; a re-ingest changes
+    no stored row, so never that either."""
     if table.num_rows == 0:
         return 0
-    rows = await asyncio.to_thread(_in_key_order, table)  # a million-row sort is no work for the loop
+    audited_us = _epoch_us(now)
+    # COPY takes the column as Arrow writes it; SQLite works it out from the row's QA label as it
+    # inserts, which spares a Python value per row.
+    postgres = session.bind.dialect.name == "postgresql"
+    derived = {} if postgres else {"audited_us": f"CASE WHEN {{qa_decision}} <> '' THEN {audited_us} END"}
+    # A million-row sort is no work for the loop.
+    rows = await asyncio.to_thread(_in_key_order, table, audited_us if postgres else None)
     first, last = span_us(table, "completed_at")
     empty = not await decisions_exist_between(session, first, last + 1)
-    return await _bulk_insert_ignore(session, Decision.__tablename__, rows, span_is_empty=empty)
+    return await _bulk_insert_ignore(
+        session, Decision.__tablename__, rows, span_is_empty=empty, derived=derived
+    )
 
 
 _AUDIT = ["qa_decision", "qa_auditor"]  # filled together: who audited belongs to that verdict
@@ -183,19 +202,20 @@ _AUDIT = ["qa_decision", "qa_auditor"]  # filled together: who audited belongs t
 
 def _audits_only(table: pa.Table) -> pa.Table:
     """The rows of a checked file that carry an audit, as keys, the audit's label and its auditor."""
-    audited = table.filter(pc.fill_null(pc.not_equal(table["qa_decision"], ""), False))
+    audited = table.filter(_audited(table["qa_decision"]))
     return _decision_table(audited).select(["completed_us", "queue", "item_id", *_AUDIT])
 
 
-async def fill_audits(session: AsyncSession, table: pa.Table) -> int:
+async def fill_audits(session: AsyncSession, table: pa.Table, *, now: datetime | None = None) -> int:
     """Audits that came back for decisions already stored (the auditors' CSV of a drawn sample, a later
     export with QA's labels): the stored row takes the file's `qa_decision` and `qa_auditor` where it had
-    no audit. Never overwrites an audit or its auditor: a changed verdict is an appeal, not a re-ingest.
-    Returns how many were filled."""
+    no audit, and `audited_us` = `now`. Never overwrites an audit, its auditor or its time: a changed
+    verdict is an appeal, not a re-ingest. Returns how many were filled."""
+    audited_us = _epoch_us(now)
     rows = await asyncio.to_thread(_audits_only, table)
     if rows.num_rows == 0:
         return 0
-    driver = await _driver(session)
+    driver = await driver_connection(session)
     empty = "(decisions.qa_decision IS NULL OR decisions.qa_decision = '')"
     if session.bind.dialect.name == "postgresql":
         staging = "decisions_audits_incoming"
@@ -205,7 +225,8 @@ async def fill_audits(session: AsyncSession, table: pa.Table) -> int:
         )
         await driver.copy_to_table(staging, source=_csv(rows), columns=rows.column_names, format="csv")
         status = await driver.execute(
-            f"UPDATE decisions SET qa_decision = s.qa_decision, qa_auditor = s.qa_auditor FROM {staging} s "
+            "UPDATE decisions SET qa_decision = s.qa_decision, qa_auditor = s.qa_auditor, "
+            f"audited_us = {audited_us} FROM {staging} s "
             "WHERE decisions.completed_us = s.completed_us AND decisions.queue = s.queue "
             f"AND decisions.item_id = s.item_id AND {empty}"
         )
@@ -213,7 +234,7 @@ async def fill_audits(session: AsyncSession, table: pa.Table) -> int:
         return int(status.split()[-1])
     before = driver.total_changes
     await driver.executemany(
-        "UPDATE decisions SET qa_decision = ?, qa_auditor = ? "
+        f"UPDATE decisions SET qa_decision = ?, qa_auditor = ?, audited_us = {audited_us} "
         f"WHERE completed_us = ? AND queue = ? AND item_id = ? AND {empty}",
         _rows(rows.select([*_AUDIT, "completed_us", "queue", "item_id"])),
     )
@@ -254,111 +275,6 @@ async def decisions_exist_between(session: AsyncSession, start_us: int, end_us: 
 async def count_decisions_between(session: AsyncSession, start_us: int, end_us: int) -> int:
     query = select(func.count()).where(Decision.completed_us >= start_us, Decision.completed_us < end_us)
     return int(await session.scalar(query) or 0)
-
-
-async def decisions_between(session: AsyncSession, start_us: int, end_us: int) -> pa.Table:
-    """Stored decisions completed in [start, end), as the typed table the aggregation reads.
-
-    Read through the driver, not SQLAlchemy's rows: a million rows must not be turned into Python
-    objects on the event loop. PostgreSQL sends them as CSV (COPY), parsed by Arrow in a thread;
-    SQLite's rows are fetched in its own thread and put into columns in another."""
-    query = (
-        f"SELECT {', '.join(DECISION_COLUMNS)} FROM {Decision.__tablename__} "
-        f"WHERE completed_us >= {int(start_us)} AND completed_us < {int(end_us)}"
-    )
-    return await _read_decisions(session, query, [])
-
-
-async def audited_between(
-    session: AsyncSession, start_us: int, end_us: int, queues: Sequence[str] | None
-) -> pa.Table:
-    """Stored decisions completed in [start, end) that QA audited (a non-empty QA decision), on
-    `queues` only (None: every queue), as `decisions_between` reads them: the quality analysis reads
-    the audited 15% without the rest."""
-    if queues is not None and not queues:
-        return _decisions_from_rows([])
-    postgres = session.bind.dialect.name == "postgresql"
-    query = (
-        f"SELECT {', '.join(DECISION_COLUMNS)} FROM {Decision.__tablename__} "
-        f"WHERE completed_us >= {int(start_us)} AND completed_us < {int(end_us)} "
-        "AND qa_decision IS NOT NULL AND qa_decision <> ''"
-    )
-    args = list(queues or [])
-    if queues is not None:  # bound as parameters, never written into the SQL
-        marks = (f"${i + 1}" if postgres else "?" for i in range(len(args)))
-        query += f" AND queue IN ({', '.join(marks)})"
-    return await _read_decisions(session, query, args)
-
-
-async def _read_decisions(session: AsyncSession, query: str, args: list[Any]) -> pa.Table:
-    """COPY as CSV on PostgreSQL, the driver's rows in a thread on SQLite; Arrow columns off the loop."""
-    driver = await _driver(session)
-    if session.bind.dialect.name == "postgresql":
-        chunks: list[bytes] = []
-
-        async def take(chunk: bytes) -> None:
-            chunks.append(chunk)
-
-        await driver.copy_from_query(query, *args, output=take, format="csv")
-        return await asyncio.to_thread(_decisions_from_csv, b"".join(chunks))
-    cursor = await driver.execute(query, args) if args else await driver.execute(query)
-    rows = await cursor.fetchall()
-    await cursor.close()
-    return await asyncio.to_thread(_decisions_from_rows, rows)
-
-
-def _decisions_from_csv(data: bytes) -> pa.Table:
-    types = {
-        name: pa.int64()
-        if name.endswith("_us")
-        else pa.float64()
-        if name == "handle_seconds"
-        else pa.string()
-        for name in DECISION_COLUMNS
-    }
-    options = pacsv.ConvertOptions(
-        column_types=types, strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False
-    )
-    if not data:
-        return _decisions_from_rows([])
-    table = pacsv.read_csv(
-        io.BytesIO(data),
-        pacsv.ReadOptions(column_names=DECISION_COLUMNS),
-        pacsv.ParseOptions(newlines_in_values=True),  # labels may hold line breaks
-        convert_options=options,
-    )
-    return _decisions_from_columns({name: table[name] for name in DECISION_COLUMNS})
-
-
-def _decisions_from_rows(rows: Sequence[Sequence[Any]]) -> pa.Table:
-    kinds = {"completed_us": pa.int64(), "enqueued_us": pa.int64(), "handle_seconds": pa.float64()}
-
-    def column(i: int, kind: pa.DataType) -> pa.ChunkedArray:
-        slices = range(0, len(rows), _PYTHON_SLICE)  # short calls: the event loop gets the GIL between
-        return pa.chunked_array(
-            [pa.array([r[i] for r in rows[s : s + _PYTHON_SLICE]], kind) for s in slices], kind
-        )
-
-    return _decisions_from_columns(
-        {name: column(i, kinds.get(name, pa.string())) for i, name in enumerate(DECISION_COLUMNS)}
-    )
-
-
-def _decisions_from_columns(data: dict[str, Any]) -> pa.Table:
-    """The stored columns as the checked table names and types them."""
-    utc = pa.timestamp("us", tz="UTC")
-    names = ["item_id", "queue", "vendor", "site", "labeler_id"]
-    return pa.table(
-        {
-            **{name: data[name] for name in names},
-            "enqueued_at": data["enqueued_us"].cast(utc),
-            "completed_at": data["completed_us"].cast(utc),
-            "handle_seconds": data["handle_seconds"],
-            "decision": data["decision"],
-            "qa_decision": data["qa_decision"],
-            "qa_auditor": data["qa_auditor"],
-        }
-    )
 
 
 async def purge_decisions_before(session: AsyncSession, cutoff_us: int) -> int:

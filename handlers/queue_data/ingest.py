@@ -253,10 +253,10 @@ async def ingest_decisions(
         zones = workspace.timezones()
         prepared = asyncio.ensure_future(asyncio.to_thread(_aggregate_each, table, workspace, zones))
         try:
-            report.stored = await queue_data.store_decisions(session, table)
+            report.stored = await queue_data.store_decisions(session, table, now=now)
             report.already = table.num_rows - report.stored
             if report.already:  # returned audits: then the days are recomputed from the stored rows
-                report.audits_added = await queue_data.fill_audits(session, table)
+                report.audits_added = await queue_data.fill_audits(session, table, now=now)
             report.days = await refresh_days(session, workspace, table, report.already == 0, prepared)
         finally:
             await asyncio.gather(prepared, return_exceptions=True)
