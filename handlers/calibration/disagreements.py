@@ -2,7 +2,8 @@
 
 The audited decisions of one queue over a period where the labeler's decision and QA's differ,
 spread over that queue's most frequent error pairs (labeler label → QA label) so a session covers the
-confusions that matter most rather than twenty cases of one. QA's decision is the reference. Neither
+confusions that matter most rather than twenty cases of one. QA's decision is the reference: the
+reviewer's where an appeal overturned it (a verdict overturned to agree is no disagreement). Neither
 decision goes into the note: the session is blind, and the note would give the answer away.
 """
 
@@ -13,11 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 
 from handlers.calibration.items import ITEM_ID_MAX, ItemDraft
 from storage.engine import Database
 from storage.models import Decision
+from storage.models.appeals import OVERTURNED, Appeal
 
 DEFAULT_COUNT = 10
 DEFAULT_DAYS = 28
@@ -67,15 +69,23 @@ async def audited_disagreements(db: Database, queue: str, now: datetime, days: i
     """The queue's audited decisions of the last `days` days where labeler and QA differ, newest first."""
     start_us = int((now - timedelta(days=days)).timestamp() * 1_000_000)
     end_us = int(now.timestamp() * 1_000_000)
+    overturned = and_(
+        Appeal.completed_us == Decision.completed_us,
+        Appeal.queue == Decision.queue,
+        Appeal.item_id == Decision.item_id,
+        Appeal.status == OVERTURNED,
+    )
+    reference = func.coalesce(Appeal.final_label, Decision.qa_decision)
     query = (
-        select(Decision.item_id, Decision.decision, Decision.qa_decision, Decision.completed_us)
+        select(Decision.item_id, Decision.decision, reference.label("qa_decision"), Decision.completed_us)
+        .outerjoin(Appeal, overturned)
         .where(
             Decision.queue == queue,
             Decision.completed_us >= start_us,
             Decision.completed_us < end_us,
             Decision.qa_decision.is_not(None),
             Decision.decision.is_not(None),
-            Decision.decision != Decision.qa_decision,
+            Decision.decision != reference,
         )
         .order_by(Decision.completed_us.desc())
         .limit(READ_AT_MOST)

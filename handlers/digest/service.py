@@ -11,6 +11,7 @@ from bot.workspace import DigestSchedule, Workspace
 from handlers.digest.metrics import build_digest
 from handlers.escalate.open_list import open_on_queues
 from handlers.queue_data.aggregate import DailyAggregates, daily_aggregates
+from handlers.queue_data.corrections import overturned_count
 from handlers.queue_data.frames import Source, read_backlog, read_decisions
 from handlers.queue_data.ingest import day_bounds_us
 from storage import queue_data
@@ -38,7 +39,8 @@ async def digest_for_day(
     db: Database, workspace: Workspace, day: date, *, tz: str | None = None, queues: list[str] | None = None
 ) -> dict[str, Any]:
     """Figures kept for good serve the workspace's and the digests' timezones; another timezone is
-    computed from the raw decisions still within retention."""
+    computed from the raw decisions still within retention. Both count overturned appeals' labels;
+    `overturned` says on how many of the day's decisions."""
     tz = tz or workspace.timezone
     first = day - timedelta(days=HISTORY_DAYS)
     async with db.transaction() as session:
@@ -52,9 +54,12 @@ async def digest_for_day(
             )
         start, end = day_bounds_us(day, day, tz)
         backlog = await queue_data.backlog_between(session, start, end)
-    return build_digest(
+        scope = [q.id for q in workspace.queues] if queues is None else queues
+        overturned = await overturned_count(session, start, end, scope)
+    digest = build_digest(
         day, aggregates, workspace, backlog, queues=queues, deviation=workspace.digest.deviation
     )
+    return {**digest, "overturned": overturned}
 
 
 async def open_escalations(db: Database, digest: dict[str, Any]) -> list[Escalation]:
@@ -74,9 +79,10 @@ def digest_from_file(
     tz = tz or workspace.timezone
     aggregates = daily_aggregates(read_decisions(source, tz), workspace, tz)
     snapshots = read_backlog(backlog, tz) if backlog is not None else None
-    return build_digest(
+    digest = build_digest(
         day, aggregates, workspace, snapshots, queues=queues, deviation=workspace.digest.deviation
     )
+    return {**digest, "overturned": 0}  # a file is read as it is: no appeal is joined to it
 
 
 async def latest_day(db: Database, workspace: Workspace, queues: list[str] | None = None) -> date | None:

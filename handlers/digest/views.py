@@ -97,6 +97,15 @@ def _line(entry: dict[str, Any]) -> Markup:
     return line
 
 
+def overturned_line(digest: dict[str, Any]) -> Markup | None:
+    """Said beside the quality figures when appeals changed them, so a moved score is not a mystery."""
+    count = digest.get("overturned", 0)
+    if not count:
+        return None
+    verdicts = "QA verdict" if count == 1 else "QA verdicts"
+    return md("Quality counts {:,} {} overturned on appeal.", count, verdicts)
+
+
 def summary_line(digest: dict[str, Any]) -> str:
     overall = digest["overall"]
     flagged = [q for q in digest["queues"] if q["flags"]]
@@ -155,6 +164,9 @@ def digest_message(
     day = digest["date"]
     parts: list[Part] = [Header(md("{} · {}", title, day)), Text(summary_line(digest)), Divider()]
     parts += [Text(_line(q)) for q in digest["queues"]]
+    overturned = overturned_line(digest)
+    if overturned is not None:
+        parts.append(ContextLine((overturned,)))
     if escalations:
         if now is None:
             raise ValueError("open escalations are listed as of a time: pass now")

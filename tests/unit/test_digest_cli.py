@@ -49,7 +49,8 @@ def test_ingest_then_digest_json_equals_from_file(env, files) -> None:
     direct = json.loads(
         run(env, "digest", "--date", "2026-11-12", "--from-file", str(decisions), "--json").stdout
     )
-    assert set(stored) == {"date", "timezone", "queues", "vendors", "sites", "overall"}
+    assert set(stored) == {"date", "timezone", "queues", "vendors", "sites", "overall", "overturned"}
+    assert stored["overturned"] == direct["overturned"] == 0  # no appeal was decided
     for key in ("queues", "vendors", "sites", "overall"):
         without_backlog = json.loads(json.dumps(stored[key]))
         for entry in without_backlog if isinstance(without_backlog, list) else [without_backlog]:
