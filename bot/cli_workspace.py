@@ -5,8 +5,11 @@ whichever command found it."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bot.config import Settings
 from bot.workspace import Workspace, WorkspaceError, load_workspace
@@ -22,3 +25,19 @@ def workspace_or_exit(settings: Settings) -> Workspace:
         for problem in exc.problems:
             _err.print(f"  - {problem}", markup=False, highlight=False)
         raise typer.Exit(2) from None
+
+
+def fail(message: str) -> typer.Exit:
+    """Say what is wrong (red, on stderr) and give the exit to raise: 2, a question asked wrongly."""
+    _err.print(f"[red]{escape(message)}[/red]", highlight=False)
+    return typer.Exit(2)
+
+
+def day_option(value: str | None, flag: str) -> date | None:
+    """A `--since`/`--until` style option as a day; exit 2 naming the flag when it is not one."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{flag} {value!r} is not a date like 2026-11-01") from None

@@ -9,10 +9,8 @@ from datetime import date, datetime, timedelta
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from bot.cli_workspace import workspace_or_exit
+from bot.cli_workspace import day_option, fail, workspace_or_exit
 from bot.config import Settings
 from bot.workspace import Workspace
 from handlers.appeals.report import AppealGroup, AppealReport, appeal_report, as_json
@@ -22,30 +20,15 @@ from storage.migrate import run_on_database
 DEFAULT_DAYS = 28
 
 appeals_app = typer.Typer(no_args_is_help=True, help="Appeals of QA verdicts.")
-err = Console(stderr=True, soft_wrap=True)
 Option = typer.Option
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]{escape(message)}[/red]", highlight=False)
-    return typer.Exit(2)
-
-
-def _day(value: str | None, flag: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _fail(f"{flag} {value!r} is not a date like 2026-11-01") from None
 
 
 def period(workspace: Workspace, since: str | None, until: str | None) -> tuple[date, date]:
     """--since/--until as local days (inclusive); by default the 28 days ending today."""
-    until_day = _day(until, "--until") or datetime.now(workspace.tz).date()
-    since_day = _day(since, "--since") or until_day - timedelta(days=DEFAULT_DAYS - 1)
+    until_day = day_option(until, "--until") or datetime.now(workspace.tz).date()
+    since_day = day_option(since, "--since") or until_day - timedelta(days=DEFAULT_DAYS - 1)
     if since_day > until_day:
-        raise _fail(f"--since {since_day} is after --until {until_day}")
+        raise fail(f"--since {since_day} is after --until {until_day}")
     return since_day, until_day
 
 
@@ -54,7 +37,7 @@ def _vendors(workspace: Workspace, given: list[str] | None) -> frozenset[str] | 
         return None
     known = {v.id for v in workspace.vendors}
     if unknown := [v for v in given if v not in known]:
-        raise _fail(
+        raise fail(
             f"vendor {', '.join(map(repr, unknown))} is not in the workspace file "
             f"(known: {', '.join(sorted(known)) or 'none'})"
         )

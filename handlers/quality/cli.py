@@ -10,10 +10,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from bot.cli_workspace import workspace_or_exit
+from bot.cli_workspace import day_option, fail, workspace_or_exit
 from bot.config import Settings
 from bot.workspace import Workspace
 from handlers.quality.analysis import report_for
@@ -24,31 +22,18 @@ from handlers.quality.scope import DEFAULT_DAYS, Scope, default_period, kept_sin
 from storage.migrate import run_on_database
 
 quality_app = typer.Typer(no_args_is_help=True, help="Error analysis from QA audits.")
-err = Console(stderr=True, soft_wrap=True)
 Option = typer.Option
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]{escape(message)}[/red]", highlight=False)
-    return typer.Exit(2)
-
-
-def _day(value: str | None, flag: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _fail(f"{flag} {value!r} is not a date like 2026-11-01") from None
 
 
 def period(workspace: Workspace, since: str | None, until: str | None) -> tuple[date, date]:
     """--since/--until as local days (inclusive); 28 days ending yesterday by default."""
     first, last = default_period(workspace)
-    until_day = _day(until, "--until") or last
-    since_day = _day(since, "--since") or (until_day - timedelta(days=DEFAULT_DAYS - 1) if until else first)
+    until_day = day_option(until, "--until") or last
+    since_day = day_option(since, "--since") or (
+        until_day - timedelta(days=DEFAULT_DAYS - 1) if until else first
+    )
     if since_day > until_day:
-        raise _fail(f"--since {since_day} is after --until {until_day}")
+        raise fail(f"--since {since_day} is after --until {until_day}")
     return since_day, until_day
 
 
@@ -131,11 +116,11 @@ def report_command(
     try:
         scope = Scope.of(workspace, queue=queue, vendor=vendor, site=site)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     first, last = period(workspace, since, until)
     first, clamped_from = kept_since(workspace, first, datetime.now(workspace.tz).date())
     if first > last:
-        raise _fail(
+        raise fail(
             f"--until {last} is before {first}, the first day still kept: raw decisions are kept "
             f"{workspace.ingest.retention_days} days"
         )
