@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.workspace_appeals import AppealSettings
 from bot.workspace_escalation import EscalationPlatform, EscalationSettings, VendorContacts
 from bot.workspace_ids import (
     GROUP_PREFIX,
@@ -35,7 +36,6 @@ from bot.workspace_ids import (
     checking_ids,
 )
 from bot.workspace_policy import PolicySettings
-from bot.workspace_appeals import AppealSettings
 from bot.workspace_sampling import SamplingSettings
 from bot.workspace_training import Site, TrainingSettings
 from bot.yaml_files import YamlProblems, read_model

@@ -32,7 +32,8 @@ class Decision(Base):
     decision: Mapped[str | None] = mapped_column(String(128))
     qa_decision: Mapped[str | None] = mapped_column(String(128))
     qa_auditor: Mapped[str | None] = mapped_column(String(128))  # an appeal's reviewer must be someone else
-    audited_us: Mapped[int | None] = mapped_column(BigInteger)  # when the audit was stored: appeals run from it
+    # When the audit was stored (epoch µs): an appeal's window runs from it.
+    audited_us: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = {"sqlite_with_rowid": False}
 
