@@ -66,3 +66,17 @@ def appeal_values(blocks: list[dict[str, Any]] | None) -> list[str]:
         for e in b["elements"]
         if e["action_id"] == "appeal.open"
     ]
+
+
+async def ap001_appealed(bot: Any, slack: Any, workspace: Workspace, now: datetime) -> None:  # noqa: ANN401
+    """The audits loaded by Quinn through the ingest channel, the labeler on the roster, and appeal #1 on
+    ap-001 filed (straight through the store: the stories of the form itself are in test_appeals.py)."""
+    from handlers.appeals import store
+    from handlers.appeals.store import Filing
+    from tests.e2e.test_ingest_uploads import thread_reply, upload
+
+    await on_roster(bot.db, LABELER)
+    await thread_reply(slack, await upload(slack, QUINN, "audits.csv", decisions_csv()))
+    found = await store.disagreements(bot.db, {LABELER_ID}, now - timedelta(days=1))
+    item = next(i for i in found if i.key.item_id == "ap-001")
+    await store.file(bot.db, workspace, item, Filing(LABELER, "Section 4.2 applies.", "4.2"), now)

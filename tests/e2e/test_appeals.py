@@ -5,21 +5,20 @@ quality for that day changes by exactly that verdict and says so."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from handlers.appeals import store
-from handlers.appeals.store import Filing, Ruling
+from handlers.appeals.store import Ruling
 from handlers.digest.service import digest_for_day
 from storage import claims
 from storage.models.appeals import Appeal
 from tests.e2e.appeals_flow import (
     DAY,
     LABELER,
-    LABELER_ID,
     QUINN,
     REVIEWS,
     TARA,
+    ap001_appealed,
     appeal_values,
     decisions_csv,
     on_roster,
@@ -152,11 +151,7 @@ async def test_the_report_in_chat_for_leads_and_each_vendor_lead_alone(workspace
     ws = with_appeals(workspace)
     clock = Clock(EXAMPLE_NOW)
     async with running_bot(ws, loaded_url, clock=clock) as (bot, slack):
-        await on_roster(bot.db, LABELER)
-        await thread_reply(slack, await upload(slack, QUINN, "audits.csv", decisions_csv()))
-        found = await store.disagreements(bot.db, {LABELER_ID}, EXAMPLE_NOW - timedelta(days=1))
-        item = next(i for i in found if i.key.item_id == "ap-001")
-        await store.file(bot.db, ws, item, Filing(LABELER, "Section 4.2 applies.", "4.2"), clock())
+        await ap001_appealed(bot, slack, ws, clock())
         clock.advance(hours=6)
         await store.decide(bot.db, ws, 1, Ruling("overturned", TARA, "4.2 covers it."), clock())
 

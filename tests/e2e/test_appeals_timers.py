@@ -5,23 +5,20 @@ still appeal."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from handlers.appeals import lifecycle, store
-from handlers.appeals.store import Filing, Ruling
+from handlers.appeals.store import Ruling
 from tests.e2e.appeals_flow import (
     LABELER,
-    LABELER_ID,
     QUINN,
     REVIEWS,
     TARA,
-    decisions_csv,
-    on_roster,
+    ap001_appealed,
     with_appeals,
 )
 from tests.e2e.escalate_flow import Clock, dms, posts, run_timers, thread
 from tests.e2e.harness import EXAMPLE_NOW, running_bot
-from tests.e2e.test_ingest_uploads import thread_reply, upload
 
 
 def reminders(slack, root) -> list[str]:  # noqa: ANN001
@@ -34,11 +31,7 @@ async def test_reminders_on_the_due_day_and_each_working_day_late_until_decided(
     ws = with_appeals(workspace)
     clock = Clock(EXAMPLE_NOW)  # Tuesday 24 November 2026, 10:15 in Dublin
     async with running_bot(ws, loaded_url, clock=clock) as (bot, slack):
-        await on_roster(bot.db, LABELER)
-        await thread_reply(slack, await upload(slack, QUINN, "audits.csv", decisions_csv()))
-        found = await store.disagreements(bot.db, {LABELER_ID}, EXAMPLE_NOW - timedelta(days=1))
-        item = next(i for i in found if i.key.item_id == "ap-001")
-        await store.file(bot.db, ws, item, Filing(LABELER, "Section 4.2 applies.", "4.2"), clock())
+        await ap001_appealed(bot, slack, ws, clock())
         await run_timers(bot)
         root = posts(slack, REVIEWS)[0]
         assert reminders(slack, root) == []
@@ -72,11 +65,7 @@ async def test_the_weekly_dm_lists_what_a_labeler_may_still_appeal_once_a_week(w
     ws = with_appeals(workspace)
     clock = Clock(EXAMPLE_NOW)
     async with running_bot(ws, loaded_url, clock=clock) as (bot, slack):
-        await on_roster(bot.db, LABELER)
-        await thread_reply(slack, await upload(slack, QUINN, "audits.csv", decisions_csv()))
-        found = await store.disagreements(bot.db, {LABELER_ID}, EXAMPLE_NOW - timedelta(days=1))
-        item = next(i for i in found if i.key.item_id == "ap-001")
-        await store.file(bot.db, ws, item, Filing(LABELER, "Section 4.2 applies.", "4.2"), clock())
+        await ap001_appealed(bot, slack, ws, clock())
         await run_timers(bot)
 
         clock.now = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # Monday, the weekly time
