@@ -2,7 +2,7 @@
 (Cochran) for everyone, computed and answered with nothing stored; `/sampling` alone is the help, with
 the configured plans for admins and trainers. `tsqa sampling …` (cli.py) reads the same words. The daily
 audit draw (daily.py): a job at `sampling.time`, a durable timer per queue and day, caught up at start.
-The auditors' file coming back (returns.py) is claimed before queue data would refuse it."""
+The auditors' file coming back (returns_chat.py) is claimed before queue data would refuse it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from bot.chat.model import Message, md
 from bot.context import Context
 from bot.roles import Role
 from bot.routing import CommandHandler, Router, UsageError
-from handlers.sampling import daily, returns
+from handlers.sampling import daily, returns_chat
 from handlers.sampling import views as v
 from handlers.sampling.cochran import CochranSize, cochran_size
 from handlers.sampling.iso2859 import SamplingError
@@ -161,4 +161,4 @@ def register(router: Router) -> None:
     router.jobs(daily.jobs)
     router.timer(daily.POST)
     router.on_startup(daily.catch_up)
-    router.on_file(returns.file_shared, first=True)  # before queue data, which would refuse it
+    router.on_file(returns_chat.file_shared, first=True)  # before queue data, which would refuse it
