@@ -12,7 +12,7 @@ from bot.chat.model import FormErrors, Message, md
 from bot.context import Context
 from bot.roles import Role
 from bot.routing import Router, UsageError
-from handlers.appeals import access, lifecycle, store, window
+from handlers.appeals import access, home, lifecycle, store, window
 from handlers.appeals import views as v
 from handlers.appeals.report import appeal_report
 from handlers.appeals.report_views import report_message
@@ -203,6 +203,7 @@ def register(router: Router) -> None:
     router.action(v.OVERTURN, review_button)
     router.form(v.FILE_FORM, appeal_submitted)
     router.form(v.DECIDE_FORM, decide_submitted)
+    router.home_section(home.home)
     router.jobs(lifecycle.jobs)
     for timer in lifecycle.TIMERS:
         router.timer(timer)

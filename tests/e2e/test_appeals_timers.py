@@ -18,7 +18,7 @@ from tests.e2e.appeals_flow import (
     with_appeals,
 )
 from tests.e2e.escalate_flow import Clock, dms, posts, run_timers, thread
-from tests.e2e.harness import EXAMPLE_NOW, running_bot
+from tests.e2e.harness import EXAMPLE_NOW, eventually, running_bot, texts
 
 
 def reminders(slack, root) -> list[str]:  # noqa: ANN001
@@ -84,3 +84,27 @@ async def test_the_weekly_dm_lists_what_a_labeler_may_still_appeal_once_a_week(w
         await lifecycle.weekly_due(bot.services)
         await run_timers(bot)
         assert len([m for m in dms(slack, LABELER) if "may want to appeal" in str(m.blocks)]) == 1
+
+
+async def test_the_home_tab_says_what_waits_for_each_person(workspace, loaded_url) -> None:
+    ws = with_appeals(workspace)
+    clock = Clock(EXAMPLE_NOW)
+    async with running_bot(ws, loaded_url, clock=clock) as (bot, slack):
+        await ap001_appealed(bot, slack, ws, clock())
+
+        async def home_of(user: str, event_id: str) -> str:
+            before = len(slack.fake.calls_to("views.publish"))
+            await slack.event({"type": "app_home_opened", "user": user, "tab": "home"}, event_id)
+            published = await eventually(lambda: slack.fake.calls_to("views.publish")[before:])
+            return texts(published[-1].json("view")["blocks"])
+
+        assert "1 appeal(s) wait for a decision in" in await home_of(TARA, "EvApHome1")
+        labeler = await home_of(LABELER, "EvApHome2")
+        assert "You may still appeal 1 audited decision(s)" in labeler  # ap-002; ap-001 is appealed
+        assert "wait for a decision" not in labeler
+        other = await home_of("U0LABEL02", "EvApHome3")
+        assert (
+            "*Appeals*" not in other
+            and "You may still appeal" not in other
+            and "wait for a decision" not in other
+        )
