@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.workspace import Workspace
@@ -89,6 +89,14 @@ def _audited_query():  # noqa: ANN202 - a SQLAlchemy select of many columns
     return select(*columns).outerjoin(Appeal, on).where(*audited, *disagree), audited_us
 
 
+def _audited_since(since: datetime) -> ColumnElement[bool]:
+    """Audits stored since `since`: a range of the partial audited_us index, or, for rows stored before
+    the bot recorded audit times, of the decisions' own key by when they were completed."""
+    since_us = int(since.timestamp() * 1_000_000)
+    legacy = and_(Decision.audited_us.is_(None), Decision.completed_us >= since_us)
+    return or_(Decision.audited_us >= since_us, legacy)
+
+
 def _audited(row: tuple) -> Audited:
     at = datetime.fromtimestamp(row[9] / 1_000_000, UTC)
     return Audited(DecisionKey(row[0], row[1], row[2]), *row[3:9], at, row[10], row[11])
@@ -99,8 +107,7 @@ async def disagreements(db: Database, labeler_ids: set[str], since: datetime) ->
     if not labeler_ids:
         return []
     query, audited_us = _audited_query()
-    since_us = int(since.timestamp() * 1_000_000)
-    query = query.where(Decision.labeler_id.in_(sorted(labeler_ids)), audited_us >= since_us)
+    query = query.where(Decision.labeler_id.in_(sorted(labeler_ids)), _audited_since(since))
     async with db.transaction() as session:
         rows = (
             await session.execute(
@@ -112,9 +119,8 @@ async def disagreements(db: Database, labeler_ids: set[str], since: datetime) ->
 
 async def appealable_labelers(db: Database, since: datetime) -> dict[str, int]:
     """Labeler ID → how many audited disagreements stored since `since` have no appeal yet."""
-    query, audited_us = _audited_query()
-    since_us = int(since.timestamp() * 1_000_000)
-    found = query.where(audited_us >= since_us, Appeal.appeal_id.is_(None)).subquery()
+    query, _ = _audited_query()
+    found = query.where(_audited_since(since), Appeal.appeal_id.is_(None)).subquery()
     counted = select(found.c.labeler_id, func.count()).group_by(found.c.labeler_id)
     async with db.transaction() as session:
         return {labeler: int(n) for labeler, n in (await session.execute(counted)).all()}

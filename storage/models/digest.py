@@ -7,7 +7,7 @@ load; a digest's day boundaries are applied in its own timezone when aggregating
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, Float, Integer, String, Text
+from sqlalchemy import BigInteger, Date, DateTime, Float, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
@@ -35,7 +35,16 @@ class Decision(Base):
     # When the audit was stored (epoch µs): an appeal's window runs from it.
     audited_us: Mapped[int | None] = mapped_column(BigInteger)
 
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (
+        # Audited rows only: a labeler's recent audits are a range scan (migration 0016).
+        Index(
+            "ix_decisions_audited_us",
+            "audited_us",
+            postgresql_where=text("audited_us IS NOT NULL"),
+            sqlite_where=text("audited_us IS NOT NULL"),
+        ),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class _DayKey:

@@ -18,6 +18,15 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("audited_us", sa.BigInteger(), nullable=True))
+    # Partial: only audited rows are in it, so a load pays for the audited few, and a labeler's recent
+    # audits (`/quality mine`, the home tab, the weekly DM) are a range scan, not a read of every decision.
+    op.create_index(
+        "ix_decisions_audited_us",
+        "decisions",
+        ["audited_us"],
+        postgresql_where=sa.text("audited_us IS NOT NULL"),
+        sqlite_where=sa.text("audited_us IS NOT NULL"),
+    )
     when = sa.DateTime(timezone=True)
     op.create_table(
         "appeals",
@@ -55,5 +64,6 @@ def downgrade() -> None:
     op.drop_index("ix_appeals_filed_at", table_name="appeals")
     op.drop_index("ix_appeals_status", table_name="appeals")
     op.drop_table("appeals")
+    op.drop_index("ix_decisions_audited_us", table_name="decisions")
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.drop_column("audited_us")
