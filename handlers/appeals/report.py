@@ -110,7 +110,9 @@ def _auditor(name: str | None) -> str:
 async def _appealable(
     db: Database, start_us: int, end_us: int, vendors: frozenset[str] | None
 ) -> list[tuple[str, str, str, int]]:
-    """(queue, vendor, auditor, count) of audited disagreements completed in [start_us, end_us)."""
+    """(queue, vendor, auditor, count) of audited disagreements completed in [start_us, end_us): the
+    ones a labeler may appeal (store._audited_query), so a decision without the labeler's label is not
+    one (nothing could replace QA's)."""
     query = (
         select(Decision.queue, Decision.vendor, Decision.qa_auditor, func.count())
         .where(
@@ -118,7 +120,9 @@ async def _appealable(
             Decision.completed_us < end_us,
             Decision.qa_decision.is_not(None),
             Decision.qa_decision != "",
-            Decision.decision.is_distinct_from(Decision.qa_decision),
+            Decision.decision.is_not(None),
+            Decision.decision != "",
+            Decision.decision != Decision.qa_decision,
         )
         .group_by(Decision.queue, Decision.vendor, Decision.qa_auditor)
     )
