@@ -113,6 +113,19 @@ def form_state(blocks: list[dict[str, Any]], values: dict[str, Any]) -> dict[str
         if block.get("type") != "input" or not isinstance(block.get("element"), dict):
             continue
         element = block["element"]
-        chosen = values.get(bid)
+        chosen = values[bid] if bid in values else _initial(element)
         out[bid] = {action_id(element, index): selection_state(element, chosen)}
     return out
+
+
+def _initial(element: dict[str, Any]) -> Any:  # noqa: ANN401 - whatever the element holds
+    """What Slack submits for an input the person left untouched: the value it was drawn with."""
+    if isinstance(element.get("initial_option"), dict):
+        return element["initial_option"].get("value")
+    if isinstance(element.get("initial_options"), list):
+        return [o.get("value") for o in element["initial_options"] if isinstance(o, dict)]
+    for key in ("initial_value", "initial_date", "initial_time", "initial_user", "initial_users",
+                "initial_conversation", "initial_channel"):  # fmt: skip
+        if key in element:
+            return element[key]
+    return None

@@ -12,6 +12,7 @@ from bot.context import Services
 from bot.workspace import Workspace
 from handlers.appeals.store import Audited
 from handlers.queue_data import labelers
+from handlers.queue_data.labelers import Identity
 from storage.engine import Database
 from storage.models.appeals import Appeal
 
@@ -21,22 +22,23 @@ NO_ID = (
 )
 
 
-async def own_ids(db: Database, user: str) -> set[str] | str:
-    """This person's labeler IDs, or what stops them from seeing any (plain text)."""
-    mine, shared = await labelers.labeler_ids_of(db, user)
+async def own_ids(db: Database, user: str) -> set[Identity] | str:
+    """This person's (labeler ID, vendor) identities, or what stops them from seeing any (plain text)."""
+    mine, shared = await labelers.identities_of(db, user)
     if not mine:
         return NO_ID
     if mine == shared:
+        ids = ", ".join(f"{labeler_id} ({vendor})" for labeler_id, vendor in sorted(mine))
         return (
-            f"Your labeler ID {', '.join(sorted(mine))} is given to someone else too in the rosters, so I "
-            "show its audits to nobody until a QA lead fixes the roster."
+            f"Your labeler ID {ids} is given to someone else too in the rosters, so I show its audits to "
+            "nobody until a QA lead fixes the roster."
         )
     return mine - shared
 
 
 async def owns(db: Database, user: str, item: Audited) -> bool:
     ids = await own_ids(db, user)
-    return not isinstance(ids, str) and item.labeler_id in ids
+    return not isinstance(ids, str) and (item.labeler_id, item.vendor) in ids
 
 
 async def reviewers(services: Services) -> set[str]:
@@ -73,6 +75,11 @@ async def review_refusal(services: Services, user: str, appeal: Appeal) -> str |
         return (
             "Appeals are decided by the appeal reviewers (QA leads and trainers, unless the workspace "
             "names others)."
+        )
+    if user in await services.roles.members([lead for v in services.workspace.vendors for lead in v.leads]):
+        return (
+            "Vendor leads do not decide appeals: the verdict is their own team's or another vendor's. "
+            "A QA lead or trainer decides it."
         )
     if user in await auditor_users(services, appeal.qa_auditor):
         return (

@@ -3,8 +3,6 @@ their audited disagreements they may still appeal. Both read from the database f
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from bot.chat.model import Markup, Part, Text, channel, command, md
 from bot.context import Context
 from handlers.appeals import access, store, window
@@ -20,15 +18,9 @@ async def home(ctx: Context) -> list[Part]:
         lines.append(md("{:,} appeal(s) wait for a decision in {}.", waiting, channel(settings.channel)))
     ids = await access.own_ids(ctx.db, person)
     if not isinstance(ids, str):
-        now = ctx.now()
-        found = await store.disagreements(ctx.db, ids, now - timedelta(days=settings.window_days + 1))
-        still = [
-            i
-            for i in found
-            if i.status is None and window.is_open(i.audited_at, now, settings, ctx.workspace.tz)
-        ]
-        if still:
+        since = window.opened_since(ctx.now(), settings, ctx.workspace.tz)
+        if still := await store.appealable_count(ctx.db, ids, since):
             lines.append(
-                md("You may still appeal {:,} audited decision(s): {}.", len(still), command("quality mine"))
+                md("You may still appeal {:,} audited decision(s): {}.", still, command("quality mine"))
             )
     return [Text(md("*Appeals*\n{}", md("\n").join(lines)))] if lines else []

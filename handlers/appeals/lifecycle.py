@@ -47,7 +47,8 @@ async def _thread(services: Services, appeal: Appeal) -> MessageRef:
     if appeal.thread_channel and appeal.thread_ts:
         return MessageRef(appeal.thread_channel, appeal.thread_ts)
     settings = services.workspace.appeals
-    assert settings is not None
+    if settings is None:
+        raise AppealsOff
 
     async def record(sent: MessageRef) -> None:
         await store.record_thread(services.db, appeal.appeal_id, sent.channel, sent.ts)
@@ -61,9 +62,15 @@ async def _thread(services: Services, appeal: Appeal) -> MessageRef:
     return ref
 
 
+class AppealsOff(Exception):
+    """The workspace file has no `appeals:` section (any more): nothing to post into."""
+
+
 async def run_thread(services: Services, taken: claims.Taken) -> str:
     """`appeals.thread`: the review thread, then the labeler's confirmation with where and by when."""
     appeal = await _appeal(services, taken)
+    if services.workspace.appeals is None:
+        return "appeals off"
     ref = await _thread(services, appeal)
     if access.auditor_unmapped(services.workspace, appeal):
         note = v.unmapped_auditor(appeal)
@@ -92,7 +99,8 @@ async def run_remind(services: Services, taken: claims.Taken) -> str:
     if appeal.status != OPEN:
         return "stale"
     workspace, settings = services.workspace, services.workspace.appeals
-    assert settings is not None
+    if settings is None:
+        return "appeals off"
     step = int((taken.payload or {})["step"])
     if step + 1 < window.MAX_REMINDERS:
         at = window.reminder_at(_due_day(appeal, workspace), step + 1, settings, workspace.tz)
@@ -102,6 +110,9 @@ async def run_remind(services: Services, taken: claims.Taken) -> str:
     ref = await _thread(services, appeal)
     auditors = await access.auditor_users(services, appeal.qa_auditor)
     who = sorted(await access.reviewers(services) - auditors - {appeal.user_id})
+    current = await store.get(services.db, appeal.appeal_id)
+    if current is None or current.status != OPEN:  # decided while the reviewers were looked up
+        return "stale"
     message = v.reminder(appeal, step, who, workspace)
     await once.reply(services, f"{taken.key}:thread", "appeals", ref, message)
     return f"reminded {len(who)}"
@@ -111,36 +122,45 @@ async def run_decided(services: Services, taken: claims.Taken) -> str:
     """`appeals.decided`: the thread shows the outcome (buttons gone), says it once, and the labeler is
     told once."""
     appeal = await _appeal(services, taken)
+    if services.workspace.appeals is None and not appeal.thread_ts:
+        return "appeals off"
     ref = await _thread(services, appeal)
     await services.port.update(ref, v.thread_message(appeal, services.workspace))
-    await once.reply(services, f"appeal-outcome:{appeal.appeal_id}", "appeals", ref, v.decided_reply(appeal))
+    await once.reply(
+        services,
+        f"appeal-outcome:{appeal.appeal_id}",
+        "appeals",
+        ref,
+        v.decided_reply(appeal, services.workspace),
+    )
     told = await _tell(services, f"appeal-told:{appeal.appeal_id}", appeal.user_id,
                        v.decided_dm(appeal, services.workspace))  # fmt: skip
     return "told" if told else "labeler unreachable"
 
 
+async def run_correct(services: Services, taken: claims.Taken) -> str:
+    """`appeals.correct`: the overturn's difference into the stored daily figures, once."""
+    done = await store.correct(
+        services.db, services.workspace, int((taken.payload or {})["appeal"]), services.clock()
+    )
+    return "corrected" if done else "already corrected"
+
+
 async def run_weekly(services: Services, taken: claims.Taken) -> str:
-    """`appeals.weekly`: each labeler with audited disagreements still open to appeal gets one DM."""
+    """`appeals.weekly`: each labeler on a roster with audited disagreements still open to appeal gets
+    one DM (one indexed query per person: the rosters, not the decisions, say who to ask about)."""
     workspace, settings = services.workspace, services.workspace.appeals
     if settings is None:
         return "appeals off"
     now = services.clock()
-    since = now - timedelta(days=settings.window_days + 1)
-    counts = await store.appealable_labelers(services.db, since)
-    owners = await labelers.owners(services.db, counts)
-    by_user: dict[str, set[str]] = {}
-    for labeler_id, user in owners.items():
-        by_user.setdefault(user, set()).add(labeler_id)
+    since = window.opened_since(now, settings, workspace.tz)
     week = (taken.payload or {})["week"]
     told = 0
-    for user, ids in sorted(by_user.items()):
-        found = await store.disagreements(services.db, ids, since)
-        items = [
-            i for i in found if i.status is None and window.is_open(i.audited_at, now, settings, workspace.tz)
-        ]
+    for user, identities in sorted((await labelers.owners(services.db)).items()):
+        items = [i for i in await store.disagreements(services.db, identities, since) if i.status is None]
         if items:
-            told += await _tell(services, f"appeals-weekly:{week}:{user}", user,
-                                v.mine_message(items, workspace, now, weekly=True))  # fmt: skip
+            message = v.mine_message(items, workspace, now, weekly=True)
+            told += await _tell(services, f"appeals-weekly:{week}:{user}", user, message)
     return f"told {told}"
 
 
@@ -166,6 +186,7 @@ def jobs(workspace: Workspace) -> list[Job]:
 TIMERS = (
     Timer(store.THREAD_TIMER, run_thread, max_attempts=50, max_backoff=timedelta(hours=1)),
     Timer(store.REMIND_TIMER, run_remind),
+    Timer(store.CORRECT_TIMER, run_correct, max_attempts=50, max_backoff=timedelta(hours=1)),
     Timer(store.DECIDED_TIMER, run_decided, max_attempts=50, max_backoff=timedelta(hours=1)),
     Timer(WEEKLY_TIMER, run_weekly),
 )

@@ -22,6 +22,7 @@ from storage.models.appeals import OPEN, OVERTURNED, UPHELD
 NOT_MINE = "⛔ This button is not one of mine."
 OFF = "Appeals are not set up in this workspace (the workspace file has no `appeals:` section)."
 REPORT_READERS = (Role.ADMIN, Role.TRAINER, Role.VENDOR_LEAD)
+RECENT_APPEALS = timedelta(days=28)  # `/quality mine` also shows the outcome of appeals filed since
 
 
 async def mine_command(ctx: Context, cmd: Command, args: list[str]) -> None:
@@ -31,9 +32,13 @@ async def mine_command(ctx: Context, cmd: Command, args: list[str]) -> None:
         await ctx.respond(Message.text(md("{}", ids)))
         return
     now = ctx.now()
-    days = ctx.workspace.appeals.window_days if ctx.workspace.appeals else 7
-    items = await store.disagreements(ctx.db, ids, now - timedelta(days=days + 1))
-    await ctx.respond(v.mine_message(items, ctx.workspace, now))
+    settings = ctx.workspace.appeals
+    since = window.opened_since(now, settings, ctx.workspace.tz) if settings else now - timedelta(days=7)
+    items = await store.disagreements(ctx.db, ids, since)
+    shown = {i.key for i in items}
+    person = ctx.workspace.normal_user(cmd.user)
+    earlier = [a for a in await store.appeals_of(ctx.db, person, now - RECENT_APPEALS) if a.key not in shown]
+    await ctx.respond(v.mine_message([*items, *earlier], ctx.workspace, now))
 
 
 async def _appealable(ctx: Context, value: str, who: str) -> store.Audited | str:
@@ -70,7 +75,10 @@ async def appeal_button(ctx: Context, action: Action) -> None:
 
 
 def _text(submission: FormSubmission, name: str) -> str:
+    """A text field or a single choice, stripped; "" when absent or of another shape."""
     value = submission.values.get(name)
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
     return value.strip() if isinstance(value, str) else ""
 
 
@@ -141,9 +149,14 @@ async def decide_submitted(ctx: Context, submission: FormSubmission) -> FormErro
         return FormErrors({"note": "Write a note for the labeler: why, with the policy section."})
     if len(note) > v.MAX_NOTE:
         return FormErrors({"note": f"Keep the note within {v.MAX_NOTE} characters."})
-    appeal, won = await store.decide(
-        ctx.db, ctx.workspace, found.appeal_id, Ruling(outcome, reviewer, note), ctx.now()
-    )
+    right = None
+    if outcome == OVERTURNED:
+        right = _text(submission, "label")
+        allowed = v.right_labels(found, ctx.workspace)
+        if right not in allowed:
+            return FormErrors({"label": f"Choose the right label: {', '.join(map(v.label, allowed))}."})
+    ruling = Ruling(outcome, reviewer, note, right)
+    appeal, won = await store.decide(ctx.db, found.appeal_id, ruling, ctx.now())
     if not won and appeal is not None and not (appeal.reviewer == reviewer and appeal.status == outcome):
         return FormErrors(
             {"note": f"Appeal #{appeal.appeal_id} was {_said(appeal.status)} meanwhile by someone else."}

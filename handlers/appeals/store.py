@@ -8,15 +8,17 @@ or a second replica files once, decides once and tells the labeler once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.workspace import Workspace
 from handlers.appeals import window
 from handlers.queue_data.corrections import VerdictChange, apply_verdict_change
+from handlers.queue_data.labelers import Identity
 from storage import claims
 from storage.engine import Database
 from storage.models.appeals import OPEN, OVERTURNED, UPHELD, Appeal
@@ -25,6 +27,7 @@ from storage.models.digest import Decision
 THREAD_TIMER = "appeals.thread"  # post the review thread, then confirm to the labeler
 REMIND_TIMER = "appeals.remind"  # the review is due or late
 DECIDED_TIMER = "appeals.decided"  # close the thread and tell the labeler
+CORRECT_TIMER = "appeals.correct"  # an overturn's difference into the stored daily figures
 OUTCOMES = (UPHELD, OVERTURNED)
 MAX_LISTED = 40
 
@@ -72,7 +75,6 @@ class Audited:
 
 
 def _audited_query():  # noqa: ANN202 - a SQLAlchemy select of many columns
-    audited_us = func.coalesce(Decision.audited_us, Decision.completed_us)
     on = and_(
         Appeal.completed_us == Decision.completed_us,
         Appeal.queue == Decision.queue,
@@ -80,55 +82,91 @@ def _audited_query():  # noqa: ANN202 - a SQLAlchemy select of many columns
     )
     columns = (
         Decision.completed_us, Decision.queue, Decision.item_id, Decision.labeler_id, Decision.vendor,
-        Decision.site, Decision.decision, Decision.qa_decision, Decision.qa_auditor, audited_us,
+        Decision.site, Decision.decision, Decision.qa_decision, Decision.qa_auditor, Decision.audited_us,
         Appeal.appeal_id, Appeal.status,
     )  # fmt: skip
     # A decision without the labeler's own label has nothing to appeal: QA's cannot be replaced by it.
     audited = (Decision.qa_decision.is_not(None), Decision.qa_decision != "", Decision.decision.is_not(None))
     disagree = (Decision.decision != "", Decision.decision != Decision.qa_decision)
-    return select(*columns).outerjoin(Appeal, on).where(*audited, *disagree), audited_us
+    return select(*columns).outerjoin(Appeal, on).where(*audited, *disagree, Decision.audited_us.is_not(None))
 
 
-def _audited_since(since: datetime) -> ColumnElement[bool]:
-    """Audits stored since `since`: a range of the partial audited_us index, or, for rows stored before
-    the bot recorded audit times, of the decisions' own key by when they were completed."""
+def _audited_since(since: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Audits whose window runs from `since` or later (window.audit_time: stored then, and at most
+    LATE_AUDIT after the decision): a range of the (labeler, audit time) index and of the key."""
     since_us = int(since.timestamp() * 1_000_000)
-    legacy = and_(Decision.audited_us.is_(None), Decision.completed_us >= since_us)
-    return or_(Decision.audited_us >= since_us, legacy)
+    late_us = int(window.LATE_AUDIT.total_seconds() * 1_000_000)
+    # `+ 0`: a filter, not an index range: the (labeler, audit time) index is the narrow one here.
+    return Decision.audited_us >= since_us, Decision.completed_us + 0 >= since_us - late_us
+
+
+def _of(identities: Iterable[Identity]) -> ColumnElement[bool]:
+    """Decisions of these (labeler ID, vendor) pairs: one vendor's labeler is never another's."""
+    chosen = sorted(identities)
+    pairs = or_(*(and_(Decision.labeler_id == lab, Decision.vendor == vendor) for lab, vendor in chosen))
+    # The IN first: it is what an index range can use; the pairs then keep each ID to its vendor.
+    return and_(Decision.labeler_id.in_(sorted({lab for lab, _ in chosen})), pairs)
 
 
 def _audited(row: tuple) -> Audited:
-    at = datetime.fromtimestamp(row[9] / 1_000_000, UTC)
+    at = window.audit_time(row[9], row[0])
     return Audited(DecisionKey(row[0], row[1], row[2]), *row[3:9], at, row[10], row[11])
 
 
-async def disagreements(db: Database, labeler_ids: set[str], since: datetime) -> list[Audited]:
-    """These labelers' audited disagreements whose audit was stored since `since`, newest first."""
-    if not labeler_ids:
+async def disagreements(db: Database, identities: set[Identity], since: datetime) -> list[Audited]:
+    """These labelers' audited disagreements whose window runs from `since` or later: the ones still
+    open to appeal first, the soonest to close first; then those already appealed, newest first."""
+    if not identities:
         return []
-    query, audited_us = _audited_query()
-    query = query.where(Decision.labeler_id.in_(sorted(labeler_ids)), _audited_since(since))
+    query = _audited_query()
+    query = query.where(_of(identities), *_audited_since(since))
+    appealed = Appeal.appeal_id.is_not(None)
+    order = (
+        appealed,
+        case((appealed, -Decision.audited_us), else_=Decision.audited_us),
+        Decision.completed_us,
+    )
     async with db.transaction() as session:
-        rows = (
-            await session.execute(
-                query.order_by(audited_us.desc(), Decision.completed_us.desc()).limit(MAX_LISTED)
-            )
-        ).all()
+        rows = (await session.execute(query.order_by(*order).limit(MAX_LISTED))).all()
     return [_audited(tuple(row)) for row in rows]
 
 
-async def appealable_labelers(db: Database, since: datetime) -> dict[str, int]:
-    """Labeler ID → how many audited disagreements stored since `since` have no appeal yet."""
-    query, _ = _audited_query()
-    found = query.where(_audited_since(since), Appeal.appeal_id.is_(None)).subquery()
-    counted = select(found.c.labeler_id, func.count()).group_by(found.c.labeler_id)
+async def appeals_of(db: Database, user: str, since: datetime) -> list[Audited]:
+    """This person's appeals filed since `since`, newest first, as the audits they dispute (their
+    outcome stays visible after the window to appeal has closed)."""
+    query = select(Appeal).where(Appeal.user_id == user, Appeal.filed_at >= since)
     async with db.transaction() as session:
-        return {labeler: int(n) for labeler, n in (await session.execute(counted)).all()}
+        rows = (await session.scalars(query.order_by(Appeal.filed_at.desc()).limit(MAX_LISTED))).all()
+    return [
+        Audited(
+            DecisionKey(a.completed_us, a.queue, a.item_id),
+            a.labeler_id,
+            a.vendor,
+            a.site,
+            a.decision,
+            a.qa_decision,
+            a.qa_auditor,
+            a.audited_at,
+            a.appeal_id,
+            a.status,
+        )  # fmt: skip
+        for a in rows
+    ]
+
+
+async def appealable_count(db: Database, identities: set[Identity], since: datetime) -> int:
+    """How many of these labelers' audited disagreements from `since` on have no appeal yet."""
+    if not identities:
+        return 0
+    query = _audited_query()
+    found = query.where(_of(identities), *_audited_since(since), Appeal.appeal_id.is_(None)).subquery()
+    async with db.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(found)) or 0)
 
 
 async def audited(db: Database, key: DecisionKey) -> Audited | None:
     """One audited disagreement by its key, or None (not stored, not audited, or QA agreed)."""
-    query, _ = _audited_query()
+    query = _audited_query()
     query = query.where(
         Decision.completed_us == key.completed_us,
         Decision.queue == key.queue,
@@ -205,45 +243,59 @@ class Ruling:
     outcome: str  # upheld or overturned
     reviewer: str
     note: str
+    label: str | None = None  # on overturn: the right label (default: the labeler's)
 
 
-async def decide(
-    db: Database, workspace: Workspace, appeal_id: int, ruling: Ruling, now: datetime
-) -> tuple[Appeal | None, bool]:
+async def decide(db: Database, appeal_id: int, ruling: Ruling, now: datetime) -> tuple[Appeal | None, bool]:
     """Uphold or overturn an open appeal: (the appeal as it now stands, whether this call decided it).
 
-    The status moves from open once (a conditional update), and only the call that moved it corrects
-    the daily figures and makes the notice due, all in one transaction."""
+    The status moves from open once (a conditional update); only the call that moved it makes the
+    notice and, on overturn, the correction of the daily figures due, in the same transaction. The
+    correction runs as its own timer (`correct`): it waits for the day's ingest lock, which a form
+    submission must not (Slack closes a form after 3 seconds)."""
     if ruling.outcome not in OUTCOMES:
         raise ValueError(f"an appeal is upheld or overturned, not {ruling.outcome!r}")
     async with db.transaction() as session:
         appeal = await session.get(Appeal, appeal_id)
         if appeal is None:
             return None, False
-        final = appeal.decision if ruling.outcome == OVERTURNED else None
+        final = (ruling.label or appeal.decision) if ruling.outcome == OVERTURNED else None
+        values = {"status": ruling.outcome, "reviewer": ruling.reviewer, "note": ruling.note,
+                  "decided_at": now, "final_label": final}  # fmt: skip
         moved = await session.execute(
-            update(Appeal)
-            .where(Appeal.appeal_id == appeal_id, Appeal.status == OPEN)
-            .values(
-                status=ruling.outcome,
-                reviewer=ruling.reviewer,
-                note=ruling.note,
-                decided_at=now,
-                final_label=final,
-            )  # fmt: skip
+            update(Appeal).where(Appeal.appeal_id == appeal_id, Appeal.status == OPEN).values(**values)
         )
         won = moved.rowcount == 1
         if won:
-            if ruling.outcome == OVERTURNED and final is not None:
-                change = VerdictChange(
-                    appeal.completed_us, appeal.queue, appeal.item_id, appeal.labeler_id, appeal.vendor,
-                    appeal.site, appeal.decision, was=appeal.qa_decision, now=final,
-                )  # fmt: skip
-                await apply_verdict_change(session, workspace, change)
             payload = {"appeal": appeal_id}
             await claims.schedule_in(session, f"appeal-decided:{appeal_id}", DECIDED_TIMER, now, now, payload)
+            if ruling.outcome == OVERTURNED:
+                await claims.schedule_in(
+                    session, f"appeal-correct:{appeal_id}", CORRECT_TIMER, now, now, payload
+                )
         await session.refresh(appeal)
     return appeal, won
+
+
+async def correct(db: Database, workspace: Workspace, appeal_id: int, now: datetime) -> bool:
+    """An overturn's difference taken into the stored daily figures, once: the appeal is marked
+    corrected in the same transaction, so a retry after a crash finds it done."""
+    async with db.transaction() as session:
+        marked = await session.execute(
+            update(Appeal)
+            .where(Appeal.appeal_id == appeal_id, Appeal.status == OVERTURNED, Appeal.corrected_at.is_(None))
+            .values(corrected_at=now)
+        )
+        if marked.rowcount != 1:
+            return False
+        appeal = await session.get(Appeal, appeal_id)
+        assert appeal is not None and appeal.final_label is not None
+        change = VerdictChange(
+            appeal.completed_us, appeal.queue, appeal.item_id, appeal.labeler_id, appeal.vendor,
+            appeal.site, appeal.decision, was=appeal.qa_decision, now=appeal.final_label,
+        )  # fmt: skip
+        await apply_verdict_change(session, workspace, change)
+    return True
 
 
 async def open_count(db: Database, vendors: frozenset[str] | None = None) -> int:

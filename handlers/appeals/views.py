@@ -10,12 +10,14 @@ from datetime import date, datetime, timedelta
 from bot.chat.model import (
     Button,
     Buttons,
+    ChoiceInput,
     ContextLine,
     Fields,
     Form,
     Header,
     Markup,
     Message,
+    Option,
     Part,
     Text,
     TextInput,
@@ -205,56 +207,63 @@ def thread_message(appeal: Appeal, workspace: Workspace) -> Message:
             Button("Overturn", OVERTURN, number, style="primary", opens_form=True),
         )))  # fmt: skip
     else:
-        parts.append(Text(_outcome(appeal)))
+        parts.append(Text(_outcome(appeal, workspace)))
     return Message.of(title, *parts)
 
 
-def _outcome(appeal: Appeal) -> Markup:
+def _outcome(appeal: Appeal, workspace: Workspace) -> Markup:
     verb = "Overturned" if appeal.status == OVERTURNED else "Upheld"
     reviewer = user(appeal.reviewer) if appeal.reviewer else md("a reviewer")
-    on = appeal.decided_at.date().isoformat() if appeal.decided_at else ""
+    on = _day(appeal.decided_at, workspace) if appeal.decided_at else ""
     line = md("*{}* by {} on {}: {}", verb, reviewer, on, appeal.note or "")
     if appeal.status == OVERTURNED:
-        line += md(
-            "\nQA's label is now *{}*; quality counts the decision as agreed.", label(appeal.final_label)
+        agreed = appeal.final_label == appeal.decision
+        counts = (
+            "quality counts the decision as agreed" if agreed else "the labeler's label was not right either"
         )
+        line += md("\nQA's label is now *{}*; {}.", label(appeal.final_label), counts)
     return line
+
+
+def right_labels(appeal: Appeal, workspace: Workspace) -> list[str]:
+    """What an overturn may make the QA label: the queue's labels but QA's own (that is upholding),
+    the labeler's first; just the labeler's where the queue lists none."""
+    queue = workspace.queue(appeal.queue)
+    listed = [x for x in (queue.labels if queue else []) if x != appeal.qa_decision]
+    if (
+        appeal.decision
+        and appeal.decision != appeal.qa_decision
+        and appeal.decision not in listed
+        and not listed
+    ):
+        listed = [appeal.decision]
+    first = [appeal.decision] if appeal.decision in listed else []
+    return first + [x for x in listed if x not in first]
 
 
 def decide_form(appeal: Appeal, outcome: str, workspace: Workspace) -> Form:
     verb = "Overturn" if outcome == OVERTURNED else "Uphold"
-    effect = (
-        md(
-            "Overturning makes *{}* the QA label: quality counts the decision as agreed.",
-            label(appeal.decision),
-        )
-        if outcome == OVERTURNED
-        else md("Upholding keeps *{}* as the QA label.", label(appeal.qa_decision))
-    )
+    inputs: list[TextInput | ChoiceInput] = []
+    if outcome == OVERTURNED:
+        effect = md(
+            "Overturning replaces QA's *{}* with the label you choose; when it is the labeler's *{}*, "
+            "quality counts the decision as agreed.", label(appeal.qa_decision), label(appeal.decision)
+        )  # fmt: skip
+        options = tuple(Option(label(x), x) for x in right_labels(appeal, workspace))
+        initial = options[0].value if options else None
+        inputs.append(ChoiceInput("label", "The right label", options, initial=initial))
+    else:
+        effect = md("Upholding keeps *{}* as the QA label.", label(appeal.qa_decision))
+    inputs.append(TextInput("note", "Note for the labeler", multiline=True, max_length=MAX_NOTE,
+                            placeholder="Why, with the policy section"))  # fmt: skip
+    intro = md("{} · labeler *{}* · QA *{}*", _item(workspace, appeal.queue, appeal.item_id),
+               label(appeal.decision), label(appeal.qa_decision))  # fmt: skip
     return Form(
         DECIDE_FORM,
         f"{verb} appeal #{appeal.appeal_id}"[:24],
-        (
-            TextInput(
-                "note",
-                "Note for the labeler",
-                multiline=True,
-                max_length=MAX_NOTE,
-                placeholder="Why, with the policy section",
-            ),
-        ),  # fmt: skip
+        tuple(inputs),
         submit=verb,
-        intro=(
-            Text(
-                md(
-                    "{} · labeler *{}* · QA *{}*",
-                    _item(workspace, appeal.queue, appeal.item_id),
-                    label(appeal.decision),
-                    label(appeal.qa_decision),
-                )
-            ),
-            ContextLine((effect,)),
-        ),  # fmt: skip
+        intro=(Text(intro), ContextLine((effect,))),
         state=f"{appeal.appeal_id}|{outcome}",
     )
 
@@ -277,9 +286,12 @@ def filed_dm(appeal: Appeal, workspace: Workspace, where: str | None) -> Message
 def decided_dm(appeal: Appeal, workspace: Workspace) -> Message:
     item = _item(workspace, appeal.queue, appeal.item_id)
     if appeal.status == OVERTURNED:
-        head = md("✅ Appeal #{} on {} was *overturned*: QA's label is now *{}*, and your quality counts it "
-                  "as agreed.",
-                  appeal.appeal_id, item, label(appeal.final_label))  # fmt: skip
+        counts = (
+            "and your quality counts it as agreed" if appeal.final_label == appeal.decision
+            else "which is not yours either, so it still counts as a disagreement"
+        )  # fmt: skip
+        head = md("✅ Appeal #{} on {} was *overturned*: QA's label is now *{}*, {}.", appeal.appeal_id, item,
+                  label(appeal.final_label), counts)  # fmt: skip
     else:
         head = md("Appeal #{} on {} was *upheld*: QA's label *{}* stands.", appeal.appeal_id, item,
                   label(appeal.qa_decision))  # fmt: skip
@@ -312,8 +324,8 @@ def usage(settings: AppealSettings | None, open_appeals: int | None) -> Message:
     return Message.text(md("\n").join(lines))
 
 
-def decided_reply(appeal: Appeal) -> Message:
-    return Message.text(_outcome(appeal))
+def decided_reply(appeal: Appeal, workspace: Workspace) -> Message:
+    return Message.text(_outcome(appeal, workspace))
 
 
 def unmapped_auditor(appeal: Appeal) -> Message:

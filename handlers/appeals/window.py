@@ -7,17 +7,33 @@ filing; reminders go out at REMIND_AT on the due day and then on each working da
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.workspace_appeals import AppealSettings
 
 REMIND_AT = time(9, 0)
+# An audit stored later than this after its decision (a backfill of history) counts from this long after
+# the decision: loading last month's audits must not reopen last month's verdicts to appeal.
+LATE_AUDIT = timedelta(days=14)
 MAX_REMINDERS = 5  # the due day and four working days late; after that the report shows it
 
 
 def _end_of(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tz)
+
+
+def audit_time(audited_us: int, completed_us: int) -> datetime:
+    """When the appeal window starts: the audit's storing, at most LATE_AUDIT after the decision."""
+    late = completed_us + int(LATE_AUDIT.total_seconds() * 1_000_000)
+    return datetime.fromtimestamp(min(audited_us, late) / 1_000_000, UTC)
+
+
+def opened_since(now: datetime, settings: AppealSettings, tz: ZoneInfo) -> datetime:
+    """The earliest audit time whose window is still open now: local midnight `window_days` days back
+    (so the list and `is_open` agree, daylight saving included)."""
+    first = now.astimezone(tz).date() - timedelta(days=settings.window_days)
+    return datetime.combine(first, time(0), tz)
 
 
 def closes_on(audited_at: datetime, settings: AppealSettings, tz: ZoneInfo) -> date:

@@ -46,6 +46,7 @@ class Appeal(Base):
     note: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     final_label: Mapped[str | None] = mapped_column(String(128))  # set on overturn: the reviewer's label
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the daily figures took the overturn
 
     __table_args__ = (
         UniqueConstraint("completed_us", "queue", "item_id"),

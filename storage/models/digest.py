@@ -38,7 +38,8 @@ class Decision(Base):
     __table_args__ = (
         # Audited rows only: a labeler's recent audits are a range scan (migration 0016).
         Index(
-            "ix_decisions_audited_us",
+            "ix_decisions_labeler_audited",
+            "labeler_id",
             "audited_us",
             postgresql_where=text("audited_us IS NOT NULL"),
             sqlite_where=text("audited_us IS NOT NULL"),

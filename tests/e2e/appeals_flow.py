@@ -14,6 +14,7 @@ from storage.models.quiz import QuizRosterEntry
 REVIEWS = "C0APPEAL1"
 QUINN, TARA, LABELER, OTHER = "U0QALEAD1", "U0TRAINER1", "U0LABEL01", "U0LABEL02"
 LABELER_ID = "nr-appeal-01"
+IDENTITY = (LABELER_ID, "northwind")  # a labeler ID is one vendor's
 DAY = date(2026, 11, 23)  # the decisions' day: the example data's last day
 HEADER = (
     "item_id,queue,vendor,site,labeler_id,enqueued_at,completed_at,handle_seconds,decision,qa_decision,"
@@ -77,6 +78,6 @@ async def ap001_appealed(bot: Any, slack: Any, workspace: Workspace, now: dateti
 
     await on_roster(bot.db, LABELER)
     await thread_reply(slack, await upload(slack, QUINN, "audits.csv", decisions_csv()))
-    found = await store.disagreements(bot.db, {LABELER_ID}, now - timedelta(days=1))
+    found = await store.disagreements(bot.db, {IDENTITY}, now - timedelta(days=1))
     item = next(i for i in found if i.key.item_id == "ap-001")
     await store.file(bot.db, workspace, item, Filing(LABELER, "Section 4.2 applies.", "4.2"), now)

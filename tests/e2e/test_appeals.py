@@ -27,6 +27,7 @@ from tests.e2e.appeals_flow import (
 from tests.e2e.escalate_flow import (
     Clock,
     buttons,
+    choice,
     dms,
     opened_view,
     posts,
@@ -119,7 +120,10 @@ async def test_an_appeal_filed_refused_when_late_reviewed_by_another_and_overtur
         opened = len(slack.fake.calls_to("views.open"))
         assert await pressed(slack, "appeal.overturn", "1", TARA, REVIEWS) == ""
         view = await opened_view(slack, opened)
-        note = {"note": text_value("Section 4.2 covers this: the removal was right.")}
+        note = {
+            "note": text_value("Section 4.2 covers this: the removal was right."),
+            **choice("label", "remove"),
+        }
         assert await submit(slack, view, TARA, note) == {}
         assert await submit(slack, view, TARA, note) == {}  # the same submit again: nothing more
         await run_timers(bot)
@@ -153,7 +157,7 @@ async def test_the_report_in_chat_for_leads_and_each_vendor_lead_alone(workspace
     async with running_bot(ws, loaded_url, clock=clock) as (bot, slack):
         await ap001_appealed(bot, slack, ws, clock())
         clock.advance(hours=6)
-        await store.decide(bot.db, ws, 1, Ruling("overturned", TARA, "4.2 covers it."), clock())
+        await store.decide(bot.db, 1, Ruling("overturned", TARA, "4.2 covers it."), clock())
 
         lead = texts((await said(slack, "/appeals", "report since 2026-11-20", QUINN))["blocks"])
         assert "Appeals · 20 Nov – 24 Nov 2026" in lead

@@ -54,7 +54,7 @@ async def test_reminders_on_the_due_day_and_each_working_day_late_until_decided(
         said = reminders(slack2, root)
         assert len(said) == 2 and "past its review target (2026-11-27, 1 working day(s) late)" in said[1]
 
-        await store.decide(bot.db, ws, 1, Ruling("overturned", TARA, "4.2 covers it."), clock())
+        await store.decide(bot.db, 1, Ruling("overturned", TARA, "4.2 covers it."), clock())
         await run_timers(bot)
         clock.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
         await run_timers(bot)

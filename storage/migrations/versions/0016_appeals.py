@@ -18,12 +18,18 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("audited_us", sa.BigInteger(), nullable=True))
+    # Audits stored before this revision: their time is unknown, so their decision's time stands in (the
+    # earliest it can have been): an old verdict is not reopened to appeal by the upgrade.
+    op.execute(
+        "UPDATE decisions SET audited_us = completed_us "
+        "WHERE qa_decision IS NOT NULL AND qa_decision <> '' AND audited_us IS NULL"
+    )
     # Partial: only audited rows are in it, so a load pays for the audited few, and a labeler's recent
     # audits (`/quality mine`, the home tab, the weekly DM) are a range scan, not a read of every decision.
     op.create_index(
-        "ix_decisions_audited_us",
+        "ix_decisions_labeler_audited",
         "decisions",
-        ["audited_us"],
+        ["labeler_id", "audited_us"],
         postgresql_where=sa.text("audited_us IS NOT NULL"),
         sqlite_where=sa.text("audited_us IS NOT NULL"),
     )
@@ -53,6 +59,7 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("decided_at", when, nullable=True),
         sa.Column("final_label", sa.String(length=128), nullable=True),
+        sa.Column("corrected_at", when, nullable=True),
         sa.PrimaryKeyConstraint("appeal_id", name=op.f("pk_appeals")),
         sa.UniqueConstraint("completed_us", "queue", "item_id", name=op.f("uq_appeals_completed_us")),
     )
@@ -64,6 +71,6 @@ def downgrade() -> None:
     op.drop_index("ix_appeals_filed_at", table_name="appeals")
     op.drop_index("ix_appeals_status", table_name="appeals")
     op.drop_table("appeals")
-    op.drop_index("ix_decisions_audited_us", table_name="decisions")
+    op.drop_index("ix_decisions_labeler_audited", table_name="decisions")
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.drop_column("audited_us")
