@@ -26,6 +26,7 @@ from storage.models.appeals import OPEN, Appeal
 
 log = logging.getLogger("tsqa.appeals")
 WEEKLY_TIMER = "appeals.weekly"
+TELL_AFTER = 8  # failed tries of a review thread (about two hours of back-off) before the admins hear
 # The person cannot get a DM from the bot at all: no retry mends it.
 UNREACHABLE = frozenset({"user_not_found", "cannot_dm_bot", "not_installed_for_user", "user_disabled",
                          "account_inactive", "channel_not_found", "users_not_found"})  # fmt: skip
@@ -71,13 +72,31 @@ async def run_thread(services: Services, taken: claims.Taken) -> str:
     appeal = await _appeal(services, taken)
     if services.workspace.appeals is None:
         return "appeals off"
-    ref = await _thread(services, appeal)
+    try:
+        ref = await _thread(services, appeal)
+    except claims.Held:
+        raise
+    except Exception as exc:
+        await _say_thread_fails(services, taken, appeal, exc)
+        raise
     if access.auditor_unmapped(services.workspace, appeal):
         note = v.unmapped_auditor(appeal)
         await once.reply(services, f"appeal-unmapped:{appeal.appeal_id}", "appeals", ref, note)
     filed = v.filed_dm(appeal, services.workspace, ref.channel)
     await _tell(services, f"appeal-filed:{appeal.appeal_id}", appeal.user_id, filed)
     return "posted"
+
+
+async def _say_thread_fails(
+    services: Services, taken: claims.Taken, appeal: Appeal, error: Exception
+) -> None:
+    """After TELL_AFTER failed tries the admins hear it once; the timer keeps trying (hourly), so the
+    thread appears as soon as the channel is mended."""
+    if taken.attempts < TELL_AFTER:
+        return
+    settings = services.workspace.appeals
+    message = v.thread_failed(appeal, settings.channel if settings else None, claims.describe(error))
+    await services.tell_admins(message, key=f"appeal-thread-failed:{appeal.appeal_id}")
 
 
 async def _tell(services: Services, key: str, user: str, message: Message) -> bool:
@@ -184,7 +203,7 @@ def jobs(workspace: Workspace) -> list[Job]:
 
 
 TIMERS = (
-    Timer(store.THREAD_TIMER, run_thread, max_attempts=50, max_backoff=timedelta(hours=1)),
+    Timer(store.THREAD_TIMER, run_thread, max_attempts=100_000, max_backoff=timedelta(hours=1)),
     Timer(store.REMIND_TIMER, run_remind),
     Timer(store.CORRECT_TIMER, run_correct, max_attempts=50, max_backoff=timedelta(hours=1)),
     Timer(store.DECIDED_TIMER, run_decided, max_attempts=50, max_backoff=timedelta(hours=1)),

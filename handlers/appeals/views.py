@@ -336,3 +336,17 @@ def unmapped_auditor(appeal: Appeal) -> Message:
             appeal.qa_auditor,
         )  # fmt: skip
     )
+
+
+def thread_failed(appeal: Appeal, where: str | None, error: str) -> Message:
+    place = channel(where) if where else md("the review channel (the `appeals:` section is gone)")
+    return Message.text(
+        md(
+            "⚠️ Appeal #{} by {} cannot be posted in {} ({}): reviewers do not see it. Add me to the channel "
+            "or fix `appeals.channel`; I keep trying every hour and post it then.",
+            appeal.appeal_id,
+            user(appeal.user_id),
+            place,
+            error[:200],
+        )  # fmt: skip
+    )

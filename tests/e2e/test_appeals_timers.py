@@ -108,3 +108,26 @@ async def test_the_home_tab_says_what_waits_for_each_person(workspace, loaded_ur
             and "You may still appeal" not in other
             and "wait for a decision" not in other
         )
+
+
+async def test_a_review_channel_the_bot_is_not_in_is_said_to_the_admins_once_and_posted_when_mended(
+    workspace, loaded_url
+) -> None:
+    ws = with_appeals(workspace)
+    clock = Clock(EXAMPLE_NOW)
+    async with running_bot(ws, loaded_url, clock=clock) as (bot, slack):
+        slack.fake.add_channel(REVIEWS, "qa-appeals", [p.id for p in ws.people], bot_member=False)
+        await ap001_appealed(bot, slack, ws, clock())
+        for _ in range(12):  # each try fails; the back-off doubles up to an hour
+            await run_timers(bot)
+            clock.advance(hours=1)
+        told = [m for m in dms(slack, QUINN) if "cannot be posted in" in (m.text or "")]
+        assert len(told) == 1 and "reviewers do not see it" in told[0].text
+        assert posts(slack, REVIEWS) == []
+
+        slack.fake.add_channel(REVIEWS, "qa-appeals", [p.id for p in ws.people])  # the bot is added
+        clock.advance(hours=1)
+        await run_timers(bot)
+        roots = posts(slack, REVIEWS)
+        assert len(roots) == 1 and "Appeal #1" in texts(roots[0].blocks)
+        assert len([m for m in dms(slack, LABELER) if "is filed" in (m.text or "")]) == 1
