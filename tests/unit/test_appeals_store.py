@@ -92,7 +92,10 @@ async def test_filed_once_however_often_and_however_concurrently(db, workspace) 
     appeal = results[0][0]
     assert appeal.due_at == datetime(2026, 11, 28, tzinfo=UTC) and appeal.status == "open"
     listed = await store.disagreements(db, {IDENTITY}, NOW - timedelta(days=8))
-    assert [(i.key.item_id, i.status, i.appeal_id) for i in listed] == [("ap-001", None, None), ("ap-002", "open", 1)]
+    assert [(i.key.item_id, i.status, i.appeal_id) for i in listed] == [
+        ("ap-001", None, None),
+        ("ap-002", "open", 1),
+    ]
 
 
 async def agreed_on_day(db, ws) -> tuple[int, int]:  # noqa: ANN001
@@ -214,3 +217,36 @@ def test_a_button_value_is_parsed_strictly() -> None:
     assert DecisionKey.parse("1|q|item|with|bars") == DecisionKey(1, "q", "item|with|bars")
     for bad in ("", "x|hate-en|a", "1|hate-en|", "1||a", "-1|q|a", "1" * 20 + "|q|a"):
         assert DecisionKey.parse(bad) is None, bad
+
+
+async def test_an_overturn_to_a_third_label_moves_the_error_pair_not_the_agreement(db, workspace) -> None:
+    """QA said allow, the labeler remove, the reviewer escalate: still a disagreement, now remove→escalate."""
+    from handlers.appeals.views import right_labels
+    from storage.models import DailyErrorPair
+
+    ws = appeals_on(workspace)
+    item = next(i for i in await loaded(db, ws) if i.key.item_id == "ap-001")
+    appeal, _ = await store.file(db, ws, item, Filing(LABELER, "why", "4.2"), NOW)
+    assert right_labels(appeal, ws) == ["remove", "age_restrict", "escalate"]  # the labeler's first, not QA's
+    unlisted = ws.model_copy(update={"queues": [q.model_copy(update={"labels": []}) for q in ws.queues]})
+    assert right_labels(appeal, unlisted) == ["remove"]
+
+    async def pairs() -> dict[tuple[str, str], int]:
+        async with db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(DailyErrorPair.decision, DailyErrorPair.qa_decision, DailyErrorPair.count).where(
+                        DailyErrorPair.day == DAY, DailyErrorPair.queue == "hate-en",
+                        DailyErrorPair.timezone == ws.timezone,
+                    )
+                )
+            ).all()  # fmt: skip
+        return {(d, q): n for d, q, n in rows}
+
+    before = await pairs()
+    await store.decide(db, 1, Ruling("overturned", TARA, "escalation was due", "escalate"), NOW)
+    assert await store.correct(db, ws, 1, NOW)
+    after = await pairs()
+    assert await agreed_on_day(db, ws) == (3, 1)  # still one agreement of three audited
+    assert after.get(("remove", "allow"), 0) == before[("remove", "allow")] - 1
+    assert after.get(("remove", "escalate"), 0) == before.get(("remove", "escalate"), 0) + 1
