@@ -36,6 +36,9 @@ _FROM = (
     "ON a.completed_us = d.completed_us AND a.queue = d.queue AND a.item_id = d.item_id "
     f"AND a.status = '{OVERTURNED}'"
 )
+# The audit as QA stored it, for the one reader that compares with QA's own verdict (returned samples).
+_SELECTED_AS_STORED = ", ".join(f"d.{c}" for c in DECISION_COLUMNS)
+_FROM_AS_STORED = f"FROM {Decision.__tablename__} d"
 
 
 async def driver_connection(session: AsyncSession) -> Any:
@@ -46,23 +49,29 @@ async def driver_connection(session: AsyncSession) -> Any:
     return raw.driver_connection
 
 
-def decisions_query(start_us: int, end_us: int) -> str:
-    """The read of decisions completed in [start, end), appeals joined: the range is on the key's
-    leading column, so both databases read it from the primary key (and the appeals' unique key)."""
+def decisions_query(start_us: int, end_us: int, *, outcomes: bool = True) -> str:
+    """The read of decisions completed in [start, end), appeals joined unless `outcomes` is False: the
+    range is on the key's leading column, so both databases read it from the primary key (and the
+    appeals' unique key)."""
 
     def span(alias: str) -> str:
         return f"{alias}.completed_us >= {int(start_us)} AND {alias}.completed_us < {int(end_us)}"
 
+    if not outcomes:
+        return f"SELECT {_SELECTED_AS_STORED} {_FROM_AS_STORED} WHERE {span('d')}"
     return f"SELECT {_SELECTED} {_FROM} AND {span('a')} WHERE {span('d')}"
 
 
-async def decisions_between(session: AsyncSession, start_us: int, end_us: int) -> pa.Table:
-    """Stored decisions completed in [start, end), as the typed table the aggregation reads.
+async def decisions_between(
+    session: AsyncSession, start_us: int, end_us: int, *, outcomes: bool = True
+) -> pa.Table:
+    """Stored decisions completed in [start, end), as the typed table the aggregation reads; with
+    `outcomes=False`, `qa_decision` is QA's audit as stored, not the label an overturned appeal gave.
 
     Read through the driver, not SQLAlchemy's rows: a million rows must not be turned into Python
     objects on the event loop. PostgreSQL sends them as CSV (COPY), parsed by Arrow in a thread;
     SQLite's rows are fetched in its own thread and put into columns in another."""
-    return await _read_decisions(session, decisions_query(start_us, end_us), [])
+    return await _read_decisions(session, decisions_query(start_us, end_us, outcomes=outcomes), [])
 
 
 async def audited_between(

@@ -281,8 +281,8 @@ async def take_back(
         return report
     first = min(r.completed_us for r in parsed.rows)
     last = max(r.completed_us for r in parsed.rows)
-    async with db.transaction() as session:
-        stored = await queue_data.decisions_between(session, first, last + 1)
+    async with db.transaction() as session:  # QA's audits as stored: an appeal's outcome is no new verdict
+        stored = await queue_data.decisions_between(session, first, last + 1, outcomes=False)
     joined = await asyncio.to_thread(join_stored, parsed.rows, stored)
     if joined.missing:
         by_line = {r.line: r for r in parsed.rows}
