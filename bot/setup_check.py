@@ -25,6 +25,8 @@ def channels_used(services: Services) -> dict[str, str]:
         used.setdefault(channel, "queue-data uploads")
     if ws.policy is not None and ws.policy.owners_channel:
         used.setdefault(ws.policy.owners_channel, "policy questions for the owners")
+    if ws.appeals is not None:  # optional: without the section appeals are off
+        used.setdefault(ws.appeals.channel, "appeal reviews")
     return used
 
 

@@ -270,6 +270,29 @@ async def test_setup_problems_are_told_to_admins_once(workspace, sqlite_db) -> N
     )
 
 
+async def test_setup_checks_the_appeals_review_channel_when_appeals_are_on(workspace, sqlite_db) -> None:
+    from tests.e2e.harness import seeded_fake
+
+    quiet = workspace.model_copy(update={"digests": []})
+    assert quiet.appeals is not None
+    fake = seeded_fake(quiet)
+    fake.add_channel(quiet.appeals.channel, "qa-appeals", members=["U0QALEAD1"], bot_member=False)
+    async with running_bot(quiet, str(sqlite_db.url), fake=fake) as (_bot, slack):
+        dm = slack.fake.dm_channel("U0QALEAD1")
+        notes = await eventually(lambda: slack.fake.messages_in(dm))
+    assert any("I am not in #qa-appeals (appeal reviews): type `/invite @tsqa`" in n.text for n in notes)
+    # Without the section appeals are off: the channel is not the bot's concern, so nothing to tell.
+    off = quiet.model_copy(update={"appeals": None})
+    before = len(fake.calls)
+    async with running_bot(off, str(sqlite_db.url), fake=fake) as (bot, slack):
+        await bot.services.background.drain()
+        checked = [
+            c.args.get("channel") for c in slack.fake.calls[before:] if c.method == "conversations.info"
+        ]
+        assert checked and quiet.appeals.channel not in checked
+        assert len(slack.fake.messages_in(slack.fake.dm_channel("U0QALEAD1"))) == 1  # the first run's
+
+
 async def test_setup_notices_show_names_from_the_workspace_file_as_text(workspace, sqlite_db) -> None:
     from tests.e2e.harness import seeded_fake
 
