@@ -26,7 +26,9 @@ DECISION_COLUMNS = [
 ]  # fmt: skip
 PYTHON_SLICE = 8_192  # rows made into Python values per call: each call holds the GIL throughout
 
-# The audit's label as it stands: the reviewer's where an appeal overturned it.
+# The audit's label as it stands: the reviewer's where an appeal overturned it and the stored daily figures
+# took the difference (`corrected_at`): until then an overturn is joined nowhere, so a day recomputed
+# from these rows in between, and the correction after it, never count it twice.
 _CORRECTED = "COALESCE(a.final_label, d.qa_decision)"
 _SELECTED = ", ".join(
     _CORRECTED + " AS qa_decision" if c == "qa_decision" else f"d.{c}" for c in DECISION_COLUMNS
@@ -34,7 +36,7 @@ _SELECTED = ", ".join(
 _FROM = (
     f"FROM {Decision.__tablename__} d LEFT JOIN {Appeal.__tablename__} a "
     "ON a.completed_us = d.completed_us AND a.queue = d.queue AND a.item_id = d.item_id "
-    f"AND a.status = '{OVERTURNED}'"
+    f"AND a.status = '{OVERTURNED}' AND a.corrected_at IS NOT NULL"
 )
 # The audit as QA stored it, for the one reader that compares with QA's own verdict (returned samples).
 _SELECTED_AS_STORED = ", ".join(f"d.{c}" for c in DECISION_COLUMNS)

@@ -1,9 +1,10 @@
 """Who may appeal what and who may decide: checked on every button and form from the database and
 the workspace file, never from what the client sent back.
 
-A labeler appeals only decisions under their own labeler ID (handlers/queue_data/labelers.py). A
-reviewer is one of `appeals.reviewers` (default: the admins and trainers) and never the auditor of the
-verdict (`appeals.auditors` maps the data's `qa_auditor` names to chat users), nor the labeler.
+A labeler appeals only decisions under their own labeler ID at its vendor (handlers/queue_data/labelers.py).
+A reviewer is one of `appeals.reviewers` (default: the admins and trainers), never a vendor lead (the
+verdict is their own team's or a competitor's), never the auditor of the verdict (`appeals.auditors` maps
+the data's `qa_auditor` names to chat users), nor the labeler.
 """
 
 from __future__ import annotations
@@ -42,10 +43,14 @@ async def owns(db: Database, user: str, item: Audited) -> bool:
 
 
 async def reviewers(services: Services) -> set[str]:
-    """Who may decide appeals: the configured reviewers, or the admins and trainers."""
+    """Who may decide appeals: the configured reviewers, or the admins and trainers; vendor leads never."""
     settings, workspace = services.workspace.appeals, services.workspace
     refs = settings.reviewers if settings and settings.reviewers else [*workspace.admins, *workspace.trainers]
-    return await services.roles.members(refs)
+    return await services.roles.members(refs) - await vendor_leads(services)
+
+
+async def vendor_leads(services: Services) -> set[str]:
+    return await services.roles.members([lead for v in services.workspace.vendors for lead in v.leads])
 
 
 async def auditor_users(services: Services, qa_auditor: str | None) -> set[str]:
@@ -71,15 +76,15 @@ def _mapped(workspace: Workspace, qa_auditor: str | None) -> bool:
 async def review_refusal(services: Services, user: str, appeal: Appeal) -> str | None:
     """Why this person may not decide this appeal, or None."""
     user = services.workspace.normal_user(user)
+    if user in await vendor_leads(services):
+        return (
+            "Vendor leads do not decide appeals: the verdict is their own team's or another vendor's. "
+            "A QA lead or trainer decides it."
+        )
     if user not in await reviewers(services):
         return (
             "Appeals are decided by the appeal reviewers (QA leads and trainers, unless the workspace "
             "names others)."
-        )
-    if user in await services.roles.members([lead for v in services.workspace.vendors for lead in v.leads]):
-        return (
-            "Vendor leads do not decide appeals: the verdict is their own team's or another vendor's. "
-            "A QA lead or trainer decides it."
         )
     if user in await auditor_users(services, appeal.qa_auditor):
         return (

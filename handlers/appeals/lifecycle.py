@@ -95,8 +95,11 @@ async def _say_thread_fails(
     if taken.attempts < TELL_AFTER:
         return
     settings = services.workspace.appeals
-    message = v.thread_failed(appeal, settings.channel if settings else None, claims.describe(error))
-    await services.tell_admins(message, key=f"appeal-thread-failed:{appeal.appeal_id}")
+    where = settings.channel if settings else None
+    message = v.thread_failed(appeal, where, claims.describe(error))
+    # Once per channel and day, not per appeal: an outage must not become one DM per appeal filed.
+    day = services.clock().astimezone(services.workspace.tz).date()
+    await services.tell_admins(message, key=f"appeal-thread-failed:{where}:{day}")
 
 
 async def _tell(services: Services, key: str, user: str, message: Message) -> bool:
@@ -205,7 +208,8 @@ def jobs(workspace: Workspace) -> list[Job]:
 TIMERS = (
     Timer(store.THREAD_TIMER, run_thread, max_attempts=100_000, max_backoff=timedelta(hours=1)),
     Timer(store.REMIND_TIMER, run_remind),
-    Timer(store.CORRECT_TIMER, run_correct, max_attempts=50, max_backoff=timedelta(hours=1)),
+    # Never given up: an overturn the figures have not taken is retried hourly until they do.
+    Timer(store.CORRECT_TIMER, run_correct, max_attempts=100_000, max_backoff=timedelta(hours=1)),
     Timer(store.DECIDED_TIMER, run_decided, max_attempts=50, max_backoff=timedelta(hours=1)),
     Timer(WEEKLY_TIMER, run_weekly),
 )

@@ -19,7 +19,7 @@ from bot.workspace import Workspace
 from handlers.appeals import window
 from handlers.queue_data.corrections import VerdictChange, apply_verdict_change
 from handlers.queue_data.labelers import Identity
-from storage import claims
+from storage import claims, queue_data
 from storage.engine import Database
 from storage.models.appeals import OPEN, OVERTURNED, UPHELD, Appeal
 from storage.models.digest import Decision
@@ -281,6 +281,11 @@ async def correct(db: Database, workspace: Workspace, appeal_id: int, now: datet
     """An overturn's difference taken into the stored daily figures, once: the appeal is marked
     corrected in the same transaction, so a retry after a crash finds it done."""
     async with db.transaction() as session:
+        appeal = await session.get(Appeal, appeal_id)
+        if appeal is None:
+            return False
+        # The day's lock first (as an ingest takes it), then the mark: the two never wait on each other.
+        await queue_data.lock_days(session, appeal.completed_us, appeal.completed_us)
         marked = await session.execute(
             update(Appeal)
             .where(Appeal.appeal_id == appeal_id, Appeal.status == OVERTURNED, Appeal.corrected_at.is_(None))
@@ -288,8 +293,8 @@ async def correct(db: Database, workspace: Workspace, appeal_id: int, now: datet
         )
         if marked.rowcount != 1:
             return False
-        appeal = await session.get(Appeal, appeal_id)
-        assert appeal is not None and appeal.final_label is not None
+        await session.refresh(appeal)
+        assert appeal.final_label is not None
         change = VerdictChange(
             appeal.completed_us, appeal.queue, appeal.item_id, appeal.labeler_id, appeal.vendor,
             appeal.site, appeal.decision, was=appeal.qa_decision, now=appeal.final_label,

@@ -74,6 +74,7 @@ async def audited_disagreements(db: Database, queue: str, now: datetime, days: i
         Appeal.queue == Decision.queue,
         Appeal.item_id == Decision.item_id,
         Appeal.status == OVERTURNED,
+        Appeal.corrected_at.is_not(None),  # as every read of the decisions joins it
     )
     reference = func.coalesce(Appeal.final_label, Decision.qa_decision)
     query = (

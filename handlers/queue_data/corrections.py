@@ -4,7 +4,8 @@ The blocks are additive, so the difference is exact: the day's blocks minus the 
 QA's first label, plus it counted with the reviewer's. Computed by `daily_aggregates` on a one-row table,
 so the local day and the unknown-queue rule are the ones every other figure uses; the values come from
 the appeal, so raw rows that retention has purged are not needed. Runs once: in the transaction that
-overturns the appeal.
+marks the appeal corrected (handlers/appeals/store.correct, a durable timer after the decision); reads
+of the decisions join an overturn only once it is corrected, so nothing counts it twice.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def _counted(stored: pd.DataFrame, was: pd.DataFrame) -> bool:
 
 async def apply_verdict_change(session: AsyncSession, workspace: Workspace, change: VerdictChange) -> None:
     """Correct the stored daily blocks of every kept timezone for one overturned verdict, in the
-    caller's transaction (the one that overturns the appeal, so it happens exactly once)."""
+    caller's transaction (the one that marks the appeal corrected, so it happens exactly once)."""
     if change.was == change.now:
         return
     # An ingest recomputing this day meanwhile would overwrite the correction, or count it twice.
@@ -125,11 +126,12 @@ async def apply_verdict_change(session: AsyncSession, workspace: Workspace, chan
 
 
 async def overturned_count(session: AsyncSession, start_us: int, end_us: int, queues: Sequence[str]) -> int:
-    """Overturned appeals on decisions completed in [start, end) on `queues`."""
+    """Overturned appeals on decisions completed in [start, end) on `queues`, that the figures count."""
     if not queues:
         return 0
     query = select(func.count()).where(
         Appeal.status == OVERTURNED,
+        Appeal.corrected_at.is_not(None),
         Appeal.completed_us >= start_us,
         Appeal.completed_us < end_us,
         Appeal.queue.in_(list(queues)),

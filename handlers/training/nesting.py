@@ -62,13 +62,17 @@ def _day_start(site: Site, day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=site.tz)
 
 
-def _counts(table: pa.Table, days: list[date], labeler_ids: set[str], tz: str) -> dict[str, tuple[int, int]]:
-    """(audited, agreed) per labeler ID, of rows completed on one of `days` in `tz`."""
-    frame = table.select(["labeler_id", "completed_at", "decision", "qa_decision"]).to_pandas()
+def _counts(
+    table: pa.Table, days: list[date], labeler_ids: set[str], tz: str, vendor: str
+) -> dict[str, tuple[int, int]]:
+    """(audited, agreed) per labeler ID, of the cohort vendor's rows completed on one of `days` in `tz`
+    (another vendor numbering its labelers alike on a shared queue is not this cohort)."""
+    frame = table.select(["labeler_id", "vendor", "completed_at", "decision", "qa_decision"]).to_pandas()
     if frame.empty:
         return {}
     local_day = frame["completed_at"].dt.tz_convert(tz).dt.date
-    frame = frame[local_day.isin(set(days)) & frame["labeler_id"].isin(labeler_ids)]
+    ours = frame["labeler_id"].isin(labeler_ids) & (frame["vendor"] == vendor)
+    frame = frame[local_day.isin(set(days)) & ours]
     frame = frame.assign(agreed=frame["decision"] == frame["qa_decision"])
     grouped = frame.groupby("labeler_id")["agreed"].agg(["count", "sum"])
     return {str(k): (int(row["count"]), int(row["sum"])) for k, row in grouped.iterrows()}
@@ -123,5 +127,5 @@ async def nesting_quality(
         end = min(_day_start(site, days[-1] + timedelta(days=1)), now)
         async with db.transaction() as session:
             table = await audited_between(session, _micros(start), _micros(end), list(cohort.queues))
-        counts = await asyncio.to_thread(_counts, table, days, ids, site.timezone)
+        counts = await asyncio.to_thread(_counts, table, days, ids, site.timezone, cohort.vendor)
     return _rows(cohort, counts, target, started, min_audits)

@@ -88,6 +88,7 @@ def appeal(row: pd.Series, status: str, final: str | None) -> Appeal:
         due_at=at + timedelta(days=2),
         status=status,
         final_label=final,
+        corrected_at=at if status == OVERTURNED else None,  # what appeals.store.correct marks
     )
 
 

@@ -165,8 +165,12 @@ async def test_the_auditor_and_the_labeler_are_not_reviewers(db, workspace) -> N
         assert await access.review_refusal(services, QUINN, appeal) is None
     assert not access.auditor_unmapped(ws, by_mail)
     assert "decided by the appeal reviewers" in (await access.review_refusal(services, LABELER, one) or "")
-    assert "decided by the appeal reviewers" in (
+    assert "Vendor leads do not decide appeals" in (
         await access.review_refusal(services, "U0NWLEAD1", one) or ""
+    )
+    # a vendor lead inside a reviewers group is neither a reviewer (no reminders, no counts) nor allowed
+    assert "U0NWLEAD1" not in await access.reviewers(
+        _Services(appeals_on(workspace, reviewers=["U0NWLEAD1"]), db)
     )
     # named reviewers replace the admins and trainers; a vendor lead is refused even when named
     named = _Services(appeals_on(workspace, reviewers=["U0LABEL02", "U0NWLEAD1"]), db)
@@ -250,3 +254,20 @@ async def test_an_overturn_to_a_third_label_moves_the_error_pair_not_the_agreeme
     assert await agreed_on_day(db, ws) == (3, 1)  # still one agreement of three audited
     assert after.get(("remove", "allow"), 0) == before[("remove", "allow")] - 1
     assert after.get(("remove", "escalate"), 0) == before.get(("remove", "escalate"), 0) + 1
+
+
+async def test_a_day_recomputed_between_the_decision_and_the_correction_counts_the_overturn_once(
+    db, workspace
+) -> None:
+    """The same audits file again after the overturn and before its correction: the day is recomputed
+    from the rows (which join only corrected overturns), then corrected once; again after: unchanged."""
+    ws = appeals_on(workspace)
+    item = next(i for i in await loaded(db, ws) if i.key.item_id == "ap-001")
+    await store.file(db, ws, item, Filing(LABELER, "why", "4.2"), NOW)
+    await store.decide(db, 1, Ruling("overturned", TARA, "right"), NOW)
+    await ingest_decisions(db, ws, decisions_csv(), "again.csv", now=NOW)
+    assert await agreed_on_day(db, ws) == (3, 1)
+    assert await store.correct(db, ws, 1, NOW)
+    assert await agreed_on_day(db, ws) == (3, 2)
+    await ingest_decisions(db, ws, decisions_csv(), "again.csv", now=NOW)
+    assert await agreed_on_day(db, ws) == (3, 2)

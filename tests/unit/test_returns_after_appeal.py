@@ -33,6 +33,7 @@ async def appeal_on(db: Database, pick: Pick, qa: str, status: str, final: str |
                 reason="the policy allows it", policy_section="2.1", filed_at=filed,
                 due_at=filed + timedelta(days=2), status=status,
                 decided_at=None if status == OPEN else filed + timedelta(hours=2), final_label=final,
+                corrected_at=filed + timedelta(hours=2) if status == OVERTURNED else None,
             )
         )  # fmt: skip
 

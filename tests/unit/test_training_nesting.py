@@ -91,6 +91,7 @@ class Rows:
         queue: str = QUEUE,
         audited: bool = True,
         no_decision: int = 0,
+        vendor: str = "bluebird",
     ) -> None:
         pairs = [("keep", "keep")] * agreed + [("remove", "keep")] * wrong + [(None, "keep")] * no_decision
         for decision, qa in pairs:
@@ -99,7 +100,7 @@ class Rows:
                 {
                     "item_id": f"item-{len(self.rows)}",
                     "queue": queue,
-                    "vendor": "bluebird",
+                    "vendor": vendor,
                     "site": "manila",
                     "labeler_id": labeler,
                     "enqueued_at": (done - timedelta(minutes=20)).isoformat(),
@@ -131,6 +132,7 @@ def seeded() -> Rows:
     r.add("L1", local(3, 12, hour=0, minute=5), 6)  # 3 Dec in Manila, still 2 Dec in UTC
     r.add("L1", local(26), 5, 5, queue=OTHER_QUEUE)  # another queue
     r.add("L1", local(27), 9, 9, audited=False)  # not audited
+    r.add("L1", local(26), 2, 12, vendor="northwind")  # another vendor's labeler L1 on the same queue
     # L2: 28 of 40 -> whole interval under 0.9.
     r.add("L2", local(25), 14, 6)
     r.add("L2", local(1, 12), 14, 6)

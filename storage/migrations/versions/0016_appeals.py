@@ -1,5 +1,7 @@
-"""appeals: one per audited decision, with its review; decisions: when each audit was stored (the
-appeal window runs from it). A nullable column: no rewrite of stored rows.
+"""appeals: one per audited decision, with its review and whether the daily figures took an overturn;
+decisions: when each audit was stored (the appeal window runs from it), with a partial (labeler, audit
+time) index. Audited rows stored before this revision get their decision's time once (their audit time is
+unknown; the earliest it can have been keeps old verdicts from being reopened to appeal).
 
 Revision ID: 0016
 Revises: 0015
