@@ -8,11 +8,21 @@ from bot.chat.port import ChatError, ChatPort
 
 
 async def attach_csv(
-    port: ChatPort, thread: MessageRef, filename: str, content: bytes, title: str, cli_line: str
+    port: ChatPort,
+    thread: MessageRef,
+    filename: str,
+    content: bytes,
+    title: str,
+    cli_line: str,
+    *,
+    look_first: bool = False,
 ) -> None:
-    """`content` as `filename` under `thread`; where files are not supported, `tsqa {cli_line}`."""
+    """`content` as `filename` under `thread`; where files are not supported, `tsqa {cli_line}`.
+    `look_first`: an earlier attempt may have uploaded it already (then it is not uploaded again)."""
     try:
-        await port.upload_file(thread.channel, filename, content, title=title, thread=thread)
+        await port.upload_file(
+            thread.channel, filename, content, title=title, thread=thread, look_first=look_first
+        )
     except ChatError as exc:
         if exc.code != "files_not_supported":
             raise

@@ -249,11 +249,22 @@ async def post_day(services: Services, queue_id: str, day: date) -> str:
         return result.note or "nothing drawn"
     stored = result.stored
 
+    async def upload(ref: MessageRef, taken: claims.Taken) -> str:
+        line = f"sampling draw --date {day} --queue {queue_id}"
+        title = f"Audit sample {queue_id} {day}"
+        await attach_csv(
+            services.port, ref, result.filename, result.csv(), title, line, look_first=taken.retaken
+        )
+        return result.filename
+
     async def attach(ref: MessageRef) -> None:
+        # The file is a claim of its own: a retry after it was uploaded (say the day's row failed to
+        # record the post) finds it done, and one after a lost answer looks for it before uploading.
         if stored.drawn.size:
-            line = f"sampling draw --date {day} --queue {queue_id}"
-            title = f"Audit sample {queue_id} {day}"
-            await attach_csv(services.port, ref, result.filename, result.csv(), title, line)
+            key = f"sampling-csv:{queue_id}:{day}"
+            taken = await claims.once(services.db, key, "sampling", services.clock, lambda t: upload(ref, t))
+            if not taken.done:
+                raise claims.Held(key, None)
         await store.set_posted(services.db, queue_id, day, ref.ts)
 
     ref = await once.post_recorded(

@@ -119,3 +119,34 @@ async def test_a_lot_failed_on_reduced_switches_to_normal_and_says_when_and_why(
     async with running_bot(ws, loaded_url, clock=lambda: now[0], fake=fake) as (bot, slack):
         await daily.catch_up(bot.services)
         assert len(switch_posts(slack.fake)) == 1
+
+
+async def test_a_post_retried_after_its_file_was_uploaded_does_not_upload_it_again(
+    workspace, loaded_url, monkeypatch
+) -> None:
+    """The summary and its CSV went out, then recording the post failed (the database, say): the retry
+    finds the post (keyed) and the file (a claim of its own), and adds neither again."""
+    from bot import timers
+
+    ws = with_sampling(workspace)
+    now = [EXAMPLE_NOW]
+    real = daily.store.set_posted
+    failed: list[str] = []
+
+    async def flaky(db, queue, day, ts):  # noqa: ANN001, ANN202
+        if queue == "hate-en" and not failed:
+            failed.append(queue)
+            raise ConnectionError("the database went away")
+        return await real(db, queue, day, ts)
+
+    monkeypatch.setattr(daily.store, "set_posted", flaky)
+    async with running_bot(ws, loaded_url, clock=lambda: now[0]) as (bot, slack):
+        await eventually(lambda: failed and len(slack.fake.state.files) == 3, 30)
+        now[0] = EXAMPLE_NOW + timedelta(minutes=5)  # past the timer's back-off
+        while await timers.run_due(bot.services, bot.services.timers):
+            pass
+        draw = await daily.store.load_draw(bot.db, "hate-en", YESTERDAY)
+        assert failed == ["hate-en"] and draw is not None and draw.posted_ts
+        names = [f.name for f in slack.fake.state.files.values()]
+        assert names.count(f"audit-sample-hate-en-{YESTERDAY}.csv") == 1 and len(names) == 3
+        assert len(sample_posts(slack.fake)) == 3
