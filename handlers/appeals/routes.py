@@ -20,6 +20,7 @@ from handlers.appeals.store import DecisionKey, Filing, Ruling
 from storage.models.appeals import OPEN, OVERTURNED, UPHELD
 
 NOT_MINE = "⛔ This button is not one of mine."
+ALREADY = "You appealed this audit already"  # a retried submit finds this and closes quietly
 OFF = "Appeals are not set up in this workspace (the workspace file has no `appeals:` section)."
 REPORT_READERS = (Role.ADMIN, Role.TRAINER, Role.VENDOR_LEAD)
 RECENT_APPEALS = timedelta(days=28)  # `/quality mine` also shows the outcome of appeals filed since
@@ -27,7 +28,8 @@ RECENT_APPEALS = timedelta(days=28)  # `/quality mine` also shows the outcome of
 
 async def mine_command(ctx: Context, cmd: Command, args: list[str]) -> None:
     """Only for the asker: their own audited disagreements, ephemeral (Teams: their personal chat)."""
-    ids = await access.own_ids(ctx.db, ctx.workspace.normal_user(cmd.user))
+    person = ctx.workspace.normal_user(cmd.user)
+    ids = await access.own_ids(ctx.db, person)
     if isinstance(ids, str):
         await ctx.respond(Message.text(md("{}", ids)))
         return
@@ -36,7 +38,6 @@ async def mine_command(ctx: Context, cmd: Command, args: list[str]) -> None:
     since = window.opened_since(now, settings, ctx.workspace.tz) if settings else now - timedelta(days=7)
     items = await store.disagreements(ctx.db, ids, since)
     shown = {i.key for i in items}
-    person = ctx.workspace.normal_user(cmd.user)
     earlier = [a for a in await store.appeals_of(ctx.db, person, now - RECENT_APPEALS) if a.key not in shown]
     await ctx.respond(v.mine_message([*items, *earlier], ctx.workspace, now))
 
@@ -53,7 +54,7 @@ async def _appealable(ctx: Context, value: str, who: str) -> store.Audited | str
     if item is None or not await access.owns(ctx.db, ctx.workspace.normal_user(who), item):
         return "⛔ You can appeal audits of your own decisions only."
     if item.status is not None:
-        return f"You appealed this audit already: appeal #{item.appeal_id} is {_said(item.status)}."
+        return f"{ALREADY}: appeal #{item.appeal_id} is {_said(item.status)}."
     if not window.is_open(item.audited_at, ctx.now(), settings, ctx.workspace.tz):
         closes = window.closes_on(item.audited_at, settings, ctx.workspace.tz)
         return v.late_text(closes, item.audited_at.astimezone(ctx.workspace.tz).date())
@@ -61,7 +62,7 @@ async def _appealable(ctx: Context, value: str, who: str) -> store.Audited | str
 
 
 def _said(status: str) -> str:
-    return {OPEN: "in review", UPHELD: "upheld", OVERTURNED: "overturned"}.get(status, status)
+    return v.STATUS_WORDS.get(status, status)
 
 
 async def appeal_button(ctx: Context, action: Action) -> None:
@@ -86,7 +87,7 @@ async def appeal_submitted(ctx: Context, submission: FormSubmission) -> FormErro
     """Checked again in full (the window may have closed while the form was open); filed once."""
     found = await _appealable(ctx, submission.state, submission.user)
     if isinstance(found, str):
-        if found.startswith("You appealed this audit already"):
+        if found.startswith(ALREADY):
             return None  # a retried or doubled submit: the first one filed it and was confirmed
         return FormErrors({"reason": found})
     reason, section = _text(submission, "reason"), _text(submission, "section")

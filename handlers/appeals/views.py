@@ -31,7 +31,7 @@ from bot.workspace import Workspace
 from bot.workspace_appeals import AppealSettings
 from handlers.appeals import window
 from handlers.appeals.store import Audited
-from storage.models.appeals import OPEN, OVERTURNED, Appeal
+from storage.models.appeals import OPEN, OVERTURNED, UPHELD, Appeal
 
 APPEAL = "appeal.open"  # value: the decision's key
 UPHOLD = "appeal.uphold"  # value: the appeal's number
@@ -41,6 +41,7 @@ DECIDE_FORM = "appeal.decide"
 MAX_REASON = 1500
 MAX_SECTION = 200
 MAX_NOTE = 1500
+STATUS_WORDS = {OPEN: "in review", UPHELD: "upheld", OVERTURNED: "overturned"}
 SHOWN = 15  # items in one message: each takes two blocks of Slack's fifty
 _SECOND = timedelta(seconds=1)  # due_at is the midnight after the due day: a second before names the day
 
@@ -69,8 +70,7 @@ def _item(workspace: Workspace, queue_id: str, item_id: str) -> Markup:
 def _status(item: Audited) -> Markup:
     if item.status is None:
         return md("")
-    words = {OPEN: "appealed, in review", "upheld": "appealed, upheld", OVERTURNED: "appealed, overturned"}
-    return md(" · _{} (#{})_", words.get(item.status, item.status), item.appeal_id)
+    return md(" · _appealed, {} (#{})_", STATUS_WORDS.get(item.status, item.status), item.appeal_id)
 
 
 def disagreement_line(item: Audited, workspace: Workspace) -> Markup:

@@ -21,8 +21,10 @@ from storage.models.training import TrainingCohort, TrainingMember
 Identity = tuple[str, str]  # (labeler ID, vendor)
 
 
-async def _held(db: Database, users: Iterable[str] | None = None) -> set[tuple[str, Identity]]:
-    """(user, identity) pairs the rosters hold, for these users (None: everyone)."""
+async def _held(
+    db: Database, users: Iterable[str] | None = None, labeler_ids: Iterable[str] | None = None
+) -> set[tuple[str, Identity]]:
+    """(user, identity) pairs the rosters hold, for these users and/or labeler IDs (None: everyone)."""
     roster = select(QuizRosterEntry.user_id, QuizRosterEntry.labeler_id, QuizRosterEntry.vendor)
     cohorts = select(TrainingMember.user_id, TrainingMember.labeler_id, TrainingCohort.vendor).join(
         TrainingCohort, TrainingCohort.cohort_id == TrainingMember.cohort_id
@@ -33,6 +35,10 @@ async def _held(db: Database, users: Iterable[str] | None = None) -> set[tuple[s
         wanted = list(users)
         roster = roster.where(QuizRosterEntry.user_id.in_(wanted))
         cohorts = cohorts.where(TrainingMember.user_id.in_(wanted))
+    if labeler_ids is not None:
+        ids = list(labeler_ids)
+        roster = roster.where(QuizRosterEntry.labeler_id.in_(ids))
+        cohorts = cohorts.where(TrainingMember.labeler_id.in_(ids))
     found: set[tuple[str, Identity]] = set()
     async with db.transaction() as session:
         for query in (roster, cohorts):
@@ -46,7 +52,8 @@ async def _held(db: Database, users: Iterable[str] | None = None) -> set[tuple[s
 async def _holders(db: Database, identities: Iterable[Identity]) -> dict[Identity, set[str]]:
     wanted = set(identities)
     held: dict[Identity, set[str]] = defaultdict(set)
-    for user, identity in await _held(db):
+    # Only the rows of these IDs: a home tab opened must not read the whole roster.
+    for user, identity in await _held(db, labeler_ids={labeler_id for labeler_id, _ in wanted}):
         if identity in wanted:
             held[identity].add(user)
     return held
