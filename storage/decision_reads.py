@@ -65,15 +65,21 @@ def decisions_query(start_us: int, end_us: int, *, outcomes: bool = True) -> str
 
 
 async def decisions_between(
-    session: AsyncSession, start_us: int, end_us: int, *, outcomes: bool = True
+    session: AsyncSession,
+    start_us: int,
+    end_us: int,
+    *,
+    outcomes: bool = True,
+    queues: Sequence[str] | None = None,
 ) -> pa.Table:
-    """Stored decisions completed in [start, end), as the typed table the aggregation reads; with
-    `outcomes=False`, `qa_decision` is QA's audit as stored, not the label an overturned appeal gave.
+    """Stored decisions completed in [start, end), on `queues` only (None: every queue), as the typed
+    table the aggregation reads; with `outcomes=False`, `qa_decision` is QA's audit as stored, not the
+    label an overturned appeal gave.
 
     Read through the driver, not SQLAlchemy's rows: a million rows must not be turned into Python
     objects on the event loop. PostgreSQL sends them as CSV (COPY), parsed by Arrow in a thread;
     SQLite's rows are fetched in its own thread and put into columns in another."""
-    return await _read_decisions(session, decisions_query(start_us, end_us, outcomes=outcomes), [])
+    return await _read_in_queues(session, decisions_query(start_us, end_us, outcomes=outcomes), queues)
 
 
 async def audited_between(
@@ -82,15 +88,20 @@ async def audited_between(
     """Stored decisions completed in [start, end) that QA audited (a non-empty QA decision), on
     `queues` only (None: every queue), as `decisions_between` reads them: the quality analysis reads
     the audited 15% without the rest."""
-    if queues is not None and not queues:
+    query = decisions_query(start_us, end_us) + " AND d.qa_decision IS NOT NULL AND d.qa_decision <> ''"
+    return await _read_in_queues(session, query, queues)
+
+
+async def _read_in_queues(session: AsyncSession, query: str, queues: Sequence[str] | None) -> pa.Table:
+    """`query` (ending in its WHERE clause) narrowed to `queues`, bound as parameters, never written
+    into the SQL; None reads every queue, an empty list none."""
+    if queues is None:
+        return await _read_decisions(session, query, [])
+    if not queues:
         return _decisions_from_rows([])
     postgres = session.bind.dialect.name == "postgresql"
-    query = decisions_query(start_us, end_us) + " AND d.qa_decision IS NOT NULL AND d.qa_decision <> ''"
-    args = list(queues or [])
-    if queues is not None:  # bound as parameters, never written into the SQL
-        marks = (f"${i + 1}" if postgres else "?" for i in range(len(args)))
-        query += f" AND d.queue IN ({', '.join(marks)})"
-    return await _read_decisions(session, query, args)
+    marks = (f"${i + 1}" if postgres else "?" for i in range(len(queues)))
+    return await _read_decisions(session, query + f" AND d.queue IN ({', '.join(marks)})", list(queues))
 
 
 async def _read_decisions(session: AsyncSession, query: str, args: list[Any]) -> pa.Table:

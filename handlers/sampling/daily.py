@@ -100,11 +100,11 @@ async def nesting_labelers(db: Database, workspace: Workspace, queue: str, day: 
     }
 
 
-async def day_decisions(db: Database, workspace: Workspace, day: date) -> pa.Table:
-    """Every queue's decisions of `day` in the workspace timezone."""
+async def day_decisions(db: Database, workspace: Workspace, day: date, queues: list[str]) -> pa.Table:
+    """These queues' decisions of `day` in the workspace timezone (the rest of the day is not read)."""
     start, end = day_bounds_us(day, day, workspace.timezone)
     async with db.transaction() as session:
-        return await queue_data.decisions_between(session, start, end)
+        return await queue_data.decisions_between(session, start, end, queues=queues)
 
 
 def _of_queue(decisions: pa.Table, queue: str) -> pa.Table:
@@ -120,8 +120,8 @@ async def draw_day(
     decisions: pa.Table | None = None,
 ) -> DayDraw:
     """Judge the queue's returned lots, then its draw for `day`: the stored one, else drawn now under
-    the current inspection and stored. `decisions`: the day's decisions of every queue, when the
-    caller has read them already."""
+    the current inspection and stored. `decisions`: the day's decisions of this queue and maybe others,
+    when the caller has read them already."""
     queue = workspace.queue(queue_id)
     if queue is None:
         raise ValueError(f"no queue {queue_id}")
@@ -134,7 +134,7 @@ async def draw_day(
     if existing is not None:
         return DayDraw(queue, day, existing, False, judged)
     if decisions is None:
-        decisions = await day_decisions(db, workspace, day)
+        decisions = await day_decisions(db, workspace, day, [queue_id])
     rows = await asyncio.to_thread(_of_queue, decisions, queue_id)
     if rows.num_rows == 0:
         return DayDraw(queue, day, None, False, judged, f"no decisions on {queue_id} on {day}: nothing drawn")

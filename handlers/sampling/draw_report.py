@@ -17,8 +17,8 @@ from storage.engine import Database
 async def draw_days(
     db: Database, workspace: Workspace, day: date, queues: list[str], now: datetime
 ) -> list[DayDraw]:
-    """`tsqa sampling draw`: each queue's draw for `day`, the day's decisions read once for all."""
-    decisions = await day_decisions(db, workspace, day)
+    """`tsqa sampling draw`: each queue's draw for `day`, their decisions of the day read once for all."""
+    decisions = await day_decisions(db, workspace, day, queues)
     return [await draw_day(db, workspace, queue, day, now, decisions) for queue in queues]
 
 

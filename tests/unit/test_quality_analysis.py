@@ -564,11 +564,12 @@ async def test_load_reads_only_the_audited_rows_needed(
     assert nothing.num_rows == 0
 
 
-async def test_audited_between_reads_the_audited_rows_of_the_queues_asked(
+async def test_decision_reads_return_the_rows_of_the_queues_asked(
     db: Database, workspace: Workspace, frame: pd.DataFrame
 ) -> None:
-    """The public reader `load` uses: audited rows in [start, end) only, on the queues named (a name
-    with a quote is a bound value, not SQL); every column as `decisions_between` types it."""
+    """The public readers `load` and the sampling draw use: (audited) rows in [start, end) only, on the
+    queues named (a name with a quote is a bound value, not SQL); every column as `decisions_between`
+    types it."""
     table = typed(frame[frame["queue"] != "ghost-q"])
     async with db.transaction() as session:
         await store_decisions(session, table)
@@ -586,6 +587,12 @@ async def test_audited_between_reads_the_audited_rows_of_the_queues_asked(
         every_queue = await audited_between(session, start, end, None)
         two = await audited_between(session, start, end, ["hate-en", "spam-pt' OR '1'='1"])
         none = await audited_between(session, start, end, [])
+        one_queue = await decisions_between(session, start, end, queues=["hate-en", "x' OR '1'='1"])
+        no_queue = await decisions_between(session, start, end, queues=[])
+    assert 0 < one_queue.num_rows < everything.num_rows
+    on_hate = everything.filter(pc.field("queue") == "hate-en").sort_by("item_id")
+    assert one_queue.sort_by("item_id").equals(on_hate)
+    assert no_queue.num_rows == 0 and no_queue.schema == everything.schema
     expected = everything.filter(audited).sort_by("item_id")
     assert 0 < expected.num_rows < everything.num_rows
     assert every_queue.schema == everything.schema
