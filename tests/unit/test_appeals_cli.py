@@ -18,8 +18,8 @@ from storage.engine import Database
 from storage.migrate import run_on_database
 from storage.models.appeals import Appeal
 from storage.models.digest import Decision
+from tests.unit.cli_fixtures import tsqa_app, tsqa_env
 
-ROOT = Path(__file__).resolve().parents[2]
 # (queue, vendor, auditor, appeal status or None, hours to decide); all disagreements.
 ROWS = [
     ("hate-en", "northwind", "qa-01", "overturned", 4.0),
@@ -33,11 +33,7 @@ ROWS = [
 
 @pytest.fixture
 def app() -> typer.Typer:
-    """The CLI as `tsqa` mounts it: a root app the capability registers into."""
-    root = typer.Typer()
-    root.command("version")(lambda: None)  # a second command keeps `appeals` a subcommand
-    register(root)
-    return root
+    return tsqa_app(register)
 
 
 @pytest.fixture
@@ -72,7 +68,7 @@ def env(workspace: Workspace, tmp_path: Path) -> dict[str, str]:
             await session.execute(insert(Appeal), appeals)
 
     run_on_database(url, store)
-    return {"DATABASE_URL": url, "TSQA_WORKSPACE": str(ROOT / "examples" / "workspace.yml")}
+    return tsqa_env(url)
 
 
 def run(app: typer.Typer, env: dict[str, str], *args: str):

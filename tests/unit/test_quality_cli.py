@@ -23,17 +23,12 @@ from handlers.queue_data.generate import generate_decisions
 from storage.engine import Database
 from storage.migrate import run_on_database
 from storage.queue_data import store_decisions
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.unit.cli_fixtures import tsqa_app, tsqa_env
 
 
 @pytest.fixture
 def app() -> typer.Typer:
-    """The CLI as `tsqa` mounts it: a root app the capability registers into."""
-    root = typer.Typer()
-    root.command("version")(lambda: None)  # a second command keeps `quality` a subcommand
-    register(root)
-    return root
+    return tsqa_app(register)
 
 
 @pytest.fixture
@@ -52,7 +47,7 @@ def stored(workspace: Workspace, tmp_path: Path) -> tuple[dict[str, str], object
             await store_decisions(session, table)
 
     run_on_database(url, store)
-    env = {"DATABASE_URL": url, "TSQA_WORKSPACE": str(ROOT / "examples" / "workspace.yml")}
+    env = tsqa_env(url)
     return env, table
 
 

@@ -20,15 +20,12 @@ from handlers.sampling.cochran import cochran_size
 from handlers.sampling.iso2859 import SamplingError
 from handlers.sampling.plans import single_plan
 from handlers.sampling.routes import plan_from_words, size_from_words
+from tests.unit.cli_fixtures import tsqa_app
 
 
 @pytest.fixture
 def app() -> typer.Typer:
-    """The CLI as `tsqa` mounts it: a root app the capability registers into."""
-    root = typer.Typer()
-    root.command("version")(lambda: None)  # a second command keeps `sampling` a subcommand
-    register(root)
-    return root
+    return tsqa_app(register)
 
 
 def run(app: typer.Typer, *args: str):  # noqa: ANN201

@@ -4,14 +4,11 @@ SQLite and PostgreSQL); sent twice, nothing is filled the second time."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -30,9 +27,11 @@ from handlers.sampling.returns import (
 )
 from storage.migrate import run_on_database
 from storage.models import Decision
-from tests.unit.test_sampling_store import NOW, QUEUE, day_table, load, ws  # noqa: F401  (ws: a fixture)
+from tests.unit.cli_fixtures import tsqa_app, tsqa_env
+from tests.unit.sampling_fixtures import DAY, NOW, QUEUE, csv_rows, day_table, load
+from tests.unit.sampling_fixtures import filled as filled  # also for test_returns_after_appeal.py
+from tests.unit.sampling_fixtures import ws as ws  # a fixture: in this module's names, pytest finds it
 
-DAY = date(2026, 11, 19)
 HEADER = "queue,item_id,completed_at,labeler_id,decision,link,qa_decision,qa_auditor\n"
 T1 = "2026-11-19T08:00:00+00:00"
 
@@ -109,19 +108,6 @@ def test_vendor_leads_send_their_own_queues_only_and_labelers_none(workspace) ->
     assert upload_scope(queues, UserRoles("U0LABEL01", frozenset())) is None
 
 
-def filled(data: bytes, verdicts: dict[int, str], auditor: str = "qa-7") -> bytes:
-    """The auditors' file with `qa_decision` filled on the rows numbered in `verdicts`."""
-    rows = list(csv.DictReader(io.StringIO(data.decode())))
-    for index, verdict in verdicts.items():
-        rows[index]["qa_decision"] = verdict
-        rows[index]["qa_auditor"] = auditor
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode()
-
-
 async def stored_audits(db) -> dict[str, str]:
     async with db.transaction() as session:
         rows = await session.execute(
@@ -130,7 +116,7 @@ async def stored_audits(db) -> dict[str, str]:
         return {item: verdict for item, verdict in rows.all() if verdict}
 
 
-async def test_the_audits_are_stored_through_the_ingest_once(db, ws) -> None:  # noqa: F811
+async def test_the_audits_are_stored_through_the_ingest_once(db, ws) -> None:
     await load(db, day_table(DAY))  # 1000 decisions, all "allow"
     result = await draw_day(db, ws, QUEUE, DAY, NOW)
     assert result.stored is not None and result.stored.drawn.size == 80
@@ -165,11 +151,11 @@ async def test_the_audits_are_stored_through_the_ingest_once(db, ws) -> None:  #
     assert (back.audited, back.nonconforming) == (12, 3)
 
 
-async def test_a_row_without_its_stored_decision_refuses_the_whole_file(db, ws) -> None:  # noqa: F811
+async def test_a_row_without_its_stored_decision_refuses_the_whole_file(db, ws) -> None:
     await load(db, day_table(DAY))
     result = await draw_day(db, ws, QUEUE, DAY, NOW)
     assert result.stored is not None
-    rows = list(csv.DictReader(io.StringIO(result.csv().decode())))
+    rows = csv_rows(result.csv())
     good = rows[0]
     text = HEADER + "".join(
         ",".join([r["queue"], item, r["completed_at"], r["labeler_id"], r["decision"], "", "remove", ""])
@@ -197,13 +183,8 @@ def test_the_cli_takes_the_file_back(tmp_path: Path, workspace) -> None:
     data = run_on_database(url, prepare)
     file = tmp_path / "audit-sample-hate-en-2026-11-19.csv"
     file.write_bytes(filled(data, {0: "remove", 1: "allow"}))
-    env = {
-        "DATABASE_URL": url,
-        "TSQA_WORKSPACE": str(Path(__file__).parents[2] / "examples" / "workspace.yml"),
-    }
-    root = typer.Typer()
-    root.command("version")(lambda: None)
-    register(root)
+    env = tsqa_env(url)
+    root = tsqa_app(register)
     answer = CliRunner().invoke(root, ["sampling", "returns", str(file), "--json"], env=env)
     assert answer.exit_code == 0, answer.output
     said = json.loads(answer.stdout)
@@ -226,7 +207,7 @@ def test_the_cli_takes_the_file_back(tmp_path: Path, workspace) -> None:
     assert "line 2: qa_decision: 'delete' is not one of hate-en's labels" in refused.output
 
 
-async def test_a_row_the_ingest_refuses_is_named_by_its_line_in_the_returned_file(db, ws) -> None:  # noqa: F811
+async def test_a_row_the_ingest_refuses_is_named_by_its_line_in_the_returned_file(db, ws) -> None:
     await load(db, day_table(DAY))  # stored under northwind's lisbon site
     result = await draw_day(db, ws, QUEUE, DAY, NOW)
     assert result.stored is not None

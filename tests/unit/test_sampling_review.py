@@ -6,56 +6,29 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select, update
-
 from bot.workspace_sampling import QueuePlan, SamplingSettings
 from handlers.sampling import daily, store
 from handlers.sampling.daily import draw_day
 from handlers.sampling.switching import SwitchState
-from storage.models import Decision, SamplingDraw, SamplingDrawnItem
-from tests.unit.test_sampling_store import NOW, QUEUE, day_table, load, ws  # noqa: F401 - a fixture
+from storage.models import SamplingDraw
+from tests.unit.sampling_fixtures import DAY, NOW, QUEUE, Key, audit, day_table, drawn_keys, load
+from tests.unit.sampling_fixtures import ws as ws  # a fixture: in this module's names, pytest finds it
 
-DAY = date(2026, 11, 19)
 
-
-async def _audit(db, day: date, wrong: set[tuple[str, int]]) -> None:  # noqa: ANN001
+async def _audit(db, day: date, wrong: set[Key]) -> None:
     """QA audits every drawn item of the day; those in `wrong` disagree."""
-    async with db.transaction() as session:
-        items = (
-            await session.execute(
-                select(SamplingDrawnItem.item_id, SamplingDrawnItem.completed_us).where(
-                    SamplingDrawnItem.queue == QUEUE, SamplingDrawnItem.day == day
-                )
-            )
-        ).all()
-        for item_id, completed_us in items:
-            verdict = "remove" if (item_id, completed_us) in wrong else "allow"
-            await session.execute(
-                update(Decision)
-                .where(
-                    Decision.queue == QUEUE,
-                    Decision.item_id == item_id,
-                    Decision.completed_us == completed_us,
-                )
-                .values(qa_decision=verdict)
-            )
+    await audit(db, {key: "remove" if key in wrong else "allow" for key in await drawn_keys(db, day)})
 
 
-async def _ranked(db, day: date) -> tuple[list[tuple[str, int]], int]:  # noqa: ANN001
+async def _ranked(db, day: date) -> tuple[list[Key], int]:
+    """The day's drawn items in the plan's order (its own sample first), and the plan's sample size."""
     async with db.transaction() as session:
         draw = await session.get(SamplingDraw, (QUEUE, day))
-        items = (
-            await session.execute(
-                select(SamplingDrawnItem.item_id, SamplingDrawnItem.completed_us).where(
-                    SamplingDrawnItem.queue == QUEUE, SamplingDrawnItem.day == day
-                )
-            )
-        ).all()
-    order = sorted(items, key=lambda i: store.plan_order(draw.seed, QUEUE, day, i[0], i[1]))
-    return [tuple(i) for i in order], draw.sample_size
+    ranked = sorted(await drawn_keys(db, day), key=lambda key: store.plan_order(draw.seed, QUEUE, day, *key))
+    return ranked, draw.sample_size
 
 
-async def test_a_lot_is_judged_on_the_plans_own_sample_not_the_minimums(db, ws) -> None:  # noqa: F811
+async def test_a_lot_is_judged_on_the_plans_own_sample_not_the_minimums(db, ws) -> None:
     # 5 labelers x 200 = a lot of 1000: J, n = 80, Ac 2, Re 3; a minimum of 40 each grows the draw to 200.
     grown = ws.model_copy(update={"sampling": ws.sampling.model_copy(update={"per_labeler_min": 40})})
     await load(db, day_table(DAY))
@@ -71,7 +44,7 @@ async def test_a_lot_is_judged_on_the_plans_own_sample_not_the_minimums(db, ws) 
     assert (await store.returned(db, QUEUE, DAY)).nonconforming == 3
 
 
-async def test_a_lot_drawn_under_a_superseded_severity_moves_no_rule(db, ws) -> None:  # noqa: F811
+async def test_a_lot_drawn_under_a_superseded_severity_moves_no_rule(db, ws) -> None:
     await load(db, day_table(DAY))
     await draw_day(db, ws, QUEUE, DAY, NOW)  # drawn under normal
     ranked, _ = await _ranked(db, DAY)
@@ -83,14 +56,14 @@ async def test_a_lot_drawn_under_a_superseded_severity_moves_no_rule(db, ws) -> 
     assert judged.state.inspection == "tightened" and judged.state.not_accepted == 0
 
 
-async def test_withdrawn_reduced_inspection_ends_at_the_next_draw(db, ws) -> None:  # noqa: F811
+async def test_withdrawn_reduced_inspection_ends_at_the_next_draw(db, ws) -> None:
     await store.put_state(db, "northwind", QUEUE, SwitchState(inspection="reduced"), NOW)
     await load(db, day_table(DAY))
     result = await draw_day(db, ws, QUEUE, DAY, NOW)  # reduced_allowed is false
     assert result.stored.inspection == "normal" and "no longer allowed" in result.note
 
 
-def test_a_vendors_samples_go_to_its_own_channel(ws) -> None:  # noqa: F811
+def test_a_vendors_samples_go_to_its_own_channel(ws) -> None:
     sampling = SamplingSettings(channel="C0SAMPLE1", vendor_channels={"bluebird": "C0BLUEB01"},
                                 queues={QUEUE: QueuePlan()})  # fmt: skip
     both = ws.model_copy(update={"sampling": sampling})
@@ -98,7 +71,7 @@ def test_a_vendors_samples_go_to_its_own_channel(ws) -> None:  # noqa: F811
     assert daily.draw_channel(both, "northwind") == "C0SAMPLE1"
 
 
-async def test_catch_up_makes_every_missed_day_due_since_the_last_draw(db, ws, monkeypatch) -> None:  # noqa: F811
+async def test_catch_up_makes_every_missed_day_due_since_the_last_draw(db, ws, monkeypatch) -> None:
     await load(db, day_table(DAY))
     await draw_day(db, ws, QUEUE, DAY, NOW)  # the last draw: 19 Nov
     due: list[date] = []

@@ -3,105 +3,31 @@ switching rules moved on by the audits that come back (on SQLite and PostgreSQL)
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-import pyarrow as pa
-import pytest
-import typer
-from sqlalchemy import select, update
+from sqlalchemy import select
 from typer.testing import CliRunner
 
-from bot.workspace_sampling import QueuePlan, SamplingSettings
 from handlers.sampling import store
 from handlers.sampling.cli import register
 from handlers.sampling.daily import draw_day, nesting_labelers
 from handlers.sampling.draw import DrawRule, draw
 from handlers.sampling.plans import single_plan
 from handlers.sampling.switching import SwitchState
-from storage import queue_data
 from storage.migrate import run_on_database
-from storage.models import (
-    Decision,
-    SamplingDraw,
-    SamplingDrawnItem,
-    TrainingCohort,
-    TrainingMember,
-    TrainingSession,
-)
-
-QUEUE = "hate-en"  # northwind, Europe/Dublin workspace (UTC+0 in November)
-NOW = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
-LABELERS = ["nr-1", "nr-2", "nr-3", "nr-4", "nr-5"]
-
-
-@pytest.fixture
-def ws(workspace):
-    sampling = SamplingSettings(
-        per_labeler_min=2, nesting_min=20, queues={QUEUE: QueuePlan(aql=1.0, level="II")}
-    )
-    return workspace.model_copy(update={"sampling": sampling})
-
-
-def day_table(day: date, per_labeler: int = 200, queue: str = QUEUE) -> pa.Table:
-    """`per_labeler` decisions for each of five labelers on `day`, none audited yet."""
-    rows = []
-    start = datetime(day.year, day.month, day.day, 8, tzinfo=UTC)
-    for n in range(per_labeler * len(LABELERS)):
-        done = start + timedelta(seconds=20 * n)
-        rows.append((f"{day:%m%d}-{n:05d}", LABELERS[n % len(LABELERS)], done))
-    utc = pa.timestamp("us", tz="UTC")
-    return pa.table(
-        {
-            "item_id": pa.array([r[0] for r in rows], pa.string()),
-            "queue": pa.array([queue] * len(rows), pa.string()),
-            "vendor": pa.array(["northwind"] * len(rows), pa.string()),
-            "site": pa.array(["lisbon"] * len(rows), pa.string()),
-            "labeler_id": pa.array([r[1] for r in rows], pa.string()),
-            "enqueued_at": pa.array([r[2] - timedelta(minutes=5) for r in rows], utc),
-            "completed_at": pa.array([r[2] for r in rows], utc),
-            "handle_seconds": pa.array([30.0] * len(rows), pa.float64()),
-            "decision": pa.array(["allow"] * len(rows), pa.string()),
-            "qa_decision": pa.array([None] * len(rows), pa.string()),
-        }
-    )
-
-
-async def load(db, *tables: pa.Table) -> None:
-    async with db.transaction() as session:
-        for table in tables:
-            await queue_data.store_decisions(session, table)
+from storage.models import SamplingDraw, SamplingDrawnItem, TrainingCohort, TrainingMember, TrainingSession
+from tests.unit.cli_fixtures import tsqa_app, tsqa_env
+from tests.unit.sampling_fixtures import LABELERS, NOW, QUEUE, audit, csv_rows, day_table, drawn_keys, load
+from tests.unit.sampling_fixtures import ws as ws  # a fixture: in this module's names, pytest finds it
 
 
 async def return_audits(db, day: date, disagree: int, *, only: int | None = None) -> None:
     """QA audits the day's drawn decisions (the first `only` of them): the first `disagree` differ.
     Stands in for the audited file coming back through the ingest."""
-    async with db.transaction() as session:
-        items = (
-            await session.execute(
-                select(SamplingDrawnItem.item_id, SamplingDrawnItem.completed_us)
-                .where(SamplingDrawnItem.queue == QUEUE, SamplingDrawnItem.day == day)
-                .order_by(SamplingDrawnItem.completed_us)
-            )
-        ).all()
-        for index, (item_id, completed_us) in enumerate(items[:only]):
-            verdict = "remove" if index < disagree else "allow"
-            await session.execute(
-                update(Decision)
-                .where(
-                    Decision.queue == QUEUE,
-                    Decision.item_id == item_id,
-                    Decision.completed_us == completed_us,
-                )
-                .values(qa_decision=verdict)
-            )
-
-
-def csv_rows(data: bytes) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(data.decode())))
+    drawn = (await drawn_keys(db, day))[:only]
+    await audit(db, {key: "remove" if index < disagree else "allow" for index, key in enumerate(drawn)})
 
 
 async def test_a_draw_is_stored_once_per_queue_and_day(db) -> None:
@@ -250,22 +176,17 @@ async def test_a_day_still_being_audited_holds_the_later_days(db, ws) -> None:
 
 # ----- tsqa sampling draw -----
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def cli_env(tmp_path: Path, name: str) -> dict[str, str]:
     """A database holding 1000 hate-en and 250 spam-pt decisions on 2026-11-19."""
     url = f"sqlite+aiosqlite:///{tmp_path / name}"
     day = date(2026, 11, 19)
     run_on_database(url, lambda db: load(db, day_table(day), day_table(day, per_labeler=50, queue="spam-pt")))
-    return {"DATABASE_URL": url, "TSQA_WORKSPACE": str(ROOT / "examples" / "workspace.yml")}
+    return tsqa_env(url)
 
 
 def cli(env: dict[str, str], *args: str):
-    root = typer.Typer()
-    root.command("version")(lambda: None)
-    register(root)
-    return CliRunner().invoke(root, ["sampling", "draw", *args], env=env)
+    return CliRunner().invoke(tsqa_app(register), ["sampling", "draw", *args], env=env)
 
 
 def test_the_cli_draw_is_stored_once_and_reproducible(tmp_path: Path) -> None:
@@ -330,9 +251,7 @@ def test_a_discontinued_inspection_resumes_on_tightened_from_the_cli(tmp_path: P
         env, "--date", "2026-11-19", "--queue", "hate-en", "--out", str(tmp_path)
     )  # no lot judged yet
     assert never.exit_code == 0
-    root = typer.Typer()
-    root.command("version")(lambda: None)
-    register(root)
+    root = tsqa_app(register)
 
     def resume(queue: str):
         return CliRunner().invoke(root, ["sampling", "resume", "--queue", queue], env=env)
