@@ -1,7 +1,8 @@
 """What a person does in the local workspace, turned into what Slack would store and send to the bot.
 
 Messages land in the workspace state; commands, clicks, form submissions and events go to the bot as
-signed requests, and its acks are shown as Slack shows them (ephemeral answers, modal errors).
+signed requests (built in `payloads`), and its acks are shown as Slack shows them (`acks`: ephemeral
+answers, modal errors).
 """
 
 from __future__ import annotations
@@ -9,15 +10,14 @@ from __future__ import annotations
 import re
 import secrets
 import string
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.local import outbound
+from bot.local import acks, outbound, payloads
 from bot.local.bridge import BotLink, Delivery
-from bot.local.elements import action_payload, find_element, form_state, selection_state
-from bot.local.shapes import message_json, view_json
+from bot.local.elements import action_payload, find_element
+from bot.local.shapes import view_json
 from bot.local.state import Channel, File, Message, SlackError, View, WorkspaceState
 from bot.local.webapi import SlackWebAPI
 
@@ -136,36 +136,18 @@ class Interactions:
             return
         if self.st.bot_user_id not in channel.members:
             return
-        await self._event(self._message_event("app_mention", user, channel, message))
+        await self._event(payloads.message_event(self.st, "app_mention", user, channel, message))
 
     async def _maybe_direct(self, user: str, channel: Channel, message: Message) -> None:
         """A person's message in their DM with the bot: Slack sends it as `message` (message.im), with
         the subtype `file_share` when a file came with it."""
         if not channel.is_im or self.st.bot_user_id not in channel.members or user == self.st.bot_user_id:
             return
-        event = self._message_event("message", user, channel, message)
+        event = payloads.message_event(self.st, "message", user, channel, message)
         event["channel_type"] = "im"
         if message.files:
             event["subtype"] = "file_share"
         await self._event(event)
-
-    def _message_event(self, kind: str, user: str, channel: Channel, message: Message) -> dict[str, Any]:
-        """The inner event Slack sends about a person's new message (app_mention or message)."""
-        event: dict[str, Any] = {
-            "client_msg_id": str(uuid.uuid4()),
-            "type": kind,
-            "text": message.text,
-            "user": user,
-            "ts": message.ts,
-            "team": self.st.team_id,
-            "channel": channel.id,
-            "event_ts": message.ts,
-        }
-        if message.thread_ts:
-            event["thread_ts"] = message.thread_ts
-        if message.files:
-            event["files"] = [{"id": f} for f in message.files]
-        return event
 
     async def _event(self, event: dict[str, Any]) -> Delivery:
         body = outbound.event_body(event, _event_id(), self.st.team_id, bot_user_id=self.st.bot_user_id)
@@ -185,65 +167,15 @@ class Interactions:
             )
             self.api.changed()
             return {"ok": True}
-        response_url = self.api.new_response_url(channel.id, user, thread_ts=thread_ts)
-        body = outbound.slash_command_body(
-            command,
-            rest,
-            user,
-            channel.id,
-            response_url,
-            self.api.new_trigger_id(user),
-            self.st.team_id,
-            user_name=self.st.users[user].name,
-            channel_name=self._channel_name(channel),
-            team_domain=self.st.team_domain,
-            api_app_id=self.st.app_id,
-        )
+        body = payloads.command_body(self.api, user, channel, command, rest, thread_ts)
         delivery = await self.link.send("slash_command", body)
         if not delivery.ok:
             error = delivery.error or "dispatch_failed"
             self._slackbot(channel.id, user, f'`{command}` failed with the error "{error}"', thread_ts)
         else:
-            self._show_ack(user, channel, text, delivery, thread_ts)
+            acks.show_command_ack(self.api, user, channel, escape(text), delivery, thread_ts)
         self.api.changed()
         return {"ok": True}
-
-    @staticmethod
-    def _channel_name(channel: Channel) -> str:
-        if channel.is_im:
-            return "directmessage"
-        return channel.name or channel.id.lower()
-
-    def _show_ack(self, user: str, channel: Channel, text: str, ack: Delivery, thread_ts: str | None) -> None:
-        """A command's ack body is its first answer: ephemeral unless `response_type` is in_channel."""
-        payload = ack.json()
-        now = self.api.clock()
-        if payload is None:
-            if ack.body.strip() and "json" not in ack.content_type:
-                self.st.post(
-                    channel.id,
-                    self.st.bot_user_id,
-                    now,
-                    text=ack.body,
-                    thread_ts=thread_ts,
-                    ephemeral_for=user,
-                )
-            return
-        if not isinstance(payload, dict) or not (payload.get("text") or payload.get("blocks")):
-            return
-        blocks = payload.get("blocks") if isinstance(payload.get("blocks"), list) else None
-        in_channel = payload.get("response_type") == "in_channel"
-        if in_channel:  # Slack shows the command itself first, as the person's message
-            self.st.post(channel.id, user, now, text=escape(text), thread_ts=thread_ts)
-        self.st.post(
-            channel.id,
-            self.st.bot_user_id,
-            now,
-            text=str(payload.get("text") or ""),
-            blocks=blocks,
-            thread_ts=thread_ts,
-            ephemeral_for=None if in_channel else user,
-        )
 
     async def upload(
         self,
@@ -272,16 +204,7 @@ class Interactions:
         file.channel, file.thread_ts, file.ts = channel.id, message.thread_ts, message.ts
         self.api.changed()
         if self.st.bot_user_id in channel.members:
-            await self._event(
-                {
-                    "type": "file_shared",
-                    "channel_id": channel.id,
-                    "file_id": file.id,
-                    "user_id": user,
-                    "file": {"id": file.id},
-                    "event_ts": message.ts,
-                }
-            )
+            await self._event(payloads.file_shared_event(user, channel, file, message))
         await self._maybe_mention(user, channel, message)
         await self._maybe_direct(user, channel, message)
         return {"ok": True, "ts": message.ts, "file": file.id}
@@ -326,17 +249,7 @@ class Interactions:
             if _changed(found, seen):
                 return CHANGED
             action = action_payload(bid, found, element, selected)
-            shown = view_json(self.st, view)
-            state = form_state(blocks, values or {}) if view.type == "modal" else {}
-            body = outbound.block_actions_body(
-                user,
-                [action],
-                view=shown,
-                state_values=state,
-                trigger_id=self.api.new_trigger_id(user),
-                team_id=self.st.team_id,
-                user_name=self.st.users[user].name,
-            )
+            body = payloads.view_click_body(self.api, user, view, blocks, action, values or {})
         else:
             message = self._message(user, channel or "", ts or "")
             self._conversation(user, message.channel)
@@ -344,31 +257,7 @@ class Interactions:
             if _changed(found, seen):
                 return CHANGED
             action = action_payload(bid, found, element, selected)
-            state = (
-                {}
-                if found.get("type") == "button"
-                else {bid: {action["action_id"]: selection_state(found, selected)}}
-            )
-            ephemeral = message.ephemeral_for is not None
-            conversation = self.st.channels[message.channel]
-            body = outbound.block_actions_body(
-                user,
-                [action],
-                channel_id=message.channel,
-                message=message_json(self.st, message, self.api.base_url or ""),
-                trigger_id=self.api.new_trigger_id(user),
-                response_url=self.api.new_response_url(
-                    message.channel,
-                    user,
-                    message_ts=message.ts,
-                    thread_ts=message.thread_ts if message.is_reply else None,
-                ),
-                state_values=state,
-                team_id=self.st.team_id,
-                user_name=self.st.users[user].name,
-                channel_name=self._channel_name(conversation),
-                is_ephemeral=ephemeral,
-            )
+            body = payloads.message_click_body(self.api, user, message, bid, found, action, selected)
         delivery = await self.link.send("block_actions", body)
         if not delivery.ok:
             return {"ok": False, "error": "The app did not respond. Try again in a moment."}
@@ -383,23 +272,8 @@ class Interactions:
         message = self._message(user, channel, ts)
         if message.ephemeral_for is not None:
             raise SlackError("message_not_found")
-        conversation = self._conversation(user, message.channel)
-        body = outbound.message_action_body(
-            callback_id,
-            user,
-            message.channel,
-            message_json(self.st, message, self.api.base_url or ""),
-            self.api.new_trigger_id(user),
-            self.api.new_response_url(
-                message.channel,
-                user,
-                message_ts=message.ts,
-                thread_ts=message.thread_ts if message.is_reply else None,
-            ),
-            team_id=self.st.team_id,
-            user_name=self.st.users[user].name,
-            channel_name=self._channel_name(conversation),
-        )
+        self._conversation(user, message.channel)
+        body = payloads.shortcut_body(self.api, user, message, callback_id)
         delivery = await self.link.send("message_action", body)
         if not delivery.ok:
             return {"ok": False, "error": "The app did not respond. Try again in a moment."}
@@ -411,39 +285,11 @@ class Interactions:
         view = self._view(user, view_id)
         if view.type != "modal":
             raise SlackError("view_not_found")
-        shown = view_json(self.st, view)
-        shown["state"] = {"values": form_state(list(view.view.get("blocks") or []), values)}
-        body = outbound.view_submission_body(
-            user,
-            shown,
-            self.api.new_trigger_id(user),
-            team_id=self.st.team_id,
-            user_name=self.st.users[user].name,
-        )
+        body = payloads.submission_body(self.api, user, view, values)
         delivery = await self.link.send("view_submission", body)
         if not delivery.ok:
             return {"ok": False, "error": "We had some trouble connecting. Try again?"}
-        ack = delivery.json()
-        ack = ack if isinstance(ack, dict) else {}
-        action = ack.get("response_action")
-        if action == "errors":
-            errors = ack.get("errors")
-            return {"ok": True, "errors": errors if isinstance(errors, dict) else {}}
-        if action == "update" and isinstance(ack.get("view"), dict):
-            view.view, view.hash = ack["view"], f"{self.api.clock():.6f}.{secrets.token_hex(4)}"
-        elif action == "push" and isinstance(ack.get("view"), dict):
-            pushed = View(self.st.new_id("V"), "modal", user, ack["view"], hash=secrets.token_hex(8))
-            pushed.root_view_id, pushed.previous_view_id = view.root_view_id or view.id, view.id
-            self.st.views[pushed.id] = pushed
-        # Two submits of one form at once (a double click, two tabs) both waited on the bot: the first
-        # to come back closed it, so the others find it gone, and that is no error.
-        elif action == "clear":
-            for other in [v for v in self.st.views.values() if v.type == "modal" and v.user == user]:
-                self.st.views.pop(other.id, None)
-        else:
-            self.st.views.pop(view.id, None)
-        self.api.changed()
-        return {"ok": True}
+        return acks.apply_submission_ack(self.api, user, view, delivery)
 
     async def close_view(self, user: str, view_id: str) -> Result:
         """Cancel a modal: it closes (revealing the one below), and the bot hears if it asked to."""
@@ -466,16 +312,7 @@ class Interactions:
         dm = self.st.open_dm(user)
         if not opened:
             self.api.changed()
-        event: dict[str, Any] = {
-            "type": "app_home_opened",
-            "user": user,
-            "channel": dm.id,
-            "tab": "home",
-            "event_ts": f"{self.api.clock():.6f}",
-        }
-        home = next((v for v in self.st.views.values() if v.type == "home" and v.user == user), None)
-        if home is not None:
-            event["view"] = view_json(self.st, home)
+        event = payloads.home_opened_event(self.api, user, dm)
         delivery = await self._event(event)
         if not delivery.ok:
             return {"ok": False, "error": "The app did not respond. Try again in a moment."}
