@@ -5,53 +5,37 @@ audits posted once, saying when and why."""
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
-from datetime import date, timedelta
+from datetime import timedelta
 
-from sqlalchemy import select, update
-
-from bot.workspace_sampling import QueuePlan, SamplingSettings
 from handlers.sampling import daily
-from storage.models import Decision, SamplingDrawnItem
 from tests.e2e.harness import EXAMPLE_NOW, eventually, running_bot, texts
-
-CHANNEL = "C0QAOPS01"  # the example's ingest channel: the draw's channel when `sampling.channel` is unset
-YESTERDAY = EXAMPLE_NOW.date() - timedelta(days=1)
-
-
-def with_sampling(workspace, **plans: QueuePlan):
-    sampling = SamplingSettings(reduced_allowed=True, queues=plans)
-    return workspace.model_copy(update={"digests": [], "sampling": sampling})
-
-
-def sample_posts(fake) -> list:
-    return [c for c in fake.calls_to("chat.postMessage") if "Audit sample" in (c.args.get("text") or "")]
-
-
-def switch_posts(fake) -> list:
-    return [
-        c for c in fake.calls_to("chat.postMessage") if "inspection. When:" in texts(c.json("blocks") or [])
-    ]
+from tests.e2e.sampling_flow import (
+    CHANNEL,
+    REDUCED,
+    YESTERDAY,
+    sample_name,
+    sample_posts,
+    switch_posts,
+    with_sampling,
+    yesterdays_file,
+    yesterdays_posts,
+)
+from tests.unit.sampling_fixtures import audit, csv_rows, drawn_keys
 
 
 async def test_the_daily_draw_posts_once_with_its_file_across_restarts(workspace, loaded_url) -> None:
     ws = with_sampling(workspace)
     now = [EXAMPLE_NOW]  # 10:15 Dublin, past the 06:00 draw: the start catches up yesterday's
     async with running_bot(ws, loaded_url, clock=lambda: now[0]) as (bot, slack):
-        posts = await eventually(lambda: len(sample_posts(slack.fake)) == 3 and sample_posts(slack.fake), 30)
-        assert posts, [c.args.get("text") for c in slack.fake.calls_to("chat.postMessage")]
+        posts = await yesterdays_posts(slack)
         assert {p.args["channel"] for p in posts} == {CHANNEL}
         hate = next(p for p in posts if "Hate speech EN" in p.args["text"])
         blocks = texts(hate.json("blocks"))
         assert f"Audit sample · Hate speech EN · {YESTERDAY}" in blocks
         assert "normal inspection, AQL 1, level II" in blocks
-        stored = await eventually(lambda: len(slack.fake.state.files) == 3, 20)
-        assert stored
-        files = {f.name: f for f in slack.fake.state.files.values()}
-        sheet = files[f"audit-sample-hate-en-{YESTERDAY}.csv"]
+        sheet = await yesterdays_file(slack, "hate-en")
         assert sheet.thread_ts == hate.response["ts"]  # the file sits in the summary's thread
-        rows = list(csv.DictReader(io.StringIO(sheet.data.decode())))
+        rows = csv_rows(sheet.data)
         draw = await daily.store.load_draw(bot.db, "hate-en", YESTERDAY)
         assert draw is not None and len(rows) == draw.drawn.size > 0
         assert f"Drawn*\n{draw.drawn.size} (plan {draw.sample_size})" in blocks
@@ -69,40 +53,19 @@ async def test_the_daily_draw_posts_once_with_its_file_across_restarts(workspace
         assert len(sample_posts(slack.fake)) == 3 and len(slack.fake.state.files) == 3
 
 
-async def return_audits(db, queue: str, day: date, verdict: str) -> int:
-    """QA's verdicts on every decision drawn for (queue, day), as the audited file would bring them."""
-    async with db.transaction() as session:
-        keys = (
-            await session.execute(
-                select(SamplingDrawnItem.item_id, SamplingDrawnItem.completed_us).where(
-                    SamplingDrawnItem.queue == queue, SamplingDrawnItem.day == day
-                )
-            )
-        ).all()
-        for item_id, completed_us in keys:
-            await session.execute(
-                update(Decision)
-                .where(
-                    Decision.queue == queue,
-                    Decision.item_id == item_id,
-                    Decision.completed_us == completed_us,
-                )
-                .values(qa_decision=verdict)
-            )
-    return len(keys)
-
-
 async def test_a_lot_failed_on_reduced_switches_to_normal_and_says_when_and_why(
     workspace, loaded_url
 ) -> None:
-    ws = with_sampling(workspace, **{"hate-en": QueuePlan(aql=1.0, level="II", start="reduced")})
+    ws = with_sampling(workspace, **{"hate-en": REDUCED})
     now = [EXAMPLE_NOW]
     async with running_bot(ws, loaded_url, clock=lambda: now[0]) as (bot, slack):
-        await eventually(lambda: len(sample_posts(slack.fake)) == 3, 30)
+        await yesterdays_posts(slack)
         first = await daily.store.load_draw(bot.db, "hate-en", YESTERDAY)
         assert first is not None and first.inspection == "reduced"
         # every drawn decision comes back overturned ("no-such-label" differs from any decision)
-        assert await return_audits(bot.db, "hate-en", YESTERDAY, "no-such-label") == first.drawn.size
+        drawn = await drawn_keys(bot.db, YESTERDAY, "hate-en")
+        assert len(drawn) == first.drawn.size
+        await audit(bot.db, dict.fromkeys(drawn, "no-such-label"), "hate-en")
         now[0] = EXAMPLE_NOW + timedelta(days=1)
         # the next morning's run: no decisions for the 24th are loaded, but the 23rd's lot is judged
         await daily.draw_due(bot.services)
@@ -148,5 +111,5 @@ async def test_a_post_retried_after_its_file_was_uploaded_does_not_upload_it_aga
         draw = await daily.store.load_draw(bot.db, "hate-en", YESTERDAY)
         assert failed == ["hate-en"] and draw is not None and draw.posted_ts
         names = [f.name for f in slack.fake.state.files.values()]
-        assert names.count(f"audit-sample-hate-en-{YESTERDAY}.csv") == 1 and len(names) == 3
+        assert names.count(sample_name("hate-en")) == 1 and len(names) == 3
         assert len(sample_posts(slack.fake)) == 3

@@ -6,27 +6,31 @@ another vendor's lead are refused and nothing is stored. On Teams it comes back 
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.workspace_sampling import QueuePlan
 from handlers.sampling import daily
 from handlers.sampling.daily import draw_day
 from storage.models import Decision
 from tests.e2e.harness import EXAMPLE_NOW, SlackSide, eventually, running_bot, texts
+from tests.e2e.sampling_flow import (
+    REDUCED,
+    YESTERDAY,
+    sample_name,
+    switch_posts,
+    with_sampling,
+    yesterdays_file,
+    yesterdays_posts,
+)
 from tests.e2e.teams_harness import LEAD, running_teams_bot
 from tests.e2e.test_ingest_uploads import thread_reply, upload
-from tests.e2e.test_sampling_draw import YESTERDAY, sample_posts, switch_posts, with_sampling
 from tests.e2e.test_teams import card_text
 from tests.e2e.test_teams_quiz import said as said_in_teams
 from tests.fakes import activities
-from tests.unit.test_sampling_store import NOW, day_table, load
+from tests.unit.sampling_fixtures import DAY, NOW, csv_rows, day_table, filled, load
 
 ADMIN, LABELER, BLUEBIRD_LEAD = "U0QALEAD1", "U0LABEL01", "U0BBLEAD1"
-DAY = date(2026, 11, 19)  # the unit tests' day of decisions, NOW the next morning
 LABELS = ["allow", "age_restrict", "remove", "escalate"]
 
 
@@ -42,16 +46,9 @@ async def send(slack: SlackSide, user: str, name: str, data: bytes) -> str:
 def audited(data: bytes) -> tuple[bytes, int]:
     """Every row audited with another label than the labeler's (a lot that fails whatever the plan);
     also how many rows there are."""
-    rows = list(csv.DictReader(io.StringIO(data.decode())))
-    for row in rows:
-        other = next(label for label in LABELS if label != row["decision"])
-        row["qa_decision"] = other
-        row["qa_auditor"] = "qa-auditor-1"
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode(), len(rows)
+    rows = csv_rows(data)
+    others = {i: next(label for label in LABELS if label != row["decision"]) for i, row in enumerate(rows)}
+    return filled(data, others, auditor="qa-auditor-1"), len(rows)
 
 
 async def audits_stored(db, queue: str) -> int:
@@ -65,13 +62,12 @@ async def audits_stored(db, queue: str) -> int:
 async def test_the_audited_sample_sent_back_is_stored_and_the_next_draw_judges_it(
     workspace, loaded_url
 ) -> None:
-    ws = with_sampling(workspace, **{"hate-en": QueuePlan(aql=1.0, level="II", start="reduced")})
+    ws = with_sampling(workspace, **{"hate-en": REDUCED})
     now = [EXAMPLE_NOW]
     async with running_bot(ws, loaded_url, clock=lambda: now[0]) as (bot, slack):
-        await eventually(lambda: len(sample_posts(slack.fake)) == 3, 30)
-        await eventually(lambda: len(slack.fake.state.files) == 3, 20)
-        name = f"audit-sample-hate-en-{YESTERDAY}.csv"
-        posted = next(f for f in slack.fake.state.files.values() if f.name == name)
+        await yesterdays_posts(slack)
+        name = sample_name("hate-en")
+        posted = await yesterdays_file(slack, "hate-en")
         draw = await daily.store.load_draw(bot.db, "hate-en", YESTERDAY)
         assert draw is not None and draw.inspection == "reduced" and draw.drawn.size > 0
         data, size = audited(posted.data)
@@ -129,15 +125,9 @@ async def test_on_teams_the_file_sent_in_the_personal_chat_is_taken_back(databas
         await load(bot.db, day_table(DAY))  # 1000 hate-en decisions, all "allow"
         result = await draw_day(bot.db, bot.services.workspace, "hate-en", DAY, NOW)
         assert result.stored is not None and result.stored.drawn.size == 80
-        rows = list(csv.DictReader(io.StringIO(result.csv().decode())))
-        for index, row in enumerate(rows[:5]):  # five audited, two of them disagreeing
-            row["qa_decision"] = "remove" if index < 2 else "allow"
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+        five = {index: "remove" if index < 2 else "allow" for index in range(5)}  # audited, two disagreeing
         name = f"audit-sample-hate-en-{DAY}.csv"
-        url = teams.bf.add_file(name, out.getvalue())
+        url = teams.bf.add_file(name, filled(result.csv(), five, auditor=""))
         await teams.send(activities.file_in_personal_chat(name, url, LEAD, **teams.where()))
         [answer] = await said_in_teams(teams, LEAD, "audits filled")
         text = card_text(answer)
