@@ -19,6 +19,7 @@ from storage.engine import Database
 from storage.models import Escalation
 from tests.e2e.escalate_flow import Clock, run_timers
 from tests.e2e.harness import eventually
+from tests.e2e.teams_flow import _actions_of, as_card, button, inputs, now_reads, open_dialog, submit_dialog
 from tests.e2e.teams_harness import (
     ESCALATION_CHANNEL,
     LABELER,
@@ -36,12 +37,11 @@ from tests.e2e.teams_harness import (
     running_teams_bot,
 )
 from tests.e2e.test_escalate import events
-from tests.e2e.test_teams import CARD, _elements, actions, card_text
+from tests.e2e.test_teams import actions, card_text
 from tests.e2e.test_teams_quiz import chat_of, said
 from tests.fakes import activities
 from tests.fakes.activities import User
-from tests.fakes.bot_framework import cards
-from tests.teams_cards import readable, validate_card, validate_dialog_response
+from tests.teams_cards import readable, validate_dialog_response
 
 IN_TEAM = {"team_id": TEAM_ID}
 MESSAGE_ID = "1764495600456"
@@ -49,75 +49,10 @@ HTML = "<p>Queue routing stuck for <b>spam-pt</b></p><p>Nobody gets new items &a
 LINK = f"https://teams.microsoft.com/l/message/{QA_OPS}/{MESSAGE_ID}?parentMessageId={MESSAGE_ID}"
 
 
-def button(card: Any, title: str) -> dict[str, Any]:  # noqa: ANN401 - a Sent, or an activity dict
-    """The card's action titled `title` (a KeyError-like failure names what the card offers)."""
-    found = actions(card) if not isinstance(card, dict) else _actions_of(card)
-    match = [a for a in found if a.get("title") == title]
-    assert match, f"no {title!r} on the card; it has {[a.get('title') for a in found]}"
-    return match[0]
-
-
-def _actions_of(activity: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for e in _elements(cards(activity)) if str(e.get("type", "")).startswith("Action.")]
-
-
-def inputs(dialog: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The dialog's inputs by id (the form's field names)."""
-    return {e["id"]: e for e in _elements(dialog) if str(e.get("type", "")).startswith("Input.")}
-
-
-def as_card(dialog: dict[str, Any]) -> dict[str, Any]:
-    return {"attachments": [{"contentType": CARD, "content": dialog}]}
-
-
-def now_reads(teams: TeamsSide, activity_id: str) -> str:
-    """The escalation card as it reads now: the fake applies the bot's updates in place."""
-    activity = teams.bf.activity(activity_id)
-    assert activity is not None, "the escalation card is gone"
-    return "\n".join(readable(card) for card in cards(activity))
-
-
 def replies(teams: TeamsSide, root: Any, words: str = "") -> list[Any]:  # noqa: ANN401
     """The bot's messages in the escalation card's reply chain that say `words`."""
     chain = f"{ESCALATION_CHANNEL};messageid={root.activity_id}"
     return [s for s in teams.bf.posts(chain) if words in card_text(s)]
-
-
-async def open_dialog(
-    teams: TeamsSide, opener: dict[str, Any], person: User, conversation: str, card_id: str, **where: Any
-) -> dict[str, Any]:
-    """Press a button that opens a dialog (task/fetch); the dialog's card."""
-    assert opener["type"] == "Action.Submit" and opener["data"]["msteams"]["type"] == "task/fetch"
-    status, opened = await teams.send(
-        activities.dialog_open(opener["data"], person, conversation, card_id, **where, **teams.where())
-    )
-    assert status == 200, opened
-    validate_dialog_response(opened)
-    assert opened["task"]["type"] == "continue", opened["task"]
-    dialog = opened["task"]["value"]["card"]["content"]
-    validate_card(dialog)
-    return dialog
-
-
-async def submit_dialog(
-    teams: TeamsSide,
-    dialog: dict[str, Any],
-    values: dict[str, Any],
-    person: User,
-    conversation: str,
-    card_id: str,
-    **where: Any,
-) -> Any:  # noqa: ANN401
-    """Submit the dialog as Teams does (task/submit: the button's data and every input); the answer
-    (None when the dialog closes)."""
-    submit = next(a for a in _actions_of(as_card(dialog)) if a["type"] == "Action.Submit")
-    typed = {name: field.get("value", "") for name, field in inputs(dialog).items()}
-    data = {**submit["data"], **typed, **values}
-    status, answer = await teams.send(
-        activities.dialog_submit(data, person, conversation, card_id, **where, **teams.where())
-    )
-    assert status == 200, answer
-    return answer
 
 
 async def card_dialog(teams: TeamsSide, root: Any, title: str, person: User) -> dict[str, Any]:  # noqa: ANN401

@@ -22,6 +22,7 @@ from storage.engine import Database
 from storage.models import TrainingAttendance
 from tests.e2e.escalate_flow import Clock, run_timers
 from tests.e2e.harness import eventually
+from tests.e2e.teams_flow import button, inputs, open_dialog, submit_dialog
 from tests.e2e.teams_harness import (
     LABELER,
     LEAD,
@@ -34,7 +35,6 @@ from tests.e2e.teams_harness import (
     teams_workspace,
 )
 from tests.e2e.test_teams import _elements, actions, card_text
-from tests.e2e.test_teams_escalate import button, inputs, open_dialog, submit_dialog
 from tests.e2e.test_teams_quiz import chat_of, said
 from tests.e2e.training_flow import PLANS
 from tests.fakes import activities

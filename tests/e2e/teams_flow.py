@@ -1,0 +1,79 @@
+"""Shared steps on Microsoft Teams cards, as a person takes them through the Bot Framework fake: the
+button with a title, the dialog it opens (task/fetch) and its inputs, the dialog submitted as Teams
+submits it (task/submit), a card as it reads now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.teams_harness import TeamsSide
+from tests.e2e.test_teams import CARD, _elements, actions
+from tests.fakes import activities
+from tests.fakes.activities import User
+from tests.fakes.bot_framework import cards
+from tests.teams_cards import readable, validate_card, validate_dialog_response
+
+
+def button(card: Any, title: str) -> dict[str, Any]:  # noqa: ANN401 - a Sent, or an activity dict
+    """The card's action titled `title` (a KeyError-like failure names what the card offers)."""
+    found = actions(card) if not isinstance(card, dict) else _actions_of(card)
+    match = [a for a in found if a.get("title") == title]
+    assert match, f"no {title!r} on the card; it has {[a.get('title') for a in found]}"
+    return match[0]
+
+
+def _actions_of(activity: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for e in _elements(cards(activity)) if str(e.get("type", "")).startswith("Action.")]
+
+
+def inputs(dialog: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The dialog's inputs by id (the form's field names)."""
+    return {e["id"]: e for e in _elements(dialog) if str(e.get("type", "")).startswith("Input.")}
+
+
+def as_card(dialog: dict[str, Any]) -> dict[str, Any]:
+    return {"attachments": [{"contentType": CARD, "content": dialog}]}
+
+
+def now_reads(teams: TeamsSide, activity_id: str) -> str:
+    """A card as it reads now: the fake applies the bot's updates in place."""
+    activity = teams.bf.activity(activity_id)
+    assert activity is not None, "the card is gone"
+    return "\n".join(readable(card) for card in cards(activity))
+
+
+async def open_dialog(
+    teams: TeamsSide, opener: dict[str, Any], person: User, conversation: str, card_id: str, **where: Any
+) -> dict[str, Any]:
+    """Press a button that opens a dialog (task/fetch); the dialog's card."""
+    assert opener["type"] == "Action.Submit" and opener["data"]["msteams"]["type"] == "task/fetch"
+    status, opened = await teams.send(
+        activities.dialog_open(opener["data"], person, conversation, card_id, **where, **teams.where())
+    )
+    assert status == 200, opened
+    validate_dialog_response(opened)
+    assert opened["task"]["type"] == "continue", opened["task"]
+    dialog = opened["task"]["value"]["card"]["content"]
+    validate_card(dialog)
+    return dialog
+
+
+async def submit_dialog(
+    teams: TeamsSide,
+    dialog: dict[str, Any],
+    values: dict[str, Any],
+    person: User,
+    conversation: str,
+    card_id: str,
+    **where: Any,
+) -> Any:  # noqa: ANN401
+    """Submit the dialog as Teams does (task/submit: the button's data and every input); the answer
+    (None when the dialog closes)."""
+    submit = next(a for a in _actions_of(as_card(dialog)) if a["type"] == "Action.Submit")
+    typed = {name: field.get("value", "") for name, field in inputs(dialog).items()}
+    data = {**submit["data"], **typed, **values}
+    status, answer = await teams.send(
+        activities.dialog_submit(data, person, conversation, card_id, **where, **teams.where())
+    )
+    assert status == 200, answer
+    return answer
