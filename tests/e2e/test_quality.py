@@ -21,8 +21,8 @@ from handlers.quiz.formats import parse_bank
 from storage.engine import Database
 from storage.migrate import upgrade
 from storage.models import Decision
+from tests.conftest import ROOT
 from tests.e2e.harness import eventually, running_bot, texts
-from tests.e2e.test_policy_answers import ROOT
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # the report covers 2 to 29 November
 QUINN = "U0QALEAD1"

@@ -15,8 +15,8 @@ from storage.engine import Database
 from storage.migrate import upgrade
 from storage.models import PolicyVerifiedAnswer
 from tests.e2e.harness import eventually
+from tests.e2e.policy_flow import count
 from tests.e2e.teams_harness import LABELER, LEAD, QA_OPS, TEAM_ID, TRAINER, running_teams_bot
-from tests.e2e.test_policy_answers import count
 from tests.e2e.test_teams import CARD, _elements, actions, card_text
 from tests.e2e.test_teams_quiz import chat_of, said
 from tests.fakes import activities
