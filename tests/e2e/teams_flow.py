@@ -7,11 +7,45 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.teams_harness import TeamsSide
-from tests.e2e.test_teams import CARD, _elements, actions
 from tests.fakes import activities
 from tests.fakes.activities import User
 from tests.fakes.bot_framework import cards
-from tests.teams_cards import readable, validate_card, validate_dialog_response
+from tests.teams_cards import readable, validate_activity, validate_card, validate_dialog_response
+
+CARD = "application/vnd.microsoft.card.adaptive"
+
+
+def card_text(sent) -> str:  # noqa: ANN001 - a Sent from the fake
+    """The text of every card a call carried, each checked against the schema first."""
+    validate_activity(sent.body)
+    return "\n".join(readable(card) for card in cards(sent))
+
+
+def actions(sent) -> list[dict]:  # noqa: ANN001 - a Sent from the fake
+    """Every action on the cards a call carried, buttons in action sets included."""
+    found: list[dict] = []
+
+    def walk(value) -> None:  # noqa: ANN001
+        if isinstance(value, dict):
+            if str(value.get("type", "")).startswith("Action."):
+                found.append(value)
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(cards(sent))
+    return found
+
+
+def elements(value) -> list[dict]:  # noqa: ANN001
+    """Every dict in a card, the card itself first, depth first."""
+    if isinstance(value, list):
+        return [e for item in value for e in elements(item)]
+    if isinstance(value, dict):
+        return [value] + [e for v in value.values() for e in elements(v)]
+    return []
 
 
 def button(card: Any, title: str) -> dict[str, Any]:  # noqa: ANN401 - a Sent, or an activity dict
@@ -23,12 +57,12 @@ def button(card: Any, title: str) -> dict[str, Any]:  # noqa: ANN401 - a Sent, o
 
 
 def _actions_of(activity: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for e in _elements(cards(activity)) if str(e.get("type", "")).startswith("Action.")]
+    return [e for e in elements(cards(activity)) if str(e.get("type", "")).startswith("Action.")]
 
 
 def inputs(dialog: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The dialog's inputs by id (the form's field names)."""
-    return {e["id"]: e for e in _elements(dialog) if str(e.get("type", "")).startswith("Input.")}
+    return {e["id"]: e for e in elements(dialog) if str(e.get("type", "")).startswith("Input.")}
 
 
 def as_card(dialog: dict[str, Any]) -> dict[str, Any]:

@@ -16,10 +16,9 @@ from storage.models import CalibrationDraft, CalibrationItem
 from tests.e2e.calibration_flow import CSV, KAI, LEE, QUINN, TARA, count, dms_of, form_values, sessions
 from tests.e2e.escalate_flow import Clock, buttons, opened_view, quiet, run_timers, submit
 from tests.e2e.harness import SlackSide, eventually, running_bot, texts
-from tests.e2e.teams_flow import button, open_dialog, submit_dialog
+from tests.e2e.teams_flow import button, card_text, open_dialog, submit_dialog
 from tests.e2e.teams_harness import LABELER, LEAD, TRAINER, running_teams_bot
 from tests.e2e.test_ingest_uploads import decisions_csv, upload
-from tests.e2e.test_teams import card_text
 from tests.e2e.test_teams_quiz import chat_of
 from tests.e2e.test_teams_quiz import said as said_in_teams
 from tests.fakes import activities

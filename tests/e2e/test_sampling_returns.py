@@ -23,9 +23,9 @@ from tests.e2e.sampling_flow import (
     yesterdays_file,
     yesterdays_posts,
 )
+from tests.e2e.teams_flow import card_text
 from tests.e2e.teams_harness import LEAD, running_teams_bot
 from tests.e2e.test_ingest_uploads import thread_reply, upload
-from tests.e2e.test_teams import card_text
 from tests.e2e.test_teams_quiz import said as said_in_teams
 from tests.fakes import activities
 from tests.unit.sampling_fixtures import DAY, NOW, csv_rows, day_table, filled, load

@@ -10,6 +10,7 @@ from bot.workspace import Workspace
 from handlers.digest.service import digest_for_day
 from handlers.queue_data.generate import generate_decisions
 from tests.e2e.harness import EXAMPLE_NOW, eventually, load_examples
+from tests.e2e.teams_flow import CARD, actions, card_text, elements
 from tests.e2e.teams_harness import (
     APP_ID,
     DIGEST_CHANNEL,
@@ -27,14 +28,7 @@ from tests.fakes.activities import personal_conversation_id
 from tests.fakes.bot_framework import cards
 from tests.teams_cards import readable, validate_activity, validate_card
 
-CARD = "application/vnd.microsoft.card.adaptive"
-
 DAY = date(2026, 11, 23)
-
-
-def card_text(sent) -> str:  # noqa: ANN001 - a Sent from the fake
-    validate_activity(sent.body)
-    return "\n".join(readable(card) for card in cards(sent))
 
 
 async def loaded(database_url: str) -> Workspace:
@@ -74,24 +68,6 @@ async def test_digest_in_a_personal_chat_and_by_mention_give_the_same_figures(da
         assert not [s for s in teams.bf.posts() if s.conversation_id.startswith(QA_OPS)]
 
 
-def actions(sent) -> list[dict]:  # noqa: ANN001 - a Sent from the fake
-    """Every action on the cards a call carried, buttons in action sets included."""
-    found: list[dict] = []
-
-    def walk(value) -> None:  # noqa: ANN001
-        if isinstance(value, dict):
-            if str(value.get("type", "")).startswith("Action."):
-                found.append(value)
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(cards(sent))
-    return found
-
-
 async def test_scheduled_digests_post_in_their_channels_with_the_chart_in_the_thread(database_url) -> None:
     workspace = await loaded(database_url)
     async with running_teams_bot(database_url, workspace=workspace, clock=lambda: EXAMPLE_NOW) as (
@@ -106,7 +82,7 @@ async def test_scheduled_digests_post_in_their_channels_with_the_chart_in_the_th
         thread = f"{DIGEST_CHANNEL};messageid={roots[0].activity_id}"
         charts = await eventually(lambda: teams.bf.posts(thread), timeout=15)
         assert len(charts) == 1
-        images = [e for e in _elements(cards(charts[0])) if e.get("type") == "Image"]
+        images = [e for e in elements(cards(charts[0])) if e.get("type") == "Image"]
         assert images and images[0]["url"].startswith("data:image/png;base64,")
         validate_activity(charts[0].body)  # under Teams' message size limit, schema-valid
         # The vendor channels get their vendor's digest only.
@@ -119,14 +95,6 @@ async def test_scheduled_digests_post_in_their_channels_with_the_chart_in_the_th
     ):
         await bot.services.background.drain(10)
         assert not teams.bf.posts(DIGEST_CHANNEL)
-
-
-def _elements(value) -> list[dict]:  # noqa: ANN001
-    if isinstance(value, list):
-        return [e for item in value for e in _elements(item)]
-    if isinstance(value, dict):
-        return [value] + [e for v in value.values() for e in _elements(v)]
-    return []
 
 
 async def test_breakdown_button_replies_in_the_thread_once(database_url) -> None:
@@ -197,7 +165,7 @@ async def test_request_dialog_shows_errors_in_the_dialog_then_answers_privately(
         dialog = opened["task"]["value"]["card"]["content"]
         validate_card(dialog)
         choices = [
-            c["value"] for e in _elements(dialog) if e.get("type") == "Input.ChoiceSet" for c in e["choices"]
+            c["value"] for e in elements(dialog) if e.get("type") == "Input.ChoiceSet" for c in e["choices"]
         ]
         assert "graphic-img" not in choices  # a vendor lead is offered their own queues only
         submit = next(

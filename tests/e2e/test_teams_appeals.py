@@ -15,7 +15,7 @@ from storage.models.appeals import Appeal
 from tests.e2e.appeals_flow import LABELER_ID, ROWS, decisions_csv, on_roster
 from tests.e2e.escalate_flow import Clock, run_timers
 from tests.e2e.harness import EXAMPLE_NOW, eventually
-from tests.e2e.teams_flow import button, inputs, now_reads, open_dialog, submit_dialog
+from tests.e2e.teams_flow import actions, button, card_text, inputs, now_reads, open_dialog, submit_dialog
 from tests.e2e.teams_harness import (
     LABELER,
     LEAD,
@@ -26,7 +26,6 @@ from tests.e2e.teams_harness import (
     running_teams_bot,
     teams_workspace,
 )
-from tests.e2e.test_teams import actions, card_text
 from tests.e2e.test_teams_quiz import chat_of, said
 from tests.fakes import activities
 from tests.fakes.activities import User

@@ -5,9 +5,8 @@ from __future__ import annotations
 from handlers.calibration import views
 from tests.e2e.calibration_flow import CSV, DUE
 from tests.e2e.escalate_flow import Clock, run_timers
-from tests.e2e.teams_flow import button, open_dialog, submit_dialog
+from tests.e2e.teams_flow import button, card_text, open_dialog, submit_dialog
 from tests.e2e.teams_harness import LABELER, LEAD, TRAINER, running_teams_bot
-from tests.e2e.test_teams import card_text
 from tests.e2e.test_teams_quiz import chat_of
 from tests.e2e.test_teams_quiz import said as said_in_teams
 from tests.fakes import activities

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.e2e.harness import eventually
+from tests.e2e.teams_flow import actions, card_text
 from tests.e2e.teams_harness import LABELER, LEAD, NORTHWIND_CHANNEL, TEAM_ID, running_teams_bot
 from tests.e2e.test_policy_cascade import library
-from tests.e2e.test_teams import actions, card_text
 from tests.e2e.test_teams_quiz import said
 from tests.fakes import activities
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from bot.chat.events import Mention
 from tests.e2e.harness import eventually
+from tests.e2e.teams_flow import card_text
 from tests.e2e.teams_harness import LABELER, LEAD, QA_OPS, running_teams_bot
 from tests.e2e.test_direct_messages import QUESTION, listening
-from tests.e2e.test_teams import card_text
 from tests.fakes.activities import personal_conversation_id
 
 

@@ -19,7 +19,17 @@ from storage.engine import Database
 from storage.models import Escalation
 from tests.e2e.escalate_flow import Clock, run_timers
 from tests.e2e.harness import eventually
-from tests.e2e.teams_flow import _actions_of, as_card, button, inputs, now_reads, open_dialog, submit_dialog
+from tests.e2e.teams_flow import (
+    _actions_of,
+    actions,
+    as_card,
+    button,
+    card_text,
+    inputs,
+    now_reads,
+    open_dialog,
+    submit_dialog,
+)
 from tests.e2e.teams_harness import (
     ESCALATION_CHANNEL,
     LABELER,
@@ -37,7 +47,6 @@ from tests.e2e.teams_harness import (
     running_teams_bot,
 )
 from tests.e2e.test_escalate import events
-from tests.e2e.test_teams import actions, card_text
 from tests.e2e.test_teams_quiz import chat_of, said
 from tests.fakes import activities
 from tests.fakes.activities import User

@@ -16,8 +16,8 @@ from storage.migrate import upgrade
 from storage.models import PolicyVerifiedAnswer
 from tests.e2e.harness import eventually
 from tests.e2e.policy_flow import count
+from tests.e2e.teams_flow import CARD, actions, card_text, elements
 from tests.e2e.teams_harness import LABELER, LEAD, QA_OPS, TEAM_ID, TRAINER, running_teams_bot
-from tests.e2e.test_teams import CARD, _elements, actions, card_text
 from tests.e2e.test_teams_quiz import chat_of, said
 from tests.fakes import activities
 from tests.fakes.activities import personal_conversation_id
@@ -124,7 +124,7 @@ async def test_an_owner_answers_in_teams_and_the_saved_answer_answers_the_next_q
         dialog = opened["task"]["value"]["card"]["content"]
         validate_card(dialog)
         sections = [
-            c["value"] for e in _elements(dialog) if e.get("type") == "Input.ChoiceSet" for c in e["choices"]
+            c["value"] for e in elements(dialog) if e.get("type") == "Input.ChoiceSet" for c in e["choices"]
         ]
         assert sections and all(v.startswith("harassment#") for v in sections)
         submit = button({"attachments": [{"contentType": CARD, "content": dialog}]}, "Post answer")

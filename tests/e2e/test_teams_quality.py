@@ -15,7 +15,7 @@ from handlers.calibration import views as calibration_views
 from handlers.quality import views
 from storage.engine import Database
 from storage.models import CalibrationItem, CalibrationSession, QuizAssignment
-from tests.e2e.teams_flow import button, inputs, now_reads, open_dialog, submit_dialog
+from tests.e2e.teams_flow import button, card_text, inputs, now_reads, open_dialog, submit_dialog
 from tests.e2e.teams_harness import (
     LABELER,
     LEAD,
@@ -27,7 +27,6 @@ from tests.e2e.teams_harness import (
     teams_workspace,
 )
 from tests.e2e.test_quality import NOW, audited, seeded
-from tests.e2e.test_teams import card_text
 from tests.e2e.test_teams_quiz import chat_of, said
 from tests.fakes import activities
 from tests.fakes.activities import User

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from bot.cli import app as cli
 from tests.e2e import quiz_stories as story
 from tests.e2e.harness import eventually
+from tests.e2e.teams_flow import actions, card_text, elements
 from tests.e2e.teams_harness import LABELER, NORTHWIND_LEAD, TRAINER, running_teams_bot, teams_workspace
-from tests.e2e.test_teams import _elements, actions, card_text
 from tests.fakes import activities
 from tests.fakes.activities import User, personal_conversation_id
 from tests.fakes.bot_framework import cards
@@ -56,7 +56,7 @@ async def test_a_trainer_gets_status_and_the_report_and_others_only_what_they_ma
             assert line in report
         # The chart is an image inside a card; the CSV, which Teams cannot take from a bot, points to the CLI.
         chart = (await said(teams, TRAINER, f"{story.TITLE}: results"))[0]
-        image = next(e for e in _elements(cards(chart)) if e.get("type") == "Image")
+        image = next(e for e in elements(cards(chart)) if e.get("type") == "Image")
         assert base64.b64decode(image["url"].removeprefix("data:image/png;base64,"))[:4] == b"\x89PNG"
         pointer = f"tsqa quiz report {story.TOPIC} --csv FILE"
         assert await said(teams, TRAINER, pointer)

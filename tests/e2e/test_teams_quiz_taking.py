@@ -5,8 +5,8 @@ group, each member told once."""
 from __future__ import annotations
 
 from tests.e2e.harness import EXAMPLE_NOW, eventually
+from tests.e2e.teams_flow import actions, card_text
 from tests.e2e.teams_harness import LABELER, LEAD, running_teams_bot
-from tests.e2e.test_teams import actions, card_text
 from tests.fakes import activities
 from tests.fakes.activities import personal_conversation_id
 from tests.fakes.bot_framework import cards

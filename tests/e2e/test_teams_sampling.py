@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.workspace_sampling import QueuePlan, SamplingSettings
+from tests.e2e.teams_flow import card_text
 from tests.e2e.teams_harness import LABELER, TRAINER, running_teams_bot, teams_workspace
 from tests.e2e.test_quality import NOW
-from tests.e2e.test_teams import card_text
 from tests.e2e.test_teams_quiz import said
 
 

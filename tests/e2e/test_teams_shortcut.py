@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from bot.chat.events import FormSubmission, Shortcut
+from tests.e2e.teams_flow import CARD, actions, elements
 from tests.e2e.teams_harness import (
     LABELER,
     LEAD,
@@ -20,7 +21,6 @@ from tests.e2e.teams_harness import (
     running_teams_bot,
 )
 from tests.e2e.test_shortcuts import EXAMPLE, FORM, escalating
-from tests.e2e.test_teams import CARD, _elements, actions
 from tests.teams_cards import readable, validate_dialog_response
 
 MESSAGE_ID = "1764495600123"
@@ -50,7 +50,7 @@ async def test_a_message_action_opens_the_dialog_and_its_submit_reaches_the_form
         validate_dialog_response(opened)
         assert opened["task"]["type"] == "continue"
         dialog = opened["task"]["value"]["card"]["content"]
-        [summary] = [e for e in _elements(dialog) if e.get("id") == "summary"]
+        [summary] = [e for e in elements(dialog) if e.get("id") == "summary"]
         assert summary["type"] == "Input.Text" and summary["value"] == PLAIN
         [event] = heard
         assert (event.name, event.user, event.channel, event.message_ts) == (

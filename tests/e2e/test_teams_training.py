@@ -22,7 +22,7 @@ from storage.engine import Database
 from storage.models import TrainingAttendance
 from tests.e2e.escalate_flow import Clock, run_timers
 from tests.e2e.harness import eventually
-from tests.e2e.teams_flow import button, inputs, open_dialog, submit_dialog
+from tests.e2e.teams_flow import actions, button, card_text, elements, inputs, open_dialog, submit_dialog
 from tests.e2e.teams_harness import (
     LABELER,
     LEAD,
@@ -34,7 +34,6 @@ from tests.e2e.teams_harness import (
     running_teams_bot,
     teams_workspace,
 )
-from tests.e2e.test_teams import _elements, actions, card_text
 from tests.e2e.test_teams_quiz import chat_of, said
 from tests.e2e.training_flow import PLANS
 from tests.fakes import activities
@@ -328,6 +327,6 @@ async def test_the_roll_call_takes_a_mark_in_place_and_the_weekly_summary_has_it
             [summary] = await said(teams, person, "Weekly training summary, lisbon-dec")
             assert "0 of 2 ready" in card_text(summary)
             [chart] = await said(teams, person, "Labelers ready")
-            image = next(e for e in _elements(cards(chart)) if e.get("type") == "Image")
+            image = next(e for e in elements(cards(chart)) if e.get("type") == "Image")
             assert base64.b64decode(image["url"].removeprefix("data:image/png;base64,"))[:4] == b"\x89PNG"
         assert not [s for s in teams.bf.posts(chat_of(LABELER)) if "Weekly training summary" in card_text(s)]

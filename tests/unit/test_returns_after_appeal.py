@@ -15,8 +15,9 @@ from handlers.sampling.returns import report_lines, take_back
 from storage import queue_data
 from storage.engine import Database
 from storage.models.appeals import OPEN, OVERTURNED, Appeal
-from tests.unit.test_sampling_returns import filled, stored_audits
-from tests.unit.test_sampling_store import NOW, QUEUE, day_table, load, ws  # noqa: F401  (ws: a fixture)
+from tests.unit.sampling_fixtures import NOW, QUEUE, day_table, filled, load
+from tests.unit.sampling_fixtures import ws as ws
+from tests.unit.test_sampling_returns import stored_audits
 
 DAY = date(2026, 11, 19)
 
