@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,11 +24,18 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def files(workspace, tmp_path: Path) -> tuple[Path, Path]:
+def start(workspace) -> date:
+    """The files' first day: ten local days ago, well inside the raw decisions' retention, since
+    `tsqa ingest` stamps rows with the real clock and counts older ones as expired, not already stored."""
+    return datetime.now(workspace.tz).date() - timedelta(days=10)
+
+
+@pytest.fixture
+def files(workspace, start: date, tmp_path: Path) -> tuple[Path, Path]:
     decisions = tmp_path / "decisions.csv"
-    generate_decisions(workspace, date(2026, 11, 10), 4, seed=11, scale=0.1).to_csv(decisions, index=False)
+    generate_decisions(workspace, start, 4, seed=11, scale=0.1).to_csv(decisions, index=False)
     backlog = tmp_path / "backlog.csv"
-    generate_backlog(workspace, date(2026, 11, 10), 4, seed=11).to_csv(backlog, index=False)
+    generate_backlog(workspace, start, 4, seed=11).to_csv(backlog, index=False)
     return decisions, backlog
 
 
@@ -36,8 +43,9 @@ def run(env: dict[str, str], *args: str):
     return CliRunner().invoke(app, list(args), env=env)
 
 
-def test_ingest_then_digest_json_equals_from_file(env, files) -> None:
+def test_ingest_then_digest_json_equals_from_file(env, files, start: date) -> None:
     decisions, backlog = files
+    day = (start + timedelta(days=2)).isoformat()
     first = run(env, "ingest", "decisions", str(decisions), "--json")
     assert first.exit_code == 0, first.output
     report = json.loads(first.stdout)["files"][0]
@@ -45,10 +53,8 @@ def test_ingest_then_digest_json_equals_from_file(env, files) -> None:
     again = json.loads(run(env, "ingest", "decisions", str(decisions), "--json").stdout)["files"][0]
     assert again["stored"] == 0 and again["already"] == report["total"]
     assert run(env, "ingest", "backlog", str(backlog)).exit_code == 0
-    stored = json.loads(run(env, "digest", "--date", "2026-11-12", "--json").stdout)
-    direct = json.loads(
-        run(env, "digest", "--date", "2026-11-12", "--from-file", str(decisions), "--json").stdout
-    )
+    stored = json.loads(run(env, "digest", "--date", day, "--json").stdout)
+    direct = json.loads(run(env, "digest", "--date", day, "--from-file", str(decisions), "--json").stdout)
     assert set(stored) == {"date", "timezone", "queues", "vendors", "sites", "overall", "overturned"}
     assert stored["overturned"] == direct["overturned"] == 0  # no appeal was decided
     for key in ("queues", "vendors", "sites", "overall"):

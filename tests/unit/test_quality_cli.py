@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -108,10 +108,13 @@ def test_wrong_commands_exit_2_saying_what_is_wrong(app, stored, args: list[str]
     assert message in " ".join(result.stderr.split())
 
 
-def test_until_alone_means_the_28_days_to_it(app, stored) -> None:
+def test_until_alone_means_the_28_days_to_it(app, stored, workspace: Workspace) -> None:
+    """An --until inside the kept days (relative to today: the CLI clamps to the days still kept)."""
     env, _ = stored
-    data = json.loads(run(app, env, "--until", "2026-11-28", "--json").stdout)
-    assert (data["since"], data["until"]) == (str(date(2026, 11, 1)), "2026-11-28")
+    until = datetime.now(workspace.tz).date() - timedelta(days=2)
+    data = json.loads(run(app, env, "--until", until.isoformat(), "--json").stdout)
+    assert (data["since"], data["until"]) == ((until - timedelta(days=27)).isoformat(), until.isoformat())
+    assert data["clamped_from"] is None
     assert pd.Timestamp(data["until"]) - pd.Timestamp(data["since"]) == pd.Timedelta(days=27)
 
 
