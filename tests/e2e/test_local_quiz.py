@@ -79,14 +79,16 @@ class Page:
         async with self.session.post(f"{self.url}/ui/action", json=body, headers=PAGE) as response:
             assert response.status == 200 and (await response.json())["ok"]
 
-    async def files(self, person: str, channel: str, thread: str, count: int) -> dict[str, dict]:
-        """The files shared in a thread by name, once there are `count` of them."""
+    async def files(
+        self, person: str, channel: str, thread: str, count: int, timeout: float = 10
+    ) -> dict[str, dict]:
+        """The files shared in a thread by name, once there are `count` of them (or `timeout` passed)."""
 
         async def shared() -> dict[str, dict]:
             shown = (await self.view(person, channel, thread))["thread"]
             return {f["name"]: f for m in shown for f in m["files"]}
 
-        return await polled(shared, lambda found: len(found) >= count)
+        return await polled(shared, lambda found: len(found) >= count, timeout)
 
     async def download(self, file: dict) -> bytes:
         async with self.session.get(self.url + file["url"]) as response:
