@@ -53,12 +53,16 @@ async def said(slack: SlackSide, command: str, text: str, user: str) -> dict[str
 
 
 async def pressed(slack: SlackSide, action: str, value: str, user: str, channel: str = "C0QAOPS01") -> str:
-    """A button pressed; the private answer's text, if the bot gave one instead of a form."""
-    before = len(slack.fake.calls_to("response_url"))
+    """A button pressed; the private answer's text, or "" when the bot opened a form instead. Waits for
+    whichever comes first, so a slow answer is neither missed nor left to land in the next press."""
+    before = len(slack.fake.state.calls)
     reply = await slack.action(action, value, user=user, channel=channel)
     assert reply.status == 200
-    answered = await eventually(lambda: slack.fake.calls_to("response_url")[before:], 2)
-    return texts(answered[-1].args.get("blocks")) if answered else ""
+    came = await eventually(
+        lambda: [c for c in slack.fake.state.calls[before:] if c.method in ("response_url", "views.open")], 10
+    )
+    assert came, f"neither an answer nor a form for {action} by {user}"
+    return texts(came[0].args.get("blocks")) if came[0].method == "response_url" else ""
 
 
 async def quality_of(bot: Any, workspace: Any) -> dict[str, Any]:
