@@ -124,9 +124,9 @@ async def test_an_appeal_in_the_local_workspace_filed_once_overturned_by_another
         assert {b.get("block_id") for b in form["blocks"]} >= {"reason", "section"}
         await submit_twice(page, LABELER, {"reason": "Policy 4.2 allows removal here.", "section": "4.2"})
         await run_timers(run.bot)
-        [root] = await page.messages(QUINN, REVIEWS, "Appeal #1")
+        [root] = await page.messages(QUINN, REVIEWS, "Appeal #")  # one thread, however it is numbered
+        assert "Appeal #1" in read(root)
         assert "qa-01" in read(root) and "Policy 4.2 allows removal here." in read(root)
-        assert not await page.messages(QUINN, REVIEWS, "Appeal #2", timeout=0)
         dm = await page.dm(LABELER)
         assert len(await page.messages(LABELER, dm, "is filed")) == 1
 
