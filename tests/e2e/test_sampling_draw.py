@@ -8,6 +8,7 @@ import asyncio
 from datetime import timedelta
 
 from handlers.sampling import daily
+from tests.e2e.escalate_flow import run_timers
 from tests.e2e.harness import EXAMPLE_NOW, eventually, running_bot, texts
 from tests.e2e.sampling_flow import (
     CHANNEL,
@@ -42,6 +43,7 @@ async def test_the_daily_draw_posts_once_with_its_file_across_restarts(workspace
         assert {r["item_id"] for r in rows} == {p.item_id for p in draw.drawn.picks}
         # the cron firing again (a retry, a second replica) posts nothing more
         await asyncio.gather(*(daily.draw_due(bot.services) for _ in range(3)))
+        await run_timers(bot)  # and whatever the start and the scheduler set going has finished
         assert len(sample_posts(slack.fake)) == 3 and len(slack.fake.state.files) == 3
         fake = slack.fake
     async with running_bot(ws, loaded_url, clock=lambda: now[0], fake=fake) as (bot, slack):
@@ -49,7 +51,7 @@ async def test_the_daily_draw_posts_once_with_its_file_across_restarts(workspace
         # a signed request meanwhile: the admin's /sampling says where and when the draw posts
         body = (await slack.command("/sampling", "", user="U0QALEAD1")).json()
         assert f"Daily audit draw: at 06:00 (Europe/Dublin) in <#{CHANNEL}>" in texts(body["blocks"])
-        await asyncio.sleep(0.5)
+        await run_timers(bot)  # the restart's own catch-up and the scheduler's jobs, finished
         assert len(sample_posts(slack.fake)) == 3 and len(slack.fake.state.files) == 3
 
 
@@ -70,6 +72,7 @@ async def test_a_lot_failed_on_reduced_switches_to_normal_and_says_when_and_why(
         # the next morning's run: no decisions for the 24th are loaded, but the 23rd's lot is judged
         await daily.draw_due(bot.services)
         await asyncio.gather(*(daily.draw_due(bot.services) for _ in range(2)))
+        await run_timers(bot)
         posts = switch_posts(slack.fake)
         assert len(posts) == 1 and posts[0].args["channel"] == CHANNEL
         said = texts(posts[0].json("blocks"))
@@ -81,6 +84,7 @@ async def test_a_lot_failed_on_reduced_switches_to_normal_and_says_when_and_why(
         fake = slack.fake
     async with running_bot(ws, loaded_url, clock=lambda: now[0], fake=fake) as (bot, slack):
         await daily.catch_up(bot.services)
+        await run_timers(bot)
         assert len(switch_posts(slack.fake)) == 1
 
 
