@@ -13,7 +13,7 @@ from handlers.calibration import views
 from storage.engine import Database
 from storage.models import CalibrationSession, CalibrationVote
 from tests.e2e.escalate_flow import buttons, choice, opened_view, submit, text_value
-from tests.e2e.harness import SlackSide, eventually, texts
+from tests.e2e.harness import SlackSide, eventually, settled, texts
 
 QUINN = "U0QALEAD1"  # admin: the facilitator
 TARA = "U0TRAINER1"  # trainer
@@ -63,7 +63,7 @@ async def create(slack: SlackSide, bot: Any, user: str = QUINN, **values: Any) -
     """`/calibrate new`, the form submitted; {} when accepted (then the invitations have run)."""
     view = await open_form(slack, user)
     answer = await submit(slack, view, user, form_values(**values))
-    await bot.services.background.drain(10)
+    await settled(bot)
     return answer
 
 
@@ -110,7 +110,7 @@ async def vote(slack: SlackSide, bot: Any, user: str, label: str, session: int =
     """`user` picks `label` on the item their ballot shows now."""
     shown = ballot(slack, user, session)
     await click(slack, user, shown, label_action(shown, label))
-    await bot.services.background.drain(10)
+    await settled(bot)
 
 
 async def vote_all(slack: SlackSide, bot: Any, votes: dict[str, list[str]], session: int = 1) -> None:  # noqa: ANN401

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot import timers
 from bot.local.webapi import SlackWebAPI
-from tests.e2e.harness import SlackSide, eventually, texts
+from tests.e2e.harness import SlackSide, eventually, settled, texts
 from tests.fakes import signing
 
 NOW = datetime(2026, 11, 24, 10, 15, tzinfo=UTC)  # a Tuesday
@@ -123,17 +123,6 @@ async def click(slack: SlackSide, root: Any, action: str, user: str, channel: st
     await slack.action(action, button.get("value", ""), user=user, channel=channel, message_ts=root.ts)
 
 
-async def settled(bot: Any) -> None:  # noqa: ANN401
-    """The bot's background work and its scheduler's running jobs done, and what each set going in
-    the other: the bot's own timer poll runs on the test's clock too, and may be the one that took
-    what just fell due."""
-    while True:
-        assert await bot.scheduler.settle(20), "a scheduler job still runs after 20 s"
-        await bot.services.background.drain(10)
-        if not bot.scheduler.busy and not len(bot.services.background):
-            return
-
-
 async def run_timers(bot: Any) -> int:  # noqa: ANN401
     """What is due at the test clock's time, run now (the poll would do the same), and whatever that
     set going, finished. A round that finds nothing due may be one where the poll held it: only a
@@ -177,4 +166,4 @@ async def change_severity(
     assert (
         await submit(slack, view, user, {**choice("severity", severity), "reason": text_value(reason)}) == {}
     )
-    await bot.services.background.drain(10)
+    await settled(bot)

@@ -160,6 +160,17 @@ async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
         await asyncio.sleep(0.02)
 
 
+async def settled(bot: Any) -> None:  # noqa: ANN401
+    """The bot's background work and its scheduler's running jobs done, and what each set going in
+    the other: the bot's own timer poll runs on the test's clock too, and may be the one that took
+    what just fell due."""
+    while True:
+        assert await bot.scheduler.settle(20), "a scheduler job still runs after 20 s"
+        await bot.services.background.drain(10)
+        if not bot.scheduler.busy and not len(bot.services.background):
+            return
+
+
 @asynccontextmanager
 async def running_bot(
     workspace: Workspace,

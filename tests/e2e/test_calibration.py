@@ -45,7 +45,7 @@ from tests.e2e.calibration_flow import (
     votes_of,
 )
 from tests.e2e.escalate_flow import Clock, buttons, choice, opened_view, quiet, run_timers, submit, text_value
-from tests.e2e.harness import running_bot, texts
+from tests.e2e.harness import running_bot, settled, texts
 
 
 async def test_a_session_from_a_csv_is_voted_blind_and_revealed_with_its_statistics(
@@ -71,19 +71,19 @@ async def test_a_session_from_a_csv_is_voted_blind_and_revealed_with_its_statist
         first = ballot(slack, LEE)
         remove = label_action(first, "remove")
         await asyncio.gather(click(slack, LEE, first, remove), click(slack, LEE, first, remove))
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert await votes_of(database_url, LEE) == [(1, "remove")]
         assert "Item 2 of 3" in texts(ballot(slack, LEE).blocks)
 
         # Back to item 1 and a changed vote: it replaces the old one (still one row).
         await click(slack, LEE, ballot(slack, LEE), f"{views.SHOW}prev")
-        await bot.services.background.drain(10)
+        await settled(bot)
         shown = texts(ballot(slack, LEE).blocks)
         assert "Item 1 of 3" in shown and "Your vote: *remove*" in shown
         await vote(slack, bot, LEE, "allow")
         assert await votes_of(database_url, LEE) == [(1, "allow")]
         await click(slack, LEE, ballot(slack, LEE), f"{views.SHOW}prev")
-        await bot.services.background.drain(10)
+        await settled(bot)
         await vote(slack, bot, LEE, "remove")  # and back again, for the worked example
         assert await votes_of(database_url, LEE) == [(1, "remove")]
 
@@ -113,7 +113,7 @@ async def test_a_session_from_a_csv_is_voted_blind_and_revealed_with_its_statist
         # "Change an item…" on the finished ballot brings that item back, with the person's own vote.
         await slack.action(views.GOTO, "1|2", user=TARA, channel=slack.fake.dm_channel(TARA),
                            message_ts=ballot(slack, TARA).ts)  # fmt: skip
-        await bot.services.background.drain(10)
+        await settled(bot)
         shown = texts(ballot(slack, TARA).blocks)
         assert "Item 2 of 3" in shown and "Your vote: *remove*" in shown
         assert "Finished (3)" in progress(slack)
@@ -126,7 +126,7 @@ async def test_a_session_from_a_csv_is_voted_blind_and_revealed_with_its_statist
         await asyncio.gather(
             click(slack, QUINN, panel, views.REVEAL), click(slack, QUINN, panel, views.REVEAL)
         )
-        await bot.services.background.drain(10)
+        await settled(bot)
         await run_timers(bot)
 
         results = [m for m in posts(slack, QA_OPS) if "Calibration results" in texts(m.blocks)]
@@ -173,7 +173,7 @@ async def test_a_double_submit_makes_one_session(workspace, database_url) -> Non
         view = await open_form(slack)
         answers = await asyncio.gather(*(submit(slack, view, QUINN, form_values()) for _ in range(2)))
         assert answers == [{}, {}]
-        await bot.services.background.drain(10)
+        await settled(bot)
         await run_timers(bot)
         assert await sessions(database_url) == 1
         assert len([m for m in dms_of(slack, LEE) if "Item 1 of 3" in texts(m.blocks)]) == 1
@@ -289,7 +289,7 @@ async def test_a_vote_with_a_reason_through_its_form(workspace, database_url) ->
         reason = "Quoted to report, not to endorse"
         values = {**choice("label", "allow"), "reason": text_value(reason)}
         assert await submit(slack, view, KAI, values) == {}
-        await bot.services.background.drain(10)
+        await settled(bot)
         db = Database(database_url)
         async with db.transaction() as session:
             row = await session.get(CalibrationVote, (1, 1, KAI))
@@ -299,13 +299,13 @@ async def test_a_vote_with_a_reason_through_its_form(workspace, database_url) ->
         # A forged form naming another session's item is refused like a forged button.
         forged = {**view, "private_metadata": "1|9"}
         assert await submit(slack, forged, KAI, values) == {}
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert await votes_of(database_url, KAI) == [(1, "allow")]
         # A form pointing at someone else's ballot message never updates it: only the voter's own.
         lees = ballot(slack, LEE)
         pointed = {**view, "private_metadata": f"1|2|{slack.fake.dm_channel(LEE)}|{lees.ts}"}
         await submit(slack, pointed, KAI, values)
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert "Item 1 of 3" in texts(ballot(slack, LEE).blocks)
         assert await votes_of(database_url, LEE) == []
 
@@ -322,7 +322,7 @@ async def test_a_click_naming_another_message_updates_only_the_voters_own_ballot
         forged = label_action(lee, "remove")
         value = buttons(lee.blocks)[forged]["value"]
         await slack.action(forged, value, user=LEE, channel=slack.fake.dm_channel(KAI), message_ts=kai.ts)
-        await bot.services.background.drain(10)
+        await settled(bot)
         kai_now = next(m for m in slack.fake.messages_in(slack.fake.dm_channel(KAI)) if m.ts == kai.ts)
         assert texts(kai_now.blocks) == kai_before
         assert await votes_of(database_url, LEE) == [(1, "remove")]

@@ -34,7 +34,7 @@ from tests.e2e.calibration_flow import (
     vote_all,
 )
 from tests.e2e.escalate_flow import Clock, buttons, quiet, run_timers, submit
-from tests.e2e.harness import running_bot, seeded_fake, texts
+from tests.e2e.harness import running_bot, seeded_fake, settled, texts
 
 
 async def test_one_voter_is_nothing_to_compare_and_keeps_no_figures_for_the_trend(
@@ -95,7 +95,7 @@ async def test_the_trend_shows_agreement_per_vendor_and_queue_across_sessions(
                 if f"CAL-{number} ·" in texts(m.blocks) and "Reveal now" in texts(m.blocks)
             )
             await click(slack, QUINN, panel, views.REVEAL)
-            await bot.services.background.drain(10)
+            await settled(bot)
             await run_timers(bot)
             clock.advance(days=7)
 
@@ -139,7 +139,7 @@ async def voted_in_a_room_without_the_bot(slack, bot, clock: Clock) -> None:  # 
     """A session made in C0NOBOT01 (the bot is not in it), voted by Lee and Kai; the clock at its due."""
     view = await open_form(slack, channel="C0NOBOT01")
     assert await submit(slack, view, QUINN, form_values(participants=f"{LEE} {KAI}")) == {}
-    await bot.services.background.drain(10)
+    await settled(bot)
     await run_timers(bot)
     await vote_all(slack, bot, {LEE: VOTES[LEE], KAI: VOTES[KAI]})
     clock.now = DUE_AT
@@ -178,7 +178,7 @@ async def test_results_the_bot_could_not_post_are_posted_again_from_the_facilita
         room.members.add(fake.state.bot_user_id)
         for _ in range(2):  # the same button twice: one try, one post
             await click(slack, QUINN, told, views.REPOST)
-            await bot.services.background.drain(10)
+            await settled(bot)
             await run_timers(bot)
         results = [m for m in posts(slack, "C0NOBOT01") if "Calibration results" in texts(m.blocks)]
         assert len(results) == 1 and "3 items · 2 raters" in texts(results[0].blocks)

@@ -15,7 +15,7 @@ from storage.engine import Database
 from storage.models import CalibrationDraft, CalibrationItem
 from tests.e2e.calibration_flow import CSV, KAI, LEE, QUINN, TARA, count, dms_of, form_values, sessions
 from tests.e2e.escalate_flow import Clock, buttons, opened_view, quiet, run_timers, submit
-from tests.e2e.harness import SlackSide, eventually, running_bot, texts
+from tests.e2e.harness import SlackSide, eventually, running_bot, settled, texts
 from tests.e2e.teams_flow import button, card_text, open_dialog, submit_dialog
 from tests.e2e.teams_harness import LABELER, LEAD, TRAINER, running_teams_bot
 from tests.e2e.test_ingest_uploads import decisions_csv, upload
@@ -89,7 +89,7 @@ async def test_a_file_sent_to_the_bot_becomes_a_session_through_its_button(works
         assert await sessions(database_url) == 0
 
         assert await submit(slack, view, QUINN, from_file()) == {}
-        await bot.services.background.drain(10)
+        await settled(bot)
         await run_timers(bot)
         assert await sessions(database_url) == 1
         assert await stored_items(database_url) == [
@@ -179,7 +179,7 @@ async def test_a_file_in_the_teams_personal_chat_becomes_a_session(database_url)
             "count": "", "days": "",
         }  # fmt: skip
         assert await submit_dialog(teams, dialog, values, LEAD, chat, answer.activity_id) is None
-        await bot.services.background.drain(10)
+        await settled(bot)
         await run_timers(bot)
         assert await sessions(database_url) == 1
         assert [item[0] for item in await stored_items(database_url)] == ["ITEM-101", "ITEM-102", "ITEM-103"]

@@ -14,7 +14,7 @@ from bot.chat.model import Message, md
 from bot.context import Context
 from bot.routing import Router
 from bot.workspace import Workspace
-from tests.e2e.harness import SlackSide, eventually, running_bot, texts
+from tests.e2e.harness import SlackSide, eventually, running_bot, settled, texts
 
 LABELER = "U0LABEL01"
 QA_OPS = "C0QAOPS01"
@@ -74,7 +74,7 @@ async def test_a_dm_is_answered_once_in_the_dm_despite_retries(workspace, databa
         await eventually(lambda: posts_in(slack, event["channel"]))
         for retry in (1, 2, 3):
             assert (await slack.event(event, "EvDM0001", retry=retry)).status == 200
-        await bot.services.background.drain(5)
+        await settled(bot)
         answers = posts_in(slack, event["channel"])
         assert len(answers) == 1 and "thread_ts" not in answers[0].args
         assert f"Heard: {QUESTION}" in texts(answers[0].json("blocks"))
@@ -120,7 +120,7 @@ async def test_what_is_not_a_persons_new_dm_is_ignored(workspace, sqlite_db) -> 
         control = dm_event(slack, "and this one counts")
         await slack.event(control, "EvDM0003")
         await eventually(lambda: heard)
-        await bot.services.background.drain(5)
+        await settled(bot)
         assert [m.text for m in heard] == ["and this one counts"]
         assert len(posts_in(slack, dm)) == 1 and posts_in(slack, QA_OPS) == []
 
@@ -132,7 +132,7 @@ async def test_a_dm_naming_a_command_runs_it_in_the_dm(workspace, sqlite_db) -> 
         await slack.event(event, "EvDM0004")
         answers = await eventually(lambda: posts_in(slack, event["channel"]))
         assert "*/digest*" in texts(answers[0].json("blocks"))
-        await bot.services.background.drain(5)
+        await settled(bot)
         assert heard == [] and slack.fake.calls_to("chat.postEphemeral") == []
 
 

@@ -34,7 +34,7 @@ from tests.e2e.escalate_flow import (
     text_value,
     thread,
 )
-from tests.e2e.harness import eventually, running_bot, texts
+from tests.e2e.harness import eventually, running_bot, settled, texts
 
 
 async def events(database_url: str, kind: str) -> int:
@@ -63,11 +63,11 @@ async def test_raise_work_and_close_an_escalation(workspace, database_url) -> No
 
         # A labeler may not acknowledge; the on-call's double click records once.
         await click(slack, root, views.ACK, KAI)
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert "Not acknowledged" in current(slack, ESCALATIONS, root)
         clock.advance(minutes=4)
         await asyncio.gather(click(slack, root, views.ACK, ROBIN), click(slack, root, views.ACK, ROBIN))
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert await events(database_url, "acknowledged") == 1
         assert f"Acknowledged by <@{ROBIN}> after 4 min" in current(slack, ESCALATIONS, root)
         notes = thread(slack, ESCALATIONS, root)
@@ -83,7 +83,7 @@ async def test_raise_work_and_close_an_escalation(workspace, database_url) -> No
         update = {"update": text_value("Rolled back the media cache release.")}
         assert await submit(slack, view, ROBIN, update) == {}
         assert await submit(slack, view, ROBIN, update) == {}  # the same form twice: one update
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert await events(database_url, "update") == 1
         assert "Rolled back the media cache release." in current(slack, ESCALATIONS, root)
 
@@ -99,7 +99,7 @@ async def test_raise_work_and_close_an_escalation(workspace, database_url) -> No
             **choice("cause", "release"),
         }
         assert await submit(slack, view, ROBIN, done) == {}
-        await bot.services.background.drain(10)
+        await settled(bot)
         now = current(slack, ESCALATIONS, root)
         assert f"Resolved by <@{ROBIN}> after 41 min" in now and "a release or configuration change" in now
         assert any("is resolved" in texts(m.blocks) for m in dms(slack, QUINN))
@@ -111,7 +111,7 @@ async def test_raise_work_and_close_an_escalation(workspace, database_url) -> No
         assert set(buttons(root.blocks)) == {views.REOPEN}
         await click(slack, root, views.REOPEN, QUINN)
         await click(slack, root, views.REOPEN, QUINN)
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert await events(database_url, "reopened") == 1
         root = next(m for m in slack.fake.messages_in(ESCALATIONS) if m.ts == root.ts)
         assert views.ACK in buttons(root.blocks) and "Not acknowledged yet (reopened)" in texts(root.blocks)
@@ -138,7 +138,7 @@ async def test_escalate_this_message_prefills_the_form_from_the_message(workspac
         )
         values = raise_values(queue="spam-pt", platform="routing", title="Queue routing stuck")
         assert await submit(slack, view, QUINN, values) == {}
-        await bot.services.background.drain(10)
+        await settled(bot)
         [root] = [m for m in slack.fake.messages_in(ESCALATIONS) if m.blocks]
         assert "Queue routing stuck" in texts(root.blocks) and "Spam PT" in texts(root.blocks)
     db = Database(database_url)
@@ -161,10 +161,10 @@ async def test_a_form_opened_before_a_reopening_is_refused(workspace, database_u
         fresh = await opened_view(slack, before)
         done = {"resolution": text_value("Fixed by a restart."), **choice("cause", "infrastructure")}
         assert await submit(slack, fresh, QUINN, done) == {}
-        await bot.services.background.drain(10)
+        await settled(bot)
         root = next(m for m in slack.fake.messages_in(ESCALATIONS) if m.ts == root.ts)
         await click(slack, root, views.REOPEN, QUINN)
-        await bot.services.background.drain(10)
+        await settled(bot)
         refused = await submit(slack, stale, ROBIN, done)
         assert "reopened since you opened this form" in refused["errors"]["resolution"]
         assert "Not acknowledged yet (reopened)" in current(slack, ESCALATIONS, root)

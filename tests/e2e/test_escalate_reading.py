@@ -36,7 +36,7 @@ from tests.e2e.escalate_flow import (
     submit,
     thread,
 )
-from tests.e2e.harness import eventually, running_bot, texts
+from tests.e2e.harness import eventually, running_bot, settled, texts
 
 BEA = "U0BBLEAD1"  # Bluebird's lead
 
@@ -83,7 +83,7 @@ async def test_the_form_is_prefilled_with_the_queues_impact(workspace, loaded_ur
         assert "Active labelers last 3 h: 0." in impact
         # Submitted without an impact (e.g. another queue picked), it is filled in on submit.
         assert await submit(slack, view, QUINN, raise_values(impact="")) == {}
-        await bot.services.background.drain(10)
+        await settled(bot)
         [root] = [m for m in slack.fake.messages_in(ESCALATIONS) if m.blocks]
         assert f"vs usual {usual:,}" in texts(root.blocks)
 
@@ -101,7 +101,7 @@ async def test_who_may_raise_and_see_follows_roles_and_vendor_scope(workspace, d
         refused = await submit(slack, view, NICO, raise_values(queue="graphic-img"))
         assert refused["response_action"] == "errors" and "queue" in refused["errors"]
         assert await submit(slack, view, NICO, raise_values(queue="spam-pt")) == {}
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert [m for m in slack.fake.messages_in(ESCALATIONS) if m.blocks]
 
         assert "ESC-1" in await answer(slack, "list", NICO)
@@ -143,10 +143,10 @@ async def test_the_report_comes_as_a_dm_with_chart_and_csv(workspace, database_u
         clock.advance(minutes=3)
         root = [m for m in slack.fake.messages_in(ESCALATIONS) if m.blocks][-1]
         await click(slack, root, views.ACK, "U0RDONCALL")
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert "⛔" in await answer(slack, "report", KAI)
         assert "in our DM" in await answer(slack, "report", QUINN)
-        await bot.services.background.drain(10)
+        await settled(bot)
         report = next(m for m in dms(slack, QUINN) if "Escalations since" in texts(m.blocks))
         assert "3 min" in texts(report.blocks)
         assert await eventually(lambda: len(slack.fake.calls_to("files.completeUploadExternal")) == 2, 10)

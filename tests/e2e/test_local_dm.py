@@ -8,6 +8,7 @@ import aiohttp
 from bot.chat.events import Mention
 from bot.config import Settings
 from bot.local.run import LocalRun
+from tests.e2e.harness import settled
 from tests.e2e.test_direct_messages import QUESTION, listening
 from tests.e2e.test_local_quiz import LABELER, QA_OPS, Page, example_workspace
 
@@ -30,7 +31,7 @@ async def test_a_dm_typed_to_the_bot_is_heard_and_answered_in_the_dm(database_ur
             await page.send(LABELER, "digest help", channel=dm)
             assert await page.messages(LABELER, dm, "/digest help: this help")
             await page.send(LABELER, "just chatting here", channel=QA_OPS)
-            await run.bot.services.background.drain(5)
+            await settled(run.bot)
             assert [(m.text, m.channel, m.direct) for m in heard] == [(QUESTION, dm, True)]
     finally:
         await run.stop()

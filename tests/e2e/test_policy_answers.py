@@ -20,7 +20,7 @@ from handlers.policy import answer_views as views
 from handlers.policy import answers, gaps, owners
 from storage.engine import Database
 from storage.models import PolicyFeedback, PolicyOwnerAsk, PolicyQuestion, PolicyVerifiedAnswer
-from tests.e2e.harness import SlackSide, eventually, running_bot, seeded_fake, texts
+from tests.e2e.harness import SlackSide, eventually, running_bot, seeded_fake, settled, texts
 from tests.e2e.policy_flow import (
     KAI,
     LEE,
@@ -64,13 +64,13 @@ async def test_a_question_is_answered_privately_with_citations_and_shared_once(
         assert posts(slack, QA_OPS) == []  # private until shared
         await click(slack, share, LEE)
         await click(slack, share, LEE)  # a double click
-        await bot.services.background.drain(10)
+        await settled(bot)
         shared = posts(slack, QA_OPS)
         assert len(shared) == 1 and "Spam and platform manipulation" in texts(shared[0].blocks)
         assert views.SHARE not in buttons(shared[0].blocks)
         # Someone else cannot share it.
         await click(slack, share, KAI)
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert len(posts(slack, QA_OPS)) == 1
     assert await count(database_url, PolicyQuestion) == 1
 
@@ -81,15 +81,15 @@ async def test_helpful_clicked_twice_is_recorded_once(workspace, database_url) -
         blocks = await ask(slack, SPAM_QUESTION)
         helpful = buttons(blocks)[views.HELPFUL]
         await click(slack, helpful, KAI)  # the answer is still LEE's alone: refused
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert await count(database_url, PolicyFeedback) == 0
         await click(slack, helpful, LEE)
         await click(slack, helpful, LEE)
         await click(slack, buttons(blocks)[views.NOT_HELPFUL], LEE)  # a change of mind changes nothing
         await click(slack, buttons(blocks)[views.SHARE], LEE)  # shared: the channel may judge it too
-        await bot.services.background.drain(10)
+        await settled(bot)
         await click(slack, helpful, KAI)
-        await bot.services.background.drain(10)
+        await settled(bot)
         said = [texts(c.args.get("blocks")) for c in slack.fake.calls_to("response_url")]
         assert sum("already gave feedback" in s for s in said) == 2
         assert sum("Only the person who asked can give feedback" in s for s in said) == 1
@@ -129,7 +129,7 @@ async def owners_asked(slack: SlackSide, bot: Any) -> Any:  # noqa: ANN401
     blocks = await ask(slack, UNANSWERABLE)
     assert "no confident answer" in texts(blocks)
     await click(slack, buttons(blocks)[views.ASK_OWNER], LEE)
-    await bot.services.background.drain(10)
+    await settled(bot)
     [asked] = posts(slack, OWNERS)
     return asked
 
@@ -143,11 +143,11 @@ async def test_an_owner_answers_what_search_could_not_and_it_answers_the_next_qu
         assert "no confident answer" in texts(blocks)
         ask_owner = buttons(blocks)[views.ASK_OWNER]
         await click(slack, ask_owner, KAI)  # not the asker: refused
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert posts(slack, OWNERS) == []
         await click(slack, ask_owner, LEE)
         await click(slack, ask_owner, LEE)
-        await bot.services.background.drain(10)
+        await settled(bot)
         asked = posts(slack, OWNERS)
         assert len(asked) == 1 and UNANSWERABLE in texts(asked[0].blocks)
         # The closest policy (harassment) is owned by two groups: each member is mentioned.
@@ -155,13 +155,13 @@ async def test_an_owner_answers_what_search_could_not_and_it_answers_the_next_qu
         # The same question in other words' case and punctuation, by KAI: attached, not asked again.
         same = await ask(slack, "  May labelers take a LUNCH break, during a calibration meeting?", user=KAI)
         await click(slack, buttons(same)[views.ASK_OWNER], KAI)
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert len(posts(slack, OWNERS)) == 1
 
         # A labeler cannot open the form; the owner (an admin here) can, and answers.
         answer_button = buttons(asked[0].blocks)[views.OPEN_OWNER_ANSWER]
         await click(slack, answer_button, KAI, OWNERS, asked[0].ts)
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert slack.fake.calls_to("views.open") == []
         await click(slack, answer_button, QUINN, OWNERS, asked[0].ts)
         opened = await eventually(lambda: slack.fake.calls_to("views.open"))
@@ -178,9 +178,9 @@ async def test_an_owner_answers_what_search_could_not_and_it_answers_the_next_qu
         assert other["response_action"] == "errors" and "section" in other["errors"]
         assert await submit(slack, view, QUINN, form_values(answer, offered[0])) == {}
         assert await submit(slack, view, QUINN, form_values(answer, offered[0])) == {}  # a second submit
-        await bot.services.background.drain(10)
+        await settled(bot)
         thread = await eventually(lambda: thread_of(slack, asked[0]))
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert len(thread_of(slack, asked[0])) == 1 and answer.split(";")[0] in texts(thread[0].blocks)
         for asker in (LEE, KAI):  # each asker of that question is told, once
             told = await eventually(lambda asker=asker: dms(slack, asker))
@@ -190,7 +190,7 @@ async def test_an_owner_answers_what_search_could_not_and_it_answers_the_next_qu
         await click(slack, save, KAI, OWNERS, thread[0].ts)  # not an owner: refused
         await click(slack, save, QUINN, OWNERS, thread[0].ts)
         await click(slack, save, QUINN, OWNERS, thread[0].ts)
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert await count(database_url, PolicyVerifiedAnswer) == 1
         saved = await eventually(
             lambda: [m for m in thread_of(slack, asked[0]) if "Saved as a verified" in m.text]
@@ -206,7 +206,7 @@ async def test_an_owner_answers_what_search_could_not_and_it_answers_the_next_qu
         await eventually(lambda: len(dms(slack, LEE)) == 2)
         assert "corrected their answer" in texts(dms(slack, LEE)[1].blocks)
         await click(slack, buttons(answered[0].blocks)[views.SAVE_ANSWER], QUINN, OWNERS, answered[0].ts)
-        await bot.services.background.drain(10)
+        await settled(bot)
         await eventually(
             lambda: len([m for m in thread_of(slack, asked[0]) if "Saved as a verified" in m.text]) == 2
         )
@@ -262,7 +262,7 @@ async def restarted(workspace, database_url, fake) -> AsyncIterator[SlackSide]: 
         for _ in range(2):
             await timers.run_due(bot.services, bot.services.timers)
         yield slack
-        await bot.services.background.drain(10)
+        await settled(bot)
 
 
 async def test_an_answer_stored_before_a_restart_is_posted_and_told_once_after_it(

@@ -19,7 +19,7 @@ from storage.engine import Database
 from storage.migrate import upgrade
 from storage.models import Claim, PolicyCascadeMember, QuizAttempt
 from tests.conftest import ROOT
-from tests.e2e.harness import eventually, running_bot, seeded_fake, texts
+from tests.e2e.harness import eventually, running_bot, seeded_fake, settled, texts
 from tests.e2e.test_quiz import buttons, click, spam_bank
 from tests.e2e.test_quiz_assign import answered
 
@@ -94,7 +94,7 @@ async def test_an_update_is_posted_once_acknowledged_once_and_reminded_once_acro
         summary = await answered(slack, await slack.command("/policy", PUBLISH, user=ADMIN), ADMIN)
         assert "published to 1 channel(s), 2 members to acknowledge by 2026-12-03" in summary
         await slack.command("/policy", PUBLISH, user=ADMIN)  # again: nothing posted twice
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert len(slack.fake.calls_to("users.list")) == 1  # the bot users, read once for both
         [post] = updates(slack)
         shown = texts(post.blocks)
@@ -115,7 +115,7 @@ async def test_an_update_is_posted_once_acknowledged_once_and_reminded_once_acro
         assert await said_to(slack, LEE, "already recorded")
         await click(slack, post, button, user=KAI)  # not in Northwind's channel
         assert await said_to(slack, KAI, "I don't have you among them")
-        await bot.services.background.drain(10)
+        await settled(bot)
         async with bot.db.transaction() as session:
             acked = await session.scalar(
                 select(func.count())
@@ -180,7 +180,7 @@ async def test_each_vendor_lead_sees_only_their_channels_and_a_later_click_resta
         assert len(await eventually(starts)) == 1
         await click(slack, post, button, user=LEE)  # the attempt is still open: nothing new starts
         assert await said_to(slack, LEE, "already recorded")
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert len(starts()) == 1
         attempt = await attempts.open_attempt(bot.db, LEE, "spam-basics")
         assert attempt is not None

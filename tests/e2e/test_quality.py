@@ -22,7 +22,7 @@ from storage.engine import Database
 from storage.migrate import upgrade
 from storage.models import Decision
 from tests.conftest import ROOT
-from tests.e2e.harness import eventually, running_bot, texts
+from tests.e2e.harness import eventually, running_bot, settled, texts
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # the report covers 2 to 29 November
 QUINN = "U0QALEAD1"
@@ -104,7 +104,7 @@ async def report_of(slack, bot, user: str, text: str) -> list:  # noqa: ANN001
     """`/quality TEXT` by `user`: the report in their DM (a list of one), its files sent too."""
     await slack.command("/quality", text, user=user, channel=QA_OPS)
     found = await eventually(lambda: [m for m in dm_of(slack, user) if "Quality" in texts(m.blocks)], 20)
-    await bot.services.background.drain(20)
+    await settled(bot)
     return found
 
 
@@ -121,7 +121,7 @@ async def test_the_report_with_its_files_and_a_recommendation(workspace, databas
         report = await eventually(
             lambda: [m for m in dm_of(slack, QUINN) if "Quality" in texts(m.blocks)], 20
         )
-        await bot.services.background.drain(20)
+        await settled(bot)
         shown = texts(report[0].blocks)
         assert f"{agreed / total:.1%}" in shown and f"of {total:,} audited" in shown, shown
         assert "What to do next" in shown and "spam" in shown.lower()
@@ -144,7 +144,7 @@ async def test_the_report_with_its_files_and_a_recommendation(workspace, databas
         await slack.action(
             views.REFRESHER, refresher["value"], user=QUINN, channel=slack.fake.dm_channel(QUINN)
         )
-        await bot.services.background.drain(10)
+        await settled(bot)
         said = [texts(c.args.get("blocks")) for c in slack.fake.calls_to("response_url")]
         assert any("spam" in s.lower() for s in said), said
 
@@ -169,7 +169,7 @@ async def test_vendor_leads_read_their_own_vendor_only(workspace, database_url) 
         assert "labeler *allow* where QA said *remove*" in lead, lead
         assert "stands out against the other vendors' queues with the same labels" in lead, lead
         assert "on the other queues with the same labels" not in lead
-        await bot.services.background.drain(20)
+        await settled(bot)
 
 
 async def test_a_period_beyond_the_kept_decisions_starts_on_the_first_kept_day(
@@ -203,7 +203,7 @@ async def test_calibrate_on_a_recommendations_items(workspace, database_url) -> 
         before = len(slack.fake.calls_to("views.open"))
         dm = slack.fake.dm_channel(QUINN)
         await slack.action(views.CALIBRATE, buttons[views.CALIBRATE]["value"], user=KAI, channel=dm)
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert len(slack.fake.calls_to("views.open")) == before  # a labeler cannot
         await slack.action(views.CALIBRATE, buttons[views.CALIBRATE]["value"], user=QUINN, channel=dm)
         view = await opened_view(slack, before)
@@ -216,7 +216,7 @@ async def test_calibrate_on_a_recommendations_items(workspace, database_url) -> 
                              due="2026-12-02 15:00", source=calibration_views.SOURCE_AUDITS, items="",
                              count="9", days="35")  # fmt: skip
         assert await submit(slack, view, QUINN, values) == {}
-        await bot.services.background.drain(10)
+        await settled(bot)
     db = Database(database_url)
     async with db.transaction() as session:
         [made] = (await session.scalars(select(CalibrationSession))).all()
@@ -241,7 +241,7 @@ async def test_auditors_who_disagree_are_sent_to_the_policy_owner(workspace, dat
         await vote_all(slack, bot, {QUINN: ["remove", "allow", "allow"], TARA: ["allow", "remove", "remove"]})
         panel = next(m for m in dms_of(slack, QUINN) if "Reveal now" in texts(m.blocks))
         await click(slack, QUINN, panel, calibration_views.REVEAL)
-        await bot.services.background.drain(10)
+        await settled(bot)
         report = await report_of(slack, bot, QUINN, "spam-pt")
         assert "QA auditors disagree among themselves" in texts(report[0].blocks)
         buttons = {
@@ -252,6 +252,6 @@ async def test_auditors_who_disagree_are_sent_to_the_policy_owner(workspace, dat
         await slack.action(views.ASK_OWNER, ask["value"], user=KAI, channel=dm)
         for _ in range(2):
             await slack.action(views.ASK_OWNER, ask["value"], user=QUINN, channel=dm)
-        await bot.services.background.drain(10)
+        await settled(bot)
         asked = [m for m in slack.fake.messages_in("C0POLOWN1") if "disagree among themselves" in m.text]
         assert len(asked) == 1 and "spam-pt" in asked[0].text

@@ -12,7 +12,7 @@ from handlers.quiz import store
 from handlers.quiz.bank import Choice, ImportedBank, NumericAnswer, Question
 from storage.engine import Database
 from storage.migrate import upgrade
-from tests.e2e.harness import eventually, running_bot, texts
+from tests.e2e.harness import eventually, running_bot, settled, texts
 from tests.e2e.test_ingest_uploads import upload
 from tests.fakes import signing
 
@@ -91,13 +91,13 @@ async def test_a_quiz_taken_with_buttons_and_a_form_records_each_answer_once(wor
             b for b in buttons(links) if letter_of(links, "The same short link") == b["text"]["text"]
         )
         await asyncio.gather(*(click(slack, links, right) for _ in range(3)))
-        await bot.services.background.drain(10)
+        await settled(bot)
         updated = next(m for m in quiz_messages(slack) if m.ts == links.ts)
         assert "✅" in texts(updated.blocks) and "spam#links" in texts(updated.blocks)
         assert not buttons(updated)  # answered in place: no buttons left to click
         # The stale button clicked again later: "already answered", nothing recorded twice.
         await click(slack, links, right)
-        await bot.services.background.drain(10)
+        await settled(bot)
         if burst is None or "Which link" in texts(first.blocks):
             burst = (
                 await eventually(lambda: [m for m in quiz_messages(slack) if "burst" in texts(m.blocks)])
@@ -138,7 +138,7 @@ async def answer_number(slack, bot, message, typed: str, expect_error: bool = Fa
         assert json.loads(reply.text)["response_action"] == "errors"
         return message
     assert reply.text == ""
-    await bot.services.background.drain(10)
+    await settled(bot)
     return message
 
 
@@ -155,7 +155,7 @@ async def test_a_restart_in_the_middle_continues_where_the_labeler_was(workspace
         # The button of the question asked again works: it is still the current question.
         if buttons(again)[0]["action_id"] == "quiz:answer":
             await click(slack, again, buttons(again)[0])
-            await bot.services.background.drain(10)
+            await settled(bot)
             assert "2/2" in "\n".join(texts(m.blocks) for m in quiz_messages(slack))
 
 
@@ -222,7 +222,7 @@ async def test_a_missed_question_comes_back_in_review(workspace, database_url) -
                 await click(slack, current, wrong)
             else:
                 await answer_number(slack, bot, current, "21")
-            await bot.services.background.drain(10)
+            await settled(bot)
         reply = (await slack.command("/quiz", "review", user=LEE)).json()
         assert "Nothing to review now" in texts(reply["blocks"])
         now[0] = NOW + timedelta(days=2)
@@ -236,6 +236,6 @@ async def test_a_missed_question_comes_back_in_review(workspace, database_url) -
             b for b in buttons(review_q) if letter_of(review_q, "The same short link") == b["text"]["text"]
         )
         await click(slack, review_q, right)
-        await bot.services.background.drain(10)
+        await settled(bot)
         dm = slack.fake.dm_channel(LEE)
         assert any("Review done: 1 of 1 right" in (m.text or "") for m in slack.fake.messages_in(dm))

@@ -10,7 +10,7 @@ from bot import timers
 from handlers.quiz import store
 from storage.engine import Database
 from storage.migrate import upgrade
-from tests.e2e.harness import eventually, running_bot, texts
+from tests.e2e.harness import eventually, running_bot, settled, texts
 from tests.e2e.test_quiz import buttons, click, spam_bank
 
 TRAINER, LEE, KAI = "U0TRAINER1", "U0LABEL01", "U0LABEL02"
@@ -50,7 +50,7 @@ async def test_a_channel_assignment_reaches_each_member_once_with_reminders_afte
         members = [p.id for p in workspace.people]
         assert f"assigned to {len(members)} people by 2026-12-02" in said
         await slack.command("/quiz", command, user=TRAINER)  # the same command again: nobody told twice
-        await bot.services.background.drain(10)
+        await settled(bot)
         for person in members:
             assert len([m for m in dms(slack, person) if "Quiz assigned" in texts(m.blocks)]) == 1, person
         assert not slack.fake.messages_in(slack.fake.dm_channel("UBOT0001"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.e2e.harness import eventually, running_bot, texts
+from tests.e2e.harness import eventually, running_bot, settled, texts
 from tests.e2e.test_ingest_uploads import upload
 from tests.e2e.test_quiz import buttons, click, letter_of
 
@@ -62,7 +62,7 @@ async def take(slack, bot, user: str, miss: str | None = None) -> None:  # noqa:
         await click(
             slack, question, next(b for b in buttons(question) if b["text"]["text"] == wanted), user=user
         )
-        await bot.services.background.drain(10)
+        await settled(bot)
 
 
 async def test_import_assign_take_review_and_report(workspace, database_url) -> None:
@@ -96,7 +96,7 @@ async def test_import_assign_take_review_and_report(workspace, database_url) -> 
         assert "short link" in texts(again.blocks)
         right = next(b for b in buttons(again) if b["text"]["text"] == letter_of(again, "spam"))
         await click(slack, again, right, user=KAI)
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert any(
             "Review done: 1 of 1 right" in (m.text or "")
             for m in slack.fake.messages_in(slack.fake.dm_channel(KAI))

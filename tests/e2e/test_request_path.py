@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from tests.e2e.harness import running_bot, texts
+from tests.e2e.harness import running_bot, settled, texts
 
 
 @pytest.mark.parametrize(
@@ -23,7 +23,7 @@ async def test_answers_that_need_no_handler_start_no_background_work(
     caplog.set_level(logging.INFO, logger="tsqa.request")
     quiet = workspace.model_copy(update={"digests": []})  # no digest falls due mid-test on the real clock
     async with running_bot(quiet, str(sqlite_db.url)) as (bot, slack):
-        await bot.services.background.drain()  # start-up work is done
+        await settled(bot)  # start-up work is done
         spawned: list[str] = []
         background = bot.services.background
         spawn = background.spawn

@@ -21,7 +21,7 @@ from bot.context import Context
 from bot.local.run import LocalRun
 from bot.routing import Router
 from bot.workspace import Workspace
-from tests.e2e.harness import SlackSide, eventually, running_bot
+from tests.e2e.harness import SlackSide, eventually, running_bot, settled
 from tests.e2e.test_local_quiz import PAGE, Page, example_workspace, polled
 from tests.fakes import signing
 
@@ -125,7 +125,7 @@ async def test_unknown_and_failing_shortcuts_are_acked_logged_and_told(
         assert (await slack.shortcut("broken_example", message.ts)).status == 200
         told = await eventually(lambda: slack.fake.ephemeral_for(LABELER))
         assert "Something went wrong on my side" in told[0].text
-        await bot.services.background.drain(5)
+        await settled(bot)
     assert heard == [] and slack.fake.calls_to("views.open") == []
     outcomes = {
         (r.fields["kind"], r.fields["id"], r.fields["outcome"])

@@ -9,7 +9,7 @@ from datetime import date
 from bot.workspace import Workspace
 from handlers.digest.service import digest_for_day
 from handlers.queue_data.generate import generate_decisions
-from tests.e2e.harness import EXAMPLE_NOW, eventually, load_examples
+from tests.e2e.harness import EXAMPLE_NOW, eventually, load_examples, settled
 from tests.e2e.teams_flow import CARD, actions, card_text, elements
 from tests.e2e.teams_harness import (
     APP_ID,
@@ -93,7 +93,7 @@ async def test_scheduled_digests_post_in_their_channels_with_the_chart_in_the_th
         bot,
         teams,
     ):
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert not teams.bf.posts(DIGEST_CHANNEL)
 
 
@@ -122,7 +122,7 @@ async def test_breakdown_button_replies_in_the_thread_once(database_url) -> None
         replies = await eventually(
             lambda: [s for s in teams.bf.posts(thread) if "Breakdown" in card_text(s)], timeout=10
         )
-        await bot.services.background.drain(5)
+        await settled(bot)
         replies = [s for s in teams.bf.posts(thread) if "Breakdown" in card_text(s)]
         assert len(replies) == 1
         assert "Vendors" in card_text(replies[0]) and "Northwind Review Services" in card_text(replies[0])
@@ -154,7 +154,7 @@ async def test_request_dialog_shows_errors_in_the_dialog_then_answers_privately(
             assert (await teams.send(activity))[0] == 200
         chat = personal_conversation_id(NORTHWIND_LEAD.aad_object_id)
         home = await eventually(lambda: teams.bf.posts(chat))
-        await _bot.services.background.drain(5)
+        await settled(_bot)
         assert len(teams.bf.posts(chat)) == 1  # two install activities, one welcome
         opener = next(a for a in actions(home[0]) if a["type"] == "Action.Submit")
         assert opener["data"]["msteams"]["type"] == "task/fetch"
@@ -204,7 +204,7 @@ async def test_forged_or_missing_tokens_get_401_and_nothing_runs(database_url) -
             assert status == 401
         status, _ = await activities.send(teams.url, message, "")
         assert status == 401
-        await bot.services.background.drain(5)
+        await settled(bot)
         assert len(teams.bf.sent) == before
         assert (await teams.send(message))[0] == 200  # the same activity, properly signed, runs
 
@@ -214,7 +214,7 @@ async def test_a_retried_activity_is_answered_once(database_url) -> None:
         message = activities.personal_message("help", LABELER, **teams.where())
         for _ in range(3):  # Teams retries an activity whose answer it did not get
             assert (await teams.send(message))[0] == 200
-        await bot.services.background.drain(5)
+        await settled(bot)
         assert len(teams.bf.posts(personal_conversation_id(LABELER.aad_object_id))) == 1
 
 
@@ -256,5 +256,5 @@ async def test_only_teams_in_this_tenant_is_served(database_url) -> None:
             "digest", LEAD, tenant_id="0e0e0e0e-0000-4000-8000-000000000000", **teams.where()
         )
         assert (await teams.send(elsewhere))[0] == 200
-        await bot.services.background.drain(5)
+        await settled(bot)
         assert not teams.bf.posts(lead_chat)

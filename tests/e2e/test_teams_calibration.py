@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.calibration import views
 from tests.e2e.calibration_flow import CSV, DUE
 from tests.e2e.escalate_flow import Clock, run_timers
+from tests.e2e.harness import settled
 from tests.e2e.teams_flow import button, card_text, open_dialog, submit_dialog
 from tests.e2e.teams_harness import LABELER, LEAD, TRAINER, running_teams_bot
 from tests.e2e.test_teams_quiz import chat_of
@@ -32,7 +33,7 @@ async def test_a_session_in_teams_runs_through_the_same_handlers(database_url) -
             "participants": people, "due": DUE, "count": "", "days": "",
         }  # fmt: skip
         assert await submit_dialog(teams, dialog, values, LEAD, chat, offer.activity_id) is None
-        await bot.services.background.drain(10)
+        await settled(bot)
         await run_timers(bot)
 
         async def press(person: User, activity_id: str, title: str) -> None:
@@ -43,7 +44,7 @@ async def test_a_session_in_teams_runs_through_the_same_handlers(database_url) -
             )
             status, _ = await teams.send(sent)
             assert status == 200
-            await bot.services.background.drain(10)
+            await settled(bot)
 
         def reads(activity_id: str) -> str:
             return "\n".join(readable(card) for card in cards(teams.bf.activity(activity_id)))

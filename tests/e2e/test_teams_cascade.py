@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.e2e.harness import eventually
+from tests.e2e.harness import eventually, settled
 from tests.e2e.teams_flow import actions, card_text
 from tests.e2e.teams_harness import LABELER, LEAD, NORTHWIND_CHANNEL, TEAM_ID, running_teams_bot
 from tests.e2e.test_policy_cascade import library
@@ -27,7 +27,7 @@ async def test_an_update_is_published_to_a_vendor_channel_and_acknowledged_once(
         await teams.personal("policy publish spam --to northwind --ack-by 2026-12-03", LEAD)
         assert await said(teams, LEAD, "published to 1 channel(s)")
         await teams.personal("policy publish spam --to northwind --ack-by 2026-12-03", LEAD)
-        await bot.services.background.drain(10)
+        await settled(bot)
         posts = [s for s in teams.bf.posts(NORTHWIND_CHANNEL) if "Policy update" in card_text(s)]
         assert len(posts) == 1 and "Spam and platform manipulation · version 2" in card_text(posts[0])
         button = next(a for a in actions(posts[0]) if a["title"] == "I have read and understood")

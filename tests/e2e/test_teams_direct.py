@@ -4,7 +4,7 @@ conversation with the bot (`direct`), answered there once; a channel @mention is
 from __future__ import annotations
 
 from bot.chat.events import Mention
-from tests.e2e.harness import eventually
+from tests.e2e.harness import eventually, settled
 from tests.e2e.teams_flow import card_text
 from tests.e2e.teams_harness import LABELER, LEAD, QA_OPS, running_teams_bot
 from tests.e2e.test_direct_messages import QUESTION, listening
@@ -20,7 +20,7 @@ async def test_free_text_in_the_personal_chat_is_direct_and_answered_there_once(
         answers = await eventually(lambda: teams.bf.posts(chat))
         assert f"Heard: {QUESTION}" in card_text(answers[0])
         await teams.personal(QUESTION, LABELER, id=activity["id"])  # Teams retries the same activity
-        await bot.services.background.drain(5)
+        await settled(bot)
         assert len(teams.bf.posts(chat)) == 1
         assert heard == [Mention(QUESTION, LABELER.aad_object_id, chat, activity["id"], direct=True)]
 

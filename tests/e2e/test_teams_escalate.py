@@ -18,7 +18,7 @@ from handlers.escalate.routes import SHORTCUT
 from storage.engine import Database
 from storage.models import Escalation
 from tests.e2e.escalate_flow import Clock, run_timers
-from tests.e2e.harness import eventually
+from tests.e2e.harness import eventually, settled
 from tests.e2e.teams_flow import (
     _actions_of,
     actions,
@@ -112,7 +112,7 @@ async def raise_from_message(teams: TeamsSide, bot: Any, **chosen: str) -> Any: 
     dialog = opened["task"]["value"]["card"]["content"]
     values = {"queue": "hate-en", "platform": "media-service", "severity": "SEV2", **chosen}
     assert await submit_dialog(teams, dialog, values, LEAD, QA_OPS, MESSAGE_ID, **IN_TEAM) is None
-    await bot.services.background.drain(10)
+    await settled(bot)
     posted = await eventually(lambda: teams.bf.posts(ESCALATION_CHANNEL)[before:], 10)
     assert len(posted) == 1
     return posted[0]
@@ -156,7 +156,7 @@ async def test_raise_remind_acknowledge_update_and_resolve_in_teams(database_url
         assert teams.bf.posts(ESCALATION_CHANNEL) == []
         good = {**raised, "description": "Images stay blank for every labeler."}
         assert await submit_dialog(teams, dialog, good, LEAD, chat, offer.activity_id) is None
-        await bot.services.background.drain(10)
+        await settled(bot)
 
         [root] = await eventually(lambda: teams.bf.posts(ESCALATION_CHANNEL), 10)
         shown = card_text(root)
@@ -189,11 +189,11 @@ async def test_raise_remind_acknowledge_update_and_resolve_in_teams(database_url
 
         # A labeler may not acknowledge; the on-call's double press records once, the card in place.
         await press(teams, root, "Acknowledge", LABELER)
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert await said(teams, LABELER, "Only admins, this platform's R&D people")
         assert "Not acknowledged" in now_reads(teams, root.activity_id)
         await asyncio.gather(*(press(teams, root, "Acknowledge", ONCALL) for _ in range(2)))
-        await bot.services.background.drain(10)
+        await settled(bot)
         await eventually(lambda: replies(teams, root, "acknowledged this"), 10)
         assert await events(database_url, "acknowledged") == 1
         assert len(replies(teams, root, "acknowledged this")) == 1
@@ -211,7 +211,7 @@ async def test_raise_remind_acknowledge_update_and_resolve_in_teams(database_url
         rolled = {"update": "Rolled back the media cache release."}
         twice = [await submit_card_dialog(teams, root, update, rolled, ONCALL) for _ in range(2)]
         assert twice == [None, None]
-        await bot.services.background.drain(10)
+        await settled(bot)
         await eventually(lambda: replies(teams, root, "Update from"), 10)
         assert await events(database_url, "update") == 1
         assert "Rolled back the media cache release." in now_reads(teams, root.activity_id)
@@ -223,7 +223,7 @@ async def test_raise_remind_acknowledge_update_and_resolve_in_teams(database_url
         assert "release" in {c["value"] for c in inputs(resolve)["cause"]["choices"]}
         done = {"resolution": "Cache release rolled back; media loads again.", "cause": "release"}
         assert await submit_card_dialog(teams, root, resolve, done, ONCALL) is None
-        await bot.services.background.drain(10)
+        await settled(bot)
         await eventually(lambda: replies(teams, root, "resolved this"), 10)
         now = now_reads(teams, root.activity_id)
         assert (
@@ -286,7 +286,7 @@ async def test_escalate_this_message_prefills_the_dialog_and_raises_from_it(data
         for _ in range(2):  # Teams retries an invoke it got no answer to in time: one escalation
             status, closed = await teams.send(raised)
             assert status == 200 and not closed
-        await bot.services.background.drain(10)
+        await settled(bot)
         [root] = await eventually(lambda: teams.bf.posts(ESCALATION_CHANNEL), 10)
         shown = card_text(root)
         assert (
@@ -323,7 +323,7 @@ async def test_severity_change_moves_the_reminder_and_a_double_reopen_reopens_on
         assert inputs(severity)["severity"]["value"] == "SEV2"
         sev1 = {"severity": "SEV1", "reason": "two sites idle"}
         assert await submit_card_dialog(teams, root, severity, sev1, ONCALL) is None
-        await bot.services.background.drain(10)
+        await settled(bot)
         await eventually(lambda: replies(teams, root, "changed the severity"), 10)
         assert "ESC-1 · SEV1 · Queue routing stuck" in now_reads(teams, root.activity_id)
         clock.now = start + timedelta(minutes=5)
@@ -334,10 +334,10 @@ async def test_severity_change_moves_the_reminder_and_a_double_reopen_reopens_on
         resolve = await card_dialog(teams, root, "Resolve", LEAD)
         done = {"resolution": "Routing rules restored.", "cause": "data"}
         assert await submit_card_dialog(teams, root, resolve, done, LEAD) is None
-        await bot.services.background.drain(10)
+        await settled(bot)
         await eventually(lambda: replies(teams, root, "resolved this"), 10)
         await asyncio.gather(*(press(teams, root, "Reopen", LEAD) for _ in range(2)))
-        await bot.services.background.drain(10)
+        await settled(bot)
         await eventually(lambda: replies(teams, root, "reopened this"), 10)
         assert await events(database_url, "reopened") == 1
         assert len(replies(teams, root, "reopened this")) == 1

@@ -14,7 +14,7 @@ from handlers.policy.store import load_dir
 from storage.engine import Database
 from storage.migrate import upgrade
 from storage.models import PolicyVerifiedAnswer
-from tests.e2e.harness import eventually
+from tests.e2e.harness import eventually, settled
 from tests.e2e.policy_flow import count
 from tests.e2e.teams_flow import CARD, actions, card_text, elements
 from tests.e2e.teams_harness import LABELER, LEAD, QA_OPS, TEAM_ID, TRAINER, running_teams_bot
@@ -98,7 +98,7 @@ async def test_an_owner_answers_in_teams_and_the_saved_answer_answers_the_next_q
                 ask_owner["verb"], ask_owner["data"], LABELER, chat, unsure.activity_id, **teams.where()
             )
             assert (await teams.send(press))[0] == 200
-        await bot.services.background.drain(10)
+        await settled(bot)
         [asked] = in_owners_channel(teams, UNANSWERABLE)
         assert asked.conversation_id == OWNERS  # a new post, not a reply
         mentioned = {
@@ -142,7 +142,7 @@ async def test_an_owner_answers_in_teams_and_the_saved_answer_answers_the_next_q
             assert status == 200 and not closed
         for _ in range(2):
             await timers.run_due(bot.services, bot.services.timers)
-        await bot.services.background.drain(10)
+        await settled(bot)
         thread = f"{OWNERS};messageid={asked.activity_id}"
         [answered] = [s for s in teams.bf.posts(thread) if "Breaks follow" in card_text(s)]
         told = await said(teams, LABELER, "Breaks follow")
@@ -155,7 +155,7 @@ async def test_an_owner_answers_in_teams_and_the_saved_answer_answers_the_next_q
                 save["verb"], save["data"], person, thread, answered.activity_id, **where
             )
             assert (await teams.send(press))[0] == 200
-        await bot.services.background.drain(10)
+        await settled(bot)
         await timers.run_due(bot.services, bot.services.timers)
         assert len(await said(teams, LABELER, "Only this policy's owners")) == 1
         assert await said(teams, LEAD, "already saved")

@@ -15,6 +15,7 @@ from handlers.calibration import views as calibration_views
 from handlers.quality import views
 from storage.engine import Database
 from storage.models import CalibrationItem, CalibrationSession, QuizAssignment
+from tests.e2e.harness import settled
 from tests.e2e.teams_flow import button, card_text, inputs, now_reads, open_dialog, submit_dialog
 from tests.e2e.teams_harness import (
     LABELER,
@@ -63,7 +64,7 @@ async def report_of(teams: TeamsSide, bot: Any, person: User, text: str = "quali
     await teams.personal(text, person)
     await said(teams, person, "is on its way to our DM")
     [report] = await said(teams, person, REPORT, 20)
-    await bot.services.background.drain(20)
+    await settled(bot)
     return report
 
 
@@ -101,7 +102,7 @@ async def test_the_report_with_its_charts_csv_line_and_refresher_in_teams(databa
             )
         )  # fmt: skip
         assert status == 200
-        await bot.services.background.drain(10)
+        await settled(bot)
         people = {p.id for p in workspace.people}
         [told] = await said(teams, LEAD, f"assigned to {len(people)} people")
         assert "Spam policy basics" in card_text(told) and "2026-12-07" in card_text(told), card_text(told)
@@ -142,7 +143,7 @@ async def test_calibrate_on_the_recommendations_items_in_teams(database_url) -> 
         people = f"{NORTHWIND_LEAD.aad_object_id} {TRAINER.aad_object_id}"
         values = {"participants": people, "due": "2026-12-02 15:00", "items": "", "count": "9", "days": "35"}
         assert await submit_dialog(teams, dialog, values, LEAD, chat, report.activity_id) is None
-        await bot.services.background.drain(10)
+        await settled(bot)
     db = Database(database_url)
     async with db.transaction() as session:
         [made] = (await session.scalars(select(CalibrationSession))).all()

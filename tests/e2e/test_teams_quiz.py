@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from tests.e2e import quiz_stories as story
-from tests.e2e.harness import eventually
+from tests.e2e.harness import eventually, settled
 from tests.e2e.teams_flow import actions, card_text, elements
 from tests.e2e.teams_harness import LABELER, NORTHWIND_LEAD, TRAINER, running_teams_bot, teams_workspace
 from tests.fakes import activities
@@ -80,7 +80,7 @@ async def test_a_trainer_gets_status_and_the_report_and_others_only_what_they_ma
         assert "bluebird" not in theirs.lower() and "nairobi" not in theirs
         await teams.personal(f"quiz report {story.TOPIC} bluebird", NORTHWIND_LEAD)
         assert await said(teams, NORTHWIND_LEAD, "your own vendor only")
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert len([s for s in teams.bf.posts(chat_of(NORTHWIND_LEAD)) if "KR-20" in card_text(s)]) == 1
         assert not [s for s in teams.bf.posts(chat_of(LABELER)) if "KR-20" in card_text(s)]
 

@@ -4,7 +4,7 @@ group, each member told once."""
 
 from __future__ import annotations
 
-from tests.e2e.harness import EXAMPLE_NOW, eventually
+from tests.e2e.harness import EXAMPLE_NOW, eventually, settled
 from tests.e2e.teams_flow import actions, card_text
 from tests.e2e.teams_harness import LABELER, LEAD, running_teams_bot
 from tests.fakes import activities
@@ -84,7 +84,7 @@ async def test_a_quiz_in_a_personal_chat_with_buttons_and_a_dialog(database_url)
             await eventually(
                 lambda sent=sent: any(u.activity_id == sent.activity_id for u in teams.bf.updates()), 10
             )
-            await bot.services.background.drain(5)
+            await settled(bot)
         result = await eventually(lambda: [s for s in teams.bf.posts(chat) if "result" in card_text(s)], 10)
         assert "Passed" in card_text(result[0]) and "100%" in card_text(result[0])
         verdicts = [u for u in teams.bf.updates() if "Right" in "\n".join(readable(c) for c in cards(u))]
@@ -113,7 +113,7 @@ async def test_a_trainer_assigns_a_quiz_to_a_group_in_teams_and_each_member_is_t
         # group:qa-leads holds the QA lead; the trainer assigns it by 2026-11-26, twice (a retry of intent).
         for _ in range(2):
             await teams.personal("quiz assign spam-basics to group:qa-leads by 2026-11-26", TRAINER)
-            await bot.services.background.drain(10)
+            await settled(bot)
         lead_chat = personal_conversation_id(LEAD.aad_object_id)
         invites = [s for s in teams.bf.posts(lead_chat) if "Quiz assigned" in card_text(s)]
         assert len(invites) == 1

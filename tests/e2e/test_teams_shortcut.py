@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from bot.chat.events import FormSubmission, Shortcut
+from tests.e2e.harness import settled
 from tests.e2e.teams_flow import CARD, actions, elements
 from tests.e2e.teams_harness import (
     LABELER,
@@ -76,7 +77,7 @@ async def test_a_message_action_opens_the_dialog_and_its_submit_reaches_the_form
         for _ in range(2):  # Teams retries an invoke it got no answer to in time: once is enough
             status, closed = await teams.send(good)
             assert status == 200 and not closed
-        await bot.services.background.drain(5)
+        await settled(bot)
     assert [s.values["summary"] for s in submitted] == ["  ", PLAIN + " (checked twice)"]
     assert {s.user for s in submitted} == {LEAD.aad_object_id}
     assert json.loads(submitted[-1].state) == {

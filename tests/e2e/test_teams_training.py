@@ -21,7 +21,7 @@ from bot.workspace_training import TrainingSettings
 from storage.engine import Database
 from storage.models import TrainingAttendance
 from tests.e2e.escalate_flow import Clock, run_timers
-from tests.e2e.harness import eventually
+from tests.e2e.harness import eventually, settled
 from tests.e2e.teams_flow import actions, button, card_text, elements, inputs, open_dialog, submit_dialog
 from tests.e2e.teams_harness import (
     LABELER,
@@ -83,7 +83,7 @@ async def create_cohort(teams: TeamsSide, bot: Any, person: User = TRAINER) -> A
     assert set(inputs(dialog)) >= {"name", "vendor", "site", "queues", "plan", "trainers", "labelers"}
     closed = await submit_dialog(teams, dialog, form_values(), person, chat, offer.activity_id)
     assert closed is None, closed
-    await bot.services.background.drain(10)
+    await settled(bot)
     [card] = await eventually(
         lambda: [s for s in teams.bf.posts(QA_OPS)[before:] if f"Training cohort {COHORT}" in card_text(s)],
         10,
@@ -132,7 +132,7 @@ async def test_a_cohort_from_the_dialog_is_posted_where_asked_and_everyone_is_we
         # Teams retries an invoke it got no answer to in time: the same submission twice, one cohort.
         for _ in range(2):
             assert await submit_dialog(teams, dialog, form_values(), TRAINER, chat, offer.activity_id) is None
-        await bot.services.background.drain(10)
+        await settled(bot)
         await run_timers(bot)
         [card] = await eventually(
             lambda: [s for s in teams.bf.posts(QA_OPS) if f"Training cohort {COHORT}" in card_text(s)], 10
@@ -180,7 +180,7 @@ async def test_a_reminder_carries_check_in_and_a_double_press_records_once(datab
         assert "Check in" not in {a["title"] for a in actions(trainer_reminder[0])}  # labelers only
 
         await asyncio.gather(*(press_in_chat(teams, reminder, "Check in", LABELER) for _ in range(2)))
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert await said(teams, LABELER, "Checked in to Welcome and tools tour at 08:45")
         assert await said(teams, LABELER, "already")
         assert await attendance_rows(database_url) == 1
@@ -228,7 +228,7 @@ async def test_status_shows_readiness_and_the_calendar_points_to_the_cli(databas
         [welcome] = await said(teams, LABELER, "You join training cohort lisbon-dec")
         await press_in_chat(teams, welcome, "Calendar file", LABELER)
         assert await said(teams, LABELER, f"tsqa training calendar {COHORT} > {COHORT}.ics")
-        await bot.services.background.drain(10)
+        await settled(bot)
         assert not last_with(teams, TRAINER, "I sent you the calendar file")  # it was not sent
 
 
@@ -242,7 +242,7 @@ async def test_a_move_tells_each_person_once(database_url) -> None:
         await run_timers(bot)
         for _ in range(2):
             await teams.personal(f"training move {COHORT} spam-check-1 2026-12-04 09:00", TRAINER)
-            await bot.services.background.drain(10)
+            await settled(bot)
         [answer] = await said(teams, TRAINER, "Moved 6 session(s) of lisbon-dec")
         assert "go-live now Tue 15 Dec 2026" in card_text(answer)
         assert await said(teams, TRAINER, "Nothing moved")  # the second time: already there
@@ -299,7 +299,7 @@ async def test_the_roll_call_takes_a_mark_in_place_and_the_weekly_summary_has_it
             )
         )
         assert status == 200
-        await bot.services.background.drain(10)
+        await settled(bot)
         now_reads = await eventually(
             lambda: "Kai Labeler</at> · excused" in plain(card_text_of(teams, roll.activity_id)), 10
         )
@@ -310,7 +310,7 @@ async def test_the_roll_call_takes_a_mark_in_place_and_the_weekly_summary_has_it
         before = len(teams.bf.posts(chat_of(TRAINER)))
         status, _ = await press_in_channel(teams, card, button(card, "Status"), TRAINER)
         assert status == 200
-        await bot.services.background.drain(10)
+        await settled(bot)
         [answer] = await eventually(
             lambda: [
                 s for s in teams.bf.posts(chat_of(TRAINER))[before:] if "labelers ready" in card_text(s)

@@ -7,7 +7,7 @@ from datetime import date
 
 from storage.models import TrainingCohort, TrainingMember, TrainingSession
 from tests.e2e.escalate_flow import Clock, opened_view, run_timers, submit
-from tests.e2e.harness import running_bot, texts
+from tests.e2e.harness import running_bot, settled, texts
 from tests.e2e.training_flow import (
     KAI,
     LEE,
@@ -55,7 +55,7 @@ async def test_a_cohort_from_the_form_skips_portuguese_holidays_and_a_double_sub
         values = cohort_values(start="2026-12-01", target="2026-12-31")
         assert await submit(slack, view, TARA, values) == {}
         assert await submit(slack, view, TARA, values) == {}  # the same form sent twice
-        await bot.services.background.drain(10)
+        await settled(bot)
         await run_timers(bot)
         await run_timers(bot)
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.e2e.escalate_flow import Clock, opened_view, run_timers, submit, text_value
-from tests.e2e.harness import SlackSide, eventually, running_bot, texts
+from tests.e2e.harness import SlackSide, eventually, running_bot, settled, texts
 from tests.e2e.test_quiz import buttons, click, letter_of
 from tests.e2e.test_quiz_assign import imported
 from tests.e2e.training_flow import (
@@ -36,7 +36,7 @@ async def answer_number(slack: SlackSide, bot: Any, message: Any, typed: str) ->
     await click(slack, message, buttons(message)[0])
     view = await opened_view(slack, before)
     assert await submit(slack, view, LEE, {"text": text_value(typed)}) == {}
-    await bot.services.background.drain(10)
+    await settled(bot)
 
 
 async def pass_the_quiz(slack: SlackSide, bot: Any, invite: Any) -> None:  # noqa: ANN401
@@ -48,7 +48,7 @@ async def pass_the_quiz(slack: SlackSide, bot: Any, invite: Any) -> None:  # noq
     links = (await eventually(lambda: questions(slack, "Which link pattern")))[0]
     right = next(b for b in buttons(links) if b["text"]["text"] == letter_of(links, "The same short link"))
     await click(slack, links, right)
-    await bot.services.background.drain(10)
+    await settled(bot)
     if "burst" not in texts(first.blocks):
         burst = (await eventually(lambda: questions(slack, "burst")))[0]
         await answer_number(slack, bot, burst, "21")

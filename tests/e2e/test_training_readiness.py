@@ -14,7 +14,7 @@ from typing import Any
 from bot.workspace import Person, Workspace
 from storage.models import QuizAttempt
 from tests.e2e.escalate_flow import Clock, run_timers
-from tests.e2e.harness import SlackSide, eventually, running_bot, texts
+from tests.e2e.harness import SlackSide, eventually, running_bot, settled, texts
 from tests.e2e.test_ingest_uploads import thread_reply, upload
 from tests.e2e.test_quiz_assign import imported
 from tests.e2e.training_flow import (
@@ -117,7 +117,7 @@ async def check_ins(slack: SlackSide, bot: Any, clock: Clock, cohort: Any) -> No
             await pressed(
                 slack, roll, "training-mark:absent", TARA, value=mark_buttons(roll)[(MIA, "absent")]["value"]
             )
-    await bot.services.background.drain(10)
+    await settled(bot)
 
 
 async def quiz_results(bot: Any) -> None:  # noqa: ANN401

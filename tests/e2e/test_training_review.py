@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from storage.models import Claim, TrainingCohort, TrainingMember, TrainingSession
 from tests.e2e.escalate_flow import Clock, opened_view, run_timers, submit
-from tests.e2e.harness import SlackSide, eventually, running_bot, seeded_fake, texts
+from tests.e2e.harness import SlackSide, eventually, running_bot, seeded_fake, settled, texts
 from tests.e2e.test_ingest_uploads import upload
 from tests.e2e.training_flow import (
     KAI,
@@ -139,7 +139,7 @@ async def _form_from(slack: SlackSide, bot: Any, channel: str) -> dict[str, Any]
     token = view["private_metadata"].partition("|")[0]
     forged = {**view, "private_metadata": f"{token}|{channel}"}
     answer = await submit(slack, forged, TARA, cohort_values(start="2026-12-02"))
-    await bot.services.background.drain(10)
+    await settled(bot)
     await run_timers(bot)
     return answer
 
@@ -206,7 +206,7 @@ async def test_a_move_there_back_and_there_again_is_applied_each_time(workspace,
         for when, expected, number in steps:
             answer = await said(slack, f"move lisbon-dec process-1 {when}", TARA)
             assert "Moved 10 session(s) of *lisbon-dec*" in answer, (number, answer)
-            await bot.services.background.drain(10)
+            await settled(bot)
             await run_timers(bot)
             cohort = await cohort_named(bot)
             assert at(cohort, expected) == expected, number

@@ -14,7 +14,7 @@ from handlers.training import lifecycle
 from handlers.training.cohort import Cohort
 from tests.conftest import ROOT
 from tests.e2e.escalate_flow import buttons, dms, opened_view, quiet, submit, text_value
-from tests.e2e.harness import SlackSide, eventually, texts
+from tests.e2e.harness import SlackSide, eventually, settled, texts
 
 # Mon 30 Nov 2026, 10:00 in Lisbon (UTC+0 in winter). Tue 1 Dec (Restoration of Independence) and
 # Tue 8 Dec (Immaculate Conception) are public holidays in Portugal.
@@ -49,7 +49,7 @@ async def create_cohort(slack: SlackSide, bot: Any, user: str = TARA, **given: s
     assert reply.status == 200
     view = await opened_view(slack, before)
     answer = await submit(slack, view, user, cohort_values(**given))
-    await bot.services.background.drain(10)
+    await settled(bot)
     return answer
 
 
