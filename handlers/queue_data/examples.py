@@ -21,15 +21,23 @@ async def has_decisions(db: Database) -> bool:
 
 
 async def load_example_data(
-    db: Database, workspace: Workspace, today: date, *, days: int = 28, force: bool = False
+    db: Database,
+    workspace: Workspace,
+    today: date,
+    *,
+    days: int = 28,
+    force: bool = False,
+    now: datetime | None = None,
 ) -> list[IngestReport]:
-    """`days` of generated decisions and backlog ending yesterday; skipped when data exists unless forced."""
+    """`days` of generated decisions and backlog ending yesterday; skipped when data exists unless forced.
+    `now` stamps the ingest (when its audits were stored): the caller's clock, so a bot on another clock
+    than the wall's seeds data that agrees with it."""
     if not force and await has_decisions(db):
         return []
     start = today - timedelta(days=days)
     decisions = generate_decisions(workspace, start, days, seed=SEED, auditors=True)  # who audited: appeals
     backlog = generate_backlog(workspace, start, days, seed=SEED)
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     return [
         await ingest_decisions(
             db, workspace, decisions.to_csv(index=False).encode(), "example decisions", now=now

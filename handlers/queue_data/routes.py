@@ -15,8 +15,10 @@ from handlers.queue_data.examples import load_example_data
 
 async def seed_example_data(services: Services) -> None:
     """A new local workspace starts with four weeks of synthetic queue data ending yesterday."""
-    today = services.clock().astimezone(services.workspace.tz).date()
-    await load_example_data(services.db, services.workspace, today)
+    now = services.clock()
+    await load_example_data(
+        services.db, services.workspace, now.astimezone(services.workspace.tz).date(), now=now
+    )
 
 
 def jobs(workspace: Workspace) -> list[Job]:
