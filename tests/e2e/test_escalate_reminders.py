@@ -33,7 +33,9 @@ from tests.e2e.escalate_flow import (
 from tests.e2e.harness import SlackSide, eventually, running_bot, seeded_fake, texts
 from tests.e2e.processes import start_bot, workspace_file
 
-FAST = {"TSQA_LEASE_SECONDS": "2", "TSQA_TIMER_POLL_SECONDS": "0.3"}
+# Quick polls; a lease long enough that a replica stalled mid-post on a busy machine keeps its timer
+# (past the lease the other replica takes the timer over, as after a crash, and says it again).
+FAST = {"TSQA_LEASE_SECONDS": "8", "TSQA_TIMER_POLL_SECONDS": "0.3"}
 
 
 def said(slack: SlackSide | SlackWebAPI, root: Any, words: str) -> int:  # noqa: ANN401
@@ -131,13 +133,13 @@ async def test_two_bot_processes_fire_a_due_reminder_once(workspace, database_ur
         bots = [await start_bot(fake, database_url, tmp_path, ws_path, **FAST) for _ in range(2)]
         await asyncio.gather(*(b.healthy() for b in bots))
         assert await eventually(lambda: said(fake, root, "Paging") >= 1 and dms(fake, REMY), 60)
-        await asyncio.sleep(1.5)  # both pollers had their turns
+        await asyncio.sleep(1.5)  # both pollers had their turns after the page
+        for b in bots:
+            b.process.send_signal(signal.SIGTERM)
+        assert [await b.wait() for b in bots] == [0, 0]  # each finished what it was saying
         assert said(fake, root, "is not acknowledged after") == 1
         assert said(fake, root, "Paging") == 1
         assert len(dms(fake, REMY)) == 1
-        for b in bots:
-            b.process.send_signal(signal.SIGTERM)
-        assert [await b.wait() for b in bots] == [0, 0]
     finally:
         await fake.stop()
 
