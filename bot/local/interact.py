@@ -35,12 +35,22 @@ def escape(text: str) -> str:
 CHANGED: Result = {"ok": False, "error": "This message changed before your click reached it; look again."}
 
 
-def _changed(found: dict[str, Any], seen: dict[str, Any] | None) -> bool:
-    """The element at the clicked position is no longer the one the page drew (no `seen`: not checked)."""
+def _pressed(
+    blocks: list[dict[str, Any]], block: int, element: int | str, seen: dict[str, Any] | None
+) -> tuple[str, dict[str, Any]] | None:
+    """The block id and element clicked, or None when it is no longer the one the page drew: another
+    element there, or none at all (the bot replaced the buttons with its answer). No `seen`: not checked,
+    and a position with no element is an error."""
+    try:
+        bid, found = find_element(blocks, block, element)
+    except SlackError:
+        if seen is None:
+            raise
+        return None
     if seen is None:
-        return False
+        return bid, found
     now = (str(found.get("action_id") or ""), str(found.get("value") or ""))
-    return now != (str(seen.get("action_id") or ""), str(seen.get("value") or ""))
+    return (bid, found) if now == (str(seen.get("action_id") or ""), str(seen.get("value") or "")) else None
 
 
 def _event_id() -> str:
@@ -245,17 +255,19 @@ class Interactions:
         if view_id:
             view = self._view(user, view_id)
             blocks = list(view.view.get("blocks") or [])
-            bid, found = find_element(blocks, block, element)
-            if _changed(found, seen):
+            pressed = _pressed(blocks, block, element, seen)
+            if pressed is None:
                 return CHANGED
+            bid, found = pressed
             action = action_payload(bid, found, element, selected)
             body = payloads.view_click_body(self.api, user, view, blocks, action, values or {})
         else:
             message = self._message(user, channel or "", ts or "")
             self._conversation(user, message.channel)
-            bid, found = find_element(list(message.blocks or []), block, element)
-            if _changed(found, seen):
+            pressed = _pressed(list(message.blocks or []), block, element, seen)
+            if pressed is None:
                 return CHANGED
+            bid, found = pressed
             action = action_payload(bid, found, element, selected)
             body = payloads.message_click_body(self.api, user, message, bid, found, action, selected)
         delivery = await self.link.send("block_actions", body)
