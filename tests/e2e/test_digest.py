@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from bot.local.state import File
 from handlers.queue_data.generate import generate_decisions
-from tests.e2e.harness import eventually, running_bot, texts
+from tests.e2e.harness import eventually, running_bot, settled, texts
 from tests.fakes import signing
 
 # 10:15 in Dublin on 24 Nov 2026: every example digest (08:00-09:00 local) is due for the 23rd.
@@ -44,8 +44,8 @@ async def test_due_digests_post_once_with_chart_even_across_restarts(workspace, 
         await asyncio.gather(*(post_due(bot.services, workspace.digests[0]) for _ in range(3)))
         assert len(digest_posts(slack.fake)) == 3
         fake = slack.fake
-    async with running_bot(workspace, loaded_url, clock=clock, fake=fake) as (_bot, slack):
-        await asyncio.sleep(1.0)
+    async with running_bot(workspace, loaded_url, clock=clock, fake=fake) as (bot, slack):
+        await settled(bot)  # the start-up catch-up has run: a second post would be here
         assert len(digest_posts(slack.fake)) == 3
 
 
@@ -100,7 +100,7 @@ async def test_digest_post_respects_roles(workspace, loaded_url) -> None:
 
 
 async def test_breakdown_replies_in_thread_once(workspace, loaded_url) -> None:
-    async with running_bot(workspace, loaded_url, clock=clock) as (_bot, slack):
+    async with running_bot(workspace, loaded_url, clock=clock) as (bot, slack):
         posts = await eventually(lambda: len(digest_posts(slack.fake)) == 3 and digest_posts(slack.fake), 20)
         main = next(p for p in posts if p.args["channel"] == "C0DIGEST1")
         button = next(e for b in main.json("blocks") if b["type"] == "actions" for e in b["elements"])
@@ -111,12 +111,7 @@ async def test_breakdown_replies_in_thread_once(workspace, loaded_url) -> None:
                 message_ts=ts, action_ts=action_ts,
             )  # fmt: skip
             assert reply.status == 200
-        replies = await eventually(
-            lambda: [
-                m for m in slack.fake.messages_in("C0DIGEST1", thread_ts=ts) if "Breakdown" in (m.text or "")
-            ]
-        )
-        await asyncio.sleep(0.3)
+        await settled(bot)  # both clicks' work is done: a second reply would be here
         replies = [
             m for m in slack.fake.messages_in("C0DIGEST1", thread_ts=ts) if "Breakdown" in (m.text or "")
         ]
@@ -124,7 +119,8 @@ async def test_breakdown_replies_in_thread_once(workspace, loaded_url) -> None:
         assert "Northwind Review Services" in texts(replies[0].blocks) and "nairobi" in texts(
             replies[0].blocks
         )
-        note = await eventually(lambda: slack.fake.ephemeral_for("U0QALEAD1"))
+        note = slack.fake.ephemeral_for("U0QALEAD1")
+        assert len(note) == 1
         assert "The breakdown is already" in note[-1].text and "this digest's thread" in note[-1].text
 
 

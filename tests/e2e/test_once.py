@@ -19,7 +19,7 @@ from bot.timers import run_due
 from bot.workspace import DigestSchedule
 from handlers.digest.posting import POST, post_due, post_key
 from storage import claims
-from tests.e2e.harness import eventually, running_bot
+from tests.e2e.harness import eventually, running_bot, settled
 
 NOW = datetime(2026, 11, 24, 10, 15, tzinfo=UTC)  # 10:15 in Dublin
 DAY = date(2026, 11, 23)
@@ -137,8 +137,8 @@ async def test_one_admin_who_cannot_be_reached_does_not_silence_the_others(works
         notes = await eventually(lambda: [t for t in dms_to(slack.fake, LEAD) if "no queue data" in t], 20)
         assert len(notes) == 1
         fake = slack.fake
-    async with running_bot(ws, database_url, clock=Clock(), fake=fake) as (_bot, slack):
-        await asyncio.sleep(0.5)
+    async with running_bot(ws, database_url, clock=Clock(), fake=fake) as (bot, slack):
+        await settled(bot)  # the start-up catch-up has run: a second note would be here
         assert len([t for t in dms_to(slack.fake, LEAD) if "no queue data" in t]) == 1
 
 

@@ -16,7 +16,7 @@ from handlers.queue_data.generate import generate_decisions
 from handlers.queue_data.ingest import ingest_decisions
 from storage.engine import Database
 from storage.migrate import upgrade
-from tests.e2e.harness import eventually, running_bot, texts
+from tests.e2e.harness import eventually, running_bot, settled, texts
 from tests.fakes import signing
 
 NOW = datetime(2026, 11, 24, 10, 15, tzinfo=UTC)
@@ -294,13 +294,16 @@ async def test_bots_and_incomplete_events_are_never_answered(workspace, sqlite_d
 async def test_clicks_claim_what_they_mean_not_each_delivery(workspace, loaded_url) -> None:
     async with running_bot(quiet(workspace), loaded_url, clock=clock) as (bot, slack):
         ts, value = await _digest_with_button(slack)
+        before = len(slack.fake.ephemeral_for("U0QALEAD1"))
         for action_ts in ("1764000000.000001", "1764000000.500001"):
             await slack.action(
                 "digest:breakdown", value, user="U0QALEAD1", channel="C0DIGEST1", message_ts=ts,
                 action_ts=action_ts,
             )  # fmt: skip
-        await eventually(lambda: len(slack.fake.ephemeral_for("U0QALEAD1")) >= 2)
-        await bot.services.background.drain()
+        await settled(bot)  # both clicks' work is done
+        # One click posts in the thread; the other is told so, privately.
+        notes = [m.text or "" for m in slack.fake.ephemeral_for("U0QALEAD1")[before:]]
+        assert len(notes) == 1 and "The breakdown is already" in notes[0]
         async with bot.db.transaction() as session:
             keys = [row[0] for row in await session.execute(text("SELECT key FROM claims"))]
         assert not [k for k in keys if k.startswith("action:")]
