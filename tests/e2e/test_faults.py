@@ -22,6 +22,8 @@ from tests.e2e.processes import BotProcess, start_bot, workspace_file
 
 # Short leases and polls so a crashed worker's claim is taken over within the test's seconds.
 FAST = {"TSQA_LEASE_SECONDS": "2", "TSQA_TIMER_POLL_SECONDS": "0.5"}
+# Replicas that all live: a lease long enough that a stall mid-post on a busy machine is not a takeover.
+STEADY = {"TSQA_LEASE_SECONDS": "8", "TSQA_TIMER_POLL_SECONDS": "0.5"}
 ALWAYS_DUE = [{"channel": "C0DIGEST1", "at": "00:00"}]  # yesterday's digest is due whenever a bot starts
 
 
@@ -50,6 +52,15 @@ async def due(workspace, tmp_path) -> AsyncIterator[tuple[str, Path, SlackWebAPI
     await fake.stop()
 
 
+async def unfinished_claims(database_url: str) -> list[str]:
+    """Claims nobody has finished: work some process could still do (post, upload) later."""
+    db = Database(database_url)
+    async with db.transaction() as session:
+        keys = list(await session.scalars(select(Claim.key).where(Claim.done_at.is_(None))))
+    await db.dispose()
+    return keys
+
+
 async def signal_once_stored(fake: SlackWebAPI, bot: BotProcess, sig: signal.Signals) -> int:
     """Send `sig` from inside the fake as soon as it has stored the digest, before it answers; the
     process's exit code."""
@@ -74,11 +85,11 @@ async def test_sigkill_after_slack_stored_the_digest_does_not_post_it_twice(due,
     second = await start_bot(fake, url, tmp_path, ws_path, **FAST)
     await second.healthy()
     assert await eventually(lambda: charts(fake), 90), "the chart never came"
-    await asyncio.sleep(1.0)
+    second.process.send_signal(signal.SIGTERM)  # a stop finishes what is running...
+    assert await second.wait() == 0
+    assert await unfinished_claims(url) == []  # ...and nothing is left that could post later
     assert len(digest_posts(fake)) == 1  # found by its metadata key, not posted again
     assert len(charts(fake)) == 1
-    second.process.send_signal(signal.SIGTERM)
-    assert await second.wait() == 0
 
 
 async def test_sigterm_during_a_post_finishes_it_and_records_it(due, tmp_path) -> None:
@@ -113,15 +124,15 @@ async def test_two_replicas_on_one_postgres_post_each_digest_once(workspace, dat
     fake = seeded_fake(workspace)
     await fake.start()
     try:
-        bots = [await start_bot(fake, database_url, tmp_path, ws_path, **FAST) for _ in range(2)]
+        bots = [await start_bot(fake, database_url, tmp_path, ws_path, **STEADY) for _ in range(2)]
         await asyncio.gather(*(bot.healthy() for bot in bots))
         assert await eventually(lambda: len(charts(fake)) >= 3, 90), "the charts never came"
-        await asyncio.sleep(1.5)
+        for bot in bots:  # a stop finishes what is running...
+            bot.process.send_signal(signal.SIGTERM)
+        assert [await bot.wait() for bot in bots] == [0, 0]
+        assert await unfinished_claims(database_url) == []  # ...and nothing is left that could post later
         for channel in ("C0DIGEST1", "C0NWIND01", "C0BLUEB01"):
             assert len(digest_posts(fake, channel)) == 1, channel
         assert len(charts(fake)) == 3
-        for bot in bots:
-            bot.process.send_signal(signal.SIGTERM)
-        assert [await bot.wait() for bot in bots] == [0, 0]
     finally:
         await fake.stop()
