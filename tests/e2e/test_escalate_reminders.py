@@ -30,7 +30,7 @@ from tests.e2e.escalate_flow import (
     text_value,
     thread,
 )
-from tests.e2e.harness import SlackSide, eventually, running_bot, seeded_fake, texts
+from tests.e2e.harness import SlackSide, eventually, running_bot, seeded_fake, settled, texts
 from tests.e2e.processes import start_bot, workspace_file
 
 # Quick polls; a lease long enough that a replica stalled mid-post on a busy machine keeps its timer
@@ -74,7 +74,7 @@ async def test_each_reminder_step_fires_once_at_its_time(workspace, database_url
 
         # Acknowledged: the owner is nudged once after 30 minutes without an update (SEV1).
         await click(slack, root, views.ACK, ROBIN)
-        await bot.services.background.drain(10)
+        await settled(bot)
         acked = clock.now
         clock.now = acked + timedelta(minutes=30) - timedelta(seconds=1)
         await run_timers(bot)
@@ -158,7 +158,7 @@ async def test_an_update_or_a_severity_change_never_repeats_a_step(workspace, da
         await click(slack, root, views.UPDATE, REMY)
         view = await opened_view(slack, before)
         assert await submit(slack, view, REMY, {"update": text_value("still broken")}) == {}
-        await bot.services.background.drain(10)
+        await settled(bot)
         clock.now = start + timedelta(minutes=13)
         await change_severity(slack, bot, root, "SEV2")
         clock.now = start + timedelta(hours=4)

@@ -13,7 +13,7 @@ from bot.chat.model import Message
 from bot.logs import JsonFormatter
 from bot.roles import Role
 from bot.routing import Router, UsageError
-from tests.e2e.harness import SECRET, TOKEN, eventually, running_bot, texts
+from tests.e2e.harness import SECRET, TOKEN, eventually, running_bot, settled, texts
 from tests.fakes import signing
 
 
@@ -36,7 +36,7 @@ async def test_every_command_answers_help(workspace, sqlite_db, command) -> None
 async def test_bad_signatures_are_refused_and_nothing_runs(workspace, sqlite_db) -> None:
     quiet = workspace.model_copy(update={"digests": []})  # no start-up work to muddy the call count
     async with running_bot(quiet, str(sqlite_db.url)) as (_bot, slack):
-        await _bot.services.background.drain()  # start-up checks are done
+        await settled(_bot)  # start-up checks are done
         before = len(slack.fake.calls)
         assert (await slack.command("/digest", "help", secret="wrong-secret")).status == 401
         stale = int(time.time()) - 6 * 60
@@ -109,7 +109,7 @@ async def test_mention_gets_overview_once_despite_retries(workspace, database_ur
         assert await eventually(lambda: replies_to(slack, event)), "the overview never came"
         for retry in (1, 2, 3):
             assert (await slack.event(event, "Ev0001", retry=retry)).status == 200
-        await bot.services.background.drain()  # the retries' work is done: a duplicate would be here
+        await settled(bot)  # the retries' work is done: a duplicate would be here
         posts = replies_to(slack, event)
         assert len(posts) == 1
         assert posts[0].args["thread_ts"] == event["ts"]
@@ -120,7 +120,7 @@ async def test_mention_that_names_a_command_answers_privately_in_thread(workspac
     async with running_bot(workspace, str(sqlite_db.url)) as (bot, slack):
         event = mention_event(slack, "<@UBOT0001> digest help")
         await slack.event(event, "Ev0002")
-        await bot.services.background.drain()  # the mention's work is done: a public answer would be here
+        await settled(bot)  # the mention's work is done: a public answer would be here
         answers = slack.fake.calls_to("chat.postEphemeral")
         assert len(answers) == 1
         assert answers[0].args["user"] == "U0LABEL01" and answers[0].args["thread_ts"] == event["ts"]
@@ -171,13 +171,13 @@ async def test_slow_work_acks_in_time_and_answers_by_response_url(workspace, sql
     release = asyncio.Event()
     quiet = workspace.model_copy(update={"digests": []})
     async with running_bot(quiet, str(sqlite_db.url), router=_slow_router(release)) as (bot, slack):
-        await bot.services.background.drain()  # start-up checks are done
+        await settled(bot)  # start-up checks are done
         # The handler cannot answer before it is released: an ack that waited for it would never come.
         reply = await asyncio.wait_for(slack.command("/digest", "slow"), timeout=30)
         assert reply.status == 200 and reply.text == ""  # acked with nothing to say yet
         assert slack.fake.calls_to("response_url") == []
         release.set()
-        await bot.services.background.drain()
+        await settled(bot)
         answers = slack.fake.calls_to("response_url")
         assert [c.args.get("text") for c in answers] == ["slow answer"]
         assert [m.text for m in slack.fake.ephemeral_for("U0LABEL01")] == ["slow answer"]
@@ -273,7 +273,7 @@ async def test_setup_problems_are_told_to_admins_once(workspace, sqlite_db) -> N
     fake.add_channel("C0BLUEB01", "vendor-bluebird", members=["U0BBLEAD1"], bot_member=False)
     for _ in range(2):  # a restart must not repeat the DM
         async with running_bot(quiet, str(sqlite_db.url), fake=fake) as (bot, _slack):
-            await bot.services.background.drain()  # the start-up check has told what it tells
+            await settled(bot)  # the start-up check has told what it tells
     notes = fake.messages_in(fake.dm_channel("U0QALEAD1"))
     assert len(notes) == 1
     assert (
@@ -296,7 +296,7 @@ async def test_setup_checks_the_appeals_review_channel_when_appeals_are_on(works
     off = quiet.model_copy(update={"appeals": None})
     before = len(fake.calls)
     async with running_bot(off, str(sqlite_db.url), fake=fake) as (bot, slack):
-        await bot.services.background.drain()
+        await settled(bot)
         checked = [
             c.args.get("channel") for c in slack.fake.calls[before:] if c.method == "conversations.info"
         ]
@@ -323,7 +323,7 @@ async def test_setup_notices_show_names_from_the_workspace_file_as_text(workspac
 async def test_rate_limited_posts_wait_for_retry_after_and_succeed(workspace, sqlite_db) -> None:
     quiet = workspace.model_copy(update={"digests": []})
     async with running_bot(quiet, str(sqlite_db.url)) as (bot, slack):
-        await bot.services.background.drain()
+        await settled(bot)
         slack.fake.fail_next("chat.postMessage", status=429, retry_after=1)
         slack.fake.fail_next("chat.postMessage", status=503)
         event = mention_event(slack, "<@UBOT0001> hello")

@@ -55,7 +55,7 @@ async def eleven_oclock(workspace, database_url: str) -> AsyncIterator[tuple]:
     moved to 11:15: the test decides what happens to the due post. Keyed posts retry without pausing."""
     clock = Clock()
     async with running_bot(at(ELEVEN)(workspace), database_url, clock=clock) as (bot, slack):
-        await bot.services.background.drain()
+        await settled(bot)
         clock.now = NOW + timedelta(hours=1)
         bot.port.keyed.pause = 0
         yield bot, slack, clock, ELEVEN
@@ -194,7 +194,7 @@ async def test_a_chart_upload_taken_over_after_a_crash_is_not_uploaded_twice(wor
 
     clock = Clock()
     async with running_bot(at()(workspace), loaded_url, clock=clock) as (bot, slack):
-        await bot.services.background.drain()
+        await settled(bot)
         ref = await bot.port.post("C0DIGEST1", Message.text("Queue digest · all queues"))
         payload = {
             "channel": ref.channel,

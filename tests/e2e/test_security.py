@@ -270,7 +270,7 @@ async def _status(url: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> 
 async def test_bots_and_incomplete_events_are_never_answered(workspace, sqlite_db, caplog) -> None:
     caplog.set_level(logging.INFO)
     async with running_bot(quiet(workspace), str(sqlite_db.url)) as (bot, slack):
-        await bot.services.background.drain()
+        await settled(bot)
         before = len(slack.fake.state.calls)
         base = mention(slack, "<@UBOT0001> digest help", user="U0LABEL01", channel="C0QAOPS01")
         other_bot = {**base, "bot_id": "B0OTHER1", "subtype": "bot_message", "user": "U0OTHERBOT"}
@@ -283,7 +283,7 @@ async def test_bots_and_incomplete_events_are_never_answered(workspace, sqlite_d
             other = {"type": "reaction_added", "user": "U0LABEL01", "reaction": "eyes"}
             assert (await slack.event(other, f"EvOther{number}")).status == 200
         await asyncio.sleep(0.3)
-        await bot.services.background.drain()
+        await settled(bot)
         assert slack.fake.state.calls[before:] == []
     dropped = [r for r in caplog.records if "dropped a app_mention event without" in r.getMessage()]
     assert len(dropped) == 2
@@ -321,7 +321,7 @@ async def test_concurrent_role_lookups_share_one_usergroup_call(workspace, sqlit
     fake = seeded_fake(ws)
     fake.add_usergroup("S0TRAINERS", ["U0TRAINER1"])
     async with running_bot(ws, str(sqlite_db.url), fake=fake) as (bot, slack):
-        await bot.services.background.drain()
+        await settled(bot)
         before = len(fake.calls_to("usergroups.users.list"))
         assert before == 0
         users = ["U0LABEL01", "U0LABEL02", "U0TRAINER1", "U0NWLEAD1", "U0BBLEAD1", "U0RDONCALL"] * 4
