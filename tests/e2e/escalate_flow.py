@@ -34,11 +34,6 @@ class Clock:
         self.now += timedelta(**delta)
 
 
-def quiet(workspace: Any) -> Any:  # noqa: ANN401
-    """No scheduled digests: none falls due mid-test."""
-    return workspace.model_copy(update={"digests": []})
-
-
 def text_value(value: str) -> dict[str, Any]:
     return {"value": {"type": "plain_text_input", "value": value}}
 

@@ -160,6 +160,11 @@ async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
         await asyncio.sleep(0.02)
 
 
+def quiet(workspace: Workspace) -> Workspace:
+    """No scheduled digests: none falls due mid-test."""
+    return workspace.model_copy(update={"digests": []})
+
+
 async def settled(bot: Any) -> None:  # noqa: ANN401
     """The bot's background work and its scheduler's running jobs done, and what each set going in
     the other: the bot's own timer poll runs on the test's clock too, and may be the one that took

@@ -33,11 +33,6 @@ def clock() -> datetime:
     return NOW
 
 
-def quiet(workspace):  # noqa: ANN001, ANN201
-    """No scheduled digests: none falls due mid-test."""
-    return workspace.model_copy(update={"digests": []})
-
-
 async def with_library(database_url: str) -> None:
     db = Database(database_url)
     await upgrade(db)

@@ -44,8 +44,8 @@ from tests.e2e.calibration_flow import (
     vote_all,
     votes_of,
 )
-from tests.e2e.escalate_flow import Clock, buttons, choice, opened_view, quiet, run_timers, submit, text_value
-from tests.e2e.harness import running_bot, settled, texts
+from tests.e2e.escalate_flow import Clock, buttons, choice, opened_view, run_timers, submit, text_value
+from tests.e2e.harness import quiet, running_bot, settled, texts
 
 
 async def test_a_session_from_a_csv_is_voted_blind_and_revealed_with_its_statistics(

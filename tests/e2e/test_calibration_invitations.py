@@ -32,8 +32,8 @@ from tests.e2e.calibration_flow import (
     vote_all,
     votes_of,
 )
-from tests.e2e.escalate_flow import Clock, quiet, run_timers
-from tests.e2e.harness import running_bot, texts
+from tests.e2e.escalate_flow import Clock, run_timers
+from tests.e2e.harness import quiet, running_bot, texts
 
 REMINDER_CSV = """ITEM-201,,quoted slur in a news report,allow
 ITEM-202,,,remove

@@ -33,8 +33,8 @@ from tests.e2e.calibration_flow import (
     said,
     vote_all,
 )
-from tests.e2e.escalate_flow import Clock, buttons, quiet, run_timers, submit
-from tests.e2e.harness import running_bot, seeded_fake, settled, texts
+from tests.e2e.escalate_flow import Clock, buttons, run_timers, submit
+from tests.e2e.harness import quiet, running_bot, seeded_fake, settled, texts
 
 
 async def test_one_voter_is_nothing_to_compare_and_keeps_no_figures_for_the_trend(

@@ -14,8 +14,8 @@ from handlers.calibration import store, views
 from storage.engine import Database
 from storage.models import CalibrationDraft, CalibrationItem
 from tests.e2e.calibration_flow import CSV, KAI, LEE, QUINN, TARA, count, dms_of, form_values, sessions
-from tests.e2e.escalate_flow import Clock, buttons, opened_view, quiet, run_timers, submit
-from tests.e2e.harness import SlackSide, eventually, running_bot, settled, texts
+from tests.e2e.escalate_flow import Clock, buttons, opened_view, run_timers, submit
+from tests.e2e.harness import SlackSide, eventually, quiet, running_bot, settled, texts
 from tests.e2e.teams_flow import button, card_text, open_dialog, submit_dialog
 from tests.e2e.teams_harness import LABELER, LEAD, TRAINER, running_teams_bot
 from tests.e2e.test_ingest_uploads import decisions_csv, upload

@@ -27,14 +27,13 @@ from tests.e2e.escalate_flow import (
     current,
     dms,
     opened_view,
-    quiet,
     raise_one,
     raise_values,
     submit,
     text_value,
     thread,
 )
-from tests.e2e.harness import eventually, running_bot, settled, texts
+from tests.e2e.harness import eventually, quiet, running_bot, settled, texts
 
 
 async def events(database_url: str, kind: str) -> int:

@@ -30,13 +30,12 @@ from tests.e2e.escalate_flow import (
     click,
     dms,
     opened_view,
-    quiet,
     raise_one,
     raise_values,
     submit,
     thread,
 )
-from tests.e2e.harness import eventually, running_bot, settled, texts
+from tests.e2e.harness import eventually, quiet, running_bot, settled, texts
 
 BEA = "U0BBLEAD1"  # Bluebird's lead
 

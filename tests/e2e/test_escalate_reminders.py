@@ -23,14 +23,13 @@ from tests.e2e.escalate_flow import (
     click,
     dms,
     opened_view,
-    quiet,
     raise_one,
     run_timers,
     submit,
     text_value,
     thread,
 )
-from tests.e2e.harness import SlackSide, eventually, running_bot, seeded_fake, settled, texts
+from tests.e2e.harness import SlackSide, eventually, quiet, running_bot, seeded_fake, settled, texts
 from tests.e2e.processes import start_bot, workspace_file
 
 # Quick polls; a lease long enough that a replica stalled mid-post on a busy machine keeps its timer

@@ -20,7 +20,7 @@ from handlers.policy import answer_views as views
 from handlers.policy import answers, gaps, owners
 from storage.engine import Database
 from storage.models import PolicyFeedback, PolicyOwnerAsk, PolicyQuestion, PolicyVerifiedAnswer
-from tests.e2e.harness import SlackSide, eventually, running_bot, seeded_fake, settled, texts
+from tests.e2e.harness import SlackSide, eventually, quiet, running_bot, seeded_fake, settled, texts
 from tests.e2e.policy_flow import (
     KAI,
     LEE,
@@ -39,7 +39,6 @@ from tests.e2e.policy_flow import (
     dms,
     form_values,
     posts,
-    quiet,
     submit,
     thread_of,
     with_library,

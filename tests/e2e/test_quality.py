@@ -22,7 +22,7 @@ from storage.engine import Database
 from storage.migrate import upgrade
 from storage.models import Decision
 from tests.conftest import ROOT
-from tests.e2e.harness import eventually, running_bot, settled, texts
+from tests.e2e.harness import eventually, quiet, running_bot, settled, texts
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # the report covers 2 to 29 November
 QUINN = "U0QALEAD1"
@@ -33,10 +33,6 @@ QA_OPS = "C0QAOPS01"
 
 def clock() -> datetime:
     return NOW
-
-
-def quiet(workspace):  # noqa: ANN001, ANN201
-    return workspace.model_copy(update={"digests": []})
 
 
 def decisions_csv(seed: int = 7, start: datetime = datetime(2026, 11, 8, 8, 0, tzinfo=UTC)) -> bytes:

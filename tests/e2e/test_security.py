@@ -16,7 +16,7 @@ from handlers.queue_data.generate import generate_decisions
 from handlers.queue_data.ingest import ingest_decisions
 from storage.engine import Database
 from storage.migrate import upgrade
-from tests.e2e.harness import eventually, running_bot, settled, texts
+from tests.e2e.harness import eventually, quiet, running_bot, settled, texts
 from tests.fakes import signing
 
 NOW = datetime(2026, 11, 24, 10, 15, tzinfo=UTC)
@@ -76,10 +76,6 @@ async def test_labels_from_files_and_the_workspace_reach_slack_as_text(workspace
         )
         shown = texts(breakdown[0].json("blocks"))
         assert "&lt;https://x.example|Re-verify your login&gt;" in shown and "<https://" not in shown
-
-
-def quiet(workspace: Workspace) -> Workspace:
-    return workspace.model_copy(update={"digests": []})
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from bot.workspace_training import TrainingSettings
 from handlers.training import lifecycle
 from handlers.training.cohort import Cohort
 from tests.conftest import ROOT
-from tests.e2e.escalate_flow import buttons, dms, opened_view, quiet, submit, text_value
-from tests.e2e.harness import SlackSide, eventually, settled, texts
+from tests.e2e.escalate_flow import buttons, dms, opened_view, submit, text_value
+from tests.e2e.harness import SlackSide, eventually, quiet, settled, texts
 
 # Mon 30 Nov 2026, 10:00 in Lisbon (UTC+0 in winter). Tue 1 Dec (Restoration of Independence) and
 # Tue 8 Dec (Immaculate Conception) are public holidays in Portugal.
