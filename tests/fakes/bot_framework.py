@@ -4,20 +4,20 @@ It signs Bot Framework-style JWTs with its own RSA key and publishes that key wh
 (`<url>/v1/.well-known/openidconfiguration` → `/keys`), so the bot's real token check runs. Activities carry
 `serviceUrl = <url>`, so the bot's replies, updates and member look-ups land here and are recorded in `sent`.
 It serves from its own thread and event loop: the SDK fetches keys synchronously, which would deadlock a fake
-sharing the bot's loop.
+sharing the bot's loop. The calls it records are in `connector_calls`; the messages and rosters they act on,
+in `conversations`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import mimetypes
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 from urllib.parse import unquote
@@ -27,37 +27,12 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from tests.fakes.activities import TENANT_ID, aad_of, next_message_id, personal_conversation_id, user_id
+from tests.fakes.activities import TENANT_ID, user_id
+from tests.fakes.connector_calls import POSTING, ConnectorError, Sent, cards, route, texts
+from tests.fakes.conversations import Conversations
 
 ISSUER = "https://api.botframework.com"
-ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 MAX_ACTIVITY_BYTES = 100 * 1024  # Teams refuses bigger bot messages (about 100 KB)
-DEFAULT_PAGE_SIZE = 200
-POSTING = ("create", "reply", "create_conversation")
-
-
-@dataclass
-class Sent:
-    """One call the bot made to the connector, kept whether or not it was answered with success."""
-
-    method: str
-    conversation_id: str | None
-    activity_id: str | None  # the activity created, or the one updated, deleted or asked about
-    body: dict[str, Any]
-    authorization: str
-    operation: str = ""  # create, reply, update, delete, create_conversation, members, ...
-    query: dict[str, str] = field(default_factory=dict)
-    status: int = 0  # 0: the connection was dropped without an answer
-    stored: bool = False  # the activity exists on the fake's side (also when the answer was dropped)
-    member_id: str | None = None  # for `member`: the person asked about
-
-    @property
-    def activity(self) -> dict[str, Any]:
-        """The activity this call carried: the body, or the first activity of a new conversation."""
-        if self.operation == "create_conversation":
-            activity = self.body.get("activity")
-            return activity if isinstance(activity, dict) else {}
-        return self.body
 
 
 @dataclass
@@ -67,41 +42,6 @@ class _Fault:
     times: int
     operation: str | None
     drop: bool = False
-
-
-class ConnectorError(Exception):
-    """An answer in the connector's error shape: `{"error": {"code", "message"}}`."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def cards(sent: Sent | dict[str, Any]) -> list[dict[str, Any]]:
-    """The Adaptive Card contents attached to a sent activity (or an activity dict)."""
-    body = sent.activity if isinstance(sent, Sent) else sent
-    return [a["content"] for a in body.get("attachments") or [] if a.get("contentType") == ADAPTIVE_CARD]
-
-
-_SHOWN = ("text", "title", "value", "label", "placeholder")
-# What a card carries for the bot, not for a person: action payloads and ids.
-_HIDDEN = ("data", "verb", "id", "type", "msteams")
-
-
-def texts(card: Any) -> str:
-    """Every string a person would read in a card (text, title, value, label, placeholder), one per line."""
-    if isinstance(card, dict):
-        own = [card[k] for k in _SHOWN if isinstance(card.get(k), str)]
-        nested = [texts(v) for k, v in card.items() if k not in _HIDDEN and isinstance(v, dict | list)]
-        return "\n".join(part for part in own + nested if part)
-    if isinstance(card, list):
-        return "\n".join(part for part in (texts(item) for item in card) if part)
-    return ""
-
-
-def _base(conversation_id: str) -> str:
-    """A channel thread (`19:…;messageid=1`) shares its channel's messages and roster."""
-    return conversation_id.split(";messageid=")[0]
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -117,8 +57,7 @@ class BotFramework:
         self.kid = uuid.uuid4().hex
         self.sent: list[Sent] = []
         self.downloads: list[str] = []  # file ids fetched from /files/<id>
-        self._activities: dict[str, dict[str, Any]] = {}  # id → {"conversation_id", "body", "deleted"}
-        self._rosters: dict[str, list[dict[str, Any]]] = {}
+        self._conversations = Conversations()
         self._teams: dict[str, list[dict[str, Any]]] = {}  # team id → its channels
         self._files: dict[str, tuple[str, bytes]] = {}
         self._faults: list[_Fault] = []
@@ -263,7 +202,7 @@ class BotFramework:
             "userRole": "user",
         }
         with self._lock:
-            self._rosters.setdefault(_base(conversation_id), []).append(member)
+            self._conversations.add_to_roster(conversation_id, member)
         return member
 
     def add_file(self, name: str, content: bytes | str) -> str:
@@ -318,7 +257,7 @@ class BotFramework:
     def activity(self, activity_id: str) -> dict[str, Any] | None:
         """The message as it now stands after updates; None if unknown or deleted."""
         with self._lock:
-            stored = self._activities.get(activity_id)
+            stored = self._conversations.activities.get(activity_id)
             return None if stored is None or stored["deleted"] else stored["body"]
 
     cards = staticmethod(cards)
@@ -388,7 +327,7 @@ class BotFramework:
         return web.Response(body=data, content_type=mimetype)
 
     async def _connector(self, request: web.Request, rest: list[str]) -> web.StreamResponse:
-        operation, conversation_id, target = _route(request.method, rest)
+        operation, conversation_id, target = route(request.method, rest)
         raw = await request.read()
         try:
             body = json.loads(raw) if raw else {}
@@ -424,7 +363,7 @@ class BotFramework:
             if len(raw) > MAX_ACTIVITY_BYTES:
                 raise ConnectorError(413, "MessageSizeTooBig", "Message size too big")
             with self._lock:
-                status, answer = self._perform(sent)
+                status, answer = self._conversations.perform(sent, self.url)
         except ConnectorError as error:
             sent.status = error.status
             return _error(error.status, error.code, error.message)
@@ -435,124 +374,3 @@ class BotFramework:
         if answer is None:
             return web.Response(status=status)
         return web.json_response(answer, status=status)
-
-    def _perform(self, sent: Sent) -> tuple[int, Any]:
-        """Do what the call asks, under the lock; returns (status, JSON answer)."""
-        cid, body = sent.conversation_id or "", sent.body
-        match sent.operation:
-            case "create" | "reply":
-                if sent.activity_id is not None:  # the reply-to URL form names the parent in the path
-                    body.setdefault("replyToId", sent.activity_id)
-                new_id = self._store(sent, cid, body)
-                return 201, ({"id": new_id} if new_id else {})
-            case "update":
-                self._existing(cid, sent.activity_id)
-                self._activities[sent.activity_id or ""]["body"] = body
-                sent.stored = True
-                return 200, {"id": sent.activity_id}
-            case "delete":
-                self._existing(cid, sent.activity_id)["deleted"] = True
-                sent.stored = True
-                return 200, None
-            case "create_conversation":
-                return self._create_conversation(sent)
-            case "members" | "activity_members":
-                return 200, self._roster(cid)
-            case "member":
-                match = [m for m in self._roster(cid) if sent.member_id in (m["id"], m["aadObjectId"])]
-                if not match:
-                    raise ConnectorError(404, "MemberNotFoundInConversation", "The member is not in the chat")
-                return 200, match[0]
-            case "paged_members":
-                return 200, self._page(cid, sent.query)
-        raise ConnectorError(404, "NotFound", f"{sent.method} is not a connector operation here")
-
-    def _store(self, sent: Sent, conversation_id: str, body: dict[str, Any]) -> str | None:
-        if not isinstance(body.get("type"), str):
-            raise ConnectorError(400, "BadArgument", "Activity type is required")
-        if body["type"] == "typing":
-            return None  # a typing indicator is shown, not kept
-        new_id = next_message_id()
-        self._activities[new_id] = {"conversation_id": _base(conversation_id), "body": body, "deleted": False}
-        sent.activity_id, sent.stored = new_id, True
-        return new_id
-
-    def _existing(self, conversation_id: str, activity_id: str | None) -> dict[str, Any]:
-        stored = self._activities.get(activity_id or "")
-        if stored is None or stored["deleted"] or stored["conversation_id"] != _base(conversation_id):
-            raise ConnectorError(404, "ActivityNotFoundInConversation", "Unknown activity")
-        return stored
-
-    def _roster(self, conversation_id: str) -> list[dict[str, Any]]:
-        roster = self._rosters.get(_base(conversation_id))
-        if roster is None:
-            raise ConnectorError(404, "ConversationNotFound", "Conversation not found.")
-        return [{k: v for k, v in m.items() if v is not None} for m in roster]
-
-    def _page(self, conversation_id: str, query: dict[str, str]) -> dict[str, Any]:
-        members = self._roster(conversation_id)
-        try:
-            size = int(query.get("pageSize") or DEFAULT_PAGE_SIZE)
-            token = query.get("continuationToken")
-            start = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
-        except ValueError as error:
-            raise ConnectorError(400, "BadArgument", "invalid pageSize or continuationToken") from error
-        page: dict[str, Any] = {"members": members[start : start + size]}
-        if start + size < len(members):
-            page["continuationToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
-        return page
-
-    def _create_conversation(self, sent: Sent) -> tuple[int, Any]:
-        """A 1:1 chat (the same id for the same person every time), or a new thread in a channel."""
-        body = sent.body
-        channel = ((body.get("channelData") or {}).get("channel") or {}).get("id")
-        activity = body.get("activity")
-        if channel:
-            if not isinstance(activity, dict):
-                raise ConnectorError(400, "BadArgument", "A new channel thread needs its first activity")
-            new_id = self._store(sent, channel, activity)
-            sent.conversation_id = f"{channel};messageid={new_id}"
-            return 201, {"id": sent.conversation_id, "activityId": new_id, "serviceUrl": self.url}
-        members = body.get("members") or []
-        if not members or not isinstance(members[0], dict) or not members[0].get("id"):
-            raise ConnectorError(400, "BadArgument", "Conversation members are required")
-        first = members[0]
-        aad = first.get("aadObjectId") or self._aad_for(first["id"])
-        sent.conversation_id = personal_conversation_id(aad)
-        if sent.conversation_id not in self._rosters:
-            known = self._known_member(first["id"]) or {"id": first["id"], "aadObjectId": aad}
-            self._rosters[sent.conversation_id] = [known]
-        answer: dict[str, Any] = {"id": sent.conversation_id, "serviceUrl": self.url}
-        if isinstance(activity, dict):
-            answer["activityId"] = self._store(sent, sent.conversation_id, activity)
-        return 201, answer
-
-    def _known_member(self, member_id: str) -> dict[str, Any] | None:
-        return next(
-            (m for r in self._rosters.values() for m in r if member_id in (m["id"], m["aadObjectId"])), None
-        )
-
-    def _aad_for(self, member_id: str) -> str:
-        known = self._known_member(member_id)
-        return known["aadObjectId"] if known else aad_of(member_id)
-
-
-def _route(method: str, rest: list[str]) -> tuple[str, str | None, str | None]:
-    """(operation, conversation id, activity id) for a path under /v3/conversations."""
-    if not rest:
-        return ("create_conversation" if method == "POST" else "unknown", None, None)
-    cid, tail = rest[0], rest[1:]
-    if tail == ["activities"] and method == "POST":
-        return "create", cid, None
-    if len(tail) == 2 and tail[0] == "activities":
-        operation = {"POST": "reply", "PUT": "update", "DELETE": "delete"}.get(method, "unknown")
-        return operation, cid, tail[1]
-    if len(tail) == 3 and tail[0] == "activities" and tail[2] == "members" and method == "GET":
-        return "activity_members", cid, tail[1]
-    if tail == ["members"] and method == "GET":
-        return "members", cid, None
-    if tail == ["pagedMembers"] and method == "GET":
-        return "paged_members", cid, None
-    if len(tail) == 2 and tail[0] == "members" and method == "GET":
-        return "member", cid, tail[1]
-    return "unknown", cid, None
