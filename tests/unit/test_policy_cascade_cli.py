@@ -13,7 +13,7 @@ from bot.workspace import load_workspace
 from handlers.policy.cascade_routes import PUBLISH
 from storage.engine import Database
 from storage.migrate import upgrade
-from tests.unit.test_policy_cascade import ADMIN, NORTHWIND, members_port, services
+from tests.unit.policy_cascade_fixtures import ADMIN, NORTHWIND, members_port, services
 from tests.unit.test_policy_cli import ROOT, tsqa
 from tests.unit.test_quiz_assign import texts
 
