@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -19,51 +18,10 @@ from tests.teams_cards import (
     validate_card,
     validate_dialog_response,
 )
+from tests.unit.teams_render_helpers import ALEX, NAMES, REVIEWS, FakeNames, rendered, runs, shown
 
-ALEX = "8f0c1a52-3b7e-4d19-9a61-2c5e7b0d4f13"  # made-up AAD object IDs
-SAM = "1d6e9b40-7c2a-4e85-b3f7-90a4c6d21e58"
-REVIEWS = "19:3c5a7e91b2d04f6a8e1c@thread.tacv2"
+SAM = "1d6e9b40-7c2a-4e85-b3f7-90a4c6d21e58"  # a made-up AAD object ID, as ALEX
 QUEUE_NAME = "*bold* <at>x</at> [link](http://x) _i_"
-SPECIAL = set("\\*_~`[]()#+-.!<>|:")
-
-
-@dataclass
-class FakeNames:
-    people: dict[str, str] = field(default_factory=lambda: {ALEX: "Alex Example"})
-    channels: dict[str, str] = field(default_factory=lambda: {REVIEWS: "qa-reviews"})
-
-    def person(self, user_id: str) -> str | None:
-        return self.people.get(user_id)
-
-    def channel(self, channel_id: str) -> str | None:
-        return self.channels.get(channel_id)
-
-
-NAMES = FakeNames()
-
-
-def rendered(*parts: m.Part, summary: m.Rich = "summary") -> dict[str, Any]:
-    card = render.card(m.Message(summary, parts), NAMES)
-    validate_card(card)
-    return card
-
-
-def runs(element: dict[str, Any]) -> list[dict[str, Any]]:
-    assert element["type"] == "RichTextBlock", element
-    return element["inlines"]
-
-
-def shown(markdown: str) -> str:
-    """What Teams shows for escaped text outside the mentions; fails on any unescaped markup character."""
-    out, i = "", 0
-    while i < len(markdown):
-        char = markdown[i]
-        if char == "\\":
-            out, i = out + markdown[i + 1], i + 2
-            continue
-        assert char not in SPECIAL, f"unescaped {char!r} at {i} in {markdown!r}"
-        out, i = out + char, i + 1
-    return out.replace("&amp;", "&")
 
 
 # ----- parts -----
