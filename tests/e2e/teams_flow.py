@@ -21,22 +21,9 @@ def card_text(sent) -> str:  # noqa: ANN001 - a Sent from the fake
     return "\n".join(readable(card) for card in cards(sent))
 
 
-def actions(sent) -> list[dict]:  # noqa: ANN001 - a Sent from the fake
+def actions(sent: Any) -> list[dict[str, Any]]:  # noqa: ANN401 - a Sent from the fake, or an activity dict
     """Every action on the cards a call carried, buttons in action sets included."""
-    found: list[dict] = []
-
-    def walk(value) -> None:  # noqa: ANN001
-        if isinstance(value, dict):
-            if str(value.get("type", "")).startswith("Action."):
-                found.append(value)
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(cards(sent))
-    return found
+    return [e for e in elements(cards(sent)) if str(e.get("type", "")).startswith("Action.")]
 
 
 def elements(value) -> list[dict]:  # noqa: ANN001
@@ -50,14 +37,10 @@ def elements(value) -> list[dict]:  # noqa: ANN001
 
 def button(card: Any, title: str) -> dict[str, Any]:  # noqa: ANN401 - a Sent, or an activity dict
     """The card's action titled `title` (a KeyError-like failure names what the card offers)."""
-    found = actions(card) if not isinstance(card, dict) else _actions_of(card)
+    found = actions(card)
     match = [a for a in found if a.get("title") == title]
     assert match, f"no {title!r} on the card; it has {[a.get('title') for a in found]}"
     return match[0]
-
-
-def _actions_of(activity: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for e in elements(cards(activity)) if str(e.get("type", "")).startswith("Action.")]
 
 
 def inputs(dialog: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -103,7 +86,7 @@ async def submit_dialog(
 ) -> Any:  # noqa: ANN401
     """Submit the dialog as Teams does (task/submit: the button's data and every input); the answer
     (None when the dialog closes)."""
-    submit = next(a for a in _actions_of(as_card(dialog)) if a["type"] == "Action.Submit")
+    submit = next(a for a in actions(as_card(dialog)) if a["type"] == "Action.Submit")
     typed = {name: field.get("value", "") for name, field in inputs(dialog).items()}
     data = {**submit["data"], **typed, **values}
     status, answer = await teams.send(

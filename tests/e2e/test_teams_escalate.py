@@ -20,7 +20,6 @@ from storage.models import Escalation
 from tests.e2e.escalate_flow import Clock, run_timers
 from tests.e2e.harness import eventually, settled
 from tests.e2e.teams_flow import (
-    _actions_of,
     actions,
     as_card,
     button,
@@ -200,7 +199,7 @@ async def test_raise_remind_acknowledge_update_and_resolve_in_teams(database_url
         assert "Acknowledged by <at>Robin Oncall</at> after 15 min" in now_reads(teams, root.activity_id)
         assert await said(teams, ONCALL, "already acknowledged")
         current = teams.bf.activity(root.activity_id)
-        assert "Acknowledge" not in {a.get("title") for a in _actions_of(current or {})}
+        assert "Acknowledge" not in {a.get("title") for a in actions(current or {})}
 
         # Post update: its dialog from the card; the same dialog submitted twice makes one update.
         clock.now = start + timedelta(minutes=22)
@@ -230,7 +229,7 @@ async def test_raise_remind_acknowledge_update_and_resolve_in_teams(database_url
             "Resolved by <at>Robin Oncall</at> after 52 min" in now
             and "a release or configuration change" in now
         )
-        assert {a.get("title") for a in _actions_of(teams.bf.activity(root.activity_id) or {})} == {"Reopen"}
+        assert {a.get("title") for a in actions(teams.bf.activity(root.activity_id) or {})} == {"Reopen"}
         assert await said(teams, LEAD, "is resolved")
         await run_timers(bot)  # tier 2's page fell due at 30 minutes, but the acknowledgement silenced it
         assert replies(teams, root, "Paging") == [] and teams.bf.posts(chat_of(RD_LEAD)) == []
@@ -273,7 +272,7 @@ async def test_escalate_this_message_prefills_the_dialog_and_raises_from_it(data
         assert status == 200 and refused["task"]["type"] == "message"  # said in the dialog's place
         assert "Escalations are raised by admins" in refused["task"]["value"]
 
-        submit = next(a for a in _actions_of(as_card(dialog)) if a["type"] == "Action.Submit")
+        submit = next(a for a in actions(as_card(dialog)) if a["type"] == "Action.Submit")
         typed = {name: field.get("value", "") for name, field in fields.items()}
         chosen = {
             "queue": "spam-pt",
@@ -342,8 +341,6 @@ async def test_severity_change_moves_the_reminder_and_a_double_reopen_reopens_on
         assert await events(database_url, "reopened") == 1
         assert len(replies(teams, root, "reopened this")) == 1
         assert "Not acknowledged yet (reopened)" in now_reads(teams, root.activity_id)
-        assert "Acknowledge" in {
-            a.get("title") for a in _actions_of(teams.bf.activity(root.activity_id) or {})
-        }
+        assert "Acknowledge" in {a.get("title") for a in actions(teams.bf.activity(root.activity_id) or {})}
     row = await escalation_row(database_url)
     assert (row.status, row.severity, row.generation) == ("open", "SEV1", 1)

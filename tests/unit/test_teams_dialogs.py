@@ -12,6 +12,7 @@ import pytest
 
 from bot.chat import model as m
 from bot.teams import dialogs
+from tests.e2e.teams_flow import elements
 from tests.teams_cards import validate_card
 
 ALEX = "8f0c1a52-3b7e-4d19-9a61-2c5e7b0d4f13"  # made-up AAD object ID
@@ -150,20 +151,7 @@ def test_with_values_of_emptied_fields_clears_them() -> None:
 
 
 def submit_actions(card: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if value.get("type") == "Action.Submit":
-                found.append(value)
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(card)
-    return found
+    return [e for e in elements(card) if e.get("type") == "Action.Submit"]
 
 
 def test_response_packs_the_form_into_every_submit_and_the_card_validates() -> None:
