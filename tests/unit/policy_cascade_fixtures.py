@@ -78,6 +78,14 @@ def services(db: Database, port: FakePort, clock: list[datetime], ws) -> Service
     return Services(port=port, db=db, workspace=ws, roles=roles, settings=None, clock=lambda: clock[0])  # type: ignore[arg-type]
 
 
+def with_cascade_timers(svc: Services) -> Services:
+    """The services with the cascade's reminder and summary timers, as the router registers them."""
+    from handlers.policy.cascade_routes import REMIND, SUMMARY
+
+    svc.timers = {REMIND.kind: REMIND, SUMMARY.kind: SUMMARY}
+    return svc
+
+
 def members_port() -> FakePort:
     """Members as the ports give them: bots (the bot itself too) already left out."""
     return FakePort({NORTHWIND: [NICO, LEE], BLUEBIRD: [KAI], QA_OPS: [ADMIN]})

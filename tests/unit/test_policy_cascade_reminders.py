@@ -22,6 +22,7 @@ from tests.unit.policy_cascade_fixtures import (
     NOW,
     members_port,
     services,
+    with_cascade_timers,
 )
 from tests.unit.policy_cascade_fixtures import library as library  # a fixture
 from tests.unit.policy_cascade_fixtures import workspace as workspace  # a fixture, in place of conftest's
@@ -72,11 +73,9 @@ async def test_moving_the_ack_by_day_schedules_its_own_timers_updates_the_posts_
     library: Database, workspace
 ) -> None:  # noqa: ANN001
     from bot import timers
-    from handlers.policy.cascade_routes import REMIND, SUMMARY
 
     port, clock = members_port(), [NOW]
-    svc = services(library, port, clock, workspace)
-    svc.timers = {REMIND.kind: REMIND, SUMMARY.kind: SUMMARY}
+    svc = with_cascade_timers(services(library, port, clock, workspace))
     first = cascade_targets.parse(
         "spam --to northwind --ack-by 2026-12-03 --quiz spam", workspace, NOW.date()
     )
@@ -108,11 +107,9 @@ async def test_reminders_go_to_pending_members_once_and_the_summary_to_owners_an
     library: Database, workspace
 ) -> None:  # noqa: ANN001
     from bot import timers
-    from handlers.policy.cascade_routes import REMIND, SUMMARY
 
     port, clock = members_port(), [NOW]
-    svc = services(library, port, clock, workspace)
-    svc.timers = {REMIND.kind: REMIND, SUMMARY.kind: SUMMARY}
+    svc = with_cascade_timers(services(library, port, clock, workspace))
     done = await cascade.publish(
         svc, cascade_targets.parse("spam --to northwind --ack-by 2026-12-03", workspace, NOW.date()), ADMIN
     )
@@ -185,11 +182,9 @@ async def test_a_reminder_whose_dm_another_worker_still_holds_is_tried_again_not
     from datetime import timedelta
 
     from bot import timers
-    from handlers.policy.cascade_routes import REMIND, SUMMARY
 
     port, clock = members_port(), [NOW]
-    svc = services(library, port, clock, workspace)
-    svc.timers = {REMIND.kind: REMIND, SUMMARY.kind: SUMMARY}
+    svc = with_cascade_timers(services(library, port, clock, workspace))
     done = await cascade.publish(
         svc, cascade_targets.parse("spam --to northwind --ack-by 2026-12-03", workspace, NOW.date()), ADMIN
     )
