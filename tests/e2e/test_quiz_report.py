@@ -11,7 +11,7 @@ from handlers.quiz import reporting
 from storage.engine import Database
 from storage.migrate import upgrade
 from tests.e2e.harness import eventually, running_bot, texts
-from tests.unit.test_quiz_report import NOW, QUESTIONS, seeded
+from tests.unit.quiz_report_helpers import NOW, QUESTIONS, seeded
 
 TRAINER = "U0TRAINER1"
 
