@@ -1,23 +1,11 @@
 """A cohort's roster CSV (`user,labeler_id`): read, every problem with its line and column, recognised."""
 
-from pathlib import Path
-
 import pytest
 
-from bot.workspace import Workspace, load_workspace
+from bot.workspace import Workspace
 from handlers.training.roster import RosterCsvError, looks_like_roster, parse_cohort_roster
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def ws() -> Workspace:
-    return load_workspace(ROOT / "examples" / "workspace.yml")
-
-
-@pytest.fixture(scope="module")
-def teams() -> Workspace:
-    return load_workspace(ROOT / "examples" / "workspace-teams.yml")
+from tests.unit.training_intake_fixtures import teams as teams  # a fixture
+from tests.unit.training_intake_fixtures import ws as ws  # a fixture
 
 
 def _problems(content: bytes, ws: Workspace) -> list[str]:
